@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace NativeGan;
+
+/// <summary>
+/// A device driven by ILGPU: CUDA, OpenCL, or ILGPU's CPU accelerator (which runs the very same GPU
+/// kernels, slowly, so they can be tested without a GPU). Work is queued on one stream in order;
+/// kernels are compiled once per device and kept in a cache keyed by the kernel's <see cref="KernelSpec"/>.
+/// </summary>
+public sealed class GpuDevice : Device
+{
+    readonly Context context;
+    readonly ConcurrentDictionary<(KernelSpec, Type), Delegate> kernels = new();
+
+    GpuDevice(Context context, Accelerator accelerator, DeviceKind kind)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Kind = kind;
+        Pool = new MemoryPool(accelerator, Name);
+    }
+
+    /// <summary>Builds the ILGPU context every NativeGan device and tool uses (algorithms on, NVIDIA-like CPU device).</summary>
+    public static Context CreateContext(bool cuda = true, bool openCL = true)
+        => Context.Create(b =>
+        {
+            b.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms();
+            if (cuda) b.Cuda();
+            if (openCL) b.OpenCL();
+        });
+
+    /// <summary>Opens the first device of a kind, or throws listing what this machine has.</summary>
+    public static GpuDevice Open(DeviceKind kind)
+    {
+        var context = CreateContext(cuda: kind == DeviceKind.Cuda, openCL: kind == DeviceKind.OpenCL);
+        try
+        {
+            var type = kind switch
+            {
+                DeviceKind.Cuda => AcceleratorType.Cuda,
+                DeviceKind.OpenCL => AcceleratorType.OpenCL,
+                DeviceKind.IlgpuCpu => AcceleratorType.CPU,
+                _ => throw new ArgumentException($"{kind} is not an ILGPU device"),
+            };
+            var device = context.Devices.FirstOrDefault(d => d.AcceleratorType == type)
+                ?? throw new DeviceNotFoundException(
+                    $"no {kind} device was found on this machine; devices found: " +
+                    string.Join(", ", Available().Select(a => $"{a.Name} ({a.Description})")));
+            return new GpuDevice(context, device.CreateAccelerator(context), kind);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lists the ILGPU devices present, without creating accelerators.</summary>
+    internal static List<(DeviceKind Kind, string Description)> Probe()
+    {
+        var list = new List<(DeviceKind, string)>();
+        try
+        {
+            using var context = CreateContext();
+            foreach (var d in context.Devices)
+            {
+                var kind = d.AcceleratorType switch
+                {
+                    AcceleratorType.Cuda => DeviceKind.Cuda,
+                    AcceleratorType.OpenCL => DeviceKind.OpenCL,
+                    _ => DeviceKind.IlgpuCpu,
+                };
+                list.Add((kind, Describe(d)));
+            }
+        }
+        catch (Exception)
+        {
+            // A broken driver installation must not stop the cpu device from working.
+        }
+        return list;
+    }
+
+    static string Describe(ILGPU.Runtime.Device d) => d switch
+    {
+        CudaDevice c => $"{c.Name}, {c.Architecture}, {c.MemorySize / (1L << 20)} MiB, driver {c.DriverVersion}",
+        CPUDevice => $"ILGPU CPU accelerator (warp {d.WarpSize}, {d.MaxNumThreadsPerGroup} threads a group)",
+        _ => $"{d.Name}, {d.MemorySize / (1L << 20)} MiB",
+    };
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The stream every op of this device is queued on.</summary>
+    public AcceleratorStream Stream => Accelerator.DefaultStream;
+
+    public MemoryPool Pool { get; }
+
+    public override DeviceKind Kind { get; }
+
+    public override string Name => Kind switch
+    {
+        DeviceKind.Cuda => "cuda",
+        DeviceKind.OpenCL => "opencl",
+        _ => "ilgpu-cpu",
+    };
+
+    public override string Description => Describe(Accelerator.Device);
+
+    /// <summary>The kernels this device has compiled so far (the registry test compares them with the registry).</summary>
+    public IEnumerable<KernelSpec> LoadedKernels => kernels.Keys.Select(k => k.Item1).Distinct();
+
+    /// <summary>
+    /// The launcher of a kernel, compiled at its first use on this device. <typeparamref name="TLauncher"/>
+    /// is <c>Action&lt;AcceleratorStream, Index1D, ...&gt;</c> for an implicitly grouped kernel and
+    /// <c>Action&lt;AcceleratorStream, KernelConfig, ...&gt;</c> for an explicitly grouped one.
+    /// </summary>
+    public TLauncher Kernel<TLauncher>(KernelSpec spec) where TLauncher : Delegate
+        => (TLauncher)kernels.GetOrAdd((spec, typeof(TLauncher)), key =>
+        {
+            var compiled = key.Item1.ExplicitlyGrouped
+                ? Accelerator.LoadKernel(key.Item1.Method)
+                : Accelerator.LoadAutoGroupedKernel(key.Item1.Method);
+            return compiled.CreateLauncherDelegate<TLauncher>();
+        });
+
+    public override Storage Allocate(long length) => new GpuStorage(this, Pool, Pool.Rent(length), length);
+
+    public override void CopyIn(ReadOnlySpan<float> source, Storage destination, long offset)
+        => ((GpuStorage)destination).View.SubView(offset, source.Length).CopyFromCPU(Stream, source);
+
+    public override void CopyOut(Storage source, long offset, Span<float> destination)
+    {
+        ((GpuStorage)source).View.SubView(offset, destination.Length).CopyToCPU(Stream, destination);
+        Stream.Synchronize();
+    }
+
+    public override void Copy(Storage source, long sourceOffset, Storage destination, long destinationOffset, long length)
+        => ((GpuStorage)source).View.SubView(sourceOffset, length)
+            .CopyTo(Stream, ((GpuStorage)destination).View.SubView(destinationOffset, length));
+
+    public override void Synchronize() => Accelerator.Synchronize();
+
+    public override void Dispose()
+    {
+        Accelerator.Synchronize();
+        Pool.Dispose();
+        Accelerator.Dispose();
+        context.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,1 @@
+return NativeGan.Cli.Cli.Run(args);

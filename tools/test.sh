@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): builds in Release and runs the xunit.v3 test
+# executable. Set-up it needs is done here, so a fresh machine runs it as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet build tests/NativeGan.Tests -c Release --nologo -v quiet -clp:ErrorsOnly
+log=$(mktemp)
+set +e
+dotnet tests/NativeGan.Tests/bin/Release/net10.0/NativeGan.Tests.dll -noColor "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+# One plain closing line, 'N passed, N failed, N skipped', from xunit's summary.
+summary=$(grep -E 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' "$log" | tail -1 || true)
+if [[ -n $summary ]]; then
+  total=$(sed -E 's/.*Total: ([0-9]+).*/\1/' <<<"$summary")
+  errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$summary")
+  failed=$(sed -E 's/.*Failed: ([0-9]+).*/\1/' <<<"$summary")
+  skipped=$(sed -E 's/.*Skipped: ([0-9]+).*/\1/' <<<"$summary")
+  notrun=$(sed -E 's/.*Not Run: ([0-9]+).*/\1/' <<<"$summary")
+  echo "$((total - failed - skipped - notrun)) passed, $((failed + errors)) failed, $skipped skipped"
+fi
+rm -f "$log"
+exit "$rc"
