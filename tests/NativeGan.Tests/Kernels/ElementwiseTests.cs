@@ -16,7 +16,7 @@ public class ElementwiseTests
         (UnaryOp.Clamp, -0.5f, 0.25f, -2, 2), (UnaryOp.Affine, -1.5f, 0.75f, -3, 3),
     ];
 
-    [Theory, MemberData(nameof(Devices))]
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Elementwise.Unary"), Trait("Kernel", "Elementwise.Fill")]
     public void UnaryOpsMatchFloat64(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
@@ -59,7 +59,7 @@ public class ElementwiseTests
         return data;
     }
 
-    [Theory, MemberData(nameof(BroadcastCases))]
+    [Theory, MemberData(nameof(BroadcastCases)), Trait("Kernel", "Elementwise.Binary"), Trait("Kernel", "Elementwise.BinaryBroadcast")]
     public void BinaryOpsBroadcastLikeNumpy(string deviceName, int[] aShape, int[] bShape)
     {
         var d = TestDevices.Get(deviceName);
@@ -78,7 +78,7 @@ public class ElementwiseTests
         }
     }
 
-    [Theory, MemberData(nameof(Devices))]
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Elementwise.ScaleAdd")]
     public void ScaleAddIsAxpby(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
