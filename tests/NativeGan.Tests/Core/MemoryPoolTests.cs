@@ -1,0 +1,83 @@
+using NativeGan;
+
+namespace NativeGan.Tests.Core;
+
+public class MemoryPoolTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(256)]
+    [InlineData(257)]
+    [InlineData(1000)]
+    [InlineData(4097)]
+    [InlineData(1_000_003)]
+    [InlineData(67_108_864)]
+    public void SizeClassesFitAndWasteAtMostAQuarter(long length)
+    {
+        long size = MemoryPool.SizeClass(length);
+        Assert.True(size >= length, $"{size} < {length}");
+        if (length > 256) Assert.True(size <= length * 1.25 + 1, $"{size} wastes more than 25% of {length}");
+        Assert.Equal(size, MemoryPool.SizeClass(size)); // a class is its own class
+    }
+
+    [Fact]
+    public void ASteadyLoopAllocatesNothingFromTheDriverAfterWarmUp()
+    {
+        var d = (GpuDevice)Device.Get("ilgpu-cpu");
+        void Step()
+        {
+            using var a = Tensor.Full(d, 1f, 3, 50);
+            using var b = Tensor.Full(d, 2f, 3, 50);
+            using var c = Elementwise.Add(a, b);
+            using var e = Elementwise.Unary(UnaryOp.Exp, c);
+        }
+        Step();
+        long before = d.Pool.DriverAllocations, inUse = d.Pool.BytesInUse;
+        for (int i = 0; i < 20; i++) Step();
+        Assert.Equal(before, d.Pool.DriverAllocations);
+        Assert.Equal(inUse, d.Pool.BytesInUse);
+    }
+
+    [Fact]
+    public void TensorsNobodyDisposedGoBackWhenCollected()
+    {
+        var d = (GpuDevice)Device.Get("ilgpu-cpu");
+        long inUse = d.Pool.BytesInUse;
+        MakeGarbage(d);
+        Assert.True(d.Pool.BytesInUse > inUse);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.Equal(inUse, d.Pool.BytesInUse);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void MakeGarbage(Device d)
+        {
+            for (int i = 0; i < 10; i++) _ = Tensor.Full(d, 1f, 1000);
+        }
+    }
+
+    [Fact]
+    public void ViewsKeepTheStorageAliveUntilTheLastIsDisposed()
+    {
+        var d = (GpuDevice)Device.Get("ilgpu-cpu");
+        long inUse = d.Pool.BytesInUse;
+        var t = Tensor.Full(d, 3f, 4, 100);
+        var v = t.Reshape(400);
+        t.Dispose();
+        Assert.Equal(3f, v.ToArray()[399]);
+        v.Dispose();
+        Assert.Equal(inUse, d.Pool.BytesInUse);
+        GC.KeepAlive(t);
+    }
+
+    [Fact]
+    public void OutOfMemoryNamesTheSizeAndWhatThePoolHolds()
+    {
+        var d = (GpuDevice)Device.Get("ilgpu-cpu");
+        // 2^40 floats (4 TiB) is more than this machine can give: the pool must say so, not crash.
+        var e = Assert.Throws<DeviceOutOfMemoryException>(() => d.Allocate(1L << 40));
+        Assert.Contains("4096.00 GiB", e.Message);
+        Assert.Contains("ilgpu-cpu", e.Message);
+        Assert.Contains("cached", e.Message);
+    }
+}
