@@ -11,8 +11,52 @@ public static class Cli
         var root = new RootCommand("NativeGan: a from-scratch GPU engine for GANs and autoencoders, in C#.")
         {
             DevicesCommand(),
+            LabCommand(),
         };
         return root.Parse(args).Invoke();
+    }
+
+    /// <summary>The --device option every command shares: auto|cuda|opencl|cpu|ilgpu-cpu, default from NATIVEGAN_DEVICE.</summary>
+    internal static Option<string> DeviceOption() => new("--device")
+    {
+        Description = "Device: auto (CUDA, then OpenCL, then cpu), cuda, opencl, cpu or ilgpu-cpu. Default: $NATIVEGAN_DEVICE, else auto.",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("NATIVEGAN_DEVICE") is { Length: > 0 } v ? v : "auto",
+    };
+
+    /// <summary>Opens the device an option names, or prints why it cannot (null).</summary>
+    internal static Device? OpenDevice(string name)
+    {
+        try
+        {
+            var d = Device.Get(name);
+            if (name.Equals("auto", StringComparison.OrdinalIgnoreCase) && Device.LastAutoChoice is { } why)
+                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(why)}[/]");
+            return d;
+        }
+        catch (Exception e) when (e is ArgumentException or DeviceNotFoundException)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+            return null;
+        }
+    }
+
+    static Command LabCommand()
+    {
+        var op = new Argument<string?>("op") { Description = "Only the lab entries whose name starts with this (e.g. gemm).", Arity = ArgumentArity.ZeroOrOne };
+        var device = DeviceOption();
+        var size = new Option<int?>("--size") { Description = "Problem size for the timed run (elements, or the GEMM side)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
+        var command = new Command("lab", "Check each kernel against its float64 reference on the device, then time it (GB/s, GFLOP/s).")
+        {
+            op, device, size, repeats,
+        };
+        command.SetAction(result =>
+        {
+            var d = OpenDevice(result.GetValue(device)!);
+            if (d is null) return 2;
+            return Lab.Run(d, result.GetValue(op), result.GetValue(size), result.GetValue(repeats));
+        });
+        return command;
     }
 
     static Command DevicesCommand()
