@@ -11,8 +11,7 @@ public class ReduceTests
     static (int[] Shape, int[] Axes)[] Cases(bool slow) => slow
         ?
         [
-            ([5, 7], [1]), ([5, 7], [0]), ([5, 7], [0, 1]), ([2, 3, 5, 7], [0, 2, 3]), ([2, 3, 5, 7], [1]),
-            ([2, 1, 5, 3], [-1, -2]), ([3, 5, 7], []), ([2, 3, 5, 7], [0, 2]), ([1, 4097], [1]),
+            ([5, 7], [1]), ([5, 7], [0]), ([2, 3, 5, 7], [0, 2, 3]), ([2, 1, 5, 3], [-1, -2]), ([3, 5], []),
         ]
         :
         [
@@ -36,8 +35,8 @@ public class ReduceTests
                 using var kept = Reduce.Apply(op, xt, axes, keepDims: true);
                 Assert.Equal(shape.Length, kept.Rank);
                 // Through Into, over a poisoned output of the dropped-axes shape.
-                using var dropped = Reduce.Apply(op, xt, axes);
-                using var poisoned = Poisoned(d, dropped.Shape);
+                var droppedShape = shape.Where((_, r) => !axes.Contains(r) && !axes.Contains(r - shape.Length)).ToArray();
+                using var poisoned = Poisoned(d, droppedShape.Length == 0 ? [1] : droppedShape);
                 Reduce.Into(op, xt, axes, poisoned);
                 string what = $"{op} over [{string.Join(", ", axes)}] of {Shapes.Format(shape)} on {d.Name}";
                 AssertClose(expected, kept.ToArray(), what: what);
