@@ -28,8 +28,8 @@ public enum ReduceOp
 /// tensor) takes one pass per group, last group first. Inside a pass:</para>
 /// <list type="bullet">
 /// <item><b>inner = 1</b> (the reduced elements are contiguous: rows). GPU: one group of 256 threads per row
-/// (or per chunk of 4096 elements of a long row), each thread summing a strided slice, then a tree reduction
-/// in shared memory; a long row leaves one partial per chunk and a second launch reduces the partials.
+/// (or per chunk of 4096 elements of a long row), each thread summing a strided slice, then a two-level tree
+/// (256 -> 16 -> 1) in shared memory; a long row leaves one partial per chunk and a second launch reduces the partials.
 /// cpu: pairwise summation (halve until 256 elements, then a vectorised <c>TensorPrimitives.Sum</c>), long rows
 /// cut into fixed 16384-element blocks that run in parallel.</item>
 /// <item><b>inner &gt; 1</b> (columns). GPU: one thread per output element walks the column, neighbouring
@@ -429,8 +429,9 @@ public static class Reduce
 
     /// <summary>
     /// Group g reduces chunk (g mod splits) of row (g / splits): each of the 256 threads accumulates a
-    /// strided slice (neighbouring threads read neighbouring floats), then the group halves its 256 values
-    /// in shared memory (a tree: log2 256 = 8 steps, each followed by a barrier) and thread 0 writes one value.
+    /// strided slice (neighbouring threads read neighbouring floats), then the group combines its 256 values
+    /// in shared memory as a two-level tree (16 threads sum 16 values each, then one thread sums the 16) and
+    /// thread 0 writes one value.
     /// </summary>
     static void RowsKernel(ArrayView<float> x, ArrayView<float> y, RowArgs a)
     {
@@ -444,13 +445,25 @@ public static class Reduce
             acc = Accumulate(a.Op, acc, x[rowStart + r]);
         shared[t] = acc;
         Group.Barrier();
-        for (int s = GroupSize / 2; s > 0; s >>= 1)
+        // 256 values -> 16 -> 1 in two barrier-separated steps. (The classic halving tree takes 8 steps and 8
+        // barriers; on a GPU both cost about the same, but every barrier is expensive on ILGPU's CPU accelerator.)
+        if (t < Fan)
         {
-            if (t < s) shared[t] = Combine(a.Op, shared[t], shared[t + s]);
-            Group.Barrier();
+            float v = shared[t];
+            for (int k = 1; k < Fan; k++) v = Combine(a.Op, v, shared[t + k * Fan]); // consecutive threads, consecutive banks
+            shared[t] = v;
         }
-        if (t == 0) y[g] = Finish(shared[0], a.Scale, a.Finish, a.Eps);
+        Group.Barrier();
+        if (t == 0)
+        {
+            float v = shared[0];
+            for (int k = 1; k < Fan; k++) v = Combine(a.Op, v, shared[k]);
+            y[g] = Finish(v, a.Scale, a.Finish, a.Eps);
+        }
     }
+
+    /// <summary>The fan-in of each step of the in-group reduction: Fan * Fan = GroupSize.</summary>
+    const int Fan = 16;
 
     /// <summary>
     /// One thread per output (row, column): walks the reduced axis with stride <c>inner</c>. Sums use
