@@ -89,7 +89,8 @@ public class ReduceTests
     [Fact, Trait("Kernel", "Reduce.Rows"), Trait("Kernel", "Reduce.Columns")]
     public void GpuLongSumsAreAccurate()
     {
-        // Long enough for two row launches (chunks of 4096, then the partials) and a long Kahan column; small enough for ilgpu-cpu.
+        // Long enough for two row launches (chunks of 4096, then the partials) and for split columns (chunks of 256,
+        // then the partials); small enough for ilgpu-cpu.
         var d = Device.Get("ilgpu-cpu");
         int n = 3 * 4096 + 5;
         var x = Random(new Random(13), n, 0f, 1f);
@@ -101,6 +102,11 @@ public class ReduceTests
         using var m = Tensor.FromArray(x[..(n / 2 * 2)], [n / 2, 2], d);
         using var columns = Reduce.Sum(m, [0]);
         AssertClose(Reduce.Reference.Reduce(ReduceOp.Sum, ToDouble(x[..(n / 2 * 2)]), [n / 2, 2], [0]), columns.ToArray(), rtol: 1e-6, atol: 0);
+        foreach (var op in new[] { ReduceOp.Max, ReduceOp.MeanOfSquares })
+        {
+            using var r = Reduce.Apply(op, m, [0]);
+            AssertClose(Reduce.Reference.Reduce(op, ToDouble(x[..(n / 2 * 2)]), [n / 2, 2], [0]), r.ToArray(), rtol: 1e-6, atol: 0, what: $"{op} of split columns");
+        }
     }
 
     public static TheoryData<string, int[], int[]> SumToShapeCases()
