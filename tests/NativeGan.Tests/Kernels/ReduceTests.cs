@@ -86,6 +86,28 @@ public class ReduceTests
         AssertClose(expected, columns.ToArray(), rtol: 1e-6, atol: 0, what: "column sums");
     }
 
+    [Fact]
+    public void CpuResultsDoNotDependOnTheThreadCount()
+    {
+        // Blocks are fixed by the sizes, so one thread and all threads add the same numbers in the same order.
+        var x = Random(new Random(15), 3 * 50_001);
+        using var t = Tensor.FromArray(x, [3, 50_001]);
+        var cpu = Device.Cpu;
+        int threads = cpu.Threads;
+        try
+        {
+            cpu.Threads = 1;
+            using var one = Reduce.Sum(t, [1]);
+            using var oneAll = Reduce.SumAll(t);
+            cpu.Threads = Math.Max(2, threads);
+            using var many = Reduce.Sum(t, [1]);
+            using var manyAll = Reduce.SumAll(t);
+            Assert.Equal(one.ToArray(), many.ToArray());
+            Assert.Equal(oneAll.ToArray(), manyAll.ToArray());
+        }
+        finally { cpu.Threads = threads; }
+    }
+
     [Fact, Trait("Kernel", "Reduce.Rows"), Trait("Kernel", "Reduce.Columns")]
     public void GpuLongSumsAreAccurate()
     {
