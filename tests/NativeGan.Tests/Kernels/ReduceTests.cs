@@ -65,6 +65,13 @@ public class ReduceTests
         Assert.Equal(30f, all.Item());
         using var mean = Reduce.MeanAll(x);
         Assert.Equal(1f, mean.Item());
+        // A view that starts inside its storage (a batch slice) reads from its own offset.
+        using var ramp = Tensor.FromArray(Enumerable.Range(0, 12).Select(i => (float)i).ToArray(), [4, 3], d);
+        using var rows = ramp.SliceBatch(1, 2);
+        using var sums = Reduce.Sum(rows, [1]);
+        Assert.Equal([12f, 21f], sums.ToArray());
+        using var columns = Reduce.Sum(rows, [0]);
+        Assert.Equal([9f, 11f, 13f], columns.ToArray());
     }
 
     [Fact]
