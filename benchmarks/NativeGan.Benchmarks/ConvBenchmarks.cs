@@ -4,13 +4,14 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace NativeGan.Benchmarks;
 
 /// <summary>
 /// The cpu convolutions at the layer shapes of a DCGAN for 32x32 images (batch 64): each layer's forward,
 /// input gradient and weight gradient, with a GFLOP/s column (2 * multiply-adds / mean time; all three
-/// passes of a layer do the same number of multiply-adds). A short job (2 warm-ups, 5 measured iterations):
+/// passes of a layer do the same number of multiply-adds). A short in-process job (2 warm-ups, 5 measured iterations):
 /// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- --filter '*ConvBenchmarks*'</c>.
 /// </summary>
 [Config(typeof(ConvConfig))]
@@ -100,7 +101,8 @@ public class ConvBenchmarks
     {
         public ConvConfig()
         {
-            AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1));
+            // In process: no generated project to build (that build times out on a busy 2-core machine).
+            AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance));
             AddColumn(new GflopsColumn());
         }
     }

@@ -29,6 +29,12 @@ namespace NativeGan;
 ///   ConvTranspose2d.WeightGrad(x, dy)    = Conv2d.WeightGrad(dy, x)
 ///   Conv2d.BiasGrad(dy)                  = the sum of dy over N, OH, OW (both ops)
 /// </code>
+/// All three are bilinear, so their own derivatives are again these ops. For a second backward (WGAN-GP):
+/// with G the gradient arriving at an output,
+/// <code>
+///   InputGrad(dy, w):   d/d dy = Forward(G, w)          d/dw = WeightGrad(G, dy)
+///   WeightGrad(x, dy):  d/dx   = InputGrad(dy, G)       d/d dy = Forward(x, G)
+/// </code>
 /// The tests check these against direct-loop references of each op, and check the adjoint property
 /// &lt;conv(x, w), dy&gt; = &lt;x, InputGrad(dy, w)&gt; = &lt;w, WeightGrad(x, dy)&gt; on every device.</para>
 /// <para>Files: this one (shapes, the float64 reference, the entry points and their checks),
