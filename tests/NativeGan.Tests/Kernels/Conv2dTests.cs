@@ -203,6 +203,64 @@ public class Conv2dTests
         AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), dw.ToArray(), what: "chunked weight gradient");
     }
 
+    /// <summary>Inputs and outputs that are views at an offset into larger storage (SliceBatch): the ops read and write
+    /// their own samples only; the poisoned samples around the output stay NaN.</summary>
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.Col2Im"), Trait("Kernel", "Conv2d.SwapLeadingAxes"), Trait("Kernel", "Conv2d.BiasGrad")]
+    public void ViewsAtAnOffsetReadAndWriteOnlyTheirSamples(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(18);
+        var c = new ConvCase(2, 3, 5, 5, 6, 3, 3, 2, 1);
+        int[] bigX = [4, c.C, c.H, c.W], bigY = [4, c.O, c.OH, c.OW];
+        var x = Random(rng, Shapes.Numel(bigX));
+        var w = Random(rng, Shapes.Numel(c.WShape));
+        var dy = Random(rng, Shapes.Numel(bigY));
+        using var xAll = Make(x, bigX, d);
+        using var dyAll = Make(dy, bigY, d);
+        using var wt = Make(w, c.WShape, d);
+        using var xs = xAll.SliceBatch(1, 2);
+        using var dys = dyAll.SliceBatch(1, 2);
+        using var yAll = Poisoned(d, bigY);
+        using var dxAll = Poisoned(d, bigX);
+        using var ys = yAll.SliceBatch(1, 2);
+        using var dxs = dxAll.SliceBatch(1, 2);
+        using var dw = Poisoned(d, c.WShape);
+        using var db = Poisoned(d, c.O);
+        Conv2d.ForwardInto(xs, wt, null, c.S, c.P, ys);
+        Conv2d.InputGradInto(dys, wt, c.H, c.W, c.S, c.P, dxs);
+        Conv2d.WeightGradInto(xs, dys, c.KH, c.KW, c.S, c.P, dw);
+        Conv2d.BiasGradInto(dys, db);
+
+        var xSlice = ToDouble(x[(Shapes.Numel(bigX) / 4)..(3 * Shapes.Numel(bigX) / 4)]);
+        var dySlice = ToDouble(dy[(Shapes.Numel(bigY) / 4)..(3 * Shapes.Numel(bigY) / 4)]);
+        AssertClose(Conv2d.Reference.Forward(xSlice, c.XShape, ToDouble(w), c.WShape, null, c.S, c.P), ys.ToArray(), what: "forward of a view");
+        AssertClose(Conv2d.Reference.InputGrad(dySlice, c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), dxs.ToArray(), what: "input gradient into a view");
+        AssertClose(Conv2d.Reference.WeightGrad(xSlice, c.XShape, dySlice, c.YShape, c.KH, c.KW, c.S, c.P), dw.ToArray(), what: "weight gradient of views");
+        AssertClose(Conv2d.Reference.BiasGrad(dySlice, c.YShape), db.ToArray(), what: "bias gradient of a view");
+        foreach (var (all, name) in new[] { (yAll.ToArray(), "y"), (dxAll.ToArray(), "dx") })
+        {
+            int quarter = all.Length / 4;
+            Assert.All(all[..quarter], v => Assert.True(float.IsNaN(v), $"{name}: sample 0 was written"));
+            Assert.All(all[(3 * quarter)..], v => Assert.True(float.IsNaN(v), $"{name}: sample 3 was written"));
+        }
+    }
+
+    /// <summary>An empty batch: empty outputs, and a weight gradient of zeros (nothing contributed), not the poison.</summary>
+    [Theory, MemberData(nameof(Devices))]
+    public void EmptyBatch(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        using var x = Tensor.Zeros(d, 0, 3, 5, 5);
+        using var w = Tensor.Ones(d, 2, 3, 3, 3);
+        using var y = Conv2d.Forward(x, w, null, 1, 0);
+        Assert.Equal([0, 2, 3, 3], y.Shape);
+        using var dw = Poisoned(d, 2, 3, 3, 3);
+        Conv2d.WeightGradInto(x, y, 3, 3, 1, 0, dw);
+        Assert.All(dw.ToArray(), v => Assert.Equal(0f, v));
+        using var db = Conv2d.BiasGrad(y);
+        Assert.All(db.ToArray(), v => Assert.Equal(0f, v));
+    }
+
     /// <summary>A DCGAN critic layer at its real size: 64 -> 128 channels, 16x16 -> 8x8, 4x4 kernel, stride 2, padding 1, batch 4.</summary>
     [Fact]
     public void DcganCriticLayerOnCpu()
