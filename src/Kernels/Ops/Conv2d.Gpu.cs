@@ -105,7 +105,9 @@ public static partial class Conv2d
 
     /// <summary>
     /// One thread per input pixel dx[n0 + n, c, ih, iw], gathering (no atomics) the column entries that im2col
-    /// copied from it: those (a, b) with ih + p - a = i*s for an output row i in range, and likewise for iw.
+    /// copied from it: the taps (a, b) and output pixels (i, j) with i*s + a = ih + p and j*s + b = iw + p.
+    /// Only every s-th tap can satisfy that, so the loops start at a = (ih + p) mod s and step by s, while i
+    /// steps down by one from (ih + p) div s: no division inside the loops, no test of the skipped taps.
     /// </summary>
     static void Col2ImKernel(Index1D index, Conv2dGeometry g, int n0, int m, ArrayView<float> col, ArrayView<float> dx,
         ArrayView<float> bias, int hasBias)
@@ -115,17 +117,17 @@ public static partial class Conv2d
         int ih = t % g.H;
         t /= g.H;
         int c = t % g.C, n = t / g.C;
+        int rowStart = (ih + g.Pad) % g.Stride, rowTop = (ih + g.Pad) / g.Stride;
+        int colStart = (iw + g.Pad) % g.Stride, colTop = (iw + g.Pad) / g.Stride;
+        int patch = c * g.KH * g.KW * cols + n * plane; // col[(c, 0, 0), (n, 0, 0)]
         float sum = hasBias != 0 ? bias[c] : 0f;
-        for (int a = 0; a < g.KH; a++)
+        for (int a = rowStart, i = rowTop; a < g.KH && i >= 0; a += g.Stride, i--)
         {
-            int th = ih + g.Pad - a; // = i * stride for the output row i that read (ih, a)
-            if (th < 0 || th % g.Stride != 0 || th / g.Stride >= g.OH) continue;
-            int i = th / g.Stride;
-            for (int b = 0; b < g.KW; b++)
+            if (i >= g.OH) continue;
+            for (int b = colStart, j = colTop; b < g.KW && j >= 0; b += g.Stride, j--)
             {
-                int tw = iw + g.Pad - b;
-                if (tw < 0 || tw % g.Stride != 0 || tw / g.Stride >= g.OW) continue;
-                sum += col[((c * g.KH + a) * g.KW + b) * cols + n * plane + i * g.OW + tw / g.Stride];
+                if (j >= g.OW) continue;
+                sum += col[patch + (a * g.KW + b) * cols + i * g.OW + j];
             }
         }
         dx[n0 * g.C * g.H * g.W + e] = sum;
