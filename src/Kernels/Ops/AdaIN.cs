@@ -54,21 +54,22 @@ public static class AdaIN
     /// <summary>y for content [N, C, H, W], styleScale and styleBias [N, C]. Returns the content's per-plane mean and 1/sqrt(var + eps), [N*C].</summary>
     public static (Tensor Y, Tensor Mean, Tensor InvStd) Forward(Tensor content, Tensor styleScale, Tensor styleBias, float eps = 1e-5f)
     {
-        Check.Rank(Op, "content", content, 4);
+        var layout = CheckForward(content, styleScale, styleBias);
         var y = Tensor.EmptyLike(content);
-        var mean = Tensor.Empty(content.Device, content.Dim(0) * content.Dim(1));
-        var invStd = Tensor.Empty(content.Device, content.Dim(0) * content.Dim(1));
-        ForwardInto(content, styleScale, styleBias, y, mean, invStd, eps);
+        var mean = Tensor.Empty(content.Device, layout.Groups);
+        var invStd = Tensor.Empty(content.Device, layout.Groups);
+        Normalization.Statistics(content, layout, mean, invStd, eps);
+        Normalization.Normalize(content, layout, mean, invStd, styleScale, styleBias, y);
         return (y, mean, invStd);
     }
 
     /// <summary><see cref="Forward"/> into given tensors: y like content (may be content), mean and invStd [N*C].</summary>
     public static void ForwardInto(Tensor content, Tensor styleScale, Tensor styleBias, Tensor y, Tensor mean, Tensor invStd, float eps = 1e-5f)
     {
-        var layout = Validate(content, styleScale, mean, invStd);
-        Check.Shape(Op, "styleBias", styleBias, content.Dim(0), content.Dim(1));
+        var layout = CheckForward(content, styleScale, styleBias);
+        CheckStatistics(layout, mean, invStd);
         Check.SameShape(Op, content, y);
-        Check.SameDevice(Op, content, styleScale, styleBias, y, mean, invStd);
+        Check.SameDevice(Op, content, y, mean, invStd);
         Normalization.Statistics(content, layout, mean, invStd, eps);
         Normalization.Normalize(content, layout, mean, invStd, styleScale, styleBias, y);
     }
@@ -76,11 +77,11 @@ public static class AdaIN
     /// <summary>Gradients with respect to the content (through its statistics), the scale and the bias ([N, C] each).</summary>
     public static (Tensor DContent, Tensor DScale, Tensor DBias) Backward(Tensor dy, Tensor content, Tensor styleScale, Tensor mean, Tensor invStd)
     {
-        Check.Rank(Op, "content", content, 4);
+        var layout = CheckBackward(dy, content, styleScale, mean, invStd);
         var dx = Tensor.EmptyLike(content);
         var dScale = Tensor.Empty(content.Device, content.Dim(0), content.Dim(1));
         var dBias = Tensor.Empty(content.Device, content.Dim(0), content.Dim(1));
-        BackwardInto(dy, content, styleScale, mean, invStd, dx, dScale, dBias);
+        Normalization.Backward(dy, content, layout, mean, invStd, styleScale, dx, dScale, dBias);
         return (dx, dScale, dBias);
     }
 
@@ -88,24 +89,46 @@ public static class AdaIN
     public static void BackwardInto(Tensor dy, Tensor content, Tensor styleScale, Tensor mean, Tensor invStd,
         Tensor dContent, Tensor? dScale, Tensor? dBias)
     {
-        var layout = Validate(content, styleScale, mean, invStd);
+        var layout = CheckBackward(dy, content, styleScale, mean, invStd);
         int n = content.Dim(0), c = content.Dim(1);
-        Check.SameShape(Op, dy, content);
         Check.SameShape(Op, dContent, content);
         Normalization.CheckOptional(Op, "dScale", dScale, n, c);
         Normalization.CheckOptional(Op, "dBias", dBias, n, c);
-        Normalization.SameDevice(Op, dy, content, styleScale, mean, invStd, dContent, dScale, dBias);
+        Normalization.SameDevice(Op, content, dContent, dScale, dBias);
         Normalization.Backward(dy, content, layout, mean, invStd, styleScale, dContent, dScale, dBias);
     }
 
-    static NormLayout Validate(Tensor content, Tensor styleScale, Tensor mean, Tensor invStd)
+    // Every input is checked before anything is allocated, so a refused call leaks nothing.
+
+    static NormLayout CheckInput(Tensor content, Tensor styleScale)
     {
         Check.Rank(Op, "content", content, 4);
         Check.NotEmpty(Op, "content", content);
         int n = content.Dim(0), c = content.Dim(1), plane = content.Dim(2) * content.Dim(3);
         Check.Shape(Op, "styleScale", styleScale, n, c);
-        Check.Shape(Op, "mean", mean, n * c);
-        Check.Shape(Op, "invStd", invStd, n * c);
         return NormLayout.PerPlane(n, c, plane).WithAffine(n * c, perElement: false, hasGamma: true, hasBeta: true);
+    }
+
+    static NormLayout CheckForward(Tensor content, Tensor styleScale, Tensor styleBias)
+    {
+        var layout = CheckInput(content, styleScale);
+        Check.Shape(Op, "styleBias", styleBias, content.Dim(0), content.Dim(1));
+        Check.SameDevice(Op, content, styleScale, styleBias);
+        return layout;
+    }
+
+    static NormLayout CheckBackward(Tensor dy, Tensor content, Tensor styleScale, Tensor mean, Tensor invStd)
+    {
+        var layout = CheckInput(content, styleScale);
+        Check.SameShape(Op, dy, content);
+        CheckStatistics(layout, mean, invStd);
+        Check.SameDevice(Op, dy, content, styleScale, mean, invStd);
+        return layout;
+    }
+
+    static void CheckStatistics(NormLayout layout, Tensor mean, Tensor invStd)
+    {
+        Check.Shape(Op, "mean", mean, layout.Groups);
+        Check.Shape(Op, "invStd", invStd, layout.Groups);
     }
 }

@@ -119,12 +119,11 @@ public static class BatchNorm2d
     public static (Tensor Y, Tensor Mean, Tensor InvStd) Forward(Tensor x, Tensor? gamma, Tensor? beta,
         Tensor? runningMean, Tensor? runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f)
     {
-        Check.Rank(Op, "x", x, 4);
-        int c = x.Dim(1);
+        var layout = CheckForward(x, gamma, beta, runningMean, runningVar, training);
         var y = Tensor.EmptyLike(x);
-        var mean = Tensor.Empty(x.Device, c);
-        var invStd = Tensor.Empty(x.Device, c);
-        ForwardInto(x, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps);
+        var mean = Tensor.Empty(x.Device, x.Dim(1));
+        var invStd = Tensor.Empty(x.Device, x.Dim(1));
+        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps);
         return (y, mean, invStd);
     }
 
@@ -132,27 +131,11 @@ public static class BatchNorm2d
     public static void ForwardInto(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training,
         Tensor y, Tensor mean, Tensor invStd, float momentum = 0.1f, float eps = 1e-5f)
     {
-        var layout = Validate(x, gamma, beta, mean, invStd);
-        int c = x.Dim(1);
-        Normalization.CheckOptional(Op, "runningMean", runningMean, c);
-        Normalization.CheckOptional(Op, "runningVar", runningVar, c);
-        Normalization.SameDevice(Op, x, gamma, beta, runningMean, runningVar, y, mean, invStd);
+        var layout = CheckForward(x, gamma, beta, runningMean, runningVar, training);
+        CheckStatistics(x, mean, invStd);
         Check.SameShape(Op, x, y);
-        if ((runningMean is null) != (runningVar is null))
-            throw new ArgumentException($"{Op}: give both runningMean and runningVar, or neither");
-        if (training)
-        {
-            if (layout.Count < 2)
-                throw new TensorShapeException($"{Op}: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Shape)}");
-            Normalization.Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum);
-        }
-        else
-        {
-            if (runningMean is null || runningVar is null)
-                throw new ArgumentException($"{Op}: evaluation mode needs runningMean and runningVar (x {Shapes.Format(x.Shape)})");
-            EvalStatistics(runningMean, runningVar, mean, invStd, eps);
-        }
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Check.SameDevice(Op, x, y, mean, invStd);
+        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps);
     }
 
     /// <summary>
@@ -161,37 +144,74 @@ public static class BatchNorm2d
     /// </summary>
     public static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) Backward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
     {
-        Check.Rank(Op, "x", x, 4);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         var dx = Tensor.EmptyLike(x);
         var dgamma = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
         var dbeta = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
-        BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
         return (dx, dgamma, dbeta);
     }
 
-    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta [C] each optional.</summary>
+    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta [C] each optional (without gamma they are the gradients at gamma = 1, beta = 0).</summary>
     public static void BackwardInto(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
     {
-        var layout = Validate(x, gamma, null, mean, invStd);
-        int c = x.Dim(1);
-        Check.SameShape(Op, dy, x);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         Check.SameShape(Op, dx, x);
-        Normalization.CheckOptional(Op, "dgamma", dgamma, c);
-        Normalization.CheckOptional(Op, "dbeta", dbeta, c);
-        Normalization.SameDevice(Op, dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.CheckOptional(Op, "dgamma", dgamma, x.Dim(1));
+        Normalization.CheckOptional(Op, "dbeta", dbeta, x.Dim(1));
+        Normalization.SameDevice(Op, x, dx, dgamma, dbeta);
         Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
     }
 
-    static NormLayout Validate(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invStd)
+    static void RunForward(Tensor x, NormLayout layout, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar,
+        bool training, Tensor y, Tensor mean, Tensor invStd, float momentum, float eps)
+    {
+        if (training) Normalization.Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum);
+        else EvalStatistics(runningMean!, runningVar!, mean, invStd, eps);
+        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+    }
+
+    // Every input is checked before anything is allocated, so a refused call leaks nothing.
+
+    static NormLayout CheckForward(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training)
+    {
+        var layout = CheckInput(x, gamma, beta);
+        int c = x.Dim(1);
+        Normalization.CheckOptional(Op, "runningMean", runningMean, c);
+        Normalization.CheckOptional(Op, "runningVar", runningVar, c);
+        Normalization.SameDevice(Op, x, gamma, beta, runningMean, runningVar);
+        if ((runningMean is null) != (runningVar is null))
+            throw new ArgumentException($"{Op}: give both runningMean and runningVar, or neither");
+        if (training && layout.Count < 2)
+            throw new TensorShapeException($"{Op}: expected more than 1 value per channel when training, got input of shape {Shapes.Format(x.Shape)}");
+        if (!training && runningMean is null)
+            throw new ArgumentException($"{Op}: evaluation mode needs runningMean and runningVar (x {Shapes.Format(x.Shape)})");
+        return layout;
+    }
+
+    static NormLayout CheckBackward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
+    {
+        var layout = CheckInput(x, gamma, null);
+        Check.SameShape(Op, dy, x);
+        CheckStatistics(x, mean, invStd);
+        Normalization.SameDevice(Op, dy, x, gamma, mean, invStd);
+        return layout;
+    }
+
+    static NormLayout CheckInput(Tensor x, Tensor? gamma, Tensor? beta)
     {
         Check.Rank(Op, "x", x, 4);
         Check.NotEmpty(Op, "x", x);
         int n = x.Dim(0), c = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
         Normalization.CheckOptional(Op, "gamma", gamma, c);
         Normalization.CheckOptional(Op, "beta", beta, c);
-        Check.Shape(Op, "mean", mean, c);
-        Check.Shape(Op, "invStd", invStd, c);
         return NormLayout.PerChannel(n, c, plane).WithAffine(c, perElement: false, gamma is not null, beta is not null);
+    }
+
+    static void CheckStatistics(Tensor x, Tensor mean, Tensor invStd)
+    {
+        Check.Shape(Op, "mean", mean, x.Dim(1));
+        Check.Shape(Op, "invStd", invStd, x.Dim(1));
     }
 
     // ================================================================ evaluation statistics

@@ -98,20 +98,22 @@ public static class InstanceNorm2d
     /// <summary>y for x [N, C, H, W]; gamma, beta [C] or null. Returns the per-plane mean and 1/sqrt(var + eps), [N*C].</summary>
     public static (Tensor Y, Tensor Mean, Tensor InvStd) Forward(Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
     {
-        Check.Rank(Op, "x", x, 4);
+        var layout = CheckInput(x, gamma, beta);
         var y = Tensor.EmptyLike(x);
-        var mean = Tensor.Empty(x.Device, x.Dim(0) * x.Dim(1));
-        var invStd = Tensor.Empty(x.Device, x.Dim(0) * x.Dim(1));
-        ForwardInto(x, gamma, beta, y, mean, invStd, eps);
+        var mean = Tensor.Empty(x.Device, layout.Groups);
+        var invStd = Tensor.Empty(x.Device, layout.Groups);
+        Normalization.Statistics(x, layout, mean, invStd, eps);
+        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
         return (y, mean, invStd);
     }
 
     /// <summary><see cref="Forward"/> into given tensors: y like x (may be x), mean and invStd [N*C].</summary>
     public static void ForwardInto(Tensor x, Tensor? gamma, Tensor? beta, Tensor y, Tensor mean, Tensor invStd, float eps = 1e-5f)
     {
-        var layout = Validate(x, gamma, beta, mean, invStd);
+        var layout = CheckInput(x, gamma, beta);
+        CheckStatistics(layout, mean, invStd);
         Check.SameShape(Op, x, y);
-        Normalization.SameDevice(Op, x, gamma, beta, y, mean, invStd);
+        Check.SameDevice(Op, x, y, mean, invStd);
         Normalization.Statistics(x, layout, mean, invStd, eps);
         Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
     }
@@ -119,36 +121,50 @@ public static class InstanceNorm2d
     /// <summary>Gradients through the per-plane statistics; dgamma, dbeta [C] come back when gamma is given.</summary>
     public static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) Backward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
     {
-        Check.Rank(Op, "x", x, 4);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         var dx = Tensor.EmptyLike(x);
         var dgamma = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
         var dbeta = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
-        BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
         return (dx, dgamma, dbeta);
     }
 
-    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta [C] each optional.</summary>
+    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta [C] each optional (without gamma they are the gradients at gamma = 1, beta = 0).</summary>
     public static void BackwardInto(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
     {
-        var layout = Validate(x, gamma, null, mean, invStd);
-        int c = x.Dim(1);
-        Check.SameShape(Op, dy, x);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         Check.SameShape(Op, dx, x);
-        Normalization.CheckOptional(Op, "dgamma", dgamma, c);
-        Normalization.CheckOptional(Op, "dbeta", dbeta, c);
-        Normalization.SameDevice(Op, dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.CheckOptional(Op, "dgamma", dgamma, x.Dim(1));
+        Normalization.CheckOptional(Op, "dbeta", dbeta, x.Dim(1));
+        Normalization.SameDevice(Op, x, dx, dgamma, dbeta);
         Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
     }
 
-    static NormLayout Validate(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invStd)
+    // Every input is checked before anything is allocated, so a refused call leaks nothing.
+
+    static NormLayout CheckInput(Tensor x, Tensor? gamma, Tensor? beta)
     {
         Check.Rank(Op, "x", x, 4);
         Check.NotEmpty(Op, "x", x);
         int n = x.Dim(0), c = x.Dim(1), plane = x.Dim(2) * x.Dim(3);
         Normalization.CheckOptional(Op, "gamma", gamma, c);
         Normalization.CheckOptional(Op, "beta", beta, c);
-        Check.Shape(Op, "mean", mean, n * c);
-        Check.Shape(Op, "invStd", invStd, n * c);
+        Normalization.SameDevice(Op, x, gamma, beta);
         return NormLayout.PerPlane(n, c, plane).WithAffine(c, perElement: false, gamma is not null, beta is not null);
+    }
+
+    static NormLayout CheckBackward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
+    {
+        var layout = CheckInput(x, gamma, null);
+        Check.SameShape(Op, dy, x);
+        CheckStatistics(layout, mean, invStd);
+        Normalization.SameDevice(Op, dy, x, mean, invStd);
+        return layout;
+    }
+
+    static void CheckStatistics(NormLayout layout, Tensor mean, Tensor invStd)
+    {
+        Check.Shape(Op, "mean", mean, layout.Groups);
+        Check.Shape(Op, "invStd", invStd, layout.Groups);
     }
 }

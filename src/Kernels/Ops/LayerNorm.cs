@@ -70,20 +70,22 @@ public static class LayerNorm
     /// <summary>y for x [N, ...] (at least 2 axes); gamma, beta of shape x.shape[1:] or null. Returns the per-sample mean and 1/sqrt(var + eps), [N].</summary>
     public static (Tensor Y, Tensor Mean, Tensor InvStd) Forward(Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
     {
-        CheckInput(x);
+        var layout = CheckInput(x, gamma, beta);
         var y = Tensor.EmptyLike(x);
         var mean = Tensor.Empty(x.Device, x.Dim(0));
         var invStd = Tensor.Empty(x.Device, x.Dim(0));
-        ForwardInto(x, gamma, beta, y, mean, invStd, eps);
+        Normalization.Statistics(x, layout, mean, invStd, eps);
+        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
         return (y, mean, invStd);
     }
 
     /// <summary><see cref="Forward"/> into given tensors: y like x (may be x), mean and invStd [N].</summary>
     public static void ForwardInto(Tensor x, Tensor? gamma, Tensor? beta, Tensor y, Tensor mean, Tensor invStd, float eps = 1e-5f)
     {
-        var layout = Validate(x, gamma, beta, mean, invStd);
+        var layout = CheckInput(x, gamma, beta);
+        CheckStatistics(x, mean, invStd);
         Check.SameShape(Op, x, y);
-        Normalization.SameDevice(Op, x, gamma, beta, y, mean, invStd);
+        Check.SameDevice(Op, x, y, mean, invStd);
         Normalization.Statistics(x, layout, mean, invStd, eps);
         Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
     }
@@ -91,41 +93,51 @@ public static class LayerNorm
     /// <summary>Gradients through the per-sample statistics; dgamma, dbeta (shape x.shape[1:]) come back when gamma is given.</summary>
     public static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) Backward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
     {
-        CheckInput(x);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         var dx = Tensor.EmptyLike(x);
         var dgamma = gamma is null ? null : Tensor.Empty(x.Device, x.Shape[1..]);
         var dbeta = gamma is null ? null : Tensor.Empty(x.Device, x.Shape[1..]);
-        BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
         return (dx, dgamma, dbeta);
     }
 
-    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta each optional.</summary>
+    /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta each optional (without gamma they are the gradients at gamma = 1, beta = 0).</summary>
     public static void BackwardInto(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
     {
-        var layout = Validate(x, gamma, null, mean, invStd);
-        Check.SameShape(Op, dy, x);
+        var layout = CheckBackward(dy, x, gamma, mean, invStd);
         Check.SameShape(Op, dx, x);
         Normalization.CheckOptional(Op, "dgamma", dgamma, x.Shape[1..]);
         Normalization.CheckOptional(Op, "dbeta", dbeta, x.Shape[1..]);
-        Normalization.SameDevice(Op, dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+        Normalization.SameDevice(Op, x, dx, dgamma, dbeta);
         Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
     }
 
-    static void CheckInput(Tensor x)
+    // Every input is checked before anything is allocated, so a refused call leaks nothing.
+
+    static NormLayout CheckInput(Tensor x, Tensor? gamma, Tensor? beta)
     {
         if (x.Rank < 2)
             throw new TensorShapeException($"{Op}: x must have a batch axis and at least one more, got shape {Shapes.Format(x.Shape)}");
         Check.NotEmpty(Op, "x", x);
-    }
-
-    static NormLayout Validate(Tensor x, Tensor? gamma, Tensor? beta, Tensor mean, Tensor invStd)
-    {
-        CheckInput(x);
         int n = x.Dim(0), size = x.Length / n;
         Normalization.CheckOptional(Op, "gamma", gamma, x.Shape[1..]);
         Normalization.CheckOptional(Op, "beta", beta, x.Shape[1..]);
-        Check.Shape(Op, "mean", mean, n);
-        Check.Shape(Op, "invStd", invStd, n);
+        Normalization.SameDevice(Op, x, gamma, beta);
         return NormLayout.PerSample(n, size).WithAffine(size, perElement: true, gamma is not null, beta is not null);
+    }
+
+    static NormLayout CheckBackward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
+    {
+        var layout = CheckInput(x, gamma, null);
+        Check.SameShape(Op, dy, x);
+        CheckStatistics(x, mean, invStd);
+        Normalization.SameDevice(Op, dy, x, mean, invStd);
+        return layout;
+    }
+
+    static void CheckStatistics(Tensor x, Tensor mean, Tensor invStd)
+    {
+        Check.Shape(Op, "mean", mean, x.Dim(0));
+        Check.Shape(Op, "invStd", invStd, x.Dim(0));
     }
 }

@@ -29,7 +29,7 @@ public readonly struct NormLayout
     public readonly int OuterStride;
     /// <summary>Distance between the first elements of group g and g + 1.</summary>
     public readonly int GroupStride;
-    /// <summary>Length of gamma and beta (0 when there are none).</summary>
+    /// <summary>Length of gamma and beta (and of dgamma, dbeta, which backward can give even without gamma: the gradient at gamma = 1).</summary>
     public readonly int ParamLength;
     /// <summary>1: parameter index = flat index mod <see cref="ParamLength"/> (layer norm's per-element affine);
     /// 0: parameter index = group mod <see cref="ParamLength"/> (one value per channel or per plane).</summary>
@@ -54,8 +54,7 @@ public readonly struct NormLayout
 
     /// <summary>The same grouping with affine parameters of <paramref name="length"/> values.</summary>
     public NormLayout WithAffine(int length, bool perElement, bool hasGamma, bool hasBeta)
-        => new(Groups, Count, Inner, OuterStride, GroupStride, hasGamma || hasBeta ? length : 0,
-            perElement ? 1 : 0, hasGamma ? 1 : 0, hasBeta ? 1 : 0);
+        => new(Groups, Count, Inner, OuterStride, GroupStride, length, perElement ? 1 : 0, hasGamma ? 1 : 0, hasBeta ? 1 : 0);
 
     /// <summary>Runs per group.</summary>
     public int Runs => Count / Inner;
