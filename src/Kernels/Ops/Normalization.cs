@@ -102,7 +102,7 @@ internal static class Normalization
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                         ArrayView<float>, ArrayView<float>, NormLayout, float, float, int>>(StatisticsSpec)
-                    (gpu.Stream, new KernelConfig(layout.Groups, GroupSize), x.View, mean.View, invStd.View,
+                    (gpu.Stream, Groups(gpu, layout), x.View, mean.View, invStd.View,
                      (runningMean ?? mean).View, (runningVar ?? invStd).View, layout, eps, momentum, runningMean is null ? 0 : 1);
                 break;
         }
@@ -444,6 +444,16 @@ internal static class Normalization
     /// <summary>Threads in a group of the reduction kernels: one group reduces one channel / plane / sample.</summary>
     internal const int GroupSize = 256;
 
+    /// <summary>
+    /// The group size on ILGPU's CPU accelerator, which runs every thread of a group as an OS thread and
+    /// makes each barrier wait for all of them: 2 warps keep the cross-warp step of <see cref="GroupSum"/>
+    /// tested at a quarter of the cost. The kernels take any multiple of the warp size up to <see cref="GroupSize"/>.
+    /// </summary>
+    const int IlgpuCpuGroupSize = 64;
+
+    static KernelConfig Groups(GpuDevice gpu, NormLayout layout)
+        => new(layout.Groups, gpu.Kind == DeviceKind.IlgpuCpu ? IlgpuCpuGroupSize : GroupSize);
+
     /// <summary>Room for one partial sum per warp (warps of 8 or more lanes).</summary>
     const int MaxWarps = GroupSize / 8;
 
@@ -590,7 +600,7 @@ internal static class Normalization
         var g = (gamma ?? x).View;
         gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                 ArrayView<float>, ArrayView<float>, NormLayout>>(BackwardSumsSpec)
-            (gpu.Stream, new KernelConfig(layout.Groups, GroupSize), dy.View, x.View, mean.View, invStd.View, g, sums.View, layout);
+            (gpu.Stream, Groups(gpu, layout), dy.View, x.View, mean.View, invStd.View, g, sums.View, layout);
         if (dgamma is not null || dbeta is not null)
         {
             var dg = (dgamma ?? dbeta)!.View;

@@ -12,7 +12,7 @@ public class NormBatchNorm2dTests
 
     /// <summary>Odd shapes: 1, 3 and 5 channels, 1x1 planes, planes not a multiple of the vector width.</summary>
     static int[][] Cases(Device d) => TestDevices.IsSlow(d)
-        ? [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1]]
+        ? [[2, 3, 5, 7], [3, 5, 1, 1]]
         : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1], [4, 3, 33, 31], [7, 5, 17, 9]];
 
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]

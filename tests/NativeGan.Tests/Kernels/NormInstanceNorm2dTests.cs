@@ -11,7 +11,7 @@ public class NormInstanceNorm2dTests
 
     /// <summary>Odd shapes: 1, 3 and 5 channels; 1x1 planes (variance 0: y = beta, finite through eps).</summary>
     static int[][] Cases(Device d) => TestDevices.IsSlow(d)
-        ? [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1]]
+        ? [[1, 3, 5, 7], [3, 1, 1, 1]]
         : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1], [4, 3, 33, 31], [5, 5, 17, 9]];
 
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]

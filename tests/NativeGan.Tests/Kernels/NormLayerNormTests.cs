@@ -9,8 +9,9 @@ public class NormLayerNormTests
 
     public static TheoryData<string> Devices => TestDevices.All;
 
+    /// <summary>On ilgpu-cpu (every group thread an OS thread) two small cases; on cpu more and larger.</summary>
     static int[][] Cases(Device d) => TestDevices.IsSlow(d)
-        ? [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [3, 7]]
+        ? [[3, 3, 5, 7], [3, 7]]
         : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [3, 7], [4, 3, 33, 31], [5, 1000]];
 
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]
