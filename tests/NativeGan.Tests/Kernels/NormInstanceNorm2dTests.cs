@@ -79,6 +79,25 @@ public class NormInstanceNorm2dTests
             }
     }
 
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]
+    public void ForwardMayWriteYOverX(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(33);
+        int[] shape = [2, 3, 5, 7];
+        var x = NormTestData.OffCentre(rng, Shapes.Numel(shape));
+        var gamma = Random(rng, 3, 0.5f, 1.5f);
+        var beta = Random(rng, 3);
+        using var xt = Tensor.FromArray(x, shape, d);
+        using var gt = Tensor.FromArray(gamma, [3], d);
+        using var bt = Tensor.FromArray(beta, [3], d);
+        using var mean = Poisoned(d, 6);
+        using var invStd = Poisoned(d, 6);
+        InstanceNorm2d.ForwardInto(xt, gt, bt, xt, mean, invStd, Eps);
+        var (ey, _, _) = InstanceNorm2d.Reference.Forward(ToDouble(x), 2, 3, 5, 7, ToDouble(gamma), ToDouble(beta), Eps);
+        AssertClose(ey, xt.ToArray(), what: $"y in place on {d.Name}");
+    }
+
     [Fact]
     public void BadInputIsRefusedNamingOpAndShapes()
     {
