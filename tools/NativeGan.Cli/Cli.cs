@@ -11,6 +11,7 @@ public static class Cli
         var root = new RootCommand("NativeGan: a from-scratch GPU engine for GANs and autoencoders, in C#.")
         {
             DevicesCommand(),
+            KernelsCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
