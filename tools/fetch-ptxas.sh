@@ -16,7 +16,7 @@ package=nvidia-cuda-toolkit   # ships usr/bin/ptxas, usr/bin/cuobjdump, usr/bin/
 works() { "$dest/bin/ptxas" --version >/dev/null 2>&1 && "$dest/bin/cuobjdump" --version >/dev/null 2>&1; }
 
 if works; then
-  echo "fetch-ptxas: present: $("$dest/bin/ptxas" --version | tail -1) in $dest/bin"
+  echo "fetch-ptxas: present: $("$dest/bin/ptxas" --version | grep -m1 release) in $dest/bin"
   exit 0
 fi
 
@@ -54,4 +54,4 @@ for tool in ptxas cuobjdump nvdisasm; do
 done
 basename "$deb" > "$dest/SOURCE"
 works || fail "the fetched tools do not run here ($(uname -m)); see $dest/bin"
-echo "fetch-ptxas: fetched $(basename "$deb"): $("$dest/bin/ptxas" --version | tail -1) into $dest/bin"
+echo "fetch-ptxas: fetched $(basename "$deb"): $("$dest/bin/ptxas" --version | grep -m1 release) into $dest/bin"

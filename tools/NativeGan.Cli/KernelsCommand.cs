@@ -31,7 +31,9 @@ public static class KernelsCommand
     }
 
     /// <summary>The command's work; every failure the user can fix is one line on the console and exit code 2.</summary>
-    public static int Run(IAnsiConsole console, string archName, string? sassOf, string? ptxOf, string? markdownPath)
+    /// <remarks><paramref name="findTools"/> finds ptxas (tests pass their own; by default <see cref="Ptxas.Find"/>).</remarks>
+    public static int Run(IAnsiConsole console, string archName, string? sassOf, string? ptxOf, string? markdownPath,
+        Func<Ptxas>? findTools = null)
     {
         try
         {
@@ -43,7 +45,7 @@ public static class KernelsCommand
                 console.Profile.Out.Writer.Write(compiler.Compile(spec));
                 return 0;
             }
-            var tools = Ptxas.Find();
+            var tools = (findTools ?? (() => Ptxas.Find()))();
             using var inspector = new KernelInspector(arch, tools);
             if (sassOf != null)
             {

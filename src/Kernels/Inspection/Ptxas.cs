@@ -29,15 +29,21 @@ public sealed class Ptxas
     public string Version { get; }
 
     /// <summary>The tools, or an exception whose message says where it looked and how to fetch them.</summary>
-    public static Ptxas Find() => TryFind(out var tools, out var why) ? tools! : throw new CudaToolsException(why!);
+    public static Ptxas Find(Func<string, string?>? environment = null)
+        => TryFind(out var tools, out var why, environment) ? tools! : throw new CudaToolsException(why!);
 
-    /// <summary>Looks for ptxas; on failure <paramref name="whyNot"/> is one sentence saying what to do.</summary>
-    public static bool TryFind(out Ptxas? tools, out string? whyNot)
+    /// <summary>
+    /// Looks for ptxas; on failure <paramref name="whyNot"/> is one sentence saying what to do.
+    /// <paramref name="environment"/> reads environment variables and <paramref name="searchRepository"/>
+    /// says whether to look in the repository's cache (tests pass their own).
+    /// </summary>
+    public static bool TryFind(out Ptxas? tools, out string? whyNot, Func<string, string?>? environment = null, bool searchRepository = true)
     {
+        environment ??= Environment.GetEnvironmentVariable;
         tools = null;
         var looked = new List<string>();
         string? ptxas = null;
-        if (Environment.GetEnvironmentVariable("NATIVEGAN_PTXAS") is { Length: > 0 } explicitPath)
+        if (environment("NATIVEGAN_PTXAS") is { Length: > 0 } explicitPath)
         {
             if (!File.Exists(explicitPath))
             {
@@ -48,7 +54,7 @@ public sealed class Ptxas
         }
         else
         {
-            foreach (var dir in CandidateFolders())
+            foreach (var dir in CandidateFolders(environment, searchRepository))
             {
                 looked.Add(dir);
                 var path = Path.Combine(dir, "ptxas");
@@ -74,18 +80,18 @@ public sealed class Ptxas
     }
 
     /// <summary>$NATIVEGAN_CUDA_TOOLS/bin, the .cache/cuda-tools/bin of the repository around the working folder or this program, then PATH.</summary>
-    static IEnumerable<string> CandidateFolders()
+    static IEnumerable<string> CandidateFolders(Func<string, string?> environment, bool searchRepository)
     {
-        if (Environment.GetEnvironmentVariable("NATIVEGAN_CUDA_TOOLS") is { Length: > 0 } cache)
+        if (environment("NATIVEGAN_CUDA_TOOLS") is { Length: > 0 } cache)
             yield return Path.Combine(cache, "bin");
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        foreach (var start in searchRepository ? [Environment.CurrentDirectory, AppContext.BaseDirectory] : Array.Empty<string>())
             for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
                 if (File.Exists(Path.Combine(dir.FullName, "NativeGan.sln")))
                 {
                     yield return Path.Combine(dir.FullName, ".cache", "cuda-tools", "bin");
                     break;
                 }
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (environment("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
             yield return dir;
     }
 
