@@ -22,18 +22,19 @@ public static class KernelsCommand
         var sass = new Option<string?>("--sass") { Description = "Print the SASS (machine code) of one kernel." };
         var ptx = new Option<string?>("--ptx") { Description = "Print the PTX of one kernel (needs no ptxas)." };
         var markdown = new Option<string?>("--markdown") { Description = "Also write the table as markdown to this file (for example benchmarks/KERNELS.md)." };
+        var filter = new Option<string?>("--filter") { Description = "Only the kernels whose name contains this text (for example Gemm)." };
         var command = new Command("kernels", "Registers, shared memory, spills, occupancy and instruction mix of every GPU kernel (ptxas, no GPU needed).")
         {
-            arch, sass, ptx, markdown,
+            arch, sass, ptx, markdown, filter,
         };
-        command.SetAction(r => Run(AnsiConsole.Console, r.GetValue(arch)!, r.GetValue(sass), r.GetValue(ptx), r.GetValue(markdown)));
+        command.SetAction(r => Run(AnsiConsole.Console, r.GetValue(arch)!, r.GetValue(sass), r.GetValue(ptx), r.GetValue(markdown), r.GetValue(filter)));
         return command;
     }
 
     /// <summary>The command's work; every failure the user can fix is one line on the console and exit code 2.</summary>
     /// <remarks><paramref name="findTools"/> finds ptxas (tests pass their own; by default <see cref="Ptxas.Find"/>).</remarks>
     public static int Run(IAnsiConsole console, string archName, string? sassOf, string? ptxOf, string? markdownPath,
-        Func<Ptxas>? findTools = null)
+        string? filter = null, Func<Ptxas>? findTools = null)
     {
         try
         {
@@ -45,16 +46,20 @@ public static class KernelsCommand
                 console.Profile.Out.Writer.Write(compiler.Compile(spec));
                 return 0;
             }
+            var kernels = KernelRegistry.All.Where(k => filter == null || k.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (kernels.Count == 0)
+                throw new ArgumentException($"no kernel name contains '{filter}'; known kernels: {string.Join(", ", KernelRegistry.All.Select(k => k.Name))}");
+            var sassSpec = sassOf != null ? KernelRegistry.Get(sassOf) : null; // a bad name is reported before missing tools
             var tools = (findTools ?? (() => Ptxas.Find()))();
             using var inspector = new KernelInspector(arch, tools);
-            if (sassOf != null)
+            if (sassSpec != null)
             {
-                var cost = inspector.Inspect(KernelRegistry.Get(sassOf));
+                var cost = inspector.Inspect(sassSpec);
                 console.Profile.Out.Writer.Write(cost.Disassembly ?? throw new CudaToolsException($"cuobjdump is not beside {tools.PtxasPath}; fetch both with: {Ptxas.FetchCommand}"));
                 return 0;
             }
             // ptxas and cuobjdump are separate processes: run a few at once, keep the registry's order.
-            var costs = KernelRegistry.All.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(2, Environment.ProcessorCount))
+            var costs = kernels.AsParallel().AsOrdered().WithDegreeOfParallelism(Math.Max(2, Environment.ProcessorCount))
                 .Select(inspector.Inspect).ToList();
             if (Console.IsOutputRedirected) console.Profile.Width = Math.Max(console.Profile.Width, 200);
             console.Write(Table(costs));
@@ -63,7 +68,7 @@ public static class KernelsCommand
                 console.MarkupLine("[red]" + Markup.Escape(problem) + "[/]");
             if (markdownPath != null)
             {
-                var args = $"--arch {arch.Name} --markdown {markdownPath}";
+                var args = $"--arch {arch.Name}{(filter != null ? $" --filter {filter}" : "")} --markdown {markdownPath}";
                 File.WriteAllText(markdownPath, Markdown(costs, tools, $"nativegan kernels {args}"));
                 console.MarkupLine(Markup.Escape($"wrote {markdownPath}"));
             }
