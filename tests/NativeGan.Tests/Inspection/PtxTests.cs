@@ -34,8 +34,9 @@ public class PtxTests
             return;
         }
         Assert.Contains(".version 7.8", ptx);
-        // ILGPU caps the target at sm_80 under ISA 7.8; ptxas still assembles it for sm_90 (next test).
-        Assert.Equal("sm_80", PtxCompiler.TargetOf(ptx));
+        // ILGPU 1.5.3 writes sm_80 under ISA 7.8; ptxas still assembles it for sm_90 (next test).
+        var target = PtxCompiler.TargetOf(ptx);
+        Assert.True(target == "sm_80", $"ILGPU now writes .target {target}: check that ptxas accepts it and update PtxCompiler's remarks");
         Assert.StartsWith("Kernel_", PtxCompiler.EntryName(ptx));
     }
 
