@@ -87,7 +87,7 @@ public static partial class Gemm
         float[] a, int aOffset, int lda, bool transA,
         float[] b, int bOffset, int ldb, bool transB,
         float beta, float[] c, int cOffset, int ldc)
-        => CpuV1Naive(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc);
+        => CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc);
 
     /// <summary>The GPU GEMM on views (offsets already applied by SubView) with leading dimensions.</summary>
     public static void Gpu(GpuDevice gpu, int m, int n, int k, float alpha,
@@ -96,25 +96,6 @@ public static partial class Gemm
         float beta, ArrayView<float> c, int ldc)
         => gpu.Kernel<Action<AcceleratorStream, Index2D, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(V1NaiveSpec)
             (gpu.Stream, new Index2D(n, m), new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB), a, b, c);
-
-    // ================================================================ cpu v1: naive (correct, slow)
-
-    static void CpuV1Naive(CpuDevice cpu, int m, int n, int k, float alpha,
-        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc)
-    {
-        Parallel.For(0, m, cpu.Parallel, i =>
-        {
-            for (int j = 0; j < n; j++)
-            {
-                float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += a[aOffset + (transA ? p * lda + i : i * lda + p)] * b[bOffset + (transB ? j * ldb + p : p * ldb + j)];
-                ref float cij = ref c[cOffset + i * ldc + j];
-                cij = beta == 0f ? alpha * s : alpha * s + beta * cij;
-            }
-        });
-    }
 
     // ================================================================ GPU v1: one thread per element of C
 
