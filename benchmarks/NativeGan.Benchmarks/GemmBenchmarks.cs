@@ -5,13 +5,14 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace NativeGan.Benchmarks;
 
 /// <summary>
 /// The cpu GEMM, C = A @ B (float32, row-major, no transposes), per variant and shape, with a GFLOP/s
-/// column (2 m n k / mean time). A short job (3 warm-ups, 5 measured iterations) so the whole class
-/// fits a 2-core machine in a few minutes:
+/// column (2 m n k / mean time). A short in-process job (3 warm-ups, 5 measured iterations) so the
+/// whole class fits a 2-core machine in a few minutes; the naive variant is skipped past 512^3:
 /// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- --filter '*GemmBenchmarks*'</c>.
 /// </summary>
 [Config(typeof(GemmConfig))]
@@ -45,21 +46,25 @@ public class GemmBenchmarks
     [Benchmark]
     public void Gemm()
     {
-        // The naive variant at 2048^3 takes minutes an iteration: skip it there (an empty run).
+        // The naive variant takes seconds to minutes an iteration past 512^3: skip it there (an empty run).
         if (Variant == "CpuV1Naive")
         {
-            if ((long)m * n * k > 1L << 30) return;
+            if (SkipNaive(m, n, k)) return;
             NativeGan.Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
         }
         else
             NativeGan.Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
     }
 
+    static bool SkipNaive(int m, int n, int k) => (long)m * n * k > 1L << 27;
+
+    /// <summary>In-process (no separate build of a benchmark project), 3 warm-ups, 5 measured iterations.</summary>
     class GemmConfig : ManualConfig
     {
         public GemmConfig()
         {
-            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1));
+            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1)
+                .WithToolchain(InProcessEmitToolchain.Instance));
             AddColumn(new GflopsColumn());
         }
     }
@@ -84,7 +89,7 @@ public class GemmBenchmarks
             var report = summary[benchmarkCase];
             if (report?.ResultStatistics is not { } stats) return "-";
             var (m, n, k) = GemmShape.Parse((string)benchmarkCase.Parameters["Shape"]);
-            if ((string)benchmarkCase.Parameters["Variant"] == "CpuV1Naive" && (long)m * n * k > 1L << 30) return "skipped";
+            if ((string)benchmarkCase.Parameters["Variant"] == "CpuV1Naive" && SkipNaive(m, n, k)) return "skipped";
             return (2.0 * m * n * k / stats.Mean).ToString("F1"); // FLOP per ns = GFLOP/s
         }
     }
@@ -109,39 +114,84 @@ static class GemmShape
 
 /// <summary>
 /// A quick stand-alone measurement (no BenchmarkDotNet): best-of-N wall time per variant and shape,
-/// printed as GFLOP/s. <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- gemm-quick [shapes...]</c>.
+/// printed as GFLOP/s, beside GFLOP per second of CPU time the process used (which a busy, shared
+/// machine disturbs less than wall time: on 2 uncontended cores the wall figure approaches twice it).
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- gemm-quick [--threads T] [--packed-only] [MxNxK...]</c>.
 /// </summary>
 public static class GemmQuick
 {
-    public static void Run(string[] shapes)
+    public static void Run(string[] args)
     {
         var cpu = (CpuDevice)Device.Get("cpu");
-        Console.WriteLine($"cpu: {cpu.Description}, {cpu.Threads} threads, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-        if (shapes.Length == 0) shapes = ["1024x1024x1024", "2048x2048x2048"];
+        var shapes = new List<string>();
+        bool packedOnly = false;
+        for (int i = 0; i < args.Length; i++)
+            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
+            else if (args[i] == "--packed-only") packedOnly = true;
+            else if (args[i] == "--peak") { MicroKernelPeak(); return; }
+            else shapes.Add(args[i]);
+        if (shapes.Count == 0) shapes = ["1024x1024x1024", "2048x2048x2048"];
+        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
+                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var process = Process.GetCurrentProcess();
         foreach (var shape in shapes)
         {
             var (m, n, k) = GemmShape.Parse(shape);
             var rng = new Random(1);
             float[] a = GemmShape.Random(rng, m * k), b = GemmShape.Random(rng, k * n), c = new float[m * n];
             double flop = 2.0 * m * n * k;
-            foreach (var variant in new[] { "CpuV1Naive", "CpuV2Packed" })
+            foreach (var variant in packedOnly ? ["CpuV2Packed"] : new[] { "CpuV1Naive", "CpuV2Packed" })
             {
                 Action run = variant == "CpuV1Naive"
                     ? () => Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n)
                     : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
                 run(); // warm-up (JIT, pools)
-                // Repeat for about 2 s (the naive variant at least twice), keep the best time.
-                double best = double.MaxValue, spent = 0;
-                for (int rep = 0; rep < 50 && (spent < 2.0 || rep < 2); rep++)
+                // Repeat for about 3 s (the naive variant at least twice), keep the best wall time and the best CPU time.
+                double best = double.MaxValue, bestCpu = double.MaxValue, spent = 0;
+                for (int rep = 0; rep < 100 && (spent < 3.0 || rep < 2); rep++)
                 {
+                    process.Refresh();
+                    var cpu0 = process.TotalProcessorTime;
                     var sw = Stopwatch.StartNew();
                     run();
                     double s = sw.Elapsed.TotalSeconds;
+                    process.Refresh();
                     best = Math.Min(best, s);
+                    bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalSeconds);
                     spent += s;
                 }
-                Console.WriteLine($"{shape,-16} {variant,-12} {best * 1e3,10:F2} ms  {flop / best / 1e9,8:F1} GFLOP/s");
+                Console.WriteLine($"{shape,-16} {variant,-12} {best * 1e3,10:F2} ms  {flop / best / 1e9,7:F1} GFLOP/s wall  " +
+                                  $"{flop / bestCpu / 1e9,7:F1} GFLOP per CPU-second");
             }
+        }
+    }
+
+    /// <summary>
+    /// The micro-kernel alone, one thread, on panels that stay in L1 (kc = 256): the ceiling the packed
+    /// GEMM can approach on one core. Prints GFLOP per second of wall and of CPU time.
+    /// </summary>
+    static unsafe void MicroKernelPeak()
+    {
+        bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
+        int nr = wide ? 32 : 16, kc = 256, reps = 20000;
+        float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(6 * 256 * 4, 64);
+        float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(nr * 256 * 4), 64);
+        float* c = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(6 * nr * 4), 64);
+        for (int i = 0; i < 6 * 256; i++) a[i] = 1e-3f * (i % 7);
+        for (int i = 0; i < nr * 256; i++) b[i] = 1e-3f * (i % 5);
+        var process = Process.GetCurrentProcess();
+        for (int round = 0; round < 5; round++)
+        {
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            for (int r = 0; r < reps; r++)
+                if (wide) Gemm.Kernel6x32(kc, a, b, c, nr, 1f, 0f);
+                else Gemm.Kernel6x16(kc, a, b, c, nr, 1f, 0f);
+            double s = sw.Elapsed.TotalSeconds;
+            process.Refresh();
+            double flop = 2.0 * 6 * nr * kc * reps;
+            Console.WriteLine($"micro-kernel 6x{nr}: {flop / s / 1e9:F1} GFLOP/s wall, {flop / (process.TotalProcessorTime - cpu0).TotalSeconds / 1e9:F1} GFLOP per CPU-second");
         }
     }
 }

@@ -237,7 +237,7 @@ public static partial class Gemm
     /// 6 floats, Bpanel kc steps of 16; the 6 x 16 tile lives in 12 Vector256 registers during the loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Kernel6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static unsafe void Kernel6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -278,7 +278,7 @@ public static partial class Gemm
 
     /// <summary>The AVX-512 micro-kernel: a 6 x 32 tile in 12 Vector512 registers (Bpanel is kc steps of 32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Kernel6x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    internal static unsafe void Kernel6x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
