@@ -2,7 +2,9 @@
 """numpy + OpenBLAS SGEMM reference for the GEMM benchmark (benchmarks/RESULTS.md, '## GEMM (cpu)').
 
 Prints one JSON object: the BLAS library numpy loaded, its OpenBLAS core (kernel family) and thread
-count, and for each M x N x K the best-of-N time of C = A @ B in float32 and its GFLOP/s (2 M N K / t).
+count, and for each M x N x K the best-of-N time of C = A @ B in float32, its GFLOP/s (2 M N K / t),
+and GFLOP per second of CPU time used (less disturbed by other work on a shared machine), the same
+two figures as the C# quick measurement (benchmarks/NativeGan.Benchmarks: gemm-quick).
 
 Debian's numpy links libblas.so.3, chosen by update-alternatives; for this benchmark it should point
 at openblas-pthread:  update-alternatives --display libblas.so.3-x86_64-linux-gnu
@@ -46,13 +48,15 @@ def measure(m, n, k, seconds=2.0):
     b = rng.uniform(-1, 1, (k, n)).astype(np.float32)
     c = np.empty((m, n), np.float32)
     np.matmul(a, b, out=c)  # warm-up
-    best, spent, reps = float("inf"), 0.0, 0
+    best, best_cpu, spent, reps = float("inf"), float("inf"), 0.0, 0
     while (spent < seconds or reps < 3) and reps < 200:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         np.matmul(a, b, out=c)
-        dt = time.perf_counter() - t
-        best, spent, reps = min(best, dt), spent + dt, reps + 1
-    return {"shape": f"{m}x{n}x{k}", "best_ms": round(best * 1e3, 3), "gflops": round(2 * m * n * k / best / 1e9, 1), "reps": reps}
+        dt, dcpu = time.perf_counter() - t, time.process_time() - cpu
+        best, best_cpu, spent, reps = min(best, dt), min(best_cpu, dcpu), spent + dt, reps + 1
+    flop = 2 * m * n * k
+    return {"shape": f"{m}x{n}x{k}", "best_ms": round(best * 1e3, 3), "gflops": round(flop / best / 1e9, 1),
+            "gflop_per_cpu_second": round(flop / best_cpu / 1e9, 1), "reps": reps}
 
 
 if __name__ == "__main__":

@@ -189,8 +189,18 @@ public static partial class Gemm
         fixed (float* a0 = a)
         {
             float* src = a0 + aOffset;
-            if (!transA)
-                // op(A)(i, p) = a[i * lda + p]: each row is contiguous; scatter it with stride MR.
+            if (!transA && rows == MR)
+            {
+                // op(A)(i, p) = a[i * lda + p]: read the six rows side by side, write the panel in order.
+                float* s0 = src + (long)row * lda + pc, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
+                for (int p = 0; p < kc; p++, dst += MR)
+                {
+                    dst[0] = s0[p]; dst[1] = s1[p]; dst[2] = s2[p];
+                    dst[3] = s3[p]; dst[4] = s4[p]; dst[5] = s5[p];
+                }
+            }
+            else if (!transA)
+                // The last, partial panel: row by row, scattered with stride MR.
                 for (int i = 0; i < rows; i++)
                 {
                     float* s = src + (long)(row + i) * lda + pc;
@@ -216,10 +226,21 @@ public static partial class Gemm
         fixed (float* b0 = b)
         {
             float* src = b0 + bOffset;
-            if (!transB)
-                // op(B)(p, j) = b[p * ldb + j]: rows are contiguous, copy nr at a time.
+            if (!transB && cols == nr)
+                // op(B)(p, j) = b[p * ldb + j]: rows are contiguous, copy nr floats (2 or 4 vectors) a row.
                 for (int p = 0; p < kc; p++)
-                    new ReadOnlySpan<float>(src + (long)(pc + p) * ldb + col, cols).CopyTo(new Span<float>(dst + p * nr, cols));
+                {
+                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
+                    for (int j = 0; j < nr; j += Vector256<float>.Count)
+                        Vector256.Store(Vector256.Load(s + j), d + j);
+                }
+            else if (!transB)
+                // The last, partial panel.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
+                    for (int j = 0; j < cols; j++) d[j] = s[j];
+                }
             else
                 // op(B)(p, j) = b[j * ldb + p]: each column of op(B) is a contiguous row of B.
                 for (int j = 0; j < cols; j++)

@@ -68,8 +68,7 @@ public class GemmCpuTests
     [Fact]
     public void PackedMatchesFloat64AtA512ishSize()
     {
-        Check("CpuV2Packed", 515, 509, 520, false, false, alpha: 1f, beta: 0f, seed: 11);
-        Check("CpuV2Packed", 515, 509, 520, true, true, alpha: 0.25f, beta: 1f, seed: 12);
+        Check("CpuV2Packed", 515, 509, 520, false, false, alpha: 0.75f, beta: 0.5f, seed: 11);
     }
 
     /// <summary>Wider than one B block (4096 columns) and short: crosses the column blocking and splits columns over cores.</summary>

@@ -10,60 +10,65 @@ namespace NativeGan.Tests.Kernels;
 /// </summary>
 public class GemmGpuTests
 {
-    public static TheoryData<string> Devices => TestDevices.Gpu;
+    /// <summary>Theory data: each GPU device with each of the four transpose combinations (one launch set a case keeps each test short on ilgpu-cpu).</summary>
+    public static TheoryData<string, bool, bool> Cases
+    {
+        get
+        {
+            var data = new TheoryData<string, bool, bool>();
+            foreach (var device in TestDevices.Gpu)
+                foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                    data.Add(device, ta, tb);
+            return data;
+        }
+    }
 
-    static readonly (bool, bool)[] Transposes = [(false, false), (true, false), (false, true), (true, true)];
-
-    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Gemm.V1Naive")]
-    public void V1NaiveMatchesFloat64(string device)
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V1Naive")]
+    public void V1NaiveMatchesFloat64(string device, bool ta, bool tb)
     {
         var gpu = (GpuDevice)TestDevices.Get(device);
         foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 3, 7), (3, 9, 1) })
-            foreach (var (ta, tb) in Transposes)
-                Check(gpu, Gemm.GpuV1Naive, m, n, k, ta, tb, 1.5f, -0.5f);
-        Check(gpu, Gemm.GpuV1Naive, 4, 5, 6, false, false, 1f, 0f);
+            Check(gpu, Gemm.GpuV1Naive, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV1Naive, 4, 5, 6, ta, tb, 1f, 0f);
     }
 
-    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Gemm.V2SharedTiled")]
-    public void V2SharedTiledMatchesFloat64(string device)
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V2SharedTiled")]
+    public void V2SharedTiledMatchesFloat64(string device, bool ta, bool tb)
     {
         var gpu = (GpuDevice)TestDevices.Get(device);
         // 17 and 33 cross one and two tile edges; k = 19 and 33 leave a partial last k tile; 1s everywhere.
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 5, 19), (5, 33, 3), (18, 17, 33) })
-            foreach (var (ta, tb) in Transposes)
-                Check(gpu, Gemm.GpuV2SharedTiled, m, n, k, ta, tb, 1.5f, -0.5f);
-        Check(gpu, Gemm.GpuV2SharedTiled, 17, 18, 16, false, true, -1f, 0f);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 5, 19), (5, 33, 3) })
+            Check(gpu, Gemm.GpuV2SharedTiled, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV2SharedTiled, 18, 17, 33, ta, tb, -1f, 0f);
     }
 
-    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Gemm.V3RegisterTiled")]
-    public void V3RegisterTiledMatchesFloat64(string device)
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V3RegisterTiled")]
+    public void V3RegisterTiledMatchesFloat64(string device, bool ta, bool tb)
     {
         var gpu = (GpuDevice)TestDevices.Get(device);
         // 65 and 70 cross the 64-wide tile edge; k = 17 and 33 leave a partial last k tile (16).
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 3, 17), (3, 70, 33), (7, 9, 16) })
-            foreach (var (ta, tb) in Transposes)
-                Check(gpu, Gemm.GpuV3RegisterTiled, m, n, k, ta, tb, 1.5f, -0.5f);
-        Check(gpu, Gemm.GpuV3RegisterTiled, 66, 65, 5, true, false, 0.5f, 0f);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 3, 17), (3, 70, 33) })
+            Check(gpu, Gemm.GpuV3RegisterTiled, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV3RegisterTiled, 7, 9, 16, ta, tb, 0.5f, 0f);
     }
 
-    /// <summary>The dispatching entry point (whichever kernel it picks) on every device, through tensors.</summary>
+    /// <summary>The dispatching entry point (whichever kernel it picks: v1 for 3 x 5, v2 for 32 x 33) on every device, through tensors.</summary>
     [Theory, MemberData(nameof(AllDevices)), Trait("Kernel", "Gemm.V1Naive"), Trait("Kernel", "Gemm.V2SharedTiled")]
     public void IntoWithAlphaBetaMatchesFloat64(string device)
     {
         var d = TestDevices.Get(device);
         var rng = new Random(21);
-        foreach (var (m, n, k) in new[] { (3, 5, 7), (33, 40, 5) })
-            foreach (var (ta, tb) in Transposes)
-            {
-                float[] a = Random(rng, m * k), b = Random(rng, k * n), c0 = Random(rng, m * n);
-                using var at = Tensor.FromArray(a, ta ? [k, m] : [m, k], d);
-                using var bt = Tensor.FromArray(b, tb ? [n, k] : [k, n], d);
-                using var c = Tensor.FromArray(c0, [m, n], d);
-                Gemm.Into(at, ta, bt, tb, c, alpha: 2f, beta: 0.5f);
-                var ab = Gemm.Reference.MatMul(ToDouble(a), ta, ToDouble(b), tb, m, n, k);
-                var expected = ab.Select((x, i) => 2 * x + 0.5 * c0[i]).ToArray();
-                AssertClose(expected, c.ToArray(), what: $"{device} {m}x{n}x{k} transA={ta} transB={tb}");
-            }
+        foreach (var (m, n, k, ta, tb) in new[] { (3, 5, 7, false, false), (3, 5, 7, true, true), (32, 33, 3, false, true), (32, 33, 3, true, false) })
+        {
+            float[] a = Random(rng, m * k), b = Random(rng, k * n), c0 = Random(rng, m * n);
+            using var at = Tensor.FromArray(a, ta ? [k, m] : [m, k], d);
+            using var bt = Tensor.FromArray(b, tb ? [n, k] : [k, n], d);
+            using var c = Tensor.FromArray(c0, [m, n], d);
+            Gemm.Into(at, ta, bt, tb, c, alpha: 2f, beta: 0.5f);
+            var ab = Gemm.Reference.MatMul(ToDouble(a), ta, ToDouble(b), tb, m, n, k);
+            var expected = ab.Select((x, i) => 2 * x + 0.5 * c0[i]).ToArray();
+            AssertClose(expected, c.ToArray(), what: $"{device} {m}x{n}x{k} transA={ta} transB={tb}");
+        }
     }
 
     public static TheoryData<string> AllDevices => TestDevices.All;
