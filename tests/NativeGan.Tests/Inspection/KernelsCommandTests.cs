@@ -114,6 +114,24 @@ public class KernelsCommandTests
     }
 
     [Fact]
+    public void KernelsMdHasARowForEveryRegisteredKernel()
+    {
+        // benchmarks/KERNELS.md is kept current: a kernel added, renamed or removed without regenerating it fails here.
+        var repo = new DirectoryInfo(AppContext.BaseDirectory);
+        while (repo != null && !File.Exists(Path.Combine(repo.FullName, "NativeGan.sln"))) repo = repo.Parent;
+        Assert.NotNull(repo);
+        var rows = File.ReadAllLines(Path.Combine(repo!.FullName, "benchmarks", "KERNELS.md"))
+            .Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| kernel |", StringComparison.Ordinal))
+            .Select(l => l.Split('|')[1].Trim()).ToHashSet();
+        var registered = KernelRegistry.All.Select(k => k.Name).ToHashSet();
+        var missing = registered.Except(rows).ToList();
+        var stale = rows.Except(registered).ToList();
+        Assert.True(missing.Count == 0 && stale.Count == 0,
+            $"benchmarks/KERNELS.md is out of date (no row for: {string.Join(", ", missing)}; rows for kernels that are gone: {string.Join(", ", stale)}); " +
+            "regenerate it from the repository root with: bash tools/fetch-ptxas.sh && dotnet run --project tools/NativeGan.Cli -c Release -- kernels --markdown benchmarks/KERNELS.md");
+    }
+
+    [Fact]
     public void AFilterThatMatchesNothingIsOneLine()
     {
         var (rc, output) = Run(filter: "NoSuchKernel", tools: () => throw new CudaToolsException("not reached"));
