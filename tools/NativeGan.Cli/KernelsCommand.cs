@@ -18,7 +18,7 @@ public static class KernelsCommand
 
     public static Command Create()
     {
-        var arch = new Option<string>("--arch") { Description = "Target architecture: sm_80, sm_86, sm_89 or sm_90.", DefaultValueFactory = _ => "sm_90" };
+        var arch = new Option<string>("--arch") { Description = $"Target architecture: {string.Join(", ", SmArchitecture.All.Select(a => a.Name))}.", DefaultValueFactory = _ => "sm_90" };
         var sass = new Option<string?>("--sass") { Description = "Print the SASS (machine code) of one kernel." };
         var ptx = new Option<string?>("--ptx") { Description = "Print the PTX of one kernel (needs no ptxas)." };
         var markdown = new Option<string?>("--markdown") { Description = "Also write the table as markdown to this file (for example benchmarks/KERNELS.md)." };
