@@ -129,18 +129,26 @@ public sealed class GpuDevice : Device
 
     public override Storage Allocate(long length) => new GpuStorage(this, Pool, Pool.Rent(length), length);
 
+    // ILGPU refuses empty copies (a null pointer underneath): an empty copy is simply nothing to do.
     public override void CopyIn(ReadOnlySpan<float> source, Storage destination, long offset)
-        => ((GpuStorage)destination).View.SubView(offset, source.Length).CopyFromCPU(Stream, source);
+    {
+        if (source.IsEmpty) return;
+        ((GpuStorage)destination).View.SubView(offset, source.Length).CopyFromCPU(Stream, source);
+    }
 
     public override void CopyOut(Storage source, long offset, Span<float> destination)
     {
+        if (destination.IsEmpty) return;
         ((GpuStorage)source).View.SubView(offset, destination.Length).CopyToCPU(Stream, destination);
         Stream.Synchronize();
     }
 
     public override void Copy(Storage source, long sourceOffset, Storage destination, long destinationOffset, long length)
-        => ((GpuStorage)source).View.SubView(sourceOffset, length)
+    {
+        if (length == 0) return;
+        ((GpuStorage)source).View.SubView(sourceOffset, length)
             .CopyTo(Stream, ((GpuStorage)destination).View.SubView(destinationOffset, length));
+    }
 
     public override void Synchronize() => Accelerator.Synchronize();
 

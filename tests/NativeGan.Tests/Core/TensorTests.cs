@@ -105,6 +105,9 @@ public class TensorTests
         var d = TestDevices.Get(deviceName);
         using var t = Tensor.Empty(d, 0, 3);
         Assert.Equal(0, t.Length);
+        using var fromNothing = Tensor.FromArray([], [0, 3], d);
+        Assert.Empty(fromNothing.ToArray());
+        using var copy = fromNothing.Clone();
         Assert.Empty(t.ToArray());
         using var y = Elementwise.Unary(UnaryOp.Exp, t);
         Assert.Equal([0, 3], y.Shape);
