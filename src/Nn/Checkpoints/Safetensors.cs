@@ -94,7 +94,7 @@ public static class Safetensors
                 {
                     writing = name;
                     // The cpu device hands out its array; other devices copy to the host first.
-                    ReadOnlySpan<float> values = t.Device is CpuDevice ? t.AsSpan() : t.ToArray();
+                    ReadOnlySpan<float> values = t.Length == 0 ? [] : t.Device is CpuDevice ? t.AsSpan() : t.ToArray();
                     file.Write(MemoryMarshal.AsBytes(values));
                 }
                 writing = null;
@@ -187,8 +187,20 @@ public static class Safetensors
     /// </summary>
     public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(string path, Device? device = null)
     {
-        device ??= Device.Cpu;
         using var file = Open(path);
+        return Load(file, device, path);
+    }
+
+    /// <summary>
+    /// <see cref="Load(string, Device?)"/> from a seekable stream holding exactly one safetensors file (an
+    /// embedded resource, a memory buffer); <paramref name="fileName"/> stands for the file in error messages.
+    /// </summary>
+    public static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Load(Stream file, Device? device = null, string fileName = "(stream)")
+    {
+        RequireLittleEndian();
+        RequireSeekable(file);
+        device ??= Device.Cpu;
+        string path = fileName;
         var header = ReadHeader(path, file);
         foreach (var e in header.Tensors) RequireReadable(path, e);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -197,7 +209,8 @@ public static class Safetensors
             foreach (var e in header.Tensors)
             {
                 var values = ReadValues(path, file, header, e);
-                result[e.Name] = Tensor.FromArray(values, [.. e.Shape.Select(d => (int)d)], device);
+                int[] shape = [.. e.Shape.Select(d => (int)d)];
+                result[e.Name] = values.Length == 0 ? Tensor.Empty(device, shape) : Tensor.FromArray(values, shape, device);
             }
         }
         catch
@@ -219,6 +232,16 @@ public static class Safetensors
         bool allowUnexpected = false, bool convertDtypes = false)
     {
         using var file = Open(path);
+        return LoadInto(file, targets, allowUnexpected, convertDtypes, path);
+    }
+
+    /// <summary><see cref="LoadInto(string, IReadOnlyDictionary{string, Tensor}, bool, bool)"/> from a seekable stream.</summary>
+    public static Dictionary<string, string> LoadInto(Stream file, IReadOnlyDictionary<string, Tensor> targets,
+        bool allowUnexpected = false, bool convertDtypes = false, string fileName = "(stream)")
+    {
+        RequireLittleEndian();
+        RequireSeekable(file);
+        string path = fileName;
         var header = ReadHeader(path, file);
         var byName = header.Tensors.ToDictionary(e => e.Name, StringComparer.Ordinal);
 
@@ -265,7 +288,7 @@ public static class Safetensors
         }
     }
 
-    static Header ReadHeader(string path, FileStream file)
+    static Header ReadHeader(string path, Stream file)
     {
         long fileLength = file.Length;
         if (fileLength < 8)
@@ -431,7 +454,7 @@ public static class Safetensors
     }
 
     /// <summary>Reads one tensor's data and converts it to float32.</summary>
-    static float[] ReadValues(string path, FileStream file, Header header, Entry e)
+    static float[] ReadValues(string path, Stream file, Header header, Entry e)
     {
         int count = (int)e.ElementCount;
         var values = new float[count];
@@ -485,6 +508,11 @@ public static class Safetensors
         {
             throw new CheckpointException($"{path}: the file ended inside tensor '{e.Name}' (truncated while being read?)", ex);
         }
+    }
+
+    static void RequireSeekable(Stream file)
+    {
+        if (!file.CanSeek || !file.CanRead) throw new ArgumentException("safetensors: the stream must be readable and seekable", nameof(file));
     }
 
     static void RequireLittleEndian()
