@@ -14,6 +14,10 @@ public sealed class MemoryPool : IDisposable
     readonly Accelerator accelerator;
     readonly string deviceName;
     readonly Dictionary<long, Stack<MemoryBuffer1D<float, Stride1D.Dense>>> free = new();
+    // Every buffer handed out stays referenced here until it comes back. Without this, a tensor nobody
+    // disposed would let its ILGPU buffer become unreachable together with its storage, and ILGPU's own
+    // finalizer could free the device memory before ours returns the buffer to the free lists.
+    readonly HashSet<MemoryBuffer1D<float, Stride1D.Dense>> lent = new(ReferenceEqualityComparer.Instance);
     readonly object gate = new();
     bool disposed;
 
@@ -56,18 +60,19 @@ public sealed class MemoryPool : IDisposable
             {
                 var buffer = stack.Pop();
                 BytesCached -= size * sizeof(float);
-                Track(size);
+                Track(buffer);
                 return buffer;
             }
         }
         var fresh = AllocateFromDriver(size);
-        lock (gate) Track(size);
+        lock (gate) Track(fresh);
         return fresh;
     }
 
-    void Track(long size)
+    void Track(MemoryBuffer1D<float, Stride1D.Dense> buffer)
     {
-        BytesInUse += size * sizeof(float);
+        lent.Add(buffer);
+        BytesInUse += buffer.Length * sizeof(float);
         PeakBytesInUse = Math.Max(PeakBytesInUse, BytesInUse);
     }
 
@@ -105,6 +110,7 @@ public sealed class MemoryPool : IDisposable
         long size = buffer.Length;
         lock (gate)
         {
+            if (!lent.Remove(buffer)) return; // not ours, or returned twice
             BytesInUse -= size * sizeof(float);
             if (disposed) { buffer.Dispose(); return; }
             if (!free.TryGetValue(size, out var stack)) free[size] = stack = new();
