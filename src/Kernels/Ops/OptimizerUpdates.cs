@@ -311,9 +311,9 @@ public static class OptimizerUpdates
 
     // ================================================================ cpu kernels
 
-    // Each span kernel runs 8 floats at a time with Vector256 (AVX2 + FMA is the widest this project's
-    // cpus accelerate; Vector512 would be emulated on them) and finishes the tail with the scalar math.
-    // The vector body is the scalar math, line for line.
+    // Each span kernel runs 8 floats at a time with Vector256 (AVX2 + FMA; the development machine does
+    // not accelerate Vector512, and these loops are bound by memory bandwidth more than by width) and
+    // finishes the tail with the scalar math. The vector body is the scalar math, line for line.
 
     static void SgdSpan(Span<float> p, ReadOnlySpan<float> g, Span<float> buf, SgdArgs a)
     {

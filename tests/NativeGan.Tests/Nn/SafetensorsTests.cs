@@ -77,6 +77,11 @@ public sealed class SafetensorsTests : IDisposable
         Assert.Equal(F32(0.5f, -1f, 2f, 0.75f, 1f, -2f, 3.5f, 0.25f, -0.125f, 1e-3f), bytes[240..]);
         Assert.Equal(280, bytes.Length);
 
+        var header = Safetensors.ReadHeader(path);
+        Assert.Equal(240, header.DataStart);
+        Assert.Equal(["bias", "scale", "weight"], header.Tensors.Select(e => e.Name));
+        Assert.Equal((16L, 40L, "F32"), (header.Tensors[2].Begin, header.Tensors[2].End, header.Tensors[2].Dtype));
+
         var (tensors, metadata) = Safetensors.Load(path);
         Assert.Equal(["bias", "scale", "weight"], tensors.Keys.Order());
         Assert.Equal([2, 3], tensors["weight"].Shape);
