@@ -16,15 +16,20 @@ public class Adam : Optimizer
     protected Adam(IEnumerable<Tensor> parameters, float learningRate, float beta1, float beta2, float eps, float weightDecay, bool decoupled)
         : base(parameters, learningRate)
     {
-        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1), $"{Kind}: beta1 must be in [0, 1), got {beta1}");
-        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2), $"{Kind}: beta2 must be in [0, 1), got {beta2}");
-        if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), $"{Kind}: eps must be >= 0, got {eps}");
-        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"{Kind}: weight decay must be >= 0, got {weightDecay}");
         Beta1 = beta1;
         Beta2 = beta2;
         Eps = eps;
         WeightDecay = weightDecay;
         Decoupled = decoupled;
+        ValidateSettings();
+    }
+
+    protected override void ValidateSettings()
+    {
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta1), $"{Kind}: beta1 must be in [0, 1), got {Beta1}");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(Beta2), $"{Kind}: beta2 must be in [0, 1), got {Beta2}");
+        if (!(Eps >= 0 && Eps < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(Eps), $"{Kind}: eps must be >= 0, got {Eps}");
+        if (!(WeightDecay >= 0 && WeightDecay < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"{Kind}: weight decay must be >= 0, got {WeightDecay}");
     }
 
     public float Beta1 { get; private set; }

@@ -180,6 +180,9 @@ public abstract class Optimizer
     /// <summary>The hyperparameters as (name, value) pairs, saved in the state dict.</summary>
     protected abstract IEnumerable<(string Name, float Value)> Hyperparameters();
 
+    /// <summary>Throws <see cref="ArgumentException"/> when the hyperparameters are out of range (checked at construction and after loading a state).</summary>
+    protected abstract void ValidateSettings();
+
     /// <summary>Sets one hyperparameter from a state dict; returns false for a name this optimizer does not have.</summary>
     protected abstract bool SetHyperparameter(string name, float value);
 
@@ -244,6 +247,10 @@ public abstract class Optimizer
             foreach (var (name, _) in old)
                 if (!SetHyperparameter(name, ParseFloat(Where(name), Scalar(name))))
                     throw new InvalidOperationException($"{Kind} does not accept its own hyperparameter '{name}'");
+            try { ValidateSettings(); }
+            catch (ArgumentException e) { throw new ArgumentException(Where($"the saved settings are invalid: {e.Message}"), e); }
+            if (!(lr >= 0) || !float.IsFinite(lr)) throw new ArgumentException(Where($"the saved learning rate {lr} is invalid"));
+            if (clip is { } cv && (!(cv > 0) || !float.IsFinite(cv))) throw new ArgumentException(Where($"the saved clipping bound {cv} is invalid"));
             var names = BufferNames;
             foreach (var key in sd.Tensors.Keys)
             {

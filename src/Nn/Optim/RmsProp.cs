@@ -13,15 +13,20 @@ public sealed class RmsProp : Optimizer
         float weightDecay = 0f, float momentum = 0f, bool centered = false)
         : base(parameters, learningRate)
     {
-        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), $"RmsProp: alpha must be in [0, 1], got {alpha}");
-        if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), $"RmsProp: eps must be >= 0, got {eps}");
-        if (!(weightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(weightDecay), $"RmsProp: weight decay must be >= 0, got {weightDecay}");
-        if (!(momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(momentum), $"RmsProp: momentum must be >= 0, got {momentum}");
         Alpha = alpha;
         Eps = eps;
         WeightDecay = weightDecay;
         Momentum = momentum;
         Centered = centered;
+        ValidateSettings();
+    }
+
+    protected override void ValidateSettings()
+    {
+        if (!(Alpha >= 0 && Alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(Alpha), $"RmsProp: alpha must be in [0, 1], got {Alpha}");
+        if (!(Eps >= 0 && Eps < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(Eps), $"RmsProp: eps must be >= 0, got {Eps}");
+        if (!(WeightDecay >= 0 && WeightDecay < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"RmsProp: weight decay must be >= 0, got {WeightDecay}");
+        if (!(Momentum >= 0 && Momentum < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(Momentum), $"RmsProp: momentum must be >= 0, got {Momentum}");
     }
 
     public float Alpha { get; private set; }

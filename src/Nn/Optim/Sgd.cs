@@ -16,7 +16,7 @@ public sealed class Sgd : Optimizer
         Dampening = dampening;
         Nesterov = nesterov;
         WeightDecay = weightDecay;
-        Validate();
+        ValidateSettings();
     }
 
     public float Momentum { get; private set; }
@@ -24,10 +24,11 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; private set; }
     public float WeightDecay { get; private set; }
 
-    void Validate()
+    protected override void ValidateSettings()
     {
-        if (!(Momentum >= 0)) throw new ArgumentOutOfRangeException(nameof(Momentum), $"Sgd: momentum must be >= 0, got {Momentum}");
-        if (!(WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"Sgd: weight decay must be >= 0, got {WeightDecay}");
+        if (!(Momentum >= 0 && Momentum < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(Momentum), $"Sgd: momentum must be >= 0, got {Momentum}");
+        if (!(WeightDecay >= 0 && WeightDecay < float.PositiveInfinity)) throw new ArgumentOutOfRangeException(nameof(WeightDecay), $"Sgd: weight decay must be >= 0, got {WeightDecay}");
+        if (!(Dampening >= 0 && Dampening <= 1)) throw new ArgumentOutOfRangeException(nameof(Dampening), $"Sgd: dampening must be in [0, 1], got {Dampening}");
         if (Nesterov && (Momentum <= 0 || Dampening != 0))
             throw new ArgumentException($"Sgd: Nesterov momentum needs momentum > 0 and dampening 0 (got momentum {Momentum}, dampening {Dampening})");
     }

@@ -104,6 +104,10 @@ public class OptimStateTests
         Assert.Contains("not a number", Refused(fresh, copy));
 
         copy = Copy(sd);
+        copy.Scalars["beta1"] = "1";
+        Assert.Contains("the saved settings are invalid: Adam: beta1 must be in [0, 1), got 1", Refused(fresh, copy));
+
+        copy = Copy(sd);
         copy.Scalars.Remove("beta1");
         Assert.Contains("no 'beta1' entry", Refused(fresh, copy));
 
