@@ -12,6 +12,7 @@ public static class Cli
         {
             DevicesCommand(),
             LabCommand(),
+            KernelsCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

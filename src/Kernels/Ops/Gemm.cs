@@ -87,48 +87,32 @@ public static partial class Gemm
         float[] a, int aOffset, int lda, bool transA,
         float[] b, int bOffset, int ldb, bool transB,
         float beta, float[] c, int cOffset, int ldc)
-        => CpuV1Naive(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc);
+        => CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc);
 
-    /// <summary>The GPU GEMM on views (offsets already applied by SubView) with leading dimensions.</summary>
+    /// <summary>
+    /// The GPU GEMM on views (offsets already applied by SubView) with leading dimensions. Large problems
+    /// go to the register-tiled v3 (64 x 64 tiles of C), middling ones to the shared-memory v2
+    /// (16 x 16 tiles), tiny ones to v1 (one thread per element, no barriers). The thresholds are a
+    /// prediction awaiting a GPU run (benchmarks/NOTES.md, GEMM).
+    /// </summary>
     public static void Gpu(GpuDevice gpu, int m, int n, int k, float alpha,
         ArrayView<float> a, int lda, bool transA,
         ArrayView<float> b, int ldb, bool transB,
         float beta, ArrayView<float> c, int ldc)
-        => gpu.Kernel<Action<AcceleratorStream, Index2D, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(V1NaiveSpec)
-            (gpu.Stream, new Index2D(n, m), new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB), a, b, c);
-
-    // ================================================================ cpu v1: naive (correct, slow)
-
-    static void CpuV1Naive(CpuDevice cpu, int m, int n, int k, float alpha,
-        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc)
     {
-        Parallel.For(0, m, cpu.Parallel, i =>
-        {
-            for (int j = 0; j < n; j++)
-            {
-                float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += a[aOffset + (transA ? p * lda + i : i * lda + p)] * b[bOffset + (transB ? j * ldb + p : p * ldb + j)];
-                ref float cij = ref c[cOffset + i * ldc + j];
-                cij = beta == 0f ? alpha * s : alpha * s + beta * cij;
-            }
-        });
+        if (m <= 0 || n <= 0) return;
+        var args = new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB);
+        long tiles = (long)m * n;
+        if (tiles >= GpuV3MinElements && k >= V3TileK) GpuV3RegisterTiled(gpu, args, a, b, c);
+        else if (tiles >= GpuV2MinElements) GpuV2SharedTiled(gpu, args, a, b, c);
+        else GpuV1Naive(gpu, args, a, b, c);
     }
 
-    // ================================================================ GPU v1: one thread per element of C
+    /// <summary>From this many elements of C on, v3 (at least four of its 64 x 64 tiles' worth).</summary>
+    const long GpuV3MinElements = 4L * V3TileM * V3TileN;
 
-    internal static readonly KernelSpec V1NaiveSpec = KernelSpec.Implicit("Gemm.V1Naive", typeof(Gemm), nameof(V1NaiveKernel), hot: true);
-
-    static void V1NaiveKernel(Index2D index, GemmArgs g, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
-    {
-        int j = index.X, i = index.Y;
-        float s = 0;
-        for (int p = 0; p < g.K; p++)
-            s += a[g.TransA != 0 ? p * g.Lda + i : i * g.Lda + p] * b[g.TransB != 0 ? j * g.Ldb + p : p * g.Ldb + j];
-        int ci = i * g.Ldc + j;
-        c[ci] = g.Beta == 0f ? g.Alpha * s : g.Alpha * s + g.Beta * c[ci];
-    }
+    /// <summary>From this many elements of C on, v2 (at least four of its 16 x 16 tiles' worth).</summary>
+    const long GpuV2MinElements = 4L * V2Tile * V2Tile;
 }
 
 /// <summary>The scalar arguments of a GEMM launch, as one struct parameter.</summary>

@@ -56,6 +56,36 @@ public class MemoryPoolTests
         }
     }
 
+    /// <summary>
+    /// Found by the norm and conv work: a finalised tensor's ILGPU buffer could be freed by ILGPU's own
+    /// finaliser before ours returned it to the pool, which then handed out dead memory. The pool now keeps
+    /// every lent buffer referenced.
+    /// </summary>
+    [Fact]
+    public void LeakedTensorsDoNotPoisonThePool()
+    {
+        var d = Device.Get("ilgpu-cpu");
+        var values = Numerics.Random(new Random(9), 1000);
+        for (int round = 0; round < 20; round++)
+        {
+            Leak(d);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            for (int k = 0; k < 50; k++)
+            {
+                using var t = Tensor.FromArray(values, [1000], d);
+                Assert.Equal(values[999], t.ToArray()[999]);
+            }
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        static void Leak(Device d)
+        {
+            for (int k = 0; k < 50; k++) Tensor.Empty(d, 1000);
+        }
+    }
+
     [Fact]
     public void ViewsKeepTheStorageAliveUntilTheLastIsDisposed()
     {

@@ -1,0 +1,133 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace NativeGan.Benchmarks;
+
+/// <summary>
+/// The cpu convolutions at the layer shapes of a DCGAN for 32x32 images (batch 64): each layer's forward,
+/// input gradient and weight gradient, with a GFLOP/s column (2 * multiply-adds / mean time; all three
+/// passes of a layer do the same number of multiply-adds). A short in-process job (2 warm-ups, 5 measured iterations):
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- --filter '*ConvBenchmarks*'</c>.
+/// </summary>
+[Config(typeof(ConvConfig))]
+public class ConvBenchmarks
+{
+    /// <summary>A layer: transposed (generator) or not (critic), x [N, Cin, H, W], a KxK kernel, stride, padding.</summary>
+    public sealed record Layer(string Name, bool Transposed, int N, int Cin, int Cout, int H, int K, int Stride, int Padding)
+    {
+        public override string ToString() => Name;
+    }
+
+    /// <summary>DCGAN-32 (Radford et al. 2015, the 32x32 variant): a generator 100 -> 256x4x4 -> 128x8x8 -> 64x16x16 -> 3x32x32
+    /// and a critic 3x32x32 -> 64x16x16 -> 128x8x8 -> 256x4x4 -> 1, 4x4 kernels throughout, batch 64.</summary>
+    public static IEnumerable<Layer> Layers =>
+    [
+        new("G1 100-256 1-4", true, 64, 100, 256, 1, 4, 1, 0),
+        new("G2 256-128 4-8", true, 64, 256, 128, 4, 4, 2, 1),
+        new("G3 128-64 8-16", true, 64, 128, 64, 8, 4, 2, 1),
+        new("G4 64-3 16-32", true, 64, 64, 3, 16, 4, 2, 1),
+        new("D1 3-64 32-16", false, 64, 3, 64, 32, 4, 2, 1),
+        new("D2 64-128 16-8", false, 64, 64, 128, 16, 4, 2, 1),
+        new("D3 128-256 8-4", false, 64, 128, 256, 8, 4, 2, 1),
+        new("D4 256-1 4-1", false, 64, 256, 1, 4, 4, 1, 0),
+    ];
+
+    [ParamsSource(nameof(Layers))]
+    public Layer L { get; set; } = Layers.First();
+
+    [Params("Forward", "InputGrad", "WeightGrad")]
+    public string Pass { get; set; } = "Forward";
+
+    Tensor x = null!, w = null!, b = null!, y = null!, dx = null!, dw = null!;
+    int outH;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var d = Device.Cpu;
+        var rng = new Random(1);
+        Tensor Random(params int[] shape)
+        {
+            var data = new float[Shapes.Numel(shape)];
+            for (int i = 0; i < data.Length; i++) data[i] = 2 * rng.NextSingle() - 1;
+            return Tensor.FromArray(data, shape, d);
+        }
+        outH = L.Transposed
+            ? ConvTranspose2d.OutputSize(L.H, L.K, L.Stride, L.Padding)
+            : (L.H + 2 * L.Padding - L.K) / L.Stride + 1;
+        x = Random(L.N, L.Cin, L.H, L.H);
+        w = L.Transposed ? Random(L.Cin, L.Cout, L.K, L.K) : Random(L.Cout, L.Cin, L.K, L.K);
+        b = Random(L.Cout);
+        y = Random(L.N, L.Cout, outH, outH); // the output, and the dy of the gradients
+        dx = Tensor.Empty(d, x.Shape);
+        dw = Tensor.Empty(d, w.Shape);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        foreach (var t in new[] { x, w, b, y, dx, dw }) t.Dispose();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        switch (Pass, L.Transposed)
+        {
+            case ("Forward", false): Conv2d.ForwardInto(x, w, b, L.Stride, L.Padding, y); break;
+            case ("InputGrad", false): Conv2d.InputGradInto(y, w, L.H, L.H, L.Stride, L.Padding, dx); break;
+            case ("WeightGrad", false): Conv2d.WeightGradInto(x, y, L.K, L.K, L.Stride, L.Padding, dw); break;
+            case ("Forward", true): ConvTranspose2d.ForwardInto(x, w, b, L.Stride, L.Padding, 0, y); break;
+            case ("InputGrad", true): ConvTranspose2d.InputGradInto(y, w, L.Stride, L.Padding, dx); break;
+            default: ConvTranspose2d.WeightGradInto(x, y, L.K, L.K, L.Stride, L.Padding, dw); break;
+        }
+    }
+
+    /// <summary>Multiply-adds of one pass: N * Cin * H * W * Cout * K * K for a transposed layer (every input pixel
+    /// meets every weight), N * Cout * OH * OW * Cin * K * K for a convolution.</summary>
+    public static long MultiplyAdds(Layer l)
+    {
+        int outH = l.Transposed ? ConvTranspose2d.OutputSize(l.H, l.K, l.Stride, l.Padding) : (l.H + 2 * l.Padding - l.K) / l.Stride + 1;
+        long pixels = l.Transposed ? (long)l.H * l.H : (long)outH * outH;
+        return l.N * pixels * l.Cin * l.Cout * l.K * l.K;
+    }
+
+    class ConvConfig : ManualConfig
+    {
+        public ConvConfig()
+        {
+            // In process: no generated project to build (that build times out on a busy 2-core machine).
+            AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance));
+            AddColumn(new GflopsColumn());
+        }
+    }
+
+    /// <summary>2 * multiply-adds / mean time, in GFLOP/s, with the usual count (products with the padding's zeros included).</summary>
+    class GflopsColumn : IColumn
+    {
+        public string Id => "ConvGFLOPs";
+        public string ColumnName => "GFLOP/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "2 * N*Cout*OH*OW*Cin*K*K / mean time";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var report = summary[benchmarkCase];
+            if (report?.ResultStatistics is not { } stats) return "-";
+            var layer = (Layer)benchmarkCase.Parameters["L"];
+            return (2.0 * MultiplyAdds(layer) / stats.Mean).ToString("0.0"); // flops per ns = GFLOP/s
+        }
+    }
+}

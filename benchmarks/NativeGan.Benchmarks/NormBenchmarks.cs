@@ -1,0 +1,127 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+namespace NativeGan.Benchmarks;
+
+/// <summary>
+/// The cpu normalisations, forward (training) and backward, at DCGAN-like activation shapes, with a GB/s
+/// column: the bytes the kernels must move at least (forward: x read twice for the two-pass statistics,
+/// once more to normalise, y written: 16 bytes an element; backward: dy and x read for the sums and
+/// again for dx, dx written: 20 bytes an element) over the mean time. Memory-bound ops: compare with the
+/// machine's stream bandwidth.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- --filter '*NormBenchmarks*'</c>
+/// </summary>
+[Config(typeof(NormConfig))]
+public class NormBenchmarks
+{
+    /// <summary>N x C x H x W: a DCGAN discriminator's second layer at batch 64, and a generator's 16x16 layer.</summary>
+    public static IEnumerable<string> Shapes => ["64x64x32x32", "64x128x16x16"];
+
+    [ParamsSource(nameof(Shapes))]
+    public string Shape { get; set; } = "64x64x32x32";
+
+    [Params("BatchNorm2d", "InstanceNorm2d", "LayerNorm")]
+    public string Op { get; set; } = "BatchNorm2d";
+
+    [Params("Forward", "Backward")]
+    public string Pass { get; set; } = "Forward";
+
+    Tensor x = null!, dy = null!, y = null!, dx = null!, gamma = null!, beta = null!, dgamma = null!, dbeta = null!, mean = null!, invStd = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var s = Array.ConvertAll(Shape.Split('x'), int.Parse);
+        var rng = new Random(1);
+        float[] Random(int count) { var a = new float[count]; for (int i = 0; i < count; i++) a[i] = 3f + 2f * (rng.NextSingle() - 0.5f); return a; }
+        int numel = s[0] * s[1] * s[2] * s[3];
+        var cpu = Device.Cpu;
+        x = Tensor.FromArray(Random(numel), s, cpu);
+        dy = Tensor.FromArray(Random(numel), s, cpu);
+        y = Tensor.EmptyLike(x);
+        dx = Tensor.EmptyLike(x);
+        int[] param = Op == "LayerNorm" ? s[1..] : [s[1]];
+        int groups = Op switch { "BatchNorm2d" => s[1], "InstanceNorm2d" => s[0] * s[1], _ => s[0] };
+        gamma = Tensor.FromArray(Random(Shapes_.Numel(param)), param, cpu);
+        beta = Tensor.FromArray(Random(Shapes_.Numel(param)), param, cpu);
+        dgamma = Tensor.EmptyLike(gamma);
+        dbeta = Tensor.EmptyLike(beta);
+        mean = Tensor.Empty(cpu, groups);
+        invStd = Tensor.Empty(cpu, groups);
+        Forward();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        if (Pass == "Forward") Forward();
+        else Backward();
+    }
+
+    void Forward()
+    {
+        switch (Op)
+        {
+            case "BatchNorm2d": BatchNorm2d.ForwardInto(x, gamma, beta, null, null, true, y, mean, invStd); break;
+            case "InstanceNorm2d": InstanceNorm2d.ForwardInto(x, gamma, beta, y, mean, invStd); break;
+            default: LayerNorm.ForwardInto(x, gamma, beta, y, mean, invStd); break;
+        }
+    }
+
+    void Backward()
+    {
+        switch (Op)
+        {
+            case "BatchNorm2d": BatchNorm2d.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta); break;
+            case "InstanceNorm2d": InstanceNorm2d.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta); break;
+            default: LayerNorm.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta); break;
+        }
+    }
+
+    static class Shapes_
+    {
+        public static int Numel(int[] s) => s.Aggregate(1, (a, b) => a * b);
+    }
+
+    class NormConfig : ManualConfig
+    {
+        public NormConfig()
+        {
+            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1)
+                .WithToolchain(InProcessEmitToolchain.Instance));
+            AddColumn(new BandwidthColumn());
+        }
+    }
+
+    /// <summary>Minimum bytes moved / mean time, in GB/s.</summary>
+    class BandwidthColumn : IColumn
+    {
+        public string Id => "GBps";
+        public string ColumnName => "GB/s";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => "minimum bytes moved (16 an element forward, 20 backward) / mean time";
+        public bool IsAvailable(Summary summary) => true;
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            var report = summary[benchmarkCase];
+            if (report?.ResultStatistics is not { } stats) return "-";
+            var shape = (string)benchmarkCase.Parameters["Shape"];
+            var pass = (string)benchmarkCase.Parameters["Pass"];
+            long numel = shape.Split('x').Select(long.Parse).Aggregate(1L, (a, b) => a * b);
+            double bytes = numel * (pass == "Forward" ? 16.0 : 20.0);
+            return (bytes / stats.Mean).ToString("0.0"); // bytes per nanosecond = GB/s
+        }
+    }
+}

@@ -1,0 +1,371 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NativeGan;
+
+/// <summary>
+/// The cpu GEMM kernels. v1 is the textbook triple loop (the reference variant). v2 is the
+/// Goto/BLIS algorithm, the way OpenBLAS and BLIS reach near-peak speed:
+/// <list type="number">
+/// <item>C is cut into column blocks of <see cref="NC"/> and the sum over k into slices of <see cref="KC"/>.</item>
+/// <item>For each (column block, k slice), op(B) is <b>packed</b>: copied into panels of NR columns,
+///   stored so that the kernel reads one row of NR floats after another (contiguous, in L1/L2).</item>
+/// <item>Row blocks of up to <see cref="MCMax"/> rows of op(A) are packed into panels of MR rows,
+///   stored column after column (MR floats per step of k), sized to stay in L2.</item>
+/// <item>A <b>micro-kernel</b> multiplies one A panel by one B panel: an MR x NR tile of C held in
+///   12 vector registers, updated by one broadcast of A and one fused multiply-add per register
+///   per step of k. It never sees a transpose or a tail: packing does both (zero padding).</item>
+/// </list>
+/// Row blocks (and, when there are too few, column ranges) are shared out over the cores.
+/// </summary>
+public static partial class Gemm
+{
+    // ================================================================ cpu v1: naive (correct, slow)
+
+    /// <summary>The textbook triple loop, rows over the cores: the reference the fast variant is checked against.</summary>
+    internal static void CpuV1Naive(CpuDevice cpu, int m, int n, int k, float alpha,
+        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
+        float beta, float[] c, int cOffset, int ldc)
+    {
+        Parallel.For(0, m, cpu.Parallel, i =>
+        {
+            for (int j = 0; j < n; j++)
+            {
+                float s = 0;
+                for (int p = 0; p < k; p++)
+                    s += a[aOffset + (transA ? p * lda + i : i * lda + p)] * b[bOffset + (transB ? j * ldb + p : p * ldb + j)];
+                ref float cij = ref c[cOffset + i * ldc + j];
+                cij = beta == 0f ? alpha * s : alpha * s + beta * cij;
+            }
+        });
+    }
+
+    // ================================================================ cpu v2: packed, cache-blocked, register micro-kernel
+
+    /// <summary>Rows of a micro-tile (A panel height). 6 rows x 2 vectors = 12 accumulator registers.</summary>
+    const int MR = 6;
+
+    /// <summary>The k slice: an A panel (6 x 256) and a B panel (256 x 16 or 32) stay in L1 together.</summary>
+    const int KC = 256;
+
+    /// <summary>Most rows of a packed A block (144 x 256 floats = 144 KiB, half of a 512 KiB L2).</summary>
+    const int MCMax = 144;
+
+    /// <summary>Most columns of a packed B block (256 x 4096 floats = 4 MiB, in the shared L3).</summary>
+    const int NC = 4096;
+
+    /// <summary>Below this many multiply-adds the work runs on the calling thread (a parallel loop costs more than it saves).</summary>
+    const long SerialBelow = 64L * 64 * 64;
+
+    /// <summary>
+    /// The packed GEMM; its micro-tile is 6 x 32 with <see cref="Vector512"/> where the CPU has AVX-512,
+    /// otherwise 6 x 16 with <see cref="Vector256"/>.
+    /// </summary>
+    internal static void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
+        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
+        float beta, float[] c, int cOffset, int ldc)
+        => CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc,
+            wide: Vector512.IsHardwareAccelerated);
+
+    /// <summary>The packed GEMM with the micro-kernel chosen by the caller (<paramref name="wide"/>: 6 x 32 Vector512), so tests run both.</summary>
+    internal static unsafe void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
+        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
+        float beta, float[] c, int cOffset, int ldc, bool wide)
+    {
+        if (m <= 0 || n <= 0) return;
+        if (k <= 0)
+        {
+            ScaleC(m, n, beta, c, cOffset, ldc); // an empty sum: C = beta * C
+            return;
+        }
+
+        int nr = wide ? 32 : 16;
+        int threads = Math.Max(1, cpu.Threads);
+        bool serial = threads == 1 || (long)m * n * k < SerialBelow;
+        int workers = serial ? 1 : threads;
+
+        // Row blocks: as few as fit MCMax, but a multiple of the workers so no core idles at the end.
+        // When there are fewer row blocks than workers (a short, wide C), the columns are split too.
+        int panelsM = (m + MR - 1) / MR;
+        int blocksM = (m + MCMax - 1) / MCMax;
+        int splitN = 1;
+        if (blocksM >= workers) blocksM = Math.Min(panelsM, RoundUp(blocksM, workers));
+        else splitN = (workers + blocksM - 1) / blocksM;
+        int mc = RoundUp((m + blocksM - 1) / blocksM, MR);
+        blocksM = (m + mc - 1) / mc;
+
+        int kcMax = Math.Min(k, KC), ncMax = Math.Min(RoundUp(n, nr), NC);
+        // The packed B block is shared by all tasks: pinned for the whole call, so its address holds still.
+        float[] bPack = ArrayPool<float>.Shared.Rent(kcMax * ncMax + 16);
+        var pin = GCHandle.Alloc(bPack, GCHandleType.Pinned);
+        nint bBase = (nint)Align64((float*)pin.AddrOfPinnedObject());
+        try
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc), panelsN = (nc + nr - 1) / nr;
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    float betaNow = pc == 0 ? beta : 1f; // later k slices add to what the first one wrote
+
+                    // 1. Pack op(B)[pc.., jc..] into panels of nr columns (in parallel over panels).
+                    For(serial, cpu, Math.Min(workers, panelsN), part =>
+                    {
+                        var (first, end) = Share(panelsN, Math.Min(workers, panelsN), part);
+                        for (int q = first; q < end; q++)
+                            PackB(b, bOffset, ldb, transB, pc, kc, jc + q * nr, Math.Min(nr, nc - q * nr), nr, (float*)bBase + q * kc * nr);
+                    });
+
+                    // 2. Each task packs one row block of op(A) and sweeps its share of the B panels.
+                    For(serial, cpu, blocksM * splitN, task =>
+                    {
+                        int ib = task / splitN, ic = ib * mc, rows = Math.Min(mc, m - ic);
+                        var (qFirst, qEnd) = Share(panelsN, splitN, task % splitN);
+                        if (qFirst == qEnd) return;
+                        float[] aPack = ArrayPool<float>.Shared.Rent(mc * kc + 16);
+                        try
+                        {
+                            fixed (float* ap0 = aPack, cp = c)
+                            {
+                                float* ap = Align64(ap0), bp = (float*)bBase;
+                                int panelsA = (rows + MR - 1) / MR;
+                                for (int r = 0; r < panelsA; r++)
+                                    PackA(a, aOffset, lda, transA, ic + r * MR, Math.Min(MR, rows - r * MR), pc, kc, ap + r * kc * MR);
+                                float* tile = stackalloc float[MR * 32];
+                                for (int q = qFirst; q < qEnd; q++)          // B panel: stays in L1
+                                {
+                                    int col = jc + q * nr, cols = Math.Min(nr, n - col);
+                                    for (int r = 0; r < panelsA; r++)        // A panels: streamed from L2
+                                    {
+                                        int row = ic + r * MR, rowsHere = Math.Min(MR, m - row);
+                                        float* cTile = cp + cOffset + (long)row * ldc + col;
+                                        float* aPanel = ap + r * kc * MR, bPanel = bp + q * kc * nr;
+                                        if (rowsHere == MR && cols == nr)
+                                        {
+                                            if (wide) Kernel6x32(kc, aPanel, bPanel, cTile, ldc, alpha, betaNow);
+                                            else Kernel6x16(kc, aPanel, bPanel, cTile, ldc, alpha, betaNow);
+                                        }
+                                        else
+                                        {
+                                            // A tail tile: compute the whole padded tile aside, keep the part inside C.
+                                            if (wide) Kernel6x32(kc, aPanel, bPanel, tile, nr, 1f, 0f);
+                                            else Kernel6x16(kc, aPanel, bPanel, tile, nr, 1f, 0f);
+                                            for (int i = 0; i < rowsHere; i++)
+                                                for (int j = 0; j < cols; j++)
+                                                {
+                                                    ref float cij = ref cTile[(long)i * ldc + j];
+                                                    float v = alpha * tile[i * nr + j];
+                                                    cij = betaNow == 0f ? v : v + betaNow * cij;
+                                                }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        finally { ArrayPool<float>.Shared.Return(aPack); }
+                    });
+                }
+            }
+        }
+        finally
+        {
+            pin.Free();
+            ArrayPool<float>.Shared.Return(bPack);
+        }
+    }
+
+    // ---------------------------------------------------------------- packing
+
+    /// <summary>
+    /// Packs rows [row, row + rows) x columns [pc, pc + kc) of op(A) into one MR-row panel: for each p,
+    /// the MR values of column p, rows past <paramref name="rows"/> set to zero.
+    /// </summary>
+    static unsafe void PackA(float[] a, int aOffset, int lda, bool transA, int row, int rows, int pc, int kc, float* dst)
+    {
+        if (rows < MR) new Span<float>(dst, kc * MR).Clear();
+        fixed (float* a0 = a)
+        {
+            float* src = a0 + aOffset;
+            if (!transA && rows == MR)
+            {
+                // op(A)(i, p) = a[i * lda + p]: read the six rows side by side, write the panel in order.
+                float* s0 = src + (long)row * lda + pc, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
+                for (int p = 0; p < kc; p++, dst += MR)
+                {
+                    dst[0] = s0[p]; dst[1] = s1[p]; dst[2] = s2[p];
+                    dst[3] = s3[p]; dst[4] = s4[p]; dst[5] = s5[p];
+                }
+            }
+            else if (!transA)
+                // The last, partial panel: row by row, scattered with stride MR.
+                for (int i = 0; i < rows; i++)
+                {
+                    float* s = src + (long)(row + i) * lda + pc;
+                    for (int p = 0; p < kc; p++) dst[p * MR + i] = s[p];
+                }
+            else
+                // op(A)(i, p) = a[p * lda + i]: the MR values for one p are contiguous.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = src + (long)(pc + p) * lda + row;
+                    for (int i = 0; i < rows; i++) dst[p * MR + i] = s[i];
+                }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [pc, pc + kc) x columns [col, col + cols) of op(B) into one panel of <paramref name="nr"/>
+    /// columns: for each p, nr values of row p, columns past <paramref name="cols"/> set to zero.
+    /// </summary>
+    static unsafe void PackB(float[] b, int bOffset, int ldb, bool transB, int pc, int kc, int col, int cols, int nr, float* dst)
+    {
+        if (cols < nr) new Span<float>(dst, kc * nr).Clear();
+        fixed (float* b0 = b)
+        {
+            float* src = b0 + bOffset;
+            if (!transB && cols == nr)
+                // op(B)(p, j) = b[p * ldb + j]: rows are contiguous, copy nr floats (2 or 4 vectors) a row.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
+                    for (int j = 0; j < nr; j += Vector256<float>.Count)
+                        Vector256.Store(Vector256.Load(s + j), d + j);
+                }
+            else if (!transB)
+                // The last, partial panel.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
+                    for (int j = 0; j < cols; j++) d[j] = s[j];
+                }
+            else
+                // op(B)(p, j) = b[j * ldb + p]: each column of op(B) is a contiguous row of B.
+                for (int j = 0; j < cols; j++)
+                {
+                    float* s = src + (long)(col + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) dst[p * nr + j] = s[p];
+                }
+        }
+    }
+
+    // ---------------------------------------------------------------- micro-kernels
+
+    /// <summary>
+    /// C[0..6, 0..16] = alpha * Apanel * Bpanel + beta * C (beta = 0: C is not read). Apanel is kc steps of
+    /// 6 floats, Bpanel kc steps of 16; the 6 x 16 tile lives in 12 Vector256 registers during the loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Kernel6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, a += MR, b += 16)
+        {
+            Vector256<float> b0 = Vector256.Load(b), b1 = Vector256.Load(b + 8), ai;
+            ai = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(ai, b0, c00); c01 = Vector256.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(ai, b0, c10); c11 = Vector256.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(ai, b0, c20); c21 = Vector256.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(ai, b0, c30); c31 = Vector256.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(ai, b0, c40); c41 = Vector256.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(ai, b0, c50); c51 = Vector256.FusedMultiplyAdd(ai, b1, c51);
+        }
+        var va = Vector256.Create(alpha);
+        Store(c, c00, c01, va, beta); c += ldc;
+        Store(c, c10, c11, va, beta); c += ldc;
+        Store(c, c20, c21, va, beta); c += ldc;
+        Store(c, c30, c31, va, beta); c += ldc;
+        Store(c, c40, c41, va, beta); c += ldc;
+        Store(c, c50, c51, va, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Store(float* c, Vector256<float> lo, Vector256<float> hi, Vector256<float> alpha, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector256.Store(lo * alpha, c);
+            Vector256.Store(hi * alpha, c + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(c), vb, lo * alpha), c);
+            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(c + 8), vb, hi * alpha), c + 8);
+        }
+    }
+
+    /// <summary>The AVX-512 micro-kernel: a 6 x 32 tile in 12 Vector512 registers (Bpanel is kc steps of 32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void Kernel6x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++, a += MR, b += 32)
+        {
+            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), ai;
+            ai = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(ai, b0, c00); c01 = Vector512.FusedMultiplyAdd(ai, b1, c01);
+            ai = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(ai, b0, c10); c11 = Vector512.FusedMultiplyAdd(ai, b1, c11);
+            ai = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(ai, b0, c20); c21 = Vector512.FusedMultiplyAdd(ai, b1, c21);
+            ai = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(ai, b0, c30); c31 = Vector512.FusedMultiplyAdd(ai, b1, c31);
+            ai = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(ai, b0, c40); c41 = Vector512.FusedMultiplyAdd(ai, b1, c41);
+            ai = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(ai, b0, c50); c51 = Vector512.FusedMultiplyAdd(ai, b1, c51);
+        }
+        var va = Vector512.Create(alpha);
+        Store(c, c00, c01, va, beta); c += ldc;
+        Store(c, c10, c11, va, beta); c += ldc;
+        Store(c, c20, c21, va, beta); c += ldc;
+        Store(c, c30, c31, va, beta); c += ldc;
+        Store(c, c40, c41, va, beta); c += ldc;
+        Store(c, c50, c51, va, beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Store(float* c, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha, float beta)
+    {
+        if (beta == 0f)
+        {
+            Vector512.Store(lo * alpha, c);
+            Vector512.Store(hi * alpha, c + 16);
+        }
+        else
+        {
+            var vb = Vector512.Create(beta);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c), vb, lo * alpha), c);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), vb, hi * alpha), c + 16);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /// <summary>C = beta * C over an m x n block (beta = 0 writes zeros, whatever C held).</summary>
+    static void ScaleC(int m, int n, float beta, float[] c, int cOffset, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            var row = c.AsSpan(cOffset + i * ldc, n);
+            if (beta == 0f) row.Clear();
+            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    /// <summary>Runs body(0..count) in parallel on the device's threads, or in order on this thread.</summary>
+    static void For(bool serial, CpuDevice cpu, int count, Action<int> body)
+    {
+        if (serial || count == 1)
+            for (int i = 0; i < count; i++) body(i);
+        else
+            Parallel.For(0, count, cpu.Parallel, body);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> near-equal parts of [0, total).</summary>
+    static (int First, int End) Share(int total, int parts, int part)
+        => ((int)((long)total * part / parts), (int)((long)total * (part + 1) / parts));
+
+    static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    /// <summary>The first 64-byte aligned address at or after p (pack buffers are rented 16 floats longer).</summary>
+    static unsafe float* Align64(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
+}

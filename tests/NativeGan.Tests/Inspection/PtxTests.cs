@@ -1,0 +1,90 @@
+using NativeGan.Inspection;
+
+namespace NativeGan.Tests.Inspection;
+
+/// <summary>
+/// Every registered GPU kernel compiles to PTX for sm_90 (ILGPU, no GPU needed), and with ptxas present
+/// assembles for sm_90; hot kernels do not spill and keep their declared minimum occupancy.
+/// </summary>
+public class PtxTests
+{
+    /// <summary>One row per registered kernel, by name (whatever the registry holds on this branch).</summary>
+    public static TheoryData<string> Kernels => new(KernelRegistry.All.Select(k => k.Name));
+
+    [Fact]
+    public void TheRegistryIsNotEmptyAndNamesAreUnique()
+    {
+        Assert.NotEmpty(KernelRegistry.All);
+        var duplicates = KernelRegistry.All.GroupBy(k => k.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(duplicates.Count == 0, $"kernel names used twice: {string.Join(", ", duplicates)}");
+    }
+
+    [Theory, MemberData(nameof(Kernels))]
+    public void CompilesToPtxForSm90(string kernel)
+    {
+        var spec = KernelRegistry.Get(kernel);
+        string ptx;
+        try
+        {
+            ptx = CudaToolsForTests.Sm90Compiler.Compile(spec);
+        }
+        catch (KernelCompileException e)
+        {
+            Assert.Fail(e.Message); // names the kernel and carries ILGPU's message
+            return;
+        }
+        Assert.Contains(".version 7.8", ptx);
+        // ILGPU 1.5.3 writes sm_80 under ISA 7.8; ptxas still assembles it for sm_90 (next test).
+        var target = PtxCompiler.TargetOf(ptx);
+        Assert.True(target == "sm_80", $"ILGPU now writes .target {target}: check that ptxas accepts it and update PtxCompiler's remarks");
+        Assert.StartsWith("Kernel_", PtxCompiler.EntryName(ptx));
+    }
+
+    [Theory, MemberData(nameof(Kernels))]
+    public void AssemblesForSm90AndHotKernelsKeepTheirPromises(string kernel)
+    {
+        var tools = CudaToolsForTests.Require();
+        var spec = KernelRegistry.Get(kernel);
+        var result = tools.Assemble(CudaToolsForTests.Sm90Compiler.Compile(spec), SmArchitecture.Sm90);
+        var entry = result.Report.Entry;
+        Assert.Equal("sm_90", entry.Architecture);
+        Assert.InRange(entry.Registers, 1, SmArchitecture.Sm90.MaxRegistersPerThread);
+        Assert.NotEmpty(result.Cubin);
+        var occupancy = Occupancy.Compute(SmArchitecture.Sm90, entry.Registers, entry.SharedBytes, spec.GroupSize);
+        Assert.True(occupancy.BlocksPerSm > 0,
+            $"{spec.Name} cannot launch at {spec.GroupSize} threads a group: {entry.Registers} registers, {entry.SharedBytes} bytes of shared memory");
+        var problems = new KernelCost(spec, SmArchitecture.Sm90, "", entry, occupancy, null, null).Problems().ToList();
+        Assert.True(problems.Count == 0, string.Join("; ", problems));
+    }
+
+    [Fact]
+    public void ASharedMemoryTileIsSeenByPtxasAndCuobjdump()
+    {
+        var tools = CudaToolsForTests.Require();
+        using var inspector = new KernelInspector(SmArchitecture.Sm90, tools);
+        var cost = inspector.Inspect(TestKernels.TiledGemm);
+        Assert.Equal(2 * 16 * 16 * sizeof(float), cost.Resources!.SharedBytes);
+        Assert.Equal(0, cost.Resources.SpillBytes);
+        Assert.NotNull(cost.Sass);
+        Assert.Equal(2, cost.Sass!.Bar);                      // two Group.Barrier() calls
+        Assert.Equal(16, cost.Sass.InnermostLoop!.Ffma);       // the k loop, unrolled 16 times
+        Assert.Contains("Function : Kernel_TiledGemmKernel", cost.Disassembly);
+    }
+
+    [Fact]
+    public void HotKernelProblemsAreReportedWithTheirCause()
+    {
+        // A made-up report: the register-capped blocked GEMM of the committed log (52 + 56 bytes of spills),
+        // and an occupancy below the 50 % the spec declares.
+        var spilled = PtxasReport.Parse(File.ReadAllText(PtxasReportTests.Data("blocked-gemm-sm90-maxrreg24.log"))).Entry;
+        var low = new Occupancy(2, 2, 2, 2, 16, 0.25, "registers");
+        var problems = new KernelCost(TestKernels.BlockedGemm, SmArchitecture.Sm90, "", spilled, low, null, null).Problems().ToList();
+        Assert.Equal(2, problems.Count);
+        Assert.Contains("spills 52 bytes", problems[0]);
+        Assert.Contains("25.0%", problems[1].Replace(" ", ""));
+        Assert.Contains("limited by registers", problems[1]);
+        // A kernel that is not hot has no promises to keep.
+        var cold = TestKernels.BlockedGemm with { Hot = false };
+        Assert.Empty(new KernelCost(cold, SmArchitecture.Sm90, "", spilled, low, null, null).Problems());
+    }
+}

@@ -1,0 +1,115 @@
+using NativeGan;
+using static NativeGan.Tests.Numerics;
+
+namespace NativeGan.Tests.Kernels;
+
+/// <summary>
+/// Conformance of each GPU GEMM kernel (run on ILGPU's CPU accelerator here, on a GPU where there is
+/// one) against float64 at tiny tail sizes: not multiples of the tiles (16; 64 x 64 x 16), 1s, all four
+/// transposes, alpha and beta not 1 and 0, views at an offset and leading dimensions wider than the matrices.
+/// </summary>
+public class GemmGpuTests
+{
+    /// <summary>Theory data: each GPU device with each of the four transpose combinations (one launch set a case keeps each test short on ilgpu-cpu).</summary>
+    public static TheoryData<string, bool, bool> Cases
+    {
+        get
+        {
+            var data = new TheoryData<string, bool, bool>();
+            foreach (var device in TestDevices.Gpu)
+                foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                    data.Add(device, ta, tb);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V1Naive")]
+    public void V1NaiveMatchesFloat64(string device, bool ta, bool tb)
+    {
+        var gpu = (GpuDevice)TestDevices.Get(device);
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 3, 7), (3, 9, 1) })
+            Check(gpu, Gemm.GpuV1Naive, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV1Naive, 4, 5, 6, ta, tb, 1f, 0f);
+    }
+
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V2SharedTiled")]
+    public void V2SharedTiledMatchesFloat64(string device, bool ta, bool tb)
+    {
+        var gpu = (GpuDevice)TestDevices.Get(device);
+        // 17 and 33 cross one and two tile edges; k = 19 and 33 leave a partial last k tile; 1s everywhere.
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (17, 5, 19), (5, 33, 3) })
+            Check(gpu, Gemm.GpuV2SharedTiled, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV2SharedTiled, 18, 17, 33, ta, tb, -1f, 0f);
+    }
+
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V3RegisterTiled")]
+    public void V3RegisterTiledMatchesFloat64(string device, bool ta, bool tb)
+    {
+        var gpu = (GpuDevice)TestDevices.Get(device);
+        // 65 and 70 cross the 64-wide tile edge; k = 17 and 33 leave a partial last k tile (16).
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (65, 3, 17), (3, 70, 33) })
+            Check(gpu, Gemm.GpuV3RegisterTiled, m, n, k, ta, tb, 1.5f, -0.5f);
+        Check(gpu, Gemm.GpuV3RegisterTiled, 7, 9, 16, ta, tb, 0.5f, 0f);
+    }
+
+    /// <summary>The dispatching entry point (whichever kernel it picks: v1 for 3 x 5, v2 for 32 x 33) on every device, through tensors.</summary>
+    [Theory, MemberData(nameof(AllDevices)), Trait("Kernel", "Gemm.V1Naive"), Trait("Kernel", "Gemm.V2SharedTiled")]
+    public void IntoWithAlphaBetaMatchesFloat64(string device)
+    {
+        var d = TestDevices.Get(device);
+        var rng = new Random(21);
+        foreach (var (m, n, k, ta, tb) in new[] { (3, 5, 7, false, false), (3, 5, 7, true, true), (32, 33, 3, false, true), (32, 33, 3, true, false) })
+        {
+            float[] a = Random(rng, m * k), b = Random(rng, k * n), c0 = Random(rng, m * n);
+            using var at = Tensor.FromArray(a, ta ? [k, m] : [m, k], d);
+            using var bt = Tensor.FromArray(b, tb ? [n, k] : [k, n], d);
+            using var c = Tensor.FromArray(c0, [m, n], d);
+            Gemm.Into(at, ta, bt, tb, c, alpha: 2f, beta: 0.5f);
+            var ab = Gemm.Reference.MatMul(ToDouble(a), ta, ToDouble(b), tb, m, n, k);
+            var expected = ab.Select((x, i) => 2 * x + 0.5 * c0[i]).ToArray();
+            AssertClose(expected, c.ToArray(), what: $"{device} {m}x{n}x{k} transA={ta} transB={tb}");
+        }
+    }
+
+    public static TheoryData<string> AllDevices => TestDevices.All;
+
+    delegate void Launcher(GpuDevice gpu, GemmArgs g, ILGPU.ArrayView<float> a, ILGPU.ArrayView<float> b, ILGPU.ArrayView<float> c);
+
+    /// <summary>
+    /// Places A, B and C at offsets in padded buffers, runs one kernel on views, and compares C with
+    /// alpha op(A) op(B) + beta C0 in float64; C's padding must be left alone, and beta = 0 must not
+    /// let C's old NaN through.
+    /// </summary>
+    static void Check(GpuDevice gpu, Launcher launch, int m, int n, int k, bool ta, bool tb, float alpha, float beta)
+    {
+        var rng = new Random(m * 31 + n * 7 + k);
+        int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+        int lda = aCols + 2, ldb = bCols + 3, ldc = n + 1, aOff = 3, bOff = 5, cOff = 2;
+        float[] a = Random(rng, aOff + aRows * lda), b = Random(rng, bOff + bRows * ldb);
+        float[] c0 = beta == 0f ? Enumerable.Repeat(float.NaN, cOff + m * ldc).ToArray() : Random(rng, cOff + m * ldc);
+        for (int i = 0; i < m; i++) c0[cOff + i * ldc + n] = 1234f; // padding sentinel
+
+        using var at = Tensor.FromArray(a, [a.Length], gpu);
+        using var bt = Tensor.FromArray(b, [b.Length], gpu);
+        using var ct = Tensor.FromArray(c0, [c0.Length], gpu);
+        var g = new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, ta, tb);
+        launch(gpu, g, at.View.SubView(aOff), bt.View.SubView(bOff), ct.View.SubView(cOff));
+        var c = ct.ToArray();
+
+        var expected = new double[m * n];
+        var actual = new float[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            Assert.Equal(1234f, c[cOff + i * ldc + n]);
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)a[aOff + (ta ? p * lda + i : i * lda + p)] * b[bOff + (tb ? j * ldb + p : p * ldb + j)];
+                expected[i * n + j] = alpha * s + (beta == 0f ? 0 : beta * (double)c0[cOff + i * ldc + j]);
+                actual[i * n + j] = c[cOff + i * ldc + j];
+            }
+        }
+        AssertClose(expected, actual, what: $"{gpu.Name} {m}x{n}x{k} transA={ta} transB={tb} alpha={alpha} beta={beta}");
+    }
+}
