@@ -1,0 +1,58 @@
+using NativeGan;
+using static NativeGan.Tests.Numerics;
+
+namespace NativeGan.Tests.Kernels;
+
+public class TransposeTests
+{
+    public static TheoryData<string> Devices => TestDevices.All;
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Transpose.MatrixTiled")]
+    public void MatrixMatchesFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(61);
+        (int R, int C)[] cases = TestDevices.IsSlow(d) ? [(33, 5), (1, 7), (40, 37)] : [(33, 5), (1, 7), (1000, 333), (64, 64), (7, 1)];
+        foreach (var (r, c) in cases)
+        {
+            var x = Random(rng, r * c);
+            using var xt = Tensor.FromArray(x, [r, c], d);
+            using var y = Poisoned(d, c, r);
+            Transpose.MatrixInto(xt, y);
+            AssertClose(Transpose.Reference.Matrix(ToDouble(x), r, c), y.ToArray(), rtol: 0, atol: 0, what: $"{r}x{c} on {d.Name}");
+            using var back = Transpose.Matrix(y);
+            Assert.Equal(x, back.ToArray());
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Transpose.Permute")]
+    public void PermuteMatchesFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(62);
+        (int[] Shape, int[] Perm)[] cases = [([2, 3, 5, 7], [0, 2, 3, 1]), ([2, 3, 5, 7], [3, 1, 0, 2]), ([5, 3], [1, 0]), ([1, 2, 1, 3, 1, 2], [5, 4, 3, 2, 1, 0]), ([4], [0])];
+        foreach (var (shape, perm) in cases)
+        {
+            var x = Random(rng, Shapes.Numel(shape));
+            using var xt = Tensor.FromArray(x, shape, d);
+            using var y = Poisoned(d, perm.Select(p => shape[p]).ToArray());
+            Transpose.PermuteInto(xt, perm, y);
+            AssertClose(Transpose.Reference.Permute(ToDouble(x), shape, perm), y.ToArray(), rtol: 0, atol: 0, what: $"{Shapes.Format(shape)} by [{string.Join(", ", perm)}] on {d.Name}");
+        }
+    }
+
+    [Fact]
+    public void BadInputsNameTheOpAndShapes()
+    {
+        using var x = Tensor.Zeros(Device.Cpu, 2, 3, 4);
+        var e = Assert.Throws<TensorShapeException>(() => Transpose.Matrix(x));
+        Assert.Contains("Transpose.Matrix", e.Message);
+        Assert.Contains("[2, 3, 4]", e.Message);
+        e = Assert.Throws<TensorShapeException>(() => Transpose.Permute(x, [0, 0, 1]));
+        Assert.Contains("not a permutation", e.Message);
+        using var m = Tensor.Zeros(Device.Cpu, 2, 3);
+        using var wrong = Tensor.Zeros(Device.Cpu, 2, 3);
+        e = Assert.Throws<TensorShapeException>(() => Transpose.MatrixInto(m, wrong));
+        Assert.Contains("[3, 2]", e.Message);
+    }
+}
