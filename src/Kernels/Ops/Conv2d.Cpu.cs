@@ -1,0 +1,223 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace NativeGan;
+
+// The cpu device's convolution: im2col / col2im in managed code, the products by Gemm.Cpu. Each pass is
+// parallel on its own (im2col over column-matrix rows, col2im over input planes, the relayout over rows),
+// and the GEMM parallelises itself, so no parallel loop nests inside another. Temporaries come from
+// ArrayPool and are bounded by CpuChunkFloats: a large batch is done in chunks of samples.
+public static partial class Conv2d
+{
+    // ================================================================ the three cores on the cpu
+
+    static void ForwardCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y)
+    {
+        var (xa, xo) = x.CpuBuffer;
+        var (wa, wo) = w.CpuBuffer;
+        var (ya, yo) = y.CpuBuffer;
+        float[]? ba = null;
+        int bo = 0;
+        if (bias is not null) (ba, bo) = bias.CpuBuffer;
+        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
+        var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        try
+        {
+            for (int n0 = 0; n0 < g.N; n0 += nb)
+            {
+                int m = Math.Min(nb, g.N - n0), cols = m * plane;
+                Im2ColCpu(cpu, g, xa, xo, n0, m, col);
+                // One sample: the [O, OH*OW] product is y[n0] itself. Several: [O, m, OH*OW], relaid below.
+                var (target, to) = m == 1 ? (ya, yo + n0 * outSample) : (tmp!, 0);
+                Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col, 0, cols, false, 0f, target, to, cols);
+                if (m > 1 || ba is not null)
+                    SwapLeadingAxesCpu(cpu, g.O, m, plane, target, to, ya, yo + n0 * outSample, ba, bo);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (tmp is not null) ArrayPool<float>.Shared.Return(tmp);
+        }
+    }
+
+    static void InputGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx)
+    {
+        var (da, doff) = dy.CpuBuffer;
+        var (wa, wo) = w.CpuBuffer;
+        var (xa, xo) = dx.CpuBuffer;
+        float[]? ba = null;
+        int bo = 0;
+        if (bias is not null) (ba, bo) = bias.CpuBuffer;
+        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
+        var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        try
+        {
+            for (int n0 = 0; n0 < g.N; n0 += nb)
+            {
+                int m = Math.Min(nb, g.N - n0), cols = m * plane;
+                // dy's chunk as [O, m*OH*OW]: sample n0 itself when m = 1, else relaid out.
+                var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
+                if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
+                Gemm.Cpu(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, source, so, cols, false, 0f, col, 0, cols);
+                Col2ImCpu(cpu, g, col, n0, m, xa, xo, ba, bo);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (dyT is not null) ArrayPool<float>.Shared.Return(dyT);
+        }
+    }
+
+    static void WeightGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw)
+    {
+        var (xa, xo) = x.CpuBuffer;
+        var (da, doff) = dy.CpuBuffer;
+        var (wa, wo) = dw.CpuBuffer;
+        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
+        var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        try
+        {
+            for (int n0 = 0; n0 < g.N; n0 += nb)
+            {
+                int m = Math.Min(nb, g.N - n0), cols = m * plane;
+                var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
+                if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
+                Im2ColCpu(cpu, g, xa, xo, n0, m, col);
+                // dw[O, C*KH*KW] (+)= dy[O, cols] @ col[C*KH*KW, cols]^T; the first chunk overwrites.
+                Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, cols, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(col);
+            if (dyT is not null) ArrayPool<float>.Shared.Return(dyT);
+        }
+    }
+
+    static void BiasGradCpu(CpuDevice cpu, Tensor dy, Tensor db)
+    {
+        var (da, doff) = dy.CpuBuffer;
+        var (ba, bo) = db.CpuBuffer;
+        int n = dy.Dim(0), channels = dy.Dim(1), plane = dy.Dim(2) * dy.Dim(3);
+        CpuParallel.For(cpu, channels, (start, count) =>
+        {
+            for (int o = start; o < start + count; o++)
+            {
+                double sum = 0; // float rows, summed across the batch in double
+                for (int s = 0; s < n; s++) sum += TensorPrimitives.Sum(da.AsSpan(doff + (s * channels + o) * plane, plane));
+                ba[bo + o] = (float)sum;
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, n * plane)));
+    }
+
+    // ================================================================ im2col, col2im, relayout
+
+    /// <summary>
+    /// Output positions o in [lo, hi) whose input position o*stride - padding + k lies inside [0, inSize):
+    /// outside that range the patch reads padding (zeros).
+    /// </summary>
+    static (int Lo, int Hi) InsideRange(int k, int stride, int padding, int inSize, int outSize)
+    {
+        int lo = padding > k ? (padding - k + stride - 1) / stride : 0;
+        int last = inSize - 1 + padding - k; // o*stride <= last
+        int hi = last < 0 ? 0 : Math.Min(outSize, last / stride + 1);
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>
+    /// col[(c, a, b), (n, i, j)] = x[n0 + n, c, i*s - p + a, j*s - p + b] (zero in the padding), for the m samples
+    /// from n0: a [C*KH*KW, m*OH*OW] matrix. Parallel over its rows; a row is a contiguous copy when the stride is 1.
+    /// </summary>
+    static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    {
+        int plane = g.OutPlane, cols = m * plane;
+        CpuParallel.For(cpu, g.Rows, (start, count) =>
+        {
+            for (int r = start; r < start + count; r++)
+            {
+                int b = r % g.KW, a = r / g.KW % g.KH, c = r / (g.KW * g.KH);
+                var (iLo, iHi) = InsideRange(a, g.Stride, g.Pad, g.H, g.OH);
+                var (jLo, jHi) = InsideRange(b, g.Stride, g.Pad, g.W, g.OW);
+                for (int n = 0; n < m; n++)
+                {
+                    var dst = col.AsSpan(r * cols + n * plane, plane);
+                    int xPlane = xOffset + ((n0 + n) * g.C + c) * g.InPlane;
+                    for (int i = 0; i < g.OH; i++)
+                    {
+                        var row = dst.Slice(i * g.OW, g.OW);
+                        if (i < iLo || i >= iHi || jLo == jHi) { row.Clear(); continue; }
+                        row[..jLo].Clear();
+                        row[jHi..].Clear();
+                        int src = xPlane + (i * g.Stride - g.Pad + a) * g.W + (jLo * g.Stride - g.Pad + b);
+                        if (g.Stride == 1) x.AsSpan(src, jHi - jLo).CopyTo(row[jLo..jHi]);
+                        else for (int j = jLo; j < jHi; j++, src += g.Stride) row[j] = x[src];
+                    }
+                }
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, cols)));
+    }
+
+    /// <summary>
+    /// The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied
+    /// from that pixel. Parallel over (sample, channel) planes, so each thread adds into its own plane only.
+    /// </summary>
+    static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    {
+        int plane = g.OutPlane, cols = m * plane;
+        CpuParallel.For(cpu, m * g.C, (start, count) =>
+        {
+            for (int q = start; q < start + count; q++)
+            {
+                int n = q / g.C, c = q % g.C;
+                var dst = dx.AsSpan(dxOffset + ((n0 + n) * g.C + c) * g.InPlane, g.InPlane);
+                dst.Fill(bias is null ? 0f : bias[biasOffset + c]);
+                for (int a = 0; a < g.KH; a++)
+                {
+                    var (iLo, iHi) = InsideRange(a, g.Stride, g.Pad, g.H, g.OH);
+                    for (int b = 0; b < g.KW; b++)
+                    {
+                        var (jLo, jHi) = InsideRange(b, g.Stride, g.Pad, g.W, g.OW);
+                        if (jLo == jHi) continue;
+                        int colRow = ((c * g.KH + a) * g.KW + b) * cols + n * plane;
+                        for (int i = iLo; i < iHi; i++)
+                        {
+                            int d = (i * g.Stride - g.Pad + a) * g.W + (jLo * g.Stride - g.Pad + b);
+                            var src = col.AsSpan(colRow + i * g.OW + jLo, jHi - jLo);
+                            if (g.Stride == 1)
+                            {
+                                var target = dst.Slice(d, src.Length);
+                                TensorPrimitives.Add(target, src, target);
+                            }
+                            else for (int j = 0; j < src.Length; j++, d += g.Stride) dst[d] += src[j];
+                        }
+                    }
+                }
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, g.InPlane * g.KH * g.KW)));
+    }
+
+    /// <summary>
+    /// dst[j, k, :] = src[k, j, :] + bias[k]: swaps the two leading axes of src [a, b, plane] (the GEMM's
+    /// [O, N, OH*OW] and the tensors' [N, O, OH*OW]). With b = 1 it may run in place (it then only adds the bias).
+    /// </summary>
+    static void SwapLeadingAxesCpu(CpuDevice cpu, int a, int b, int plane, float[] src, int srcOffset, float[] dst, int dstOffset,
+        float[]? bias, int biasOffset)
+    {
+        CpuParallel.For(cpu, a * b, (start, count) =>
+        {
+            for (int t = start; t < start + count; t++)
+            {
+                int j = t / a, k = t % a;
+                var s = src.AsSpan(srcOffset + (k * b + j) * plane, plane);
+                var d = dst.AsSpan(dstOffset + t * plane, plane);
+                if (bias is null) s.CopyTo(d);
+                else TensorPrimitives.Add(s, bias[biasOffset + k], d);
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, plane)));
+    }
+}

@@ -1,0 +1,301 @@
+using NativeGan;
+using static NativeGan.Tests.Numerics;
+
+namespace NativeGan.Tests.Kernels;
+
+/// <summary>One convolution's sizes: x [N, C, H, W] * w [O, C, KH, KW], stride S, padding P.</summary>
+public readonly record struct ConvCase(int N, int C, int O, int H, int W, int KH, int KW, int S, int P)
+{
+    public int OH => (H + 2 * P - KH) / S + 1;
+    public int OW => (W + 2 * P - KW) / S + 1;
+    public int[] XShape => [N, C, H, W];
+    public int[] WShape => [O, C, KH, KW];
+    public int[] YShape => [N, O, OH, OW];
+    public override string ToString() => $"x [{N}, {C}, {H}, {W}] w [{O}, {C}, {KH}, {KW}] stride {S} padding {P}";
+
+    static readonly (int KH, int KW)[] Kernels = [(1, 1), (3, 3), (4, 4), (4, 3)];
+
+    /// <summary>
+    /// cpu: every combination of channels 1, 3, 5 (in and out), kernels 1x1, 3x3, 4x4 and 4x3, stride 1 and 2,
+    /// padding 0, 1, 2, on a 7x9 image, batch 1 or 3. ilgpu-cpu (about 1000x slower): a handful of tiny ones.
+    /// </summary>
+    public static IEnumerable<ConvCase> For(Device d)
+    {
+        if (TestDevices.IsSlow(d))
+        {
+            yield return new(1, 1, 1, 5, 6, 3, 3, 1, 1);
+            yield return new(3, 3, 5, 7, 9, 4, 4, 2, 1);
+            yield return new(2, 5, 3, 5, 4, 3, 4, 2, 0);
+            yield return new(1, 3, 1, 4, 5, 1, 1, 1, 0);
+            yield return new(3, 1, 3, 6, 5, 4, 3, 2, 2);
+            yield break;
+        }
+        int i = 0;
+        foreach (int c in new[] { 1, 3, 5 })
+            foreach (int o in new[] { 1, 3, 5 })
+                foreach (var (kh, kw) in Kernels)
+                    foreach (int s in new[] { 1, 2 })
+                        foreach (int p in new[] { 0, 1, 2 })
+                            yield return new(i++ % 2 == 0 ? 1 : 3, c, o, 7, 9, kh, kw, s, p);
+    }
+}
+
+public class Conv2dTests
+{
+    public static TheoryData<string> Devices => TestDevices.All;
+
+    static Tensor Make(float[] data, int[] shape, Device d) => Tensor.FromArray(data, shape, d);
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
+    public void ForwardMatchesFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(11);
+        int k = 0;
+        foreach (var c in ConvCase.For(d))
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            var b = k++ % 2 == 0 ? Random(rng, c.O) : null; // with and without bias
+            using var xt = Make(x, c.XShape, d);
+            using var wt = Make(w, c.WShape, d);
+            using var bt = b is null ? null : Make(b, [c.O], d);
+            using var y = Poisoned(d, c.YShape);
+            Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
+            var expected = Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, b is null ? null : ToDouble(b), c.S, c.P);
+            AssertClose(expected, y.ToArray(), what: $"Conv2d.Forward {c} bias={b is not null} on {d.Name}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Col2Im"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
+    public void InputGradMatchesFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(12);
+        foreach (var c in ConvCase.For(d))
+        {
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            using var dyt = Make(dy, c.YShape, d);
+            using var wt = Make(w, c.WShape, d);
+            using var dx = Poisoned(d, c.XShape);
+            Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
+            var expected = Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P);
+            AssertClose(expected, dx.ToArray(), what: $"Conv2d.InputGrad {c} on {d.Name}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
+    public void WeightGradMatchesFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(13);
+        foreach (var c in ConvCase.For(d))
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            using var xt = Make(x, c.XShape, d);
+            using var dyt = Make(dy, c.YShape, d);
+            using var dw = Poisoned(d, c.WShape);
+            Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
+            var expected = Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P);
+            AssertClose(expected, dw.ToArray(), what: $"Conv2d.WeightGrad {c} on {d.Name}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.BiasGrad")]
+    public void BiasGradSumsOverBatchAndPixels(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(14);
+        // A plane longer than the GPU kernel's group of 256 threads, and ones shorter; 1, 3 and 5 channels.
+        int[][] shapes = TestDevices.IsSlow(d)
+            ? [[1, 1, 3, 5], [2, 3, 17, 19]]
+            : [[1, 1, 3, 5], [3, 5, 7, 9], [2, 3, 17, 19], [4, 128, 8, 8], [5, 3, 33, 31]];
+        foreach (var shape in shapes)
+        {
+            var dy = Random(rng, Shapes.Numel(shape));
+            using var dyt = Make(dy, shape, d);
+            using var db = Poisoned(d, shape[1]);
+            Conv2d.BiasGradInto(dyt, db);
+            AssertClose(Conv2d.Reference.BiasGrad(ToDouble(dy), shape), db.ToArray(), what: $"Conv2d.BiasGrad {Shapes.Format(shape)} on {d.Name}");
+        }
+    }
+
+    /// <summary>
+    /// The definition of the two gradients as adjoints, checked on the device's own outputs with float64 sums:
+    /// &lt;conv(x, w), dy&gt; = &lt;x, InputGrad(dy, w)&gt; = &lt;w, WeightGrad(x, dy)&gt;.
+    /// </summary>
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.Col2Im"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
+    public void GradientsAreAdjointsOfTheForward(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(15);
+        ConvCase[] cases = TestDevices.IsSlow(d)
+            ? [new(2, 3, 5, 6, 7, 3, 3, 2, 1), new(1, 5, 1, 5, 5, 4, 4, 1, 2)]
+            : [new(3, 3, 5, 7, 9, 3, 3, 2, 1), new(1, 5, 1, 9, 7, 4, 4, 1, 2), new(3, 1, 3, 8, 8, 4, 3, 2, 0), new(4, 16, 8, 16, 16, 4, 4, 2, 1)];
+        foreach (var c in cases)
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            using var xt = Make(x, c.XShape, d);
+            using var wt = Make(w, c.WShape, d);
+            using var dyt = Make(dy, c.YShape, d);
+            using var y = Conv2d.Forward(xt, wt, null, c.S, c.P);
+            using var dx = Conv2d.InputGrad(dyt, wt, c.H, c.W, c.S, c.P);
+            using var dw = Conv2d.WeightGrad(xt, dyt, c.KH, c.KW, c.S, c.P);
+            AssertAdjoint(y.ToArray(), dy, x, dx.ToArray(), w, dw.ToArray(), $"Conv2d {c} on {d.Name}");
+        }
+    }
+
+    /// <summary>&lt;y, dy&gt; = &lt;x, dx&gt; = &lt;w, dw&gt; in float64, to a tolerance scaled by the sum of |terms|.</summary>
+    internal static void AssertAdjoint(float[] y, float[] dy, float[] x, float[] dx, float[] w, float[] dw, string what)
+    {
+        static (double Dot, double Scale) Dot(float[] a, float[] b)
+        {
+            double dot = 0, scale = 0;
+            for (int i = 0; i < a.Length; i++) { dot += (double)a[i] * b[i]; scale += Math.Abs((double)a[i] * b[i]); }
+            return (dot, scale);
+        }
+        var (yDy, scale) = Dot(y, dy);
+        var (xDx, _) = Dot(x, dx);
+        var (wDw, _) = Dot(w, dw);
+        double tol = 1e-5 * scale + 1e-6;
+        Assert.True(Math.Abs(yDy - xDx) <= tol, $"{what}: <y, dy> = {yDy} but <x, dx> = {xDx} (tolerance {tol:g3})");
+        Assert.True(Math.Abs(yDy - wDw) <= tol, $"{what}: <y, dy> = {yDy} but <w, dw> = {wDw} (tolerance {tol:g3})");
+    }
+
+    /// <summary>A batch cut into chunks of 2 samples (5 = 2 + 2 + 1): the relayout, the one-sample shortcut and the
+    /// accumulation of the weight gradient across chunks all run.</summary>
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.Col2Im"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
+    public void ChunkedBatchesMatchFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(16);
+        var c = new ConvCase(5, 3, 5, 6, 7, 3, 4, 2, 1);
+        var g = Conv2dGeometry.Of(c.N, c.C, c.H, c.W, c.O, c.KH, c.KW, c.S, c.P);
+        var x = Random(rng, Shapes.Numel(c.XShape));
+        var w = Random(rng, Shapes.Numel(c.WShape));
+        var b = Random(rng, c.O);
+        var dy = Random(rng, Shapes.Numel(c.YShape));
+        using var xt = Make(x, c.XShape, d);
+        using var wt = Make(w, c.WShape, d);
+        using var bt = Make(b, [c.O], d);
+        using var dyt = Make(dy, c.YShape, d);
+        using var y = Poisoned(d, c.YShape);
+        using var dx = Poisoned(d, c.XShape);
+        using var dw = Poisoned(d, c.WShape);
+        Conv2d.ChunkFloatsOverride = 2 * (g.Rows + g.O) * g.OutPlane;
+        try
+        {
+            Assert.Equal(2, Conv2d.ChunkSamples(g, Conv2d.CpuChunkFloats));
+            Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
+            Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
+            Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
+        }
+        finally
+        {
+            Conv2d.ChunkFloatsOverride = 0;
+        }
+        AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), y.ToArray(), what: "chunked forward");
+        AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), dx.ToArray(), what: "chunked input gradient");
+        AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), dw.ToArray(), what: "chunked weight gradient");
+    }
+
+    /// <summary>A DCGAN critic layer at its real size: 64 -> 128 channels, 16x16 -> 8x8, 4x4 kernel, stride 2, padding 1, batch 4.</summary>
+    [Fact]
+    public void DcganCriticLayerOnCpu()
+    {
+        var d = Device.Cpu;
+        var rng = new Random(17);
+        var c = new ConvCase(4, 64, 128, 16, 16, 4, 4, 2, 1);
+        var x = Random(rng, Shapes.Numel(c.XShape));
+        var w = Random(rng, Shapes.Numel(c.WShape), -0.05f, 0.05f);
+        var b = Random(rng, c.O);
+        var dy = Random(rng, Shapes.Numel(c.YShape));
+        using var xt = Make(x, c.XShape, d);
+        using var wt = Make(w, c.WShape, d);
+        using var bt = Make(b, [c.O], d);
+        using var dyt = Make(dy, c.YShape, d);
+        using var y = Poisoned(d, c.YShape);
+        using var dx = Poisoned(d, c.XShape);
+        using var dw = Poisoned(d, c.WShape);
+        using var db = Poisoned(d, c.O);
+        Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
+        Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
+        Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
+        Conv2d.BiasGradInto(dyt, db);
+        // Sums of 1024 (forward), 128*16/4 (input gradient) and 256 (weight gradient) float32 products.
+        AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), y.ToArray(), atol: 1e-4, what: "DCGAN forward");
+        AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), dx.ToArray(), atol: 1e-4, what: "DCGAN input gradient");
+        AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), dw.ToArray(), atol: 1e-4, what: "DCGAN weight gradient");
+        AssertClose(Conv2d.Reference.BiasGrad(ToDouble(dy), c.YShape), db.ToArray(), atol: 1e-4, what: "DCGAN bias gradient");
+    }
+
+    // ================================================================ bad input
+
+    [Fact]
+    public void ChannelMismatchNamesTheOpAndShapes()
+    {
+        using var x = Tensor.Zeros(Device.Cpu, 2, 3, 7, 9);
+        using var w = Tensor.Zeros(Device.Cpu, 4, 5, 3, 3);
+        var e = Assert.Throws<TensorShapeException>(() => Conv2d.Forward(x, w, null, 1, 1));
+        Assert.Contains("Conv2d.Forward", e.Message);
+        Assert.Contains("[2, 3, 7, 9]", e.Message);
+        Assert.Contains("[4, 5, 3, 3]", e.Message);
+
+        using var dy = Tensor.Zeros(Device.Cpu, 2, 3, 7, 9);
+        e = Assert.Throws<TensorShapeException>(() => Conv2d.InputGrad(dy, w, 7, 9, 1, 1));
+        Assert.Contains("Conv2d.InputGrad", e.Message);
+        Assert.Contains("[4, 5, 3, 3]", e.Message);
+    }
+
+    [Fact]
+    public void KernelLargerThanPaddedInputIsRefused()
+    {
+        using var x = Tensor.Zeros(Device.Cpu, 1, 1, 3, 3);
+        using var w = Tensor.Zeros(Device.Cpu, 1, 1, 5, 5);
+        var e = Assert.Throws<TensorShapeException>(() => Conv2d.Forward(x, w, null, 1, 0));
+        Assert.Contains("Conv2d.Forward", e.Message);
+        Assert.Contains("5x5", e.Message);
+        Assert.Contains("3x3", e.Message);
+        using var ok = Conv2d.Forward(x, w, null, 1, 1); // with padding 1 the 5x5 kernel fits
+        Assert.Equal([1, 1, 1, 1], ok.Shape);
+
+        using var dy = Tensor.Zeros(Device.Cpu, 1, 1, 1, 1);
+        e = Assert.Throws<TensorShapeException>(() => Conv2d.WeightGrad(x, dy, 5, 5, 1, 0));
+        Assert.Contains("Conv2d.WeightGrad", e.Message);
+    }
+
+    [Fact]
+    public void GradientShapesThatDoNotFitAreRefused()
+    {
+        using var w = Tensor.Zeros(Device.Cpu, 4, 3, 3, 3);
+        using var dy = Tensor.Zeros(Device.Cpu, 2, 4, 5, 5);
+        var e = Assert.Throws<TensorShapeException>(() => Conv2d.InputGrad(dy, w, 9, 9, 1, 0)); // 9x9 gives 7x7
+        Assert.Contains("Conv2d.InputGrad", e.Message);
+        Assert.Contains("7x7", e.Message);
+
+        using var x = Tensor.Zeros(Device.Cpu, 3, 3, 7, 7);
+        e = Assert.Throws<TensorShapeException>(() => Conv2d.WeightGrad(x, dy, 3, 3, 1, 0));
+        Assert.Contains("batch", e.Message);
+
+        using var x2 = Tensor.Zeros(Device.Cpu, 2, 3, 7, 7);
+        using var bias = Tensor.Zeros(Device.Cpu, 3);
+        e = Assert.Throws<TensorShapeException>(() => Conv2d.Forward(x2, w, bias, 1, 0));
+        Assert.Contains("bias", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x2, w, null, 0, 0));
+    }
+
+    [Fact]
+    public void MixingDevicesIsRefused()
+    {
+        using var x = Tensor.Zeros(Device.Cpu, 1, 3, 5, 5);
+        using var w = Tensor.Zeros(Device.Get("ilgpu-cpu"), 2, 3, 3, 3);
+        var e = Assert.Throws<ArgumentException>(() => Conv2d.Forward(x, w, null, 1, 1));
+        Assert.Contains("Conv2d.Forward", e.Message);
+        Assert.Contains("different devices", e.Message);
+        Assert.Contains("ilgpu-cpu", e.Message);
+    }
+}
