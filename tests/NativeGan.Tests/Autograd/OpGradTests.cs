@@ -84,6 +84,21 @@ public class OpGradTests
             x => Elementwise.Reference.Binary(BinaryOp.Add, MatMul64(x[0], [3, 4], false, x[1], [5, 4], true), [3, 5], x[2], [5], out _)),
         // ---- norms
         new("PerSampleL2Norm", [[3, 2, 5]], t => t[0].PerSampleL2Norm(), x => PerSampleNorm64(x[0], 3, 1e-12)),
+        new("InstanceNorm2d", [[2, 3, 3, 4]], t => t[0].InstanceNorm2d(),
+            x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, null, null, 1e-5).Y),
+        new("InstanceNorm2d affine", [[2, 3, 3, 4], [3], [3]], t => t[0].InstanceNorm2d(t[1], t[2]),
+            x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, x[1], x[2], 1e-5).Y),
+        // ---- convolutions (1 and 3 channels, odd sizes, a stride that leaves a remainder)
+        new("Conv2d", [[2, 3, 5, 4], [2, 3, 3, 3], [2]], t => t[0].Conv2d(t[1], t[2], stride: 1, padding: 1),
+            x => NativeGan.Conv2d.Reference.Forward(x[0], [2, 3, 5, 4], x[1], [2, 3, 3, 3], x[2], 1, 1)),
+        new("Conv2d stride 2", [[2, 1, 6, 5], [3, 1, 3, 3]], t => t[0].Conv2d(t[1], stride: 2, padding: 1),
+            x => NativeGan.Conv2d.Reference.Forward(x[0], [2, 1, 6, 5], x[1], [3, 1, 3, 3], null, 2, 1)),
+        new("ConvTranspose2d", [[2, 3, 3, 2], [3, 2, 3, 3], [2]], t => t[0].ConvTranspose2d(t[1], t[2], stride: 2, padding: 1, outputPadding: 1),
+            x => NativeGan.ConvTranspose2d.Reference.Forward(x[0], [2, 3, 3, 2], x[1], [3, 2, 3, 3], x[2], 2, 1, 1)),
+        new("Conv2dInputGrad", [[2, 3, 3, 3], [3, 1, 3, 3]], t => Ops.Conv2dInputGrad(t[0], t[1], 6, 5, 2, 1),
+            x => NativeGan.Conv2d.Reference.InputGrad(x[0], [2, 3, 3, 3], x[1], [3, 1, 3, 3], 6, 5, 2, 1)),
+        new("Conv2dWeightGrad", [[2, 1, 6, 5], [2, 3, 3, 3]], t => Ops.Conv2dWeightGrad(t[0], t[1], 3, 3, 2, 1),
+            x => NativeGan.Conv2d.Reference.WeightGrad(x[0], [2, 1, 6, 5], x[1], [2, 3, 3, 3], 3, 3, 2, 1)),
         // ---- a tensor used three times (gradients summed) through a nonlinearity
         new("Reuse", [[3, 5]], t => t[0].Mul(t[0]).Add(t[0]).Tanh(), x => Map(x[0], v => Math.Tanh(v * v + v))),
     }.ToDictionary(c => c.Name);
