@@ -12,27 +12,26 @@ public class PenaltyTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    const int N = 3, D = 7, H = 5;     // batch, input features, hidden units
+    // The critic: conv2d (1 -> 3 channels, 3x3, stride 2, padding 1) on 5x5 images, leaky relu, linear to a score.
+    const int N = 2, C = 1, S = 5, O = 3, K = 3, Stride = 2, Pad = 1, Q = 3; // Q: output size (5 + 2 - 3) / 2 + 1
+    const int D = C * S * S;                                                   // input elements per sample
     const float Slope = 0.2f, Eps = 1e-12f;
 
-    /// <summary>The critic's parameters: W1 [H, D], b1 [H], w2 [1, H], b2 [1].</summary>
-    static readonly int[][] ParamShapes = [[H, D], [H], [1, H], [1]];
+    /// <summary>The critic's parameters: conv weight [O, C, K, K], conv bias [O], linear weight [1, O*Q*Q], linear bias [1].</summary>
+    static readonly int[][] ParamShapes = [[O, C, K, K], [O], [1, O * Q * Q], [1]];
 
     // ---------------------------------------------------------------- float64 reference
 
-    /// <summary>dD(x_n)/dx_n for each sample: sum_j w2_j leaky'(h_nj) W1_ji, h = x W1^T + b1.</summary>
+    /// <summary>
+    /// dD(x_n)/dx_n for each sample, by hand: h = conv(x, w1) + b1; the score is w2 · leaky(h) + b2, so
+    /// dscore/dh = w2 * leaky'(h), and dscore/dx is that sent back through the convolution.
+    /// </summary>
     static double[] InputGrad64(double[][] p, double[] x)
     {
-        var g = new double[N * D];
-        for (int n = 0; n < N; n++)
-            for (int j = 0; j < H; j++)
-            {
-                double h = p[1][j];
-                for (int i = 0; i < D; i++) h += p[0][j * D + i] * x[n * D + i];
-                double back = p[2][j] * (h > 0 ? 1 : Slope);
-                for (int i = 0; i < D; i++) g[n * D + i] += back * p[0][j * D + i];
-            }
-        return g;
+        var h = NativeGan.Conv2d.Reference.Forward(x, [N, C, S, S], p[0], ParamShapes[0], p[1], Stride, Pad);
+        var back = new double[h.Length];
+        for (int i = 0; i < h.Length; i++) back[i] = p[2][i % (O * Q * Q)] * (h[i] > 0 ? 1 : Slope);
+        return NativeGan.Conv2d.Reference.InputGrad(back, [N, O, Q, Q], p[0], ParamShapes[0], S, S, Stride, Pad);
     }
 
     static double Penalty64(double[][] p, double[] x, bool r1)
@@ -50,14 +49,15 @@ public class PenaltyTests
 
     // ---------------------------------------------------------------- the tape
 
-    static Tensor Critic(Tensor[] p, Tensor x) => x.Linear(p[0], p[1]).LeakyRelu(Slope).Linear(p[2], p[3]);
+    static Tensor Critic(Tensor[] p, Tensor x) =>
+        x.Conv2d(p[0], p[1], Stride, Pad).LeakyRelu(Slope).Flatten().Linear(p[2], p[3]);
 
     /// <summary>The penalty on the tape: the input gradient taken with createGraph, so the penalty reaches the weights.</summary>
     static Tensor Penalty(Tensor[] p, Tensor x, bool r1)
     {
         var score = Critic(p, x);
         var dx = Autograd.Grad([score.Sum()], [x], createGraph: true)[0];
-        return r1 ? dx.Square().Sum([1]).Mean() : dx.PerSampleL2Norm(Eps).Sub(1f).Square().Mean();
+        return r1 ? dx.Square().Sum([1, 2, 3]).Mean() : dx.PerSampleL2Norm(Eps).Sub(1f).Square().Mean();
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -76,7 +76,7 @@ public class PenaltyTests
         var x64 = Numerics.ToDouble(x32);
         var param = p32.Select((v, i) => Tensor.FromArray(v, ParamShapes[i], d)).ToArray();
         foreach (var t in param) t.RequiresGrad = true;
-        using var x = Tensor.FromArray(x32, [N, D], d);
+        using var x = Tensor.FromArray(x32, [N, C, S, S], d);
         x.RequiresGrad = true;
 
         using (new TensorScope())
@@ -131,7 +131,7 @@ public class PenaltyTests
         var param = ParamShapes.Select(s => Tensor.Zeros(d, s)).ToArray();
         Elementwise.Fill(param[2], 0.5f);
         foreach (var t in param) t.RequiresGrad = true;
-        using var x = Tensor.FromArray(Numerics.Random(new Random(3), N * D), [N, D], d);
+        using var x = Tensor.FromArray(Numerics.Random(new Random(3), N * D), [N, C, S, S], d);
         x.RequiresGrad = true;
         using (new TensorScope())
         {
