@@ -88,6 +88,12 @@ public class OpGradTests
             x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, null, null, 1e-5).Y),
         new("InstanceNorm2d affine", [[2, 3, 3, 4], [3], [3]], t => t[0].InstanceNorm2d(t[1], t[2]),
             x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, x[1], x[2], 1e-5).Y),
+        new("LayerNorm affine", [[2, 3, 2, 2], [3, 2, 2], [3, 2, 2]], t => t[0].LayerNorm(t[1], t[2]),
+            x => NativeGan.LayerNorm.Reference.Forward(x[0], 2, 12, x[1], x[2], 1e-5).Y),
+        new("BatchNorm2d affine", [[3, 2, 2, 3], [2], [2]], t => t[0].BatchNorm2d(t[1], t[2]),
+            x => NativeGan.BatchNorm2d.Reference.Forward(x[0], 3, 2, 2, 3, x[1], x[2], 1e-5).Y),
+        new("AdaIN", [[2, 3, 2, 3], [2, 3], [2, 3]], t => t[0].AdaIN(t[1], t[2]),
+            x => NativeGan.AdaIN.Reference.Forward(x[0], 2, 3, 2, 3, x[1], x[2], 1e-5).Y),
         // ---- convolutions (1 and 3 channels, odd sizes, a stride that leaves a remainder)
         new("Conv2d", [[2, 3, 5, 4], [2, 3, 3, 3], [2]], t => t[0].Conv2d(t[1], t[2], stride: 1, padding: 1),
             x => NativeGan.Conv2d.Reference.Forward(x[0], [2, 3, 5, 4], x[1], [2, 3, 3, 3], x[2], 1, 1)),
@@ -99,6 +105,16 @@ public class OpGradTests
             x => NativeGan.Conv2d.Reference.InputGrad(x[0], [2, 3, 3, 3], x[1], [3, 1, 3, 3], 6, 5, 2, 1)),
         new("Conv2dWeightGrad", [[2, 1, 6, 5], [2, 3, 3, 3]], t => Ops.Conv2dWeightGrad(t[0], t[1], 3, 3, 2, 1),
             x => NativeGan.Conv2d.Reference.WeightGrad(x[0], [2, 1, 6, 5], x[1], [2, 3, 3, 3], 3, 3, 2, 1)),
+        // ---- pooling, upsampling, concatenation, permutation (linear maps and their adjoints)
+        new("AvgPool2d", [[2, 3, 5, 4]], t => t[0].AvgPool2d(2), x => NativeGan.AvgPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("AvgPool2dBackward", [[2, 3, 2, 2]], t => Ops.AvgPool2dBackward(t[0], [2, 3, 5, 4], 2),
+            x => NativeGan.AvgPool2d.Reference.Backward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("UpsampleNearest2x", [[2, 3, 3, 2]], t => t[0].UpsampleNearest2x(), x => Upsample2d.Reference.Nearest2x(x[0], [2, 3, 3, 2])),
+        new("ChannelConcat", [[2, 1, 3, 2], [2, 3, 3, 2]], t => Ops.ChannelConcat(t[0], t[1]),
+            x => NativeGan.ChannelConcat.Reference.Concat(x, 2, [1, 3], 6)),
+        new("ChannelSlice", [[2, 5, 3]], t => t[0].ChannelSlice(1, 3),
+            x => Enumerable.Range(0, 2 * 3 * 3).Select(i => x[0][(i / 9) * 15 + 3 + i % 9]).ToArray()),
+        new("Permute", [[2, 3, 5]], t => t[0].Permute(2, 0, 1), x => Transpose.Reference.Permute(x[0], [2, 3, 5], [2, 0, 1])),
         // ---- a tensor used three times (gradients summed) through a nonlinearity
         new("Reuse", [[3, 5]], t => t[0].Mul(t[0]).Add(t[0]).Tanh(), x => Map(x[0], v => Math.Tanh(v * v + v))),
     }.ToDictionary(c => c.Name);

@@ -158,6 +158,37 @@ public class TapeTests
         x.ZeroGrad();
     }
 
+    [Theory, MemberData(nameof(Devices))]
+    public void FusedNormsWithoutAGraphMatchTheRecordedCompositions(string deviceName)
+    {
+        // Normalisations run a fused kernel when nothing is recorded and a composition of ops otherwise.
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(5);
+        Tensor T(params int[] shape) => Tensor.FromArray(Numerics.Random(rng, Shapes.Numel(shape)), shape, d);
+        using var x = T(2, 3, 3, 2);
+        using var gamma = T(3);
+        using var beta = T(3);
+        using var lnGamma = T(3, 3, 2);
+        using var lnBeta = T(3, 3, 2);
+        using var scale = T(2, 3);
+        using var bias = T(2, 3);
+        Func<Tensor, Tensor>[] norms =
+        [
+            t => t.InstanceNorm2d(gamma, beta), t => t.LayerNorm(lnGamma, lnBeta),
+            t => t.BatchNorm2d(gamma, beta), t => t.AdaIN(scale, bias),
+        ];
+        using var scope = new TensorScope();
+        foreach (var norm in norms)
+        {
+            x.RequiresGrad = false;
+            var fused = norm(x).ToArray();
+            x.RequiresGrad = true;
+            var composed = norm(x);
+            Assert.NotNull(composed.GradFn);
+            Numerics.AssertClose(Numerics.ToDouble(fused), composed.ToArray(), 1e-4, 1e-5, $"fused vs composed on {d.Name}");
+        }
+    }
+
     // ---------------------------------------------------------------- bad input
 
     [Fact]
