@@ -147,6 +147,43 @@ public class TapeTests
     }
 
     [Fact]
+    public void BackwardWithCreateGraphLeavesADifferentiableGrad()
+    {
+        using var x = Leaf(Device.Cpu, [2], 1);
+        using var scope = new TensorScope();
+        x.Pow(3f).Sum().Backward(createGraph: true);     // x.Grad = 3x², recorded
+        Assert.NotNull(x.Grad!.GradFn);
+        var grad = x.Grad;
+        var d2 = Autograd.Grad([grad.Sum()], [x])[0];   // 6x
+        Assert.Equal(12f, d2.Item(), 5);
+        x.ZeroGrad();
+    }
+
+    [Fact]
+    public void PenaltyThroughANonLeafInputReachesWhatMadeIt()
+    {
+        // WGAN-GP's x̂ mixes real and generated samples, so it is a non-leaf whose gradient must flow on.
+        using var x = Leaf(Device.Cpu, [0.5f], 1);
+        using var scope = new TensorScope();
+        var h = x.Mul(2f);                                              // h = 2x = 1
+        var dh = Autograd.Grad([h.Pow(3f)], [h], createGraph: true)[0]; // 3h²
+        dh.Sum().Backward();                                            // d(3h²)/dx = 6h * 2
+        Assert.Equal(12f, x.Grad!.Item(), 5);
+        x.ZeroGrad();
+    }
+
+    [Fact]
+    public void SeveralOutputsWithTheirOwnGradOutputs()
+    {
+        using var x = Leaf(Device.Cpu, [1, 2], 2);
+        using var w1 = Tensor.FromArray([1, 1], [2]);
+        using var w2 = Tensor.FromArray([10, 100], [2]);
+        using var scope = new TensorScope();
+        var g = Autograd.Grad([x.Square(), x.Mul(3f)], [x], [w1, w2])[0]; // 2x * w1 + 3 * w2
+        Assert.Equal([32f, 304], g.ToArray());
+    }
+
+    [Fact]
     public void DeepChainsNeedNoRecursion()
     {
         using var x = Leaf(Device.Cpu, [1], 1);
