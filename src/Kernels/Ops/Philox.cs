@@ -71,8 +71,15 @@ public static class Philox
     /// </summary>
     public static float BoxMuller(uint word1, uint word2, bool second)
     {
+        var (z0, z1) = BoxMullerPair(word1, word2);
+        return second ? z1 : z0;
+    }
+
+    /// <summary>Both normals of a Box-Muller pair, sharing one logarithm and square root.</summary>
+    public static (float Z0, float Z1) BoxMullerPair(uint word1, uint word2)
+    {
         float r = MathF.Sqrt(-2f * MathF.Log(ToOpenUniform(word1)));
         float theta = 2f * MathF.PI * ToUniform(word2);
-        return second ? r * MathF.Sin(theta) : r * MathF.Cos(theta);
+        return (r * MathF.Cos(theta), r * MathF.Sin(theta));
     }
 }

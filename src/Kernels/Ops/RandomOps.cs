@@ -28,7 +28,7 @@ public enum Distribution
 /// math library may differ in the last bits.</para>
 ///
 /// <para>One GPU thread (or cpu loop step) computes one Philox block and writes the up to four elements it
-/// covers, so a block is never computed twice.</para>
+/// covers, so a block is never computed twice (nor a Box-Muller pair's logarithm).</para>
 /// </summary>
 public static class RandomOps
 {
@@ -48,6 +48,19 @@ public static class RandomOps
             default:
                 return a + (b - a) * Philox.ToUniform(block[word]);
         }
+    }
+
+    /// <summary>All four elements of a block: what the kernels use (a normal pair shares its log and sqrt).</summary>
+    public static Block4 SampleBlock(Distribution distribution, PhiloxBlock block, float a, float b)
+    {
+        if (distribution == Distribution.Normal)
+        {
+            var (z0, z1) = Philox.BoxMullerPair(block.X0, block.X1);
+            var (z2, z3) = Philox.BoxMullerPair(block.X2, block.X3);
+            return new Block4(a + b * z0, a + b * z1, a + b * z2, a + b * z3);
+        }
+        return new Block4(Sample(distribution, block, 0, a, b), Sample(distribution, block, 1, a, b),
+                          Sample(distribution, block, 2, a, b), Sample(distribution, block, 3, a, b));
     }
 
     // ================================================================ float64 reference
@@ -145,11 +158,11 @@ public static class RandomOps
     /// <summary>The cpu loop body: block <paramref name="block"/> of the draw writes its (up to four) elements.</summary>
     static void WriteBlock(int block, RandomArgs g, Span<float> y)
     {
-        var bits = Philox.StreamBlock(g.Seed, g.FirstBlock + (ulong)block);
+        var values = SampleBlock(g.Distribution, Philox.StreamBlock(g.Seed, g.FirstBlock + (ulong)block), g.A, g.B);
         for (int word = 0; word < 4; word++)
         {
             int j = block * 4 + word - g.Lead;
-            if (j >= 0 && j < g.Length) y[j] = Sample(g.Distribution, bits, word, g.A, g.B);
+            if (j >= 0 && j < g.Length) y[j] = values[word];
         }
     }
 
@@ -160,13 +173,21 @@ public static class RandomOps
     /// <summary>One thread per Philox block: the same arithmetic as the cpu loop, element for element.</summary>
     static void FillKernel(Index1D block, ArrayView<float> y, RandomArgs g)
     {
-        var bits = Philox.StreamBlock(g.Seed, g.FirstBlock + (ulong)(int)block);
+        var values = SampleBlock(g.Distribution, Philox.StreamBlock(g.Seed, g.FirstBlock + (ulong)(int)block), g.A, g.B);
         for (int word = 0; word < 4; word++)
         {
             int j = block * 4 + word - g.Lead;
-            if (j >= 0 && j < g.Length) y[j] = Sample(g.Distribution, bits, word, g.A, g.B);
+            if (j >= 0 && j < g.Length) y[j] = values[word];
         }
     }
+}
+
+/// <summary>Four floats: the elements one Philox block yields.</summary>
+public readonly struct Block4(float v0, float v1, float v2, float v3)
+{
+    public readonly float V0 = v0, V1 = v1, V2 = v2, V3 = v3;
+
+    public float this[int i] => i switch { 0 => V0, 1 => V1, 2 => V2, _ => V3 };
 }
 
 /// <summary>The arguments of a draw: the key, where the draw starts in the stream, and the distribution's parameters.</summary>

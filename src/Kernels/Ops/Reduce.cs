@@ -28,12 +28,14 @@ public enum ReduceOp
 /// tensor) takes one pass per group, last group first. Inside a pass:</para>
 /// <list type="bullet">
 /// <item><b>inner = 1</b> (the reduced elements are contiguous: rows). GPU: one group of 256 threads per row
-/// (or per chunk of 4096 elements of a long row), each thread summing a strided slice, then a tree reduction
-/// in shared memory; a long row leaves one partial per chunk and a second launch reduces the partials.
+/// (or per chunk of 4096 elements of a long row), each thread summing a strided slice, then a two-level tree
+/// (256 -> 16 -> 1) in shared memory; a long row leaves one partial per chunk and a second launch reduces the partials.
 /// cpu: pairwise summation (halve until 256 elements, then a vectorised <c>TensorPrimitives.Sum</c>), long rows
 /// cut into fixed 16384-element blocks that run in parallel.</item>
-/// <item><b>inner &gt; 1</b> (columns). GPU: one thread per output element walks the column, neighbouring
-/// threads reading neighbouring addresses (coalesced), with Kahan-compensated summation. cpu: whole rows are
+/// <item><b>inner &gt; 1</b> (columns), and rows of up to 32 elements. GPU: one thread per output element walks
+/// the column, neighbouring threads reading neighbouring addresses (coalesced), with Kahan-compensated summation;
+/// when there are under 16384 outputs and the columns are longer than 256, they are cut into chunks of 256
+/// (one thread each) and the partials reduced by a second launch. cpu: whole rows are
 /// added with vectorised calls, pairwise over the reduced axis.</item>
 /// </list>
 /// <para>Accuracy: both devices sum in float32 with O(log n) error growth (pairwise, tree, or compensated),
@@ -287,10 +289,9 @@ public static class Reduce
                 else ColumnsCpu(cpu, xa, xo, outer, reduce, inner, op, scale, finish, eps, ya, yo);
                 break;
             case GpuDevice gpu:
-                if (inner == 1) RowsGpu(gpu, x, outer, reduce, op, scale, finish, eps, y);
-                else
-                    gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ColumnArgs>>(ColumnsSpec)
-                        (gpu.Stream, outer * inner, x.View, y.View, new ColumnArgs(reduce, inner, op, scale, finish, eps));
+                // Short rows (up to 32 elements) would leave most of a 256-thread group idle: one thread a row instead.
+                if (inner == 1 && reduce > ShortRow) RowsGpu(gpu, x, outer, reduce, op, scale, finish, eps, y);
+                else ColumnsGpu(gpu, x, outer, reduce, inner, op, scale, finish, eps, y);
                 break;
         }
     }
@@ -427,10 +428,48 @@ public static class Reduce
         if (source != x) source.Dispose();
     }
 
+    /// <summary>Rows this short run on the column kernel (one thread a row).</summary>
+    const int ShortRow = 32;
+
+    /// <summary>Column walks longer than this are split when there are too few columns to fill the GPU.</summary>
+    const int ColumnChunk = 256;
+
+    /// <summary>Outputs (threads) below which a long column reduction is split into chunks.</summary>
+    const int ColumnSplitBelow = 16384;
+
+    /// <summary>
+    /// Launches the column kernel. With few outputs and long columns (a bias gradient: [batch, features] summed
+    /// over the batch) one thread per output would leave the GPU nearly idle, so the columns are cut into chunks
+    /// of 256: the first launch writes (outer, chunks, inner) partials, the next reduces those, and so on.
+    /// </summary>
+    static void ColumnsGpu(GpuDevice gpu, Tensor x, int outer, int reduce, int inner, int op, float scale, int finish, float eps, Tensor y)
+    {
+        var launch = gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ColumnArgs>>(ColumnsSpec);
+        var source = x;
+        while (true)
+        {
+            bool split = reduce > ColumnChunk && (long)outer * inner < ColumnSplitBelow;
+            if (!split)
+            {
+                launch(gpu.Stream, outer * inner, source.View, y.View, new ColumnArgs(reduce, inner, 1, reduce, op, scale, finish, eps));
+                break;
+            }
+            int splits = (reduce + ColumnChunk - 1) / ColumnChunk;
+            var partial = Tensor.Empty(gpu, outer * splits * inner);
+            launch(gpu.Stream, outer * splits * inner, source.View, partial.View, new ColumnArgs(reduce, inner, splits, ColumnChunk, op, 1f, FinishScale, 0f));
+            if (source != x) source.Dispose();
+            source = partial;
+            reduce = splits;
+            op = op == OpMax ? OpMax : OpSum;
+        }
+        if (source != x) source.Dispose();
+    }
+
     /// <summary>
     /// Group g reduces chunk (g mod splits) of row (g / splits): each of the 256 threads accumulates a
-    /// strided slice (neighbouring threads read neighbouring floats), then the group halves its 256 values
-    /// in shared memory (a tree: log2 256 = 8 steps, each followed by a barrier) and thread 0 writes one value.
+    /// strided slice (neighbouring threads read neighbouring floats), then the group combines its 256 values
+    /// in shared memory as a two-level tree (16 threads sum 16 values each, then one thread sums the 16) and
+    /// thread 0 writes one value.
     /// </summary>
     static void RowsKernel(ArrayView<float> x, ArrayView<float> y, RowArgs a)
     {
@@ -444,25 +483,39 @@ public static class Reduce
             acc = Accumulate(a.Op, acc, x[rowStart + r]);
         shared[t] = acc;
         Group.Barrier();
-        for (int s = GroupSize / 2; s > 0; s >>= 1)
+        // 256 values -> 16 -> 1 in two barrier-separated steps. (The classic halving tree takes 8 steps and 8
+        // barriers; on a GPU both cost about the same, but every barrier is expensive on ILGPU's CPU accelerator.)
+        if (t < Fan)
         {
-            if (t < s) shared[t] = Combine(a.Op, shared[t], shared[t + s]);
-            Group.Barrier();
+            float v = shared[t];
+            for (int k = 1; k < Fan; k++) v = Combine(a.Op, v, shared[t + k * Fan]); // consecutive threads, consecutive banks
+            shared[t] = v;
         }
-        if (t == 0) y[g] = Finish(shared[0], a.Scale, a.Finish, a.Eps);
+        Group.Barrier();
+        if (t == 0)
+        {
+            float v = shared[0];
+            for (int k = 1; k < Fan; k++) v = Combine(a.Op, v, shared[k]);
+            y[g] = Finish(v, a.Scale, a.Finish, a.Eps);
+        }
     }
 
+    /// <summary>The fan-in of each step of the in-group reduction: Fan * Fan = GroupSize.</summary>
+    const int Fan = 16;
+
     /// <summary>
-    /// One thread per output (row, column): walks the reduced axis with stride <c>inner</c>. Sums use
-    /// Kahan compensation (the running error <c>c</c> is subtracted from the next term) so a long column
-    /// keeps float32 accuracy.
+    /// One thread per output (row, split, column): walks its chunk of the reduced axis with stride <c>inner</c>
+    /// (neighbouring threads read neighbouring columns: coalesced). Sums use Kahan compensation (the running
+    /// rounding error is subtracted from the next term) so a long column keeps float32 accuracy.
     /// </summary>
     static void ColumnsKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ColumnArgs a)
     {
-        int row = i / a.Inner, column = i - row * a.Inner;
-        int index = row * a.Reduce * a.Inner + column;
+        int rest = i / a.Inner, column = i - rest * a.Inner;
+        int row = rest / a.Splits, split = rest - row * a.Splits;
+        int start = split * a.Chunk, end = Math.Min(start + a.Chunk, a.Reduce);
+        int index = (row * a.Reduce + start) * a.Inner + column;
         float sum = Identity(a.Op), compensation = 0f;
-        for (int r = 0; r < a.Reduce; r++, index += a.Inner)
+        for (int r = start; r < end; r++, index += a.Inner)
         {
             float v = x[index];
             if (a.Op == OpMax) { sum = MathF.Max(sum, v); continue; }
@@ -482,9 +535,9 @@ public readonly struct RowArgs(int reduce, int splits, int chunk, int op, float 
     public readonly float Scale = scale, Eps = eps;
 }
 
-/// <summary>Arguments of <c>Reduce.Columns</c>: (outer, Reduce, Inner) to (outer, Inner).</summary>
-public readonly struct ColumnArgs(int reduce, int inner, int op, float scale, int finish, float eps)
+/// <summary>Arguments of <c>Reduce.Columns</c>: (outer, Reduce, Inner) to (outer, Splits, Inner), each split a chunk of <c>Chunk</c> rows.</summary>
+public readonly struct ColumnArgs(int reduce, int inner, int splits, int chunk, int op, float scale, int finish, float eps)
 {
-    public readonly int Reduce = reduce, Inner = inner, Op = op, Finish = finish;
+    public readonly int Reduce = reduce, Inner = inner, Splits = splits, Chunk = chunk, Op = op, Finish = finish;
     public readonly float Scale = scale, Eps = eps;
 }

@@ -68,15 +68,29 @@ public static class Transpose
             case CpuDevice cpu:
                 var (xa, xo) = x.CpuBuffer;
                 var (ya, yo) = y.CpuBuffer;
-                // Blocks of 32 x 32 keep both the rows read and the rows written in cache.
+                // The cpu version of the GPU's tile: copy a 32 x 32 block into a local tile (reading 32 runs of 32
+                // consecutive floats), then write it out transposed (writing 32 runs of 32 consecutive floats).
+                // Writing straight to y[c * rows + r] would touch 32 cache lines a power-of-two stride apart, which
+                // all fall into the same L1 set and evict each other.
                 int blockRows = (rows + Tile - 1) / Tile;
                 CpuParallel.For(cpu, blockRows, (start, count) =>
                 {
+                    Span<float> tile = stackalloc float[Tile * Tile];
                     for (int br = start; br < start + count; br++)
+                    {
+                        int r0 = br * Tile, height = Math.Min(Tile, rows - r0);
                         for (int c0 = 0; c0 < cols; c0 += Tile)
-                            for (int r = br * Tile, rEnd = Math.Min(rows, r + Tile); r < rEnd; r++)
-                                for (int c = c0, cEnd = Math.Min(cols, c0 + Tile); c < cEnd; c++)
-                                    ya[yo + c * rows + r] = xa[xo + r * cols + c];
+                        {
+                            int width = Math.Min(Tile, cols - c0);
+                            for (int r = 0; r < height; r++)
+                                xa.AsSpan(xo + (r0 + r) * cols + c0, width).CopyTo(tile.Slice(r * Tile, width));
+                            for (int c = 0; c < width; c++)
+                            {
+                                var row = ya.AsSpan(yo + (c0 + c) * rows + r0, height);
+                                for (int r = 0; r < height; r++) row[r] = tile[r * Tile + c];
+                            }
+                        }
+                    }
                 }, grain: Math.Max(1, 2048 / Math.Max(1, cols)));
                 break;
             case GpuDevice gpu:
