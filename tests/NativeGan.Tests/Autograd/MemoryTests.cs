@@ -5,7 +5,9 @@ namespace NativeGan.Tests.AutogradTests;
 /// <summary>
 /// A training loop with a gradient penalty (forward, input gradient with createGraph, backward, in-place
 /// update) must not grow: every step's activations, gradients and graph go back when its scope closes.
+/// Not run in parallel with other classes: they would share the ilgpu-cpu pool being measured.
 /// </summary>
+[Collection(nameof(MemoryTests))]
 public class MemoryTests
 {
     static void Step(Tensor[] p, Tensor x)
@@ -22,6 +24,7 @@ public class MemoryTests
                 if (t.Grad is { } g) Elementwise.ScaleAdd(t, 1f, g, -1e-3f);
                 t.ZeroGrad();
             }
+        x.ZeroGrad(); // x requires grad (for the penalty), so Backward gave it a .Grad too: the leaf owns it
     }
 
     static Tensor[] Params(Device d, Random rng)
@@ -64,3 +67,7 @@ public class MemoryTests
         foreach (var t in p) t.Dispose();
     }
 }
+
+/// <summary>Runs <see cref="MemoryTests"/> alone, after the parallel classes.</summary>
+[CollectionDefinition(nameof(MemoryTests), DisableParallelization = true)]
+public sealed class MemoryTestsCollection;
