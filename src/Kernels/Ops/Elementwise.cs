@@ -20,6 +20,10 @@ public enum UnaryOp
     Clamp,
     /// <summary>p0 * x + p1 (scale and shift by scalars).</summary>
     Affine,
+    /// <summary>x &gt; 0 ? 1 : p0: the derivative of relu (p0 = 0) and of leaky relu (p0 = slope); x = 0 takes p0.</summary>
+    Step,
+    /// <summary>-1, 0 or 1: the sign of x (the derivative of abs, 0 at 0).</summary>
+    Sign,
 }
 
 /// <summary>Binary elementwise ops with numpy broadcasting.</summary>
@@ -51,6 +55,8 @@ public static class Elementwise
         UnaryOp.Softplus => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x))),
         UnaryOp.Pow => MathF.Pow(x, p0),
         UnaryOp.Clamp => MathF.Min(MathF.Max(x, p0), p1),
+        UnaryOp.Step => x > 0f ? 1f : p0,
+        UnaryOp.Sign => x > 0f ? 1f : x < 0f ? -1f : 0f,
         _ => p0 * x + p1, // Affine
     };
 
@@ -86,6 +92,8 @@ public static class Elementwise
             UnaryOp.Softplus => Math.Log(1 + Math.Exp(x)),
             UnaryOp.Pow => Math.Pow(x, p0),
             UnaryOp.Clamp => Math.Min(Math.Max(x, p0), p1),
+            UnaryOp.Step => x > 0 ? 1 : p0,
+            UnaryOp.Sign => Math.Sign(x),
             _ => p0 * x + p1,
         };
 

@@ -14,6 +14,7 @@ public class ElementwiseTests
         (UnaryOp.Relu, 0, 0, -3, 3), (UnaryOp.LeakyRelu, 0.2f, 0, -3, 3), (UnaryOp.Tanh, 0, 0, -6, 6),
         (UnaryOp.Sigmoid, 0, 0, -12, 12), (UnaryOp.Softplus, 0, 0, -30, 30), (UnaryOp.Pow, 1.7f, 0, 0.01f, 4),
         (UnaryOp.Clamp, -0.5f, 0.25f, -2, 2), (UnaryOp.Affine, -1.5f, 0.75f, -3, 3),
+        (UnaryOp.Step, 0.2f, 0, -3, 3), (UnaryOp.Sign, 0, 0, -3, 3),
     ];
 
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Elementwise.Unary"), Trait("Kernel", "Elementwise.Fill")]

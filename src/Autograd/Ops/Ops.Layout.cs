@@ -1,0 +1,65 @@
+namespace NativeGan;
+
+// Pooling, upsampling, concatenation and permutation: all linear maps, so each backward is the adjoint
+// map, and the adjoint's own backward is the original op again. Each pair is two recorded ops.
+public static partial class Ops
+{
+    /// <summary>Average pooling over k x k windows with the given stride (default k): [N, C, H, W] to [N, C, OH, OW].</summary>
+    public static Tensor AvgPool2d(this Tensor x, int kernel, int stride = 0)
+    {
+        var xShape = x.Shape;
+        return Autograd.Record("AvgPool2d", NativeGan.AvgPool2d.Forward(x, kernel, stride), [x],
+            (g, n) => [AvgPool2dBackward(g, xShape, kernel, stride)]);
+    }
+
+    /// <summary>The adjoint of <see cref="AvgPool2d"/> (each output gradient spread over its window) as an op; its gradient is AvgPool2d.</summary>
+    public static Tensor AvgPool2dBackward(Tensor dy, int[] inputShape, int kernel, int stride = 0) =>
+        Autograd.Record("AvgPool2dBackward", NativeGan.AvgPool2d.Backward(dy, inputShape, kernel, stride), [dy],
+            (g, n) => [g.AvgPool2d(kernel, stride)]);
+
+    /// <summary>Nearest-neighbour 2x upsampling: [N, C, H, W] to [N, C, 2H, 2W].</summary>
+    public static Tensor UpsampleNearest2x(this Tensor x) =>
+        Autograd.Record("UpsampleNearest2x", Upsample2d.Nearest2x(x), [x], (g, n) => [UpsampleNearest2xBackward(g)]);
+
+    /// <summary>The adjoint of <see cref="UpsampleNearest2x"/> (the sum of each 2x2 block) as an op; its gradient is the upsampling.</summary>
+    public static Tensor UpsampleNearest2xBackward(Tensor dy) =>
+        Autograd.Record("UpsampleNearest2xBackward", Upsample2d.Nearest2xBackward(dy), [dy], (g, n) => [g.UpsampleNearest2x()]);
+
+    /// <summary>Joins [N, C_i, ...] tensors along the channel axis; each part's gradient is its slice of g.</summary>
+    public static Tensor ChannelConcat(params Tensor[] parts)
+    {
+        var channels = parts.Select(p => p.Dim(1)).ToArray();
+        return Autograd.Record("ChannelConcat", NativeGan.ChannelConcat.Concat(parts), parts,
+            (g, n) =>
+            {
+                var grads = new Tensor?[channels.Length];
+                for (int i = 0, start = 0; i < channels.Length; start += channels[i], i++)
+                    if (n.NeedsGrad(i)) grads[i] = g.ChannelSlice(start, channels[i]);
+                return grads;
+            });
+    }
+
+    /// <summary>Channels start .. start+count-1 of [N, C, ...] (a copy). Backward: g placed between zeros.</summary>
+    public static Tensor ChannelSlice(this Tensor x, int start, int count)
+    {
+        var xShape = x.Shape;
+        int rest = x.Dim(1) - start - count;
+        var parts = NativeGan.ChannelConcat.Split(x, [start, count, rest]);
+        parts[0].Dispose();
+        parts[2].Dispose();
+        return Autograd.Record("ChannelSlice", parts[1], [x],
+            (g, n) =>
+            {
+                Tensor Zeros(int c) => TensorScope.Track(Tensor.Zeros(g.Device, [xShape[0], c, .. xShape[2..]]));
+                return [ChannelConcat([.. start > 0 ? [Zeros(start)] : Array.Empty<Tensor>(), g, .. rest > 0 ? [Zeros(rest)] : Array.Empty<Tensor>()])];
+            });
+    }
+
+    /// <summary>Output axis k is input axis perm[k] (numpy's transpose); a copy. Backward: the inverse permutation.</summary>
+    public static Tensor Permute(this Tensor x, params int[] perm)
+    {
+        var inverse = new int[perm.Length];
+        for (int k = 0; k < perm.Length; k++) inverse[perm[k]] = k;
+        return Autograd.Record("Permute", Transpose.Permute(x, perm), [x], (g, n) => [g.Permute(inverse)]);
+    }
+}

@@ -1,0 +1,116 @@
+namespace NativeGan;
+
+// Norms used by GAN critics and their losses.
+public static partial class Ops
+{
+    /// <summary>
+    /// The L2 norm of each sample: sqrt(sum over every axis but the first of x² + eps), shape [N] (one fused
+    /// reduction launch). The epsilon sits inside the square root: at a zero gradient (a critic that is flat
+    /// around x) the norm is sqrt(eps), not 0, so the derivative x / norm is 0, not 0/0 = NaN (PITFALLS).
+    /// Backward, in ops so it differentiates again: dx = x * (g / y), with g / y broadcast over each sample.
+    /// </summary>
+    public static Tensor PerSampleL2Norm(this Tensor x, float eps = 1e-12f)
+    {
+        if (x.Rank < 2) throw new TensorShapeException($"PerSampleL2Norm: needs [N, ...], got shape {Shapes.Format(x.Shape)}");
+        var perSample = new int[x.Rank];
+        Array.Fill(perSample, 1);
+        perSample[0] = x.Dim(0);
+        return Autograd.Record("PerSampleL2Norm", NativeGan.PerSampleL2Norm.Forward(x, eps), [x],
+            (g, n) => [n.Saved[0].Mul(Reshape(g.Div(n.Saved[1]), perSample))],
+            save: [x], saveOutput: true);
+    }
+
+    /// <summary>
+    /// Instance normalisation of x [N, C, H, W]: each (sample, channel) plane to zero mean and unit variance
+    /// (biased variance, eps inside the square root), then gamma [C] * y + beta [C] when given.
+    /// <para>When a graph is recorded it is built from Mean, Sub, Mul and Pow (<see cref="Standardize"/>), so its
+    /// gradients of every order come from those ops' rules (a critic penalised with WGAN-GP needs the second);
+    /// when nothing is recorded (inference, or no input requires grad) it is the fused kernel of src/Kernels.</para>
+    /// </summary>
+    public static Tensor InstanceNorm2d(this Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
+    {
+        Check.Rank("InstanceNorm2d", "x", x, 4);
+        if (!Recorded(x, gamma, beta)) return Fused(NativeGan.InstanceNorm2d.Forward(x, gamma, beta, eps));
+        return ScaleShift(Standardize(x, [2, 3], eps), gamma, beta, [1, x.Dim(1), 1, 1]);
+    }
+
+    /// <summary>
+    /// Layer normalisation over every axis but the batch (PyTorch's LayerNorm(x.shape[1:])), gamma and beta of
+    /// shape x.shape[1:] or null. The normalisation a WGAN-GP critic may use: it mixes no samples.
+    /// Composed like <see cref="InstanceNorm2d"/> when recorded, fused otherwise.
+    /// </summary>
+    public static Tensor LayerNorm(this Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
+    {
+        if (x.Rank < 2) throw new TensorShapeException($"LayerNorm: needs [N, ...], got shape {Shapes.Format(x.Shape)}");
+        if (!Recorded(x, gamma, beta)) return Fused(NativeGan.LayerNorm.Forward(x, gamma, beta, eps));
+        return ScaleShift(Standardize(x, [.. Enumerable.Range(1, x.Rank - 1)], eps), gamma, beta, x.Shape[1..]);
+    }
+
+    /// <summary>
+    /// Batch normalisation in training mode with the batch's statistics (mean and biased variance per channel of
+    /// x [N, C, H, W]), gamma, beta [C] or null. Running averages are the layer's business (src/Nn), kept under
+    /// NoGrad. Mixes samples, so never in a critic with a per-sample gradient penalty (PITFALLS).
+    /// </summary>
+    public static Tensor BatchNorm2d(this Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
+    {
+        Check.Rank("BatchNorm2d", "x", x, 4);
+        if (!Recorded(x, gamma, beta)) return Fused(NativeGan.BatchNorm2d.Forward(x, gamma, beta, null, null, training: true, eps: eps));
+        return ScaleShift(Standardize(x, [0, 2, 3], eps), gamma, beta, [1, x.Dim(1), 1, 1]);
+    }
+
+    /// <summary>
+    /// Adaptive instance normalisation (StyleGAN): instance-normalised content times a per-sample, per-channel
+    /// style scale [N, C], plus a style bias [N, C]. Composed from InstanceNorm2d, Mul and Add.
+    /// </summary>
+    public static Tensor AdaIN(this Tensor content, Tensor styleScale, Tensor styleBias, float eps = 1e-5f)
+    {
+        Check.Rank("AdaIN", "content", content, 4);
+        if (!Recorded(content, styleScale, styleBias)) return Fused(NativeGan.AdaIN.Forward(content, styleScale, styleBias, eps));
+        int[] perPlane = [content.Dim(0), content.Dim(1), 1, 1];
+        using var normalised = Standardize(content, [2, 3], eps);
+        using var scale = Reshape(styleScale, perPlane);
+        using var bias = Reshape(styleBias, perPlane);
+        using var scaled = normalised.Mul(scale);
+        return scaled.Add(bias);
+    }
+
+    /// <summary>(x - mean) / sqrt(var + eps) over <paramref name="axes"/>, from recorded ops (so differentiable to any order).</summary>
+    public static Tensor Standardize(this Tensor x, int[] axes, float eps)
+    {
+        using var mean = x.Mean(axes, keepDims: true);
+        using var centred = x.Sub(mean);
+        using var squares = centred.Square();
+        using var variance = squares.Mean(axes, keepDims: true);
+        using var shifted = variance.Add(eps);
+        using var invStd = shifted.Pow(-0.5f);
+        return centred.Mul(invStd);
+    }
+
+    /// <summary>y * gamma + beta with gamma, beta viewed as <paramref name="shape"/> (each optional); disposes y when it returns a new tensor.</summary>
+    static Tensor ScaleShift(Tensor y, Tensor? gamma, Tensor? beta, int[] shape)
+    {
+        if (gamma is not null)
+        {
+            using var unscaled = y;
+            using var gammaView = Reshape(gamma, shape);
+            y = unscaled.Mul(gammaView);
+        }
+        if (beta is not null)
+        {
+            using var unshifted = y;
+            using var betaView = Reshape(beta, shape);
+            y = unshifted.Add(betaView);
+        }
+        return y;
+    }
+
+    static bool Recorded(params Tensor?[] inputs) => Autograd.IsGradEnabled && inputs.Any(t => t?.RequiresGrad ?? false);
+
+    /// <summary>The output of a fused normalisation kernel, its statistics dropped.</summary>
+    static Tensor Fused((Tensor Y, Tensor Mean, Tensor InvStd) r)
+    {
+        r.Mean.Dispose();
+        r.InvStd.Dispose();
+        return TensorScope.Track(r.Y);
+    }
+}

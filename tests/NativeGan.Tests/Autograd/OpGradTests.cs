@@ -1,0 +1,135 @@
+using NativeGan;
+
+namespace NativeGan.Tests.AutogradTests;
+
+/// <summary>
+/// GradCheck and GradGradCheck of every op in src/Autograd/Ops on every device (see
+/// <see cref="GradChecker"/> for the method). Shapes are odd and small: the nested finite differences
+/// cost four float64 evaluations per input element, and ilgpu-cpu is slow.
+/// </summary>
+public class OpGradTests
+{
+    static double[] Map(double[] x, Func<double, double> f) => Array.ConvertAll(x, v => f(v));
+
+    static OpCase Unary(string name, UnaryOp op, Func<Tensor, Tensor> f, float p0 = 0, float lo = -1, float hi = 1, bool away = false) =>
+        new(name, [[3, 5]], t => f(t[0]), x => Map(x[0], v => Elementwise.Reference.Unary(op, v, p0)), lo, hi, away);
+
+    static OpCase Binary(string name, BinaryOp op, Func<Tensor, Tensor, Tensor> f, int[] a, int[] b, float lo = -1, float hi = 1) =>
+        new(name, [a, b], t => f(t[0], t[1]), x => Elementwise.Reference.Binary(op, x[0], a, x[1], b, out _), lo, hi);
+
+    /// <summary>op(A) @ op(B) in float64, plain loops.</summary>
+    static double[] MatMul64(double[] a, int[] aShape, bool ta, double[] b, int[] bShape, bool tb)
+    {
+        int m = ta ? aShape[1] : aShape[0], k = ta ? aShape[0] : aShape[1], n = tb ? bShape[0] : bShape[1];
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                for (int p = 0; p < k; p++)
+                    c[i * n + j] += a[ta ? p * aShape[1] + i : i * k + p] * b[tb ? j * bShape[1] + p : p * n + j];
+        return c;
+    }
+
+    static double[] PerSampleNorm64(double[] x, int n, double eps)
+    {
+        int per = x.Length / n;
+        var y = new double[n];
+        for (int s = 0; s < n; s++)
+        {
+            double sum = 0;
+            for (int i = 0; i < per; i++) sum += x[s * per + i] * x[s * per + i];
+            y[s] = Math.Sqrt(sum + eps);
+        }
+        return y;
+    }
+
+    public static readonly Dictionary<string, OpCase> Cases = new OpCase[]
+    {
+        // ---- elementwise, binary with broadcasting
+        Binary("Add", BinaryOp.Add, Ops.Add, [3, 5], [3, 5]),
+        Binary("Add broadcast", BinaryOp.Add, Ops.Add, [3, 5], [5]),
+        Binary("Sub broadcast", BinaryOp.Sub, Ops.Sub, [3, 1], [1, 5]),
+        Binary("Mul", BinaryOp.Mul, Ops.Mul, [3, 5], [3, 5]),
+        Binary("Mul broadcast", BinaryOp.Mul, Ops.Mul, [2, 3, 5], [3, 1]),
+        Binary("Div broadcast", BinaryOp.Div, Ops.Div, [3, 5], [5], lo: 0.5f, hi: 2f),
+        // ---- with a scalar
+        new("Affine", [[3, 5]], t => t[0].Affine(-1.5f, 0.25f), x => Map(x[0], v => -1.5 * v + 0.25)),
+        // ---- unary
+        Unary("Neg", UnaryOp.Neg, Ops.Neg),
+        Unary("Exp", UnaryOp.Exp, Ops.Exp),
+        Unary("Log", UnaryOp.Log, Ops.Log, lo: 0.5f, hi: 2f),
+        Unary("Sqrt", UnaryOp.Sqrt, Ops.Sqrt, lo: 0.5f, hi: 2f),
+        Unary("Pow", UnaryOp.Pow, t => t.Pow(2.5f), p0: 2.5f, lo: 0.5f, hi: 2f),
+        Unary("Square", UnaryOp.Square, Ops.Square),
+        Unary("Abs", UnaryOp.Abs, Ops.Abs, away: true),
+        Unary("Relu", UnaryOp.Relu, Ops.Relu, away: true),
+        Unary("LeakyRelu", UnaryOp.LeakyRelu, t => t.LeakyRelu(0.2f), p0: 0.2f, away: true),
+        Unary("Tanh", UnaryOp.Tanh, Ops.Tanh, lo: -2, hi: 2),
+        Unary("Sigmoid", UnaryOp.Sigmoid, Ops.Sigmoid, lo: -3, hi: 3),
+        Unary("Softplus", UnaryOp.Softplus, Ops.Softplus, lo: -3, hi: 3),
+        // ---- reductions and shapes
+        new("Sum", [[3, 5]], t => t[0].Sum(), x => [x[0].Sum()]),
+        new("Mean", [[3, 5]], t => t[0].Mean(), x => [x[0].Average()]),
+        new("Sum axes", [[2, 3, 5]], t => t[0].Sum([0, 2]), x => Reduce.Reference.Reduce(ReduceOp.Sum, x[0], [2, 3, 5], [0, 2])),
+        new("Mean axis keepDims", [[3, 5]], t => t[0].Mean([1], keepDims: true), x => Reduce.Reference.Reduce(ReduceOp.Mean, x[0], [3, 5], [1])),
+        new("Expand", [[3, 1]], t => t[0].Expand([2, 3, 5]),
+            x => Elementwise.Reference.Binary(BinaryOp.Add, x[0], [3, 1], new double[30], [2, 3, 5], out _)),
+        new("SumToShape", [[2, 3, 5]], t => t[0].SumToShape([3, 1]), x => Reduce.Reference.SumToShape(x[0], [2, 3, 5], [3, 1])),
+        new("Reshape", [[3, 5]], t => Ops.Reshape(t[0], 5, 3), x => x[0]),
+        // ---- matrix products
+        new("MatMul", [[3, 4], [4, 5]], t => t[0].MatMul(t[1]), x => MatMul64(x[0], [3, 4], false, x[1], [4, 5], false)),
+        new("MatMul transA", [[4, 3], [4, 5]], t => t[0].MatMul(t[1], transA: true), x => MatMul64(x[0], [4, 3], true, x[1], [4, 5], false)),
+        new("MatMul transB", [[3, 4], [5, 4]], t => t[0].MatMul(t[1], transB: true), x => MatMul64(x[0], [3, 4], false, x[1], [5, 4], true)),
+        new("MatMul transA transB", [[4, 3], [5, 4]], t => t[0].MatMul(t[1], true, true), x => MatMul64(x[0], [4, 3], true, x[1], [5, 4], true)),
+        new("Linear", [[3, 4], [5, 4], [5]], t => t[0].Linear(t[1], t[2]),
+            x => Elementwise.Reference.Binary(BinaryOp.Add, MatMul64(x[0], [3, 4], false, x[1], [5, 4], true), [3, 5], x[2], [5], out _)),
+        // ---- norms
+        new("PerSampleL2Norm", [[3, 2, 5]], t => t[0].PerSampleL2Norm(), x => PerSampleNorm64(x[0], 3, 1e-12)),
+        new("InstanceNorm2d", [[2, 3, 3, 4]], t => t[0].InstanceNorm2d(),
+            x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, null, null, 1e-5).Y),
+        new("InstanceNorm2d affine", [[2, 3, 3, 4], [3], [3]], t => t[0].InstanceNorm2d(t[1], t[2]),
+            x => NativeGan.InstanceNorm2d.Reference.Forward(x[0], 2, 3, 3, 4, x[1], x[2], 1e-5).Y),
+        new("LayerNorm affine", [[2, 3, 2, 2], [3, 2, 2], [3, 2, 2]], t => t[0].LayerNorm(t[1], t[2]),
+            x => NativeGan.LayerNorm.Reference.Forward(x[0], 2, 12, x[1], x[2], 1e-5).Y),
+        new("BatchNorm2d affine", [[3, 2, 2, 3], [2], [2]], t => t[0].BatchNorm2d(t[1], t[2]),
+            x => NativeGan.BatchNorm2d.Reference.Forward(x[0], 3, 2, 2, 3, x[1], x[2], 1e-5).Y),
+        new("AdaIN", [[2, 3, 2, 3], [2, 3], [2, 3]], t => t[0].AdaIN(t[1], t[2]),
+            x => NativeGan.AdaIN.Reference.Forward(x[0], 2, 3, 2, 3, x[1], x[2], 1e-5).Y),
+        // ---- convolutions (1 and 3 channels, odd sizes, a stride that leaves a remainder)
+        new("Conv2d", [[2, 3, 5, 4], [2, 3, 3, 3], [2]], t => t[0].Conv2d(t[1], t[2], stride: 1, padding: 1),
+            x => NativeGan.Conv2d.Reference.Forward(x[0], [2, 3, 5, 4], x[1], [2, 3, 3, 3], x[2], 1, 1)),
+        new("Conv2d stride 2", [[2, 1, 6, 5], [3, 1, 3, 3]], t => t[0].Conv2d(t[1], stride: 2, padding: 1),
+            x => NativeGan.Conv2d.Reference.Forward(x[0], [2, 1, 6, 5], x[1], [3, 1, 3, 3], null, 2, 1)),
+        new("ConvTranspose2d", [[2, 3, 3, 2], [3, 2, 3, 3], [2]], t => t[0].ConvTranspose2d(t[1], t[2], stride: 2, padding: 1, outputPadding: 1),
+            x => NativeGan.ConvTranspose2d.Reference.Forward(x[0], [2, 3, 3, 2], x[1], [3, 2, 3, 3], x[2], 2, 1, 1)),
+        new("Conv2dInputGrad", [[2, 3, 3, 3], [3, 1, 3, 3]], t => Ops.Conv2dInputGrad(t[0], t[1], 6, 5, 2, 1),
+            x => NativeGan.Conv2d.Reference.InputGrad(x[0], [2, 3, 3, 3], x[1], [3, 1, 3, 3], 6, 5, 2, 1)),
+        new("Conv2dWeightGrad", [[2, 1, 6, 5], [2, 3, 3, 3]], t => Ops.Conv2dWeightGrad(t[0], t[1], 3, 3, 2, 1),
+            x => NativeGan.Conv2d.Reference.WeightGrad(x[0], [2, 1, 6, 5], x[1], [2, 3, 3, 3], 3, 3, 2, 1)),
+        // ---- pooling, upsampling, concatenation, permutation (linear maps and their adjoints)
+        new("AvgPool2d", [[2, 3, 5, 4]], t => t[0].AvgPool2d(2), x => NativeGan.AvgPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("AvgPool2dBackward", [[2, 3, 2, 2]], t => Ops.AvgPool2dBackward(t[0], [2, 3, 5, 4], 2),
+            x => NativeGan.AvgPool2d.Reference.Backward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("UpsampleNearest2x", [[2, 3, 3, 2]], t => t[0].UpsampleNearest2x(), x => Upsample2d.Reference.Nearest2x(x[0], [2, 3, 3, 2])),
+        new("ChannelConcat", [[2, 1, 3, 2], [2, 3, 3, 2]], t => Ops.ChannelConcat(t[0], t[1]),
+            x => NativeGan.ChannelConcat.Reference.Concat(x, 2, [1, 3], 6)),
+        new("ChannelSlice", [[2, 5, 3]], t => t[0].ChannelSlice(1, 3),
+            x => Enumerable.Range(0, 2 * 3 * 3).Select(i => x[0][(i / 9) * 15 + 3 + i % 9]).ToArray()),
+        new("Permute", [[2, 3, 5]], t => t[0].Permute(2, 0, 1), x => Transpose.Reference.Permute(x[0], [2, 3, 5], [2, 0, 1])),
+        // ---- a tensor used three times (gradients summed) through a nonlinearity
+        new("Reuse", [[3, 5]], t => t[0].Mul(t[0]).Add(t[0]).Tanh(), x => Map(x[0], v => Math.Tanh(v * v + v))),
+    }.ToDictionary(c => c.Name);
+
+    public static TheoryData<string, string> DevicesAndOps()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var d in new[] { "cpu", "ilgpu-cpu", "cuda" })
+            foreach (var name in Cases.Keys) data.Add(d, name);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(DevicesAndOps))]
+    public void GradCheck(string deviceName, string op) => GradChecker.GradCheck(TestDevices.Get(deviceName), Cases[op]);
+
+    [Theory, MemberData(nameof(DevicesAndOps))]
+    public void GradGradCheck(string deviceName, string op) => GradChecker.GradGradCheck(TestDevices.Get(deviceName), Cases[op]);
+}
