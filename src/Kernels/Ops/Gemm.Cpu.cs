@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeGan;
 
@@ -9,7 +10,7 @@ namespace NativeGan;
 /// The cpu GEMM kernels. v1 is the textbook triple loop (the reference variant). v2 is the
 /// Goto/BLIS algorithm, the way OpenBLAS and BLIS reach near-peak speed:
 /// <list type="number">
-/// <item>C is cut into column blocks of <see cref="NC"/> and the sum over k into slices of <see cref="KC"/>.</item>
+/// <item>C is cut into column blocks of <see cref="NC"/> and the sum over k into equal slices of at most <see cref="KC"/>.</item>
 /// <item>For each (column block, k slice), op(B) is <b>packed</b>: copied into panels of NR columns,
 ///   stored so that the kernel reads one row of NR floats after another (contiguous, in L1/L2).</item>
 /// <item>Row blocks of up to <see cref="MCMax"/> rows of op(A) are packed into panels of MR rows,
@@ -96,7 +97,10 @@ public static partial class Gemm
         int mc = RoundUp((m + blocksM - 1) / blocksM, MR);
         blocksM = (m + mc - 1) / mc;
 
-        int kcMax = Math.Min(k, KC), ncMax = Math.Min(RoundUp(n, nr), NC);
+        // k slices of equal depth, at most KC: k = 288 is two slices of 144, not 256 and a thin 32
+        // (a thin slice pays a whole pass over C for little work).
+        int slices = (k + KC - 1) / KC, kcMax = (k + slices - 1) / slices;
+        int ncMax = Math.Min(RoundUp(n, nr), NC);
         // The packed B block is shared by all tasks: pinned for the whole call, so its address holds still.
         float[] bPack = ArrayPool<float>.Shared.Rent(kcMax * ncMax + 16);
         var pin = GCHandle.Alloc(bPack, GCHandleType.Pinned);
@@ -106,17 +110,16 @@ public static partial class Gemm
             for (int jc = 0; jc < n; jc += NC)
             {
                 int nc = Math.Min(NC, n - jc), panelsN = (nc + nr - 1) / nr;
-                for (int pc = 0; pc < k; pc += KC)
+                for (int pc = 0; pc < k; pc += kcMax)
                 {
-                    int kc = Math.Min(KC, k - pc);
+                    int kc = Math.Min(kcMax, k - pc);
                     float betaNow = pc == 0 ? beta : 1f; // later k slices add to what the first one wrote
 
                     // 1. Pack op(B)[pc.., jc..] into panels of nr columns (in parallel over panels).
                     For(serial, cpu, Math.Min(workers, panelsN), part =>
                     {
                         var (first, end) = Share(panelsN, Math.Min(workers, panelsN), part);
-                        for (int q = first; q < end; q++)
-                            PackB(b, bOffset, ldb, transB, pc, kc, jc + q * nr, Math.Min(nr, nc - q * nr), nr, (float*)bBase + q * kc * nr);
+                        PackB(b, bOffset, ldb, transB, pc, kc, jc, nc, first, end, nr, (float*)bBase);
                     });
 
                     // 2. Each task packs one row block of op(A) and sweeps its share of the B panels.
@@ -217,37 +220,52 @@ public static partial class Gemm
     }
 
     /// <summary>
-    /// Packs rows [pc, pc + kc) x columns [col, col + cols) of op(B) into one panel of <paramref name="nr"/>
-    /// columns: for each p, nr values of row p, columns past <paramref name="cols"/> set to zero.
+    /// Packs panels [q0, q1) of the block op(B)[pc .. pc + kc, jc .. jc + nc] into <paramref name="dst"/>
+    /// (the block's base): panel q holds, for each p, the <paramref name="nr"/> values of row p in columns
+    /// jc + q nr ..; a last, partial panel is zero-padded.
     /// </summary>
-    static unsafe void PackB(float[] b, int bOffset, int ldb, bool transB, int pc, int kc, int col, int cols, int nr, float* dst)
+    static unsafe void PackB(float[] b, int bOffset, int ldb, bool transB, int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst)
     {
-        if (cols < nr) new Span<float>(dst, kc * nr).Clear();
+        int full = nc / nr, fullEnd = Math.Min(q1, full);
         fixed (float* b0 = b)
         {
             float* src = b0 + bOffset;
-            if (!transB && cols == nr)
-                // op(B)(p, j) = b[p * ldb + j]: rows are contiguous, copy nr floats (2 or 4 vectors) a row.
+            if (!transB)
+                // op(B)(p, j) = b[p * ldb + j]. Walk B row by row, one long contiguous read a row (which
+                // the hardware prefetcher follows; panel by panel would jump a whole row ahead every 16
+                // floats), and deal each row's floats out to the panels, a vector at a time.
                 for (int p = 0; p < kc; p++)
                 {
-                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
-                    for (int j = 0; j < nr; j += Vector256<float>.Count)
-                        Vector256.Store(Vector256.Load(s + j), d + j);
-                }
-            else if (!transB)
-                // The last, partial panel.
-                for (int p = 0; p < kc; p++)
-                {
-                    float* s = src + (long)(pc + p) * ldb + col, d = dst + p * nr;
-                    for (int j = 0; j < cols; j++) d[j] = s[j];
+                    float* s = src + (long)(pc + p) * ldb + jc;
+                    for (int q = q0; q < fullEnd; q++)
+                    {
+                        float* sq = s + q * nr, d = dst + ((long)q * kc + p) * nr;
+                        for (int j = 0; j < nr; j += Vector256<float>.Count)
+                            Vector256.Store(Vector256.Load(sq + j), d + j);
+                    }
                 }
             else
-                // op(B)(p, j) = b[j * ldb + p]: each column of op(B) is a contiguous row of B.
-                for (int j = 0; j < cols; j++)
-                {
-                    float* s = src + (long)(col + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) dst[p * nr + j] = s[p];
-                }
+                // op(B)(p, j) = b[j * ldb + p]: column j of op(B) is row j of B, contiguous along p.
+                for (int q = q0; q < fullEnd; q++)
+                    for (int j = 0; j < nr; j++)
+                    {
+                        float* s = src + (long)(jc + q * nr + j) * ldb + pc, d = dst + (long)q * kc * nr + j;
+                        for (int p = 0; p < kc; p++) d[p * nr] = s[p];
+                    }
+
+            if (nc % nr != 0 && full >= q0 && full < q1)
+            {
+                // The last, partial panel: element by element, the columns past nc set to zero.
+                int cols = nc - full * nr;
+                float* d = dst + (long)full * kc * nr;
+                new Span<float>(d, kc * nr).Clear();
+                for (int p = 0; p < kc; p++)
+                    for (int j = 0; j < cols; j++)
+                    {
+                        int col = jc + full * nr + j;
+                        d[p * nr + j] = transB ? src[(long)col * ldb + pc + p] : src[(long)(pc + p) * ldb + col];
+                    }
+            }
         }
     }
 
@@ -260,6 +278,7 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Kernel6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        PrefetchTile(c, ldc, 16);
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++, a += MR, b += 16)
@@ -301,6 +320,7 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Kernel6x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        PrefetchTile(c, ldc, 32);
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < kc; p++, a += MR, b += 32)
@@ -339,6 +359,22 @@ public static partial class Gemm
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /// <summary>
+    /// Asks for the 6 rows of a C tile (first and last float of each) to be brought into cache while the
+    /// k loop runs, so the loads and stores at its end do not wait for memory (C rows far apart, as in
+    /// a wide C, miss every cache level otherwise).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void PrefetchTile(float* c, nint ldc, int width)
+    {
+        if (!Sse.IsSupported) return;
+        for (int i = 0; i < MR; i++, c += ldc)
+        {
+            Sse.Prefetch0(c);
+            Sse.Prefetch0(c + width - 1);
+        }
+    }
 
     /// <summary>C = beta * C over an m x n block (beta = 0 writes zeros, whatever C held).</summary>
     static void ScaleC(int m, int n, float beta, float[] c, int cOffset, int ldc)

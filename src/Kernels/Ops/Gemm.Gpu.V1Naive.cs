@@ -12,7 +12,7 @@ public static partial class Gemm
         => gpu.Kernel<Action<AcceleratorStream, Index2D, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>>(V1NaiveSpec)
             (gpu.Stream, new Index2D(g.N, g.M), g, a, b, c);
 
-    internal static readonly KernelSpec V1NaiveSpec = KernelSpec.Implicit("Gemm.V1Naive", typeof(Gemm), nameof(V1NaiveKernel), hot: true);
+    internal static readonly KernelSpec V1NaiveSpec = KernelSpec.Implicit("Gemm.V1Naive", typeof(Gemm), nameof(V1NaiveKernel), hot: true, minOccupancy: 0.5);
 
     static void V1NaiveKernel(Index2D index, GemmArgs g, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c)
     {

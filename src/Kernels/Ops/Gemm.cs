@@ -8,6 +8,9 @@ namespace NativeGan;
 /// transpose. The tensor entry points (<see cref="MatMul"/>, <see cref="Into"/>) check shapes; the
 /// raw entry points (<see cref="Cpu"/>, <see cref="Gpu"/>) take leading dimensions and offsets so other
 /// ops (im2col convolution, linear layers) can multiply parts of their buffers without copies.
+/// <para>The kernels, one file each, numbered like a kernel lab: Gemm.Cpu.cs (CpuV1Naive, the reference
+/// triple loop; CpuV2Packed, the cache-blocked packed one <see cref="Cpu"/> uses), Gemm.Gpu.V1Naive.cs,
+/// Gemm.Gpu.V2SharedTiled.cs and Gemm.Gpu.V3RegisterTiled.cs (<see cref="Gpu"/> picks by size).</para>
 /// </summary>
 public static partial class Gemm
 {
