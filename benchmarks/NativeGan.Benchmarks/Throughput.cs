@@ -4,6 +4,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace NativeGan.Benchmarks;
 
@@ -50,7 +51,8 @@ public sealed class ShortThroughputConfig : ManualConfig
 {
     public ShortThroughputConfig()
     {
-        AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5));
+        // In-process: no separate build of a host project (which fails here), and the JIT state is the product's.
+        AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
         AddColumn(new ThroughputColumn());
     }
 }

@@ -96,8 +96,22 @@ public sealed partial class Tensor : IDisposable
 
     // ---------------------------------------------------------------- views and copies
 
-    /// <summary>A view with another shape and the same elements; one axis may be -1 (inferred).</summary>
+    /// <summary>
+    /// A view with another shape and the same elements; one axis may be -1 (inferred). This raw view is
+    /// not recorded by autograd, so it refuses tensors that take part in a graph (gradients would stop
+    /// silently there): use <c>Ops.Reshape</c> / <c>Flatten</c> for those, or <c>Detach()</c> first.
+    /// </summary>
     public Tensor Reshape(params int[] shape)
+    {
+        if (RequiresGrad || GradFn is not null)
+            throw new InvalidOperationException(
+                $"Reshape: the tensor of shape {Shapes.Format(Shape)} takes part in an autograd graph and a raw view would cut its gradient; " +
+                "use Ops.Reshape(x, ...) or x.Flatten() (recorded), or x.Detach().Reshape(...) for a constant view");
+        return ViewAs(shape);
+    }
+
+    /// <summary>The raw reshape view, for kernels and for the recorded <c>Ops.Reshape</c>.</summary>
+    internal Tensor ViewAs(params int[] shape)
     {
         ThrowIfDisposed();
         var resolved = Shapes.Resolve("Reshape", Shape, shape);

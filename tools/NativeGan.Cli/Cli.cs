@@ -13,6 +13,7 @@ public static class Cli
             DevicesCommand(),
             LabCommand(),
             KernelsCommand.Create(),
+            BenchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -73,7 +73,7 @@ public static partial class Ops
     public static Tensor Reshape(Tensor x, params int[] shape)
     {
         var xShape = x.Shape;
-        return Autograd.Record("Reshape", x.Reshape(shape), [x], (g, n) => [Reshape(g, xShape)]);
+        return Autograd.Record("Reshape", x.ViewAs(shape), [x], (g, n) => [Reshape(g, xShape)]);
     }
 
     /// <summary>[N, ...] to [N, rest]: the usual step between convolutions and a linear layer.</summary>

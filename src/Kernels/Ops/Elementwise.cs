@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -202,8 +203,7 @@ public static class Elementwise
                 CpuParallel.For(cpu, y.Length, (start, count) =>
                 {
                     var ys = ya.AsSpan(yo + start, count);
-                    TensorPrimitives.Multiply(ys, beta, ys);
-                    TensorPrimitives.MultiplyAdd(xa.AsSpan(xo + start, count), alpha, ys, ys);
+                    ScaleAddCpu(xa.AsSpan(xo + start, count), alpha, ys, beta);
                 });
                 break;
             case GpuDevice gpu:
@@ -254,13 +254,61 @@ public static class Elementwise
                 case UnaryOp.Relu: TensorPrimitives.Max(xs, 0f, ys); break;
                 case UnaryOp.Tanh: TensorPrimitives.Tanh(xs, ys); break;
                 case UnaryOp.Sigmoid: TensorPrimitives.Sigmoid(xs, ys); break;
-                case UnaryOp.Affine: TensorPrimitives.Multiply(xs, p0, ys); TensorPrimitives.Add(ys, p1, ys); break;
+                case UnaryOp.Affine: AffineCpu(xs, ys, p0, p1); break;
+                case UnaryOp.LeakyRelu: SelectCpu(xs, ys, 1f, 0f, p0, 0f); break; // x > 0 ? x : p0 x
+                case UnaryOp.Step: SelectCpu(xs, ys, 0f, 1f, 0f, p0); break;      // x > 0 ? 1 : p0
                 case UnaryOp.Clamp: TensorPrimitives.Min(xs, p1, ys); TensorPrimitives.Max(ys, p0, ys); break;
                 default:
                     for (int i = 0; i < xs.Length; i++) ys[i] = Apply(op, xs[i], p0, p1);
                     break;
             }
         });
+    }
+
+    // One pass each (the library has no single routine for these): memory-bound ops should read and
+    // write every element once.
+
+    /// <summary>y = x &gt; 0 ? (posScale x + posShift) : (negScale x + negShift), vectorised.</summary>
+    static void SelectCpu(ReadOnlySpan<float> x, Span<float> y, float posScale, float posShift, float negScale, float negShift)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> ps = Vector256.Create(posScale), pb = Vector256.Create(posShift);
+            Vector256<float> ns = Vector256.Create(negScale), nb = Vector256.Create(negShift);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v * ps + pb, v * ns + nb).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++) y[i] = x[i] > 0f ? posScale * x[i] + posShift : negScale * x[i] + negShift;
+    }
+
+    /// <summary>y = scale x + shift, vectorised.</summary>
+    static void AffineCpu(ReadOnlySpan<float> x, Span<float> y, float scale, float shift)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> a = Vector256.Create(scale), b = Vector256.Create(shift);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                (Vector256.Create(x.Slice(i, Vector256<float>.Count)) * a + b).CopyTo(y.Slice(i));
+        }
+        for (; i < x.Length; i++) y[i] = scale * x[i] + shift;
+    }
+
+    /// <summary>y = alpha x + beta y, vectorised.</summary>
+    static void ScaleAddCpu(ReadOnlySpan<float> x, float alpha, Span<float> y, float beta)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> a = Vector256.Create(alpha), b = Vector256.Create(beta);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+                (Vector256.Create(x.Slice(i, Vector256<float>.Count)) * a + Vector256.Create((ReadOnlySpan<float>)y.Slice(i, Vector256<float>.Count)) * b).CopyTo(y.Slice(i));
+        }
+        for (; i < x.Length; i++) y[i] = alpha * x[i] + beta * y[i];
     }
 
     static void BinarySameShapeCpu(CpuDevice cpu, BinaryOp op, Tensor a, Tensor b, Tensor y)

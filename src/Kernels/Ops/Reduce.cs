@@ -197,7 +197,7 @@ public static class Reduce
         }
         if (!reduced.Contains(true))
         {
-            using var view = x.Reshape(target);
+            using var view = x.ViewAs(target);
             y.CopyFrom(view);
             return;
         }

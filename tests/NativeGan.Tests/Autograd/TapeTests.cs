@@ -64,6 +64,19 @@ public class TapeTests
     }
 
     [Fact]
+    public void RawReshapeRefusesGraphTensorsAndOpsReshapeCarriesTheGradient()
+    {
+        using var x = Leaf(Device.Cpu, [1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        var e = Assert.Throws<InvalidOperationException>(() => x.Reshape(3, 2));
+        Assert.Contains("Ops.Reshape", e.Message);
+        using var y = Ops.Reshape(x, 3, 2).Square().Sum();
+        y.Backward();
+        Assert.Equal([2f, 4f, 6f, 8f, 10f, 12f], x.Grad!.ToArray());
+        using var constant = x.Detach().Reshape(6); // a detached handle is a plain tensor
+        Assert.Equal([6], constant.Shape);
+    }
+
+    [Fact]
     public void SecondBackwardOverAFreedGraphNamesTheOp()
     {
         using var x = Leaf(Device.Cpu, [1, 2], 2);
