@@ -23,6 +23,7 @@ public static class Lab
         new("elementwise.add", CheckAdd, (d, n) => TimeElementwise(d, n, "add"), 1 << 24, 4096),
         new("elementwise.tanh", CheckTanh, (d, n) => TimeElementwise(d, n, "tanh"), 1 << 24, 4096),
         new("gemm", CheckGemm, TimeGemm, 1024, 48),
+        new("conv2d", CheckConv, TimeConv, 64, 1),
     ];
 
     public static int Run(Device device, string? only, int? size, int repeats)
@@ -128,6 +129,35 @@ public static class Lab
             worst = Math.Max(worst, WorstRatio(want, c.ToArray(), rtol: 1e-4, atol: 1e-4));
         }
         return worst;
+    }
+
+    static double CheckConv(Device d)
+    {
+        var rng = new Random(5);
+        int[] xShape = [3, 5, 9, 7], wShape = [3, 5, 4, 4]; // 5 -> 3 channels, 4x4, stride 2, pad 1
+        var x = RandomArray(rng, 3 * 5 * 9 * 7);
+        var w = RandomArray(rng, 3 * 5 * 4 * 4);
+        var bias = RandomArray(rng, 3);
+        using var xt = Tensor.FromArray(x, xShape, d);
+        using var wt = Tensor.FromArray(w, wShape, d);
+        using var bt = Tensor.FromArray(bias, [3], d);
+        using var y = Conv2d.Forward(xt, wt, bt, stride: 2, padding: 1);
+        var want = Conv2d.Reference.Forward(Array.ConvertAll(x, v => (double)v), xShape, Array.ConvertAll(w, v => (double)v), wShape,
+            Array.ConvertAll(bias, v => (double)v), 2, 1);
+        return WorstRatio(want, y.ToArray(), rtol: 1e-4, atol: 1e-4);
+    }
+
+    /// <summary>The DCGAN discriminator's second layer (64 -> 128 channels, 16x16 -> 8x8, 4x4, stride 2) at batch <paramref name="batch"/>.</summary>
+    static Timing TimeConv(Device d, int batch)
+    {
+        var rng = new Random(6);
+        using var x = Tensor.FromArray(RandomArray(rng, batch * 64 * 16 * 16), [batch, 64, 16, 16], d);
+        using var w = Tensor.FromArray(RandomArray(rng, 128 * 64 * 16), [128, 64, 4, 4], d);
+        d.Synchronize();
+        var sw = Stopwatch.StartNew();
+        using var y = Conv2d.Forward(x, w, null, stride: 2, padding: 1);
+        d.Synchronize();
+        return new(sw.Elapsed.TotalSeconds, 2.0 * batch * 128 * 8 * 8 * 64 * 16, "GFLOP/s", $"{batch}x64x16x16 * 128x64x4x4 /2");
     }
 
     static Timing TimeGemm(Device d, int size)
