@@ -102,32 +102,11 @@ public class ConvBenchmarks
         public ConvConfig()
         {
             // In process: no generated project to build (that build times out on a busy 2-core machine).
-            AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(new GflopsColumn());
+            AddJob(ShortJob.Create());
+            // The usual count: products with the padding's zeros included.
+            AddColumn(new RateColumn("GFLOP/s", "2 * N*Cout*OH*OW*Cin*K*K / mean time",
+                benchmarkCase => (2.0 * MultiplyAdds((Layer)benchmarkCase.Parameters["L"]), null)));
         }
     }
 
-    /// <summary>2 * multiply-adds / mean time, in GFLOP/s, with the usual count (products with the padding's zeros included).</summary>
-    class GflopsColumn : IColumn
-    {
-        public string Id => "ConvGFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2 * N*Cout*OH*OW*Cin*K*K / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "-";
-            var layer = (Layer)benchmarkCase.Parameters["L"];
-            return (2.0 * MultiplyAdds(layer) / stats.Mean).ToString("0.0"); // flops per ns = GFLOP/s
-        }
-    }
 }

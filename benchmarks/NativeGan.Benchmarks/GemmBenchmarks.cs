@@ -63,36 +63,16 @@ public class GemmBenchmarks
     {
         public GemmConfig()
         {
-            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(new GflopsColumn());
+            AddJob(ShortJob.Create(warmups: 3));
+            AddColumn(new RateColumn("GFLOP/s", "2*M*N*K / mean time", benchmarkCase =>
+            {
+                var (m, n, k) = GemmShape.Parse((string)benchmarkCase.Parameters["Shape"]);
+                bool skipped = (string)benchmarkCase.Parameters["Variant"] == "CpuV1Naive" && SkipNaive(m, n, k);
+                return skipped ? null : (2.0 * m * n * k, null);
+            }));
         }
     }
 
-    /// <summary>2 m n k / mean time, in GFLOP/s.</summary>
-    class GflopsColumn : IColumn
-    {
-        public string Id => "GFLOPs";
-        public string ColumnName => "GFLOP/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "2*M*N*K / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "-";
-            var (m, n, k) = GemmShape.Parse((string)benchmarkCase.Parameters["Shape"]);
-            if ((string)benchmarkCase.Parameters["Variant"] == "CpuV1Naive" && SkipNaive(m, n, k)) return "skipped";
-            return (2.0 * m * n * k / stats.Mean).ToString("F1"); // FLOP per ns = GFLOP/s
-        }
-    }
 }
 
 /// <summary>Shape parsing and data shared by the benchmark class and the quick measurement.</summary>

@@ -66,7 +66,6 @@ public class MiscBenchmarks
     class MiscConfig : ManualConfig
     {
         public MiscConfig()
-            => AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
+            => AddJob(ShortJob.Create(warmups: 3));
     }
 }

@@ -92,36 +92,13 @@ public class NormBenchmarks
     {
         public NormConfig()
         {
-            AddJob(Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithLaunchCount(1)
-                .WithToolchain(InProcessEmitToolchain.Instance));
-            AddColumn(new BandwidthColumn());
+            AddJob(ShortJob.Create(warmups: 3));
+            AddColumn(new RateColumn("GB/s", "minimum bytes moved (16 an element forward, 20 backward) / mean time", benchmarkCase =>
+            {
+                long numel = ((string)benchmarkCase.Parameters["Shape"]).Split('x').Select(long.Parse).Aggregate(1L, (a, b) => a * b);
+                return (numel * ((string)benchmarkCase.Parameters["Pass"] == "Forward" ? 16.0 : 20.0), null);
+            }));
         }
     }
 
-    /// <summary>Minimum bytes moved / mean time, in GB/s.</summary>
-    class BandwidthColumn : IColumn
-    {
-        public string Id => "GBps";
-        public string ColumnName => "GB/s";
-        public bool AlwaysShow => true;
-        public ColumnCategory Category => ColumnCategory.Custom;
-        public int PriorityInCategory => 0;
-        public bool IsNumeric => true;
-        public UnitType UnitType => UnitType.Dimensionless;
-        public string Legend => "minimum bytes moved (16 an element forward, 20 backward) / mean time";
-        public bool IsAvailable(Summary summary) => true;
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats) return "-";
-            var shape = (string)benchmarkCase.Parameters["Shape"];
-            var pass = (string)benchmarkCase.Parameters["Pass"];
-            long numel = shape.Split('x').Select(long.Parse).Aggregate(1L, (a, b) => a * b);
-            double bytes = numel * (pass == "Forward" ? 16.0 : 20.0);
-            return (bytes / stats.Mean).ToString("0.0"); // bytes per nanosecond = GB/s
-        }
-    }
 }

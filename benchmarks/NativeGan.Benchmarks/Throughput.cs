@@ -18,32 +18,47 @@ public abstract class ThroughputBenchmark
     public abstract (double Amount, string Unit) Work(string method);
 }
 
-/// <summary>Adds a throughput column computed from <see cref="ThroughputBenchmark.Work"/> and the measured mean.</summary>
-public sealed class ThroughputColumn : IColumn
+/// <summary>
+/// One column of every suite: the work of one call (FLOP or bytes) divided by the mean time, i.e. GFLOP/s or
+/// GB/s beside the measured time. <paramref name="workPerCall"/> returns null for a case that was skipped.
+/// </summary>
+public sealed class RateColumn(string name, string legend, Func<BenchmarkCase, (double Amount, string? Unit)?> workPerCall) : IColumn
 {
-    public string Id => nameof(ThroughputColumn);
-    public string ColumnName => "Throughput";
+    public string Id => "Rate:" + name;
+    public string ColumnName => name;
     public bool AlwaysShow => true;
     public ColumnCategory Category => ColumnCategory.Custom;
     public int PriorityInCategory => 0;
-    public bool IsNumeric => false;
+    public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
-    public string Legend => "Work of one call divided by the mean time (GB/s moved or GFLOP/s done)";
+    public string Legend => legend;
     public bool IsAvailable(Summary summary) => true;
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        var report = summary[benchmarkCase];
-        if (report?.ResultStatistics is not { } stats) return "-";
-        if (Activator.CreateInstance(benchmarkCase.Descriptor.Type) is not ThroughputBenchmark instance) return "-";
+        if (summary[benchmarkCase]?.ResultStatistics is not { } stats) return "-";
+        if (workPerCall(benchmarkCase) is not { } work) return "skipped";
+        double rate = work.Amount / stats.Mean; // per nanosecond = giga per second
+        return work.Unit is null ? $"{rate:0.0}" : $"{rate:0.0} {work.Unit}";
+    }
+
+    /// <summary>The column for <see cref="ThroughputBenchmark"/> classes: each knows its own work.</summary>
+    public static RateColumn Throughput() => new("Throughput", "Work of one call divided by the mean time (GB/s moved or GFLOP/s done)", benchmarkCase =>
+    {
+        if (Activator.CreateInstance(benchmarkCase.Descriptor.Type) is not ThroughputBenchmark instance) return null;
         foreach (var p in benchmarkCase.Parameters.Items)
             benchmarkCase.Descriptor.Type.GetProperty(p.Name, BindingFlags.Public | BindingFlags.Instance)?.SetValue(instance, p.Value);
-        var (amount, unit) = instance.Work(benchmarkCase.Descriptor.WorkloadMethod.Name);
-        double seconds = stats.Mean * 1e-9;
-        return $"{amount / seconds / 1e9:0.0} {unit}";
-    }
+        return instance.Work(benchmarkCase.Descriptor.WorkloadMethod.Name);
+    });
+}
+
+/// <summary>The job every suite uses: in process (a separately built host project fails or times out here), short.</summary>
+public static class ShortJob
+{
+    public static Job Create(int warmups = 2)
+        => Job.ShortRun.WithWarmupCount(warmups).WithIterationCount(5).WithLaunchCount(1).WithToolchain(InProcessEmitToolchain.Instance);
 }
 
 /// <summary>The default configuration: a short job that fits a 2-core machine, plus the throughput column.</summary>
@@ -51,8 +66,7 @@ public sealed class ShortThroughputConfig : ManualConfig
 {
     public ShortThroughputConfig()
     {
-        // In-process: no separate build of a host project (which fails here), and the JIT state is the product's.
-        AddJob(Job.ShortRun.WithWarmupCount(2).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
-        AddColumn(new ThroughputColumn());
+        AddJob(ShortJob.Create());
+        AddColumn(RateColumn.Throughput());
     }
 }
