@@ -49,14 +49,12 @@ public static class Numerics
     public static void AssertClose(double[] expected, float[] actual, double rtol = 1e-4, double atol = 1e-5, string what = "")
     {
         Assert.Equal(expected.Length, actual.Length);
-        double worst = 0;
         for (int i = 0; i < expected.Length; i++)
         {
             double err = Math.Abs(actual[i] - expected[i]);
             double tol = atol + rtol * Math.Abs(expected[i]);
             if (!(err <= tol))
                 Assert.Fail($"{what}: element {i} is {actual[i]}, expected {expected[i]} (error {err:g3}, tolerance {tol:g3})");
-            worst = Math.Max(worst, err / (atol + rtol * Math.Abs(expected[i])));
         }
     }
 }
