@@ -170,4 +170,33 @@ public class ModuleStateTests
         Assert.Equal((3 * 16, 8 * 16), Init.Fans(new Conv2d(3, 8, 4, rng: new Rng(5)).Weight));
         Assert.Equal((8 * 16, 3 * 16), Init.Fans(new ConvTranspose2d(3, 8, 4, rng: new Rng(6)).Weight));
     }
+
+    [Theory, MemberData(nameof(Devices))]
+    public void AdamStepsOnAModuleLowerTheLossAndLeakNothing(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        long before = d is GpuDevice g ? g.Pool.BytesInUse : 0;
+        var rng = new Rng(8);
+        var model = new Sequential(new Conv2d(2, 3, 3, padding: 1, device: d, rng: rng), new BatchNorm2d(3, device: d),
+            new LeakyReLU(0.2f), new AvgPool2d(2), new Flatten(), new Linear(3 * 2 * 2, 1, device: d, rng: rng), new Sigmoid());
+        var opt = new Adam(model.Parameters(), 0.05f);
+        var x = Tensor.FromArray(Random(new Random(2), 4 * 2 * 5 * 5), [4, 2, 5, 5], d);
+        var losses = new List<float>();
+        for (int step = 0; step < 8; step++)
+        {
+            using (new TensorScope())
+            {
+                var loss = model.Forward(x).Mean();   // drive the output towards 0
+                losses.Add(loss.Item());
+                loss.Backward();
+                opt.Step();
+                opt.ZeroGrad();
+            }
+        }
+        Assert.True(losses[^1] < losses[0] - 0.05f, $"loss {losses[0]} -> {losses[^1]}");
+        x.Dispose();
+        model.Dispose();
+        foreach (var (_, state) in opt.StateDict().Tensors) state.Dispose();
+        if (d is GpuDevice gpu) Assert.Equal(before, gpu.Pool.BytesInUse);
+    }
 }
