@@ -1,0 +1,50 @@
+namespace NativeGan.Nn;
+
+// Layers without parameters: each is one op of src/Autograd, wrapped so it can sit in a Sequential.
+
+/// <summary>max(x, 0).</summary>
+public sealed class ReLU : Module
+{
+    public override Tensor Forward(Tensor x) => x.Relu();
+}
+
+/// <summary>x for x > 0, slope * x otherwise (DCGAN's discriminator uses slope 0.2).</summary>
+public sealed class LeakyReLU(float negativeSlope = 0.01f) : Module
+{
+    public float NegativeSlope { get; } = negativeSlope;
+
+    public override Tensor Forward(Tensor x) => x.LeakyRelu(NegativeSlope);
+}
+
+/// <summary>tanh x (the generator's last layer, images in [-1, 1]).</summary>
+public sealed class Tanh : Module
+{
+    public override Tensor Forward(Tensor x) => x.Tanh();
+}
+
+/// <summary>1 / (1 + e^-x).</summary>
+public sealed class Sigmoid : Module
+{
+    public override Tensor Forward(Tensor x) => x.Sigmoid();
+}
+
+/// <summary>[N, ...] to [N, rest] (recorded, so gradients pass).</summary>
+public sealed class Flatten : Module
+{
+    public override Tensor Forward(Tensor x) => x.Flatten();
+}
+
+/// <summary>Nearest-neighbour 2x upsampling, [N, C, H, W] to [N, C, 2H, 2W].</summary>
+public sealed class Upsample : Module
+{
+    public override Tensor Forward(Tensor x) => x.UpsampleNearest2x();
+}
+
+/// <summary>Average pooling over k x k windows with the given stride (default k).</summary>
+public sealed class AvgPool2d(int kernelSize, int stride = 0) : Module
+{
+    public int KernelSize { get; } = kernelSize;
+    public int Stride { get; } = stride;
+
+    public override Tensor Forward(Tensor x) => x.AvgPool2d(KernelSize, Stride);
+}

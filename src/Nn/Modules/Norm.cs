@@ -1,0 +1,82 @@
+namespace NativeGan.Nn;
+
+/// <summary>
+/// Batch normalisation of [N, C, H, W] (PyTorch's BatchNorm2d): weight (gamma) [C] = 1, bias (beta) [C] = 0,
+/// buffers running_mean [C] = 0 and running_var [C] = 1 (num_batches_tracked is not kept).
+/// <para>Training: the output is the autograd op with the batch's statistics, and the running statistics move
+/// towards the batch's, running = (1 - momentum) running + momentum batch, with the unbiased batch variance
+/// for running_var, under NoGrad (the fused kernel does this update).</para>
+/// <para>Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta, composed from recorded
+/// ops, so it is differentiable with respect to x, gamma and beta.</para>
+/// </summary>
+public sealed class BatchNorm2d : Module
+{
+    public Tensor Weight { get; }
+    public Tensor Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+    public float Momentum { get; }
+    public float Eps { get; }
+
+    public BatchNorm2d(int channels, float momentum = 0.1f, float eps = 1e-5f, Device? device = null)
+    {
+        var d = device ?? Device.Cpu;
+        (Momentum, Eps) = (momentum, eps);
+        Weight = RegisterParameter("weight", Tensor.Ones(d, channels));
+        Bias = RegisterParameter("bias", Tensor.Zeros(d, channels));
+        RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(d, channels));
+        RunningVar = RegisterBuffer("running_var", Tensor.Ones(d, channels));
+    }
+
+    public override Tensor Forward(Tensor x)
+    {
+        Check.Rank("BatchNorm2d", "x", x, 4);
+        int[] perChannel = [1, x.Dim(1), 1, 1];
+        if (Training)
+        {
+            var y = x.BatchNorm2d(Weight, Bias, Eps);
+            using (Autograd.NoGrad())
+            {
+                // One statistics pass of the fused kernel updates the running buffers; its outputs are not needed.
+                var (yKernel, batchMean, batchInvStd) = NativeGan.BatchNorm2d.Forward(x, null, null, RunningMean, RunningVar,
+                    training: true, momentum: Momentum, eps: Eps);
+                yKernel.Dispose(); batchMean.Dispose(); batchInvStd.Dispose();
+            }
+            return y;
+        }
+        using var rm = Ops.Reshape(RunningMean, perChannel);
+        using var shifted = RunningVar.Add(Eps);
+        using var invStdFlat = shifted.Pow(-0.5f);
+        using var invStd = Ops.Reshape(invStdFlat, perChannel);
+        using var gamma = Ops.Reshape(Weight, perChannel);
+        using var beta = Ops.Reshape(Bias, perChannel);
+        using var centred = x.Sub(rm);
+        using var normalised = centred.Mul(invStd);
+        using var scaled = normalised.Mul(gamma);
+        return scaled.Add(beta);
+    }
+}
+
+/// <summary>
+/// Instance normalisation of [N, C, H, W], each (sample, channel) plane on its own statistics (PyTorch's
+/// InstanceNorm2d without running statistics); affine adds weight [C] = 1 and bias [C] = 0.
+/// </summary>
+public sealed class InstanceNorm2d : Module
+{
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+    public float Eps { get; }
+
+    public InstanceNorm2d(int channels, bool affine = false, float eps = 1e-5f, Device? device = null)
+    {
+        var d = device ?? Device.Cpu;
+        Eps = eps;
+        if (affine)
+        {
+            Weight = RegisterParameter("weight", Tensor.Ones(d, channels));
+            Bias = RegisterParameter("bias", Tensor.Zeros(d, channels));
+        }
+    }
+
+    public override Tensor Forward(Tensor x) => x.InstanceNorm2d(Weight, Bias, Eps);
+}
