@@ -40,3 +40,50 @@ public interface ITrainingJob : IDisposable
     /// a 2D scatter, ...) as a PNG at <paramref name="path"/>. Must not change the random stream or the weights.</summary>
     void WriteSamples(string path);
 }
+
+/// <summary>
+/// A job whose model draws new samples from latent vectors (every GAN, the VAE): what `nativegan sample` and
+/// `nativegan interpolate` use on a loaded checkpoint.
+/// </summary>
+public interface IGenerativeJob : ITrainingJob
+{
+    /// <summary>The latent vector's length (z is [count, LatentSize], drawn from N(0, I)).</summary>
+    int LatentSize { get; }
+
+    /// <summary>The number of classes a conditional model takes (0 for an unconditional one).</summary>
+    int ClassCount { get; }
+
+    /// <summary>Samples for latents <paramref name="z"/> [count, LatentSize] (and labels for a conditional model),
+    /// in the data's range (images [count, C, H, W] in [-1, 1]; 2D points [count, 2]), in eval mode, without
+    /// recording a graph. The caller disposes the result.</summary>
+    Tensor Generate(Tensor z, int[]? labels = null);
+}
+
+/// <summary>
+/// Builds jobs by kind, from a full config (a checkpoint's metadata or the command's options with defaults
+/// filled in). Each model registers itself once (in <c>JobFactory</c>'s static table) so the command line,
+/// resume and `sample` need no per-model code.
+/// </summary>
+public static class JobFactory
+{
+    static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob>> makers = new(StringComparer.Ordinal);
+
+    /// <summary>Registers <paramref name="make"/> for <paramref name="kind"/> (idempotent for the same kind).</summary>
+    public static void Register(string kind, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob> make)
+    {
+        lock (makers) makers[kind] = make;
+    }
+
+    /// <summary>The registered kinds.</summary>
+    public static IReadOnlyList<string> Kinds { get { lock (makers) return [.. makers.Keys.Order()]; } }
+
+    /// <summary>A new job of <paramref name="kind"/> built from <paramref name="config"/> on <paramref name="device"/>.</summary>
+    public static ITrainingJob Create(string kind, IReadOnlyDictionary<string, string> config, Device device)
+    {
+        Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob>? make;
+        lock (makers) makers.TryGetValue(kind, out make);
+        if (make is null)
+            throw new ArgumentException($"unknown model kind '{kind}'; known kinds: {string.Join(", ", Kinds)}");
+        return make(config, device);
+    }
+}
