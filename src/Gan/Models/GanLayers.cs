@@ -69,17 +69,23 @@ public sealed class MinibatchDiscrimination : Module
     {
         if (x.Rank != 2 || x.Dim(1) != InFeatures)
             throw new TensorShapeException($"MinibatchDiscrimination: expected [N, {InFeatures}], got {Shapes.Format(x.Shape)}");
+        return Apply(x, T, Kernels, KernelDim, IncludeSelf);
+    }
+
+    /// <summary>The layer as a function of its input x [N, A] and tensor t [A, kernels * kernelDim]: [x, o(x)].</summary>
+    public static Tensor Apply(Tensor x, Tensor t, int kernels, int kernelDim, bool includeSelf = false)
+    {
         int n = x.Dim(0);
-        using var m = x.MatMul(T);                                    // [N, B*C]
-        using var mi = Ops.Reshape(m, n, 1, Kernels, KernelDim);       // sample i along axis 0
-        using var mj = Ops.Reshape(m, 1, n, Kernels, KernelDim);       // sample j along axis 1
+        using var m = x.MatMul(t);                                    // [N, B*C]
+        using var mi = Ops.Reshape(m, n, 1, kernels, kernelDim);       // sample i along axis 0
+        using var mj = Ops.Reshape(m, 1, n, kernels, kernelDim);       // sample j along axis 1
         using var diff = mi.Sub(mj);                                  // [N, N, B, C] by broadcasting
         using var abs = diff.Abs();
         using var l1 = abs.Sum([3]);                                  // [N, N, B]
         using var negative = l1.Neg();
         using var c = negative.Exp();
         using var o = c.Sum([1]);                                     // [N, B], j = i included (exp(0) = 1)
-        using var features = IncludeSelf ? o.Share() : o.Sub(1f);
+        using var features = includeSelf ? o.Share() : o.Sub(1f);
         return Ops.ChannelConcat(x, features);
     }
 }
@@ -103,20 +109,23 @@ public sealed class Maxout : Module
         Linear = RegisterModule("linear", new Linear(inFeatures, outFeatures * pieces, device: device, rng: rng));
     }
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Apply(x, Linear.Weight, Linear.Bias, OutFeatures, Pieces);
+
+    /// <summary>Maxout as a function: weight [out * pieces, in], bias [out * pieces] (unit k * out + j is piece k of output j).</summary>
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, int outFeatures, int pieces)
     {
         int n = x.Dim(0);
-        using var all = Linear.Forward(x);                             // [N, pieces * out]
-        using var byPiece = Ops.Reshape(all, n, Pieces, OutFeatures);  // [N, pieces, out]
+        using var all = x.Linear(weight, bias);                        // [N, pieces * out]
+        using var byPiece = Ops.Reshape(all, n, pieces, outFeatures);  // [N, pieces, out]
         var best = byPiece.ChannelSlice(0, 1);
-        for (int k = 1; k < Pieces; k++)
+        for (int k = 1; k < pieces; k++)
         {
             using var piece = byPiece.ChannelSlice(k, 1);
             var next = best.Maximum(piece);
             best.Dispose();
             best = next;
         }
-        using (best) return Ops.Reshape(best, n, OutFeatures);
+        using (best) return Ops.Reshape(best, n, outFeatures);
     }
 }
 
