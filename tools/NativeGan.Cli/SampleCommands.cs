@@ -36,7 +36,7 @@ public static class SampleCommands
                 n = columns * job.ClassCount;
                 labels = Enumerable.Range(0, n).Select(i => i / columns).ToArray(); // one row per class
             }
-            using var z = rng.Normal(job.Device(), [n, job.LatentSize]);
+            using var z = rng.Normal(job.DeviceOf(), [n, job.LatentSize]);
             using var samples = job.Generate(z, labels);
             Write(r.GetValue(output)!, samples, columns, $"{job.Kind} samples");
             return $"wrote {n} samples to {Path.GetFullPath(r.GetValue(output)!)}";
@@ -60,7 +60,7 @@ public static class SampleCommands
             if (job.ClassCount > 0) throw new ArgumentException($"interpolate: {job.Kind} is conditional; use sample --label instead");
             var rng = new Rng(r.GetValue(seed));
             int k = job.LatentSize;
-            using var ends = rng.Normal(Device.Cpu, [rowCount * 2, k]);
+            using var ends = rng.Normal(NativeGan.Device.Cpu, [rowCount * 2, k]);
             var e = ends.ToArray();
             var z = new float[rowCount * stepCount * k];
             for (int row = 0; row < rowCount; row++)
@@ -70,7 +70,7 @@ public static class SampleCommands
                     for (int j = 0; j < k; j++)
                         z[(row * stepCount + s) * k + j] = (1 - t) * e[(2 * row) * k + j] + t * e[(2 * row + 1) * k + j];
                 }
-            using var zt = Tensor.FromArray(job.Device(), z, rowCount * stepCount, k);
+            using var zt = Tensor.FromArray(z, [rowCount * stepCount, k], job.DeviceOf());
             using var samples = job.Generate(zt);
             Write(r.GetValue(output)!, samples, stepCount, $"{job.Kind} latent walks");
             return $"wrote {rowCount} walks of {stepCount} images to {Path.GetFullPath(r.GetValue(output)!)}";
@@ -103,7 +103,7 @@ public static class SampleCommands
     /// <summary>Images as a grid; 2D points as a scatter plot.</summary>
     static void Write(string path, Tensor samples, int columns, string title)
     {
-        if (samples.Rank == 4) ImageGrid.Save(path, samples, columns: columns);
+        if (samples.Rank == 4) ImageGrid.Save(path, samples, columns: columns, scale: samples.Dim(2) <= 32 ? 2 : 1);
         else
         {
             var p = samples.ToArray();
@@ -112,5 +112,5 @@ public static class SampleCommands
         }
     }
 
-    static Device Device(this IGenerativeJob job) => job.Modules.Values.First().Parameters().First().Device;
+    static Device DeviceOf(this IGenerativeJob job) => job.Modules.Values.First().Parameters().First().Device;
 }

@@ -42,17 +42,17 @@ public static class Dcgan
         int stages = Stages(side);
         var layers = new List<Module>();
         int c = width << (stages - 1);
-        layers.Add(new ConvTranspose2d(latent, c, 4, bias: false, device: device));
-        layers.Add(new BatchNorm2d(c, device: device));
+        layers.Add(new Nn.ConvTranspose2d(latent, c, 4, bias: false, device: device));
+        layers.Add(new Nn.BatchNorm2d(c, device: device));
         layers.Add(new ReLU());
         for (int s = 1; s < stages; s++)
         {
-            layers.Add(new ConvTranspose2d(c, c / 2, 4, stride: 2, padding: 1, bias: false, device: device));
+            layers.Add(new Nn.ConvTranspose2d(c, c / 2, 4, stride: 2, padding: 1, bias: false, device: device));
             c /= 2;
-            layers.Add(new BatchNorm2d(c, device: device));
+            layers.Add(new Nn.BatchNorm2d(c, device: device));
             layers.Add(new ReLU());
         }
-        layers.Add(new ConvTranspose2d(c, channels, 4, stride: 2, padding: 1, bias: false, device: device));
+        layers.Add(new Nn.ConvTranspose2d(c, channels, 4, stride: 2, padding: 1, bias: false, device: device));
         layers.Add(new Tanh());
         var g = new Sequential([.. layers]);
         InitWeights(g, rng);
@@ -70,18 +70,18 @@ public static class Dcgan
         int stages = Stages(side);
         var layers = new List<Module>();
         int c = width;
-        layers.Add(new Conv2d(channels, c, 4, stride: 2, padding: 1, bias: norm == CriticNorm.None, device: device));
+        layers.Add(new Nn.Conv2d(channels, c, 4, stride: 2, padding: 1, bias: norm == CriticNorm.None, device: device));
         layers.Add(new LeakyReLU(0.2f));
         for (int s = 1; s < stages; s++)
         {
-            layers.Add(new Conv2d(c, c * 2, 4, stride: 2, padding: 1, bias: norm == CriticNorm.None, device: device));
+            layers.Add(new Nn.Conv2d(c, c * 2, 4, stride: 2, padding: 1, bias: norm == CriticNorm.None, device: device));
             c *= 2;
-            if (norm == CriticNorm.Batch) layers.Add(new BatchNorm2d(c, device: device));
-            if (norm == CriticNorm.Instance) layers.Add(new InstanceNorm2d(c, affine: true, device: device));
+            if (norm == CriticNorm.Batch) layers.Add(new Nn.BatchNorm2d(c, device: device));
+            if (norm == CriticNorm.Instance) layers.Add(new Nn.InstanceNorm2d(c, affine: true, device: device));
             layers.Add(new LeakyReLU(0.2f));
         }
         if (beforeLogit is not null) layers.Add(beforeLogit);
-        layers.Add(new Conv2d(c + beforeLogitExtraChannels, 1, 4, bias: true, device: device));
+        layers.Add(new Nn.Conv2d(c + beforeLogitExtraChannels, 1, 4, bias: true, device: device));
         var d = new Sequential([.. layers]);
         InitWeights(d, rng);
         return d;

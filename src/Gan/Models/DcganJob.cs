@@ -137,7 +137,7 @@ public sealed class DcganJob : IGenerativeJob
     public void WriteSamples(string path)
     {
         using var images = Generate(fixedLatents);
-        ImageGrid.Save(path, images, columns: (int)Math.Ceiling(Math.Sqrt(images.Dim(0))));
+        ImageGrid.Save(path, images, columns: (int)Math.Ceiling(Math.Sqrt(images.Dim(0))), scale: images.Dim(2) <= 32 ? 2 : 1);
     }
 
     public void Dispose()

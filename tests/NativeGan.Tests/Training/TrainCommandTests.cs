@@ -112,8 +112,8 @@ public class TrainCommandTests : IDisposable
     public void BadOptionsAreRefusedWithAClearMessage(string option, string value, string expected)
     {
         var data = WriteIdx(Path.Combine(dir, "ok-images-idx3-ubyte"), 8, 8, 2);
-        var (code, output) = Run("train", "dcgan", "--data", data, "--device", option == "--device" ? value : "cpu",
-            "--image-size", "8", "--out", Path.Combine(dir, "bad"), option, value);
+        string[] args = ["train", "dcgan", "--data", data, "--image-size", "8", "--out", Path.Combine(dir, "bad"), option, value];
+        var (code, output) = Run(option == "--device" ? args : [.. args, "--device", "cpu"]);
         Assert.NotEqual(0, code);
         Assert.Contains(expected, output);
         Assert.False(File.Exists(Path.Combine(dir, "bad", "checkpoint.safetensors")));
