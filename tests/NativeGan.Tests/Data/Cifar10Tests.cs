@@ -29,6 +29,10 @@ public class Cifar10Tests
         int inFile = 1 * Cifar10.RecordBytes + 1 + 1024 + 2 * 32 + 5;
         Assert.Equal(bytes[inFile] / 127.5f - 1f, data.Data[1 * 3072 + 1024 + 2 * 32 + 5]);
 
+        var one = DataSource.Load(dir.File("data_batch_2.bin"));
+        Assert.Equal([2, 5], one.Labels!);
+        Assert.Equal([3, 32, 32], one.SampleShape);
+
         var folder = DataSource.Load(dir.Path, new DataOptions(ImageSize: 16, Channels: 1));
         Assert.Equal(5, folder.Count);
         Assert.Equal([1, 16, 16], folder.SampleShape);

@@ -20,6 +20,10 @@ public class DataSourceTests
         Assert.Equal(-1f, data.Data[0]);
         Assert.Equal(pixels[0] / 127.5f - 1f, data.Data[2 * 32 + 2]);
 
+        File.Move(dir.File("train-images-idx3-ubyte.gz"), dir.File("digits.gz"));
+        Assert.Null(DataSource.Load(dir.File("digits.gz")).Labels); // no labels beside it: unlabeled
+        File.Move(dir.File("digits.gz"), dir.File("train-images-idx3-ubyte.gz"));
+
         var small = DataSource.Load(dir.File("train-images-idx3-ubyte.gz"), new DataOptions(ImageSize: 14, Channels: 3));
         Assert.Equal([3, 14, 14], small.SampleShape);
     }
