@@ -107,11 +107,13 @@ public static class Idx
     static int[] ReadHeader(string path, byte[] bytes, int magic, string what)
     {
         int ndims = magic & 0xFF;
-        if (bytes.Length < 4 + 4 * ndims)
-            throw new DataException($"IDX file {path} is truncated: {bytes.Length} bytes, shorter than an IDX {what} header ({4 + 4 * ndims} bytes)");
+        if (bytes.Length < 4)
+            throw new DataException($"IDX file {path} is truncated: {bytes.Length} bytes, shorter than a magic number");
         int found = BinaryPrimitives.ReadInt32BigEndian(bytes);
         if (found != magic)
             throw new DataException($"IDX file {path} has magic number 0x{found:X8}, not 0x{magic:X8} (IDX {what}: unsigned bytes, {ndims} dimension{(ndims == 1 ? "" : "s")})");
+        if (bytes.Length < 4 + 4 * ndims)
+            throw new DataException($"IDX file {path} is truncated: {bytes.Length} bytes, shorter than an IDX {what} header ({4 + 4 * ndims} bytes)");
         var dims = new int[ndims];
         for (int d = 0; d < ndims; d++)
         {

