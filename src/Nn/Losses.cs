@@ -3,7 +3,7 @@ namespace NativeGan.Nn;
 /// <summary>
 /// The losses of the course's generative models, each a few recorded ops so the tape differentiates
 /// them (and, for the penalties, differentiates through a gradient). Every loss returns a scalar tensor
-/// (shape [], one element) that is the mean over the batch unless its summary says otherwise.
+/// (shape [1], what Mean() returns) that is the mean over the batch unless its summary says otherwise.
 /// <code>
 /// // DCGAN discriminator step, non-saturating generator step
 /// var dLoss = Losses.BceWithLogits(d.Forward(real), 1f).Add(Losses.BceWithLogits(d.Forward(fake.Detach()), 0f));
@@ -84,7 +84,8 @@ public static class Losses
     /// <summary>
     /// KL(N(mu, diag(exp(logVar))) || N(0, I)) for a diagonal Gaussian encoder, summed over the code
     /// dimensions and averaged over the batch (axis 0): -0.5 * sum(1 + logVar - mu^2 - exp(logVar)).
-    /// Closed form (Kingma and Welling 2014, appendix B); zero exactly when mu = 0 and logVar = 0.
+    /// Closed form (Kingma and Welling 2014, appendix B); zero when mu = 0 and logVar = 0 (up to float
+    /// rounding: the cpu device's vectorised exp gives exp(0) one ulp above 1).
     /// </summary>
     public static Tensor GaussianKl(Tensor mu, Tensor logVar)
     {
@@ -106,6 +107,7 @@ public static class Losses
     public static Tensor GradientPenalty(Func<Tensor, Tensor> critic, Tensor real, Tensor fake, Rng rng, float lambda = 10f)
     {
         CheckSameShape("GradientPenalty", real, fake);
+        CheckBatched("GradientPenalty", real);
         var eShape = new int[real.Rank];
         Array.Fill(eShape, 1);
         eShape[0] = real.Dim(0);
@@ -114,11 +116,11 @@ public static class Losses
         {
             using var e = rng.Uniform(real.Device, eShape);
             using var fakeData = fake.Detach();
-            using var delta = fakeData.Sub(real);
+            using var realData = real.Detach();
+            using var delta = fakeData.Sub(realData);
             using var step = delta.Mul(e);
-            interpolated = real.Add(step);
+            interpolated = realData.Add(step); // made by an op: the enclosing TensorScope frees it
         }
-        interpolated.RequiresGrad = true;
         return PenaltyAt(critic, interpolated, lambda, r1: false);
     }
 
@@ -128,14 +130,23 @@ public static class Losses
     /// </summary>
     public static Tensor R1(Func<Tensor, Tensor> critic, Tensor real, float gamma = 10f)
     {
+        CheckBatched("R1", real);
         Tensor x;
-        using (Autograd.NoGrad()) x = real.Detach().Clone();
-        x.RequiresGrad = true;
+        using (Autograd.NoGrad())
+        {
+            using var realData = real.Detach();
+            x = realData.Mul(1f); // a copy made by an op (so the enclosing TensorScope frees it), outside every graph
+        }
         return PenaltyAt(critic, x, gamma / 2f, r1: true);
     }
 
-    static Tensor PenaltyAt(Func<Tensor, Tensor> critic, Tensor x, float weight, bool r1)
+    /// <summary>
+    /// The penalty at the points <paramref name="points"/> (a constant to autograd). Call it inside a
+    /// <see cref="TensorScope"/>, as every loss: the scope frees the points, the input gradient and the graph.
+    /// </summary>
+    static Tensor PenaltyAt(Func<Tensor, Tensor> critic, Tensor points, float weight, bool r1)
     {
+        var x = PenaltyInput(points);
         var scores = critic(x);
         // d(sum of scores)/dx gives every sample's own input gradient: sample n's score depends only on x_n
         // (true for critics without batch statistics: WGAN-GP's critic has no batch norm for this reason).
@@ -144,6 +155,25 @@ public static class Losses
             ? dx.Square().Sum(Enumerable.Range(1, dx.Rank - 1).ToArray())
             : dx.PerSampleL2Norm().Sub(1f).Square();
         return perSample.Mean().Mul(weight);
+    }
+
+    /// <summary>
+    /// The points as a tensor the tape can differentiate with respect to, whose own gradient goes nowhere.
+    /// A plain leaf with RequiresGrad would do for <see cref="Autograd.Grad"/>, but the penalty's later
+    /// <c>Backward()</c> would then also fill that leaf's <c>.Grad</c>, a tensor no scope frees (GPU memory
+    /// lost until the garbage collector runs). So the leaf feeds a recorded identity whose backward rule
+    /// returns no gradient: <c>Grad</c> is taken with respect to the identity's output, and backward stops there.
+    /// </summary>
+    static Tensor PenaltyInput(Tensor points)
+    {
+        points.RequiresGrad = true;
+        return Autograd.Record("PenaltyInput", points.Detach(), [points], (g, n) => [null]);
+    }
+
+    static void CheckBatched(string op, Tensor x)
+    {
+        if (x.Rank < 2)
+            throw new TensorShapeException($"{op}: the samples must be [batch, ...] with at least one feature axis, got {Shapes.Format(x.Shape)}");
     }
 
     static void CheckSameShape(string op, Tensor a, Tensor b)

@@ -14,6 +14,10 @@ public static class Cli
             LabCommand(),
             KernelsCommand.Create(),
             BenchCommand.Create(),
+            TrainCommand.Create(),
+            SampleCommands.Sample(),
+            SampleCommands.Interpolate(),
+            DataCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
@@ -74,5 +78,41 @@ public static class Cli
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Prints an error in red (the message names the command, the value and what was expected).</summary>
+    internal static void Error(string message) => AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]");
+
+    internal static void Warn(string message) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]");
+
+    /// <summary>
+    /// Runs <paramref name="work"/> with a progress bar (steps done of total, and a status text) on an interactive
+    /// terminal; elsewhere (a log file, CI) it prints a status line every 10 seconds and at the end instead.
+    /// </summary>
+    internal static T WithProgress<T>(string title, Func<Action<long, long, string>, T> work)
+    {
+        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
+        {
+            return AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(Markup.Escape(title));
+                    return work((done, total, status) =>
+                    {
+                        task.MaxValue = Math.Max(1, total);
+                        task.Value = done;
+                        task.Description = Markup.Escape($"{title} {done}/{total}: {status}");
+                    });
+                });
+        }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        double next = 0;
+        return work((done, total, status) =>
+        {
+            if (clock.Elapsed.TotalSeconds < next && done < total) return;
+            next = clock.Elapsed.TotalSeconds + 10;
+            Console.WriteLine($"{title} {done}/{total}: {status}");
+        });
     }
 }

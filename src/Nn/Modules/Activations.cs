@@ -48,3 +48,19 @@ public sealed class AvgPool2d(int kernelSize, int stride = 0) : Module
 
     public override Tensor Forward(Tensor x) => x.AvgPool2d(KernelSize, Stride);
 }
+
+/// <summary>
+/// [N, ...] to [N, shape...]: every sample is given <paramref name="shape"/> (the batch axis is kept; one entry
+/// may be -1). The step from a Linear to convolutions in a generator, <c>new Reshape(256, 4, 4)</c>, as
+/// PyTorch's <c>nn.Unflatten(1, (256, 4, 4))</c>. A view, recorded, so gradients pass.
+/// </summary>
+public sealed class Reshape(params int[] shape) : Module
+{
+    public IReadOnlyList<int> Shape { get; } = shape.ToArray();
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (x.Rank < 1) throw new TensorShapeException($"Reshape: needs a batch axis, got {Shapes.Format(x.Shape)}");
+        return Ops.Reshape(x, [x.Dim(0), .. Shape]);
+    }
+}

@@ -2,7 +2,12 @@ namespace NativeGan.Nn;
 
 /// <summary>
 /// Batch normalisation of [N, C, H, W] (PyTorch's BatchNorm2d): weight (gamma) [C] = 1, bias (beta) [C] = 0,
-/// buffers running_mean [C] = 0 and running_var [C] = 1 (num_batches_tracked is not kept).
+/// buffers running_mean [C] = 0, running_var [C] = 1 and num_batches_tracked [] = 0, the number of training
+/// batches seen (PyTorch's buffer of that name: PyTorch uses it only when momentum is None, a cumulative average,
+/// which this layer does not offer, so here it is a count kept for checkpoints and PyTorch interop).
+/// <para>num_batches_tracked is a float tensor of one element here (exact up to 2^24 batches); PyTorch keeps it
+/// as int64. A checkpoint therefore stores it as F32, and PyTorch's <c>load_state_dict</c> converts it on copy;
+/// a PyTorch file holds it as I64, which <c>Safetensors.LoadInto(..., convertDtypes: true)</c> reads.</para>
 /// <para>Training: the output is the autograd op with the batch's statistics, and the running statistics move
 /// towards the batch's, running = (1 - momentum) running + momentum batch, with the unbiased batch variance
 /// for running_var, under NoGrad (the fused kernel does this update).</para>
@@ -15,6 +20,7 @@ public sealed class BatchNorm2d : Module
     public Tensor Bias { get; }
     public Tensor RunningMean { get; }
     public Tensor RunningVar { get; }
+    public Tensor NumBatchesTracked { get; }
     public float Momentum { get; }
     public float Eps { get; }
 
@@ -26,6 +32,7 @@ public sealed class BatchNorm2d : Module
         Bias = RegisterParameter("bias", Tensor.Zeros(d, channels));
         RunningMean = RegisterBuffer("running_mean", Tensor.Zeros(d, channels));
         RunningVar = RegisterBuffer("running_var", Tensor.Ones(d, channels));
+        NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(d));
     }
 
     public override Tensor Forward(Tensor x)
@@ -41,6 +48,7 @@ public sealed class BatchNorm2d : Module
                 var (yKernel, batchMean, batchInvStd) = NativeGan.BatchNorm2d.Forward(x, null, null, RunningMean, RunningVar,
                     training: true, momentum: Momentum, eps: Eps);
                 yKernel.Dispose(); batchMean.Dispose(); batchInvStd.Dispose();
+                Elementwise.UnaryInto(UnaryOp.Affine, NumBatchesTracked, NumBatchesTracked, 1f, 1f); // += 1
             }
             return y;
         }

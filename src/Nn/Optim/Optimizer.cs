@@ -216,7 +216,16 @@ public abstract class Optimizer
     /// changes; a mismatch (another optimizer kind, another parameter count, a state tensor of the wrong
     /// shape, a missing or unexpected entry) throws <see cref="ArgumentException"/> naming the entry.
     /// </summary>
-    public void LoadStateDict(OptimizerStateDict sd)
+    public void LoadStateDict(OptimizerStateDict sd) => Load(sd, apply: true);
+
+    /// <summary>
+    /// Runs every check of <see cref="LoadStateDict"/> on <paramref name="sd"/> and changes nothing: throws the
+    /// same <see cref="ArgumentException"/> for a state that would be refused. A checkpoint holding several
+    /// optimizers and modules checks them all this way before it loads the first.
+    /// </summary>
+    public void CheckStateDict(OptimizerStateDict sd) => Load(sd, apply: false);
+
+    void Load(OptimizerStateDict sd, bool apply)
     {
         string Where(string what) => $"{Kind}.LoadStateDict: {what}";
         string Scalar(string key) => sd.Scalars.TryGetValue(key, out var v) ? v
@@ -275,6 +284,11 @@ public abstract class Optimizer
         {
             foreach (var (name, value) in old) SetHyperparameter(name, value);
             throw;
+        }
+        if (!apply)
+        {
+            foreach (var (name, value) in old) SetHyperparameter(name, value);
+            return;
         }
 
         // Every check passed: replace the state.

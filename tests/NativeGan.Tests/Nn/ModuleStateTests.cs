@@ -33,11 +33,11 @@ public class ModuleStateTests
     public void StateDictNamesFollowPyTorch()
     {
         using var seq = new Sequential(new Conv2d(3, 8, 4, 2, 1, device: Device.Cpu, rng: new Rng(1)), new BatchNorm2d(8), new ReLU());
-        Assert.Equal(["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var"], seq.StateDict().Keys);
-        Assert.Equal(["1.running_mean", "1.running_var"], seq.NamedBuffers().Select(b => b.Name));
+        Assert.Equal(["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"], seq.StateDict().Keys);
+        Assert.Equal(["1.running_mean", "1.running_var", "1.num_batches_tracked"], seq.NamedBuffers().Select(b => b.Name));
 
         using var block = new Block(Device.Cpu, new Rng(2));
-        Assert.Equal(["net.0.weight", "net.1.weight", "net.1.bias", "net.1.running_mean", "net.1.running_var", "head.weight", "head.bias"],
+        Assert.Equal(["net.0.weight", "net.1.weight", "net.1.bias", "net.1.running_mean", "net.1.running_var", "net.1.num_batches_tracked", "head.weight", "head.bias"],
             block.StateDict().Keys);
         Assert.Equal(["net.0.weight", "net.1.weight", "net.1.bias", "head.weight", "head.bias"], block.NamedParameters().Select(p => p.Name));
         Assert.All(block.Parameters(), p => Assert.True(p.RequiresGrad));
@@ -94,7 +94,7 @@ public class ModuleStateTests
             ["2.weight"] = extra,              // unexpected
         };                                     // 1.running_var missing
         var e = Assert.Throws<ArgumentException>(() => model.LoadStateDict(bad));
-        Assert.Contains("missing keys: 1.running_var", e.Message);
+        Assert.Contains("missing keys: 1.running_var, 1.num_batches_tracked", e.Message);
         Assert.Contains("unexpected keys: 2.weight", e.Message);
         Assert.Contains("0.weight: expected [2, 3], got [3, 2]", e.Message);
         foreach (var (name, t) in model.StateDict()) Assert.Equal(before[name], t.ToArray());

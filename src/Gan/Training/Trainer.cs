@@ -1,0 +1,259 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Pictures;
+using NativeGan.Nn;
+
+namespace NativeGan.Gan.Training;
+
+/// <summary>How long and how often: everything the loop needs besides the job and the data.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>The run folder: checkpoint.safetensors, losses.jsonl, losses.png, samples/.</summary>
+    public required string OutDir { get; init; }
+
+    /// <summary>Passes over the data.</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Stop after this many steps in all (counted from the start of the run, resumed or not), if set.</summary>
+    public long? MaxSteps { get; init; }
+
+    /// <summary>A sample picture and the loss curve every this many steps (and always at the end).</summary>
+    public int SampleEvery { get; init; } = 100;
+
+    /// <summary>A checkpoint every this many steps (and always at the end, on Ctrl-C and never after a NaN).</summary>
+    public int CheckpointEvery { get; init; } = 500;
+
+    /// <summary>Continue from OutDir/checkpoint.safetensors (the caller builds the job from its metadata).</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>The data's name and the loader's seed, saved with the checkpoint so a resume can check them.</summary>
+    public string DataName { get; init; } = "";
+}
+
+/// <summary>What the loop reports after every step (the command line draws its progress bar from it).</summary>
+public sealed record TrainProgress(long Step, long TotalSteps, int Epoch, double StepsPerSecond, TimeSpan Elapsed,
+    TimeSpan? Remaining, IReadOnlyDictionary<string, float> Losses);
+
+public enum TrainOutcome
+{
+    /// <summary>Every step ran; the final checkpoint is saved.</summary>
+    Finished,
+    /// <summary>Cancelled (Ctrl-C): a checkpoint of the last finished step is saved; --resume continues.</summary>
+    Interrupted,
+    /// <summary>A loss became NaN or infinite: nothing was saved after it; the last good checkpoint stays.</summary>
+    Diverged,
+}
+
+public sealed record TrainResult(TrainOutcome Outcome, long Steps, string Message, string Checkpoint, string LatestSamples, string LossCurve);
+
+/// <summary>
+/// The training loop every model shares. Per step: the next batch (prefetched by the loader), the job's
+/// step, a NaN check, the loss log line; at intervals a sample picture, the loss curve and a checkpoint.
+/// The checkpoint holds the weights, the optimizers' state and, in its metadata, the job's kind and config,
+/// the step, where in the data the run stands and the job's random-stream position, so a resumed run on the
+/// cpu device draws the same batches and the same noise as an uninterrupted one and ends bit-identical.
+/// </summary>
+public static class Trainer
+{
+    public const string CheckpointFile = "checkpoint.safetensors";
+    public const string LossLogFile = "losses.jsonl";
+    public const string LossCurveFile = "losses.png";
+    public const string SamplesFolder = "samples";
+
+    /// <summary>Runs <paramref name="job"/> over <paramref name="loader"/>'s batches until the epochs (or MaxSteps) are done,
+    /// the token is cancelled, or a loss is not finite.</summary>
+    public static TrainResult Run(ITrainingJob job, DataLoader loader, TrainerOptions options, CancellationToken cancel,
+        Action<TrainProgress>? progress = null, Action<string>? log = null)
+    {
+        if (options.Epochs < 1) throw new ArgumentException($"train: epochs must be at least 1, got {options.Epochs}");
+        if (options.SampleEvery < 1 || options.CheckpointEvery < 1)
+            throw new ArgumentException("train: sample and checkpoint intervals must be at least 1 step");
+        if (loader.BatchesPerEpoch < 1)
+            throw new ArgumentException($"train: the data ({options.DataName}) gives no full batch; use a smaller batch size");
+        Directory.CreateDirectory(options.OutDir);
+        Directory.CreateDirectory(Path.Combine(options.OutDir, SamplesFolder));
+        string checkpoint = Path.Combine(options.OutDir, CheckpointFile);
+        string lossLog = Path.Combine(options.OutDir, LossLogFile);
+        string lossCurve = Path.Combine(options.OutDir, LossCurveFile);
+        string latest = Path.Combine(options.OutDir, SamplesFolder, "latest.png");
+
+        long perEpoch = loader.BatchesPerEpoch;
+        long total = options.Epochs * perEpoch;
+        if (options.MaxSteps is long max) total = Math.Min(total, max);
+
+        long step = 0;
+        if (options.Resume)
+        {
+            step = Resume(job, checkpoint, options, log);
+            TruncateLog(lossLog, step);
+        }
+        else if (File.Exists(lossLog)) File.Delete(lossLog);
+        var history = ReadLog(lossLog);
+
+        var clock = Stopwatch.StartNew();
+        long firstStep = step;
+        var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
+        using var logWriter = new StreamWriter(lossLog, append: true);
+        while (step < total)
+        {
+            int epoch = (int)(step / perEpoch);
+            foreach (var batch in loader.Epoch(epoch, (int)(step % perEpoch)))
+            {
+                using (batch) last = job.Step(batch, step);
+                step++;
+                var bad = last.FirstOrDefault(kv => !float.IsFinite(kv.Value));
+                if (bad.Key is not null)
+                {
+                    string kept = File.Exists(checkpoint) ? $"the last good checkpoint ({checkpoint}, step {ReadStep(checkpoint)}) is kept" : "no checkpoint had been saved yet";
+                    return new TrainResult(TrainOutcome.Diverged, step,
+                        $"step {step}: {bad.Key} is {bad.Value}; training stopped and nothing was saved after it; {kept}. " +
+                        "A lower learning rate or another seed may help.", checkpoint, latest, lossCurve);
+                }
+                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last));
+                history.Add((step, last));
+
+                double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                progress?.Invoke(new TrainProgress(step, total, epoch, rate, clock.Elapsed,
+                    rate > 0 ? TimeSpan.FromSeconds((total - step) / rate) : null, last));
+
+                bool end = step >= total, stop = cancel.IsCancellationRequested;
+                if (end || stop || step % options.SampleEvery == 0)
+                {
+                    logWriter.Flush();
+                    WritePictures(job, options.OutDir, step, latest, lossCurve, history);
+                }
+                if (end || stop || step % options.CheckpointEvery == 0)
+                    Save(job, checkpoint, step, perEpoch, options);
+                if (stop)
+                    return new TrainResult(TrainOutcome.Interrupted, step,
+                        $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue", checkpoint, latest, lossCurve);
+                if (end) break;
+            }
+        }
+        return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps", checkpoint, latest, lossCurve);
+    }
+
+    // ------------------------------------------------------------------ checkpoints
+
+    /// <summary>Saves weights, optimizer state and where the run stands (atomically: a crash keeps the previous file).</summary>
+    public static void Save(ITrainingJob job, string path, long step, long batchesPerEpoch, TrainerOptions options)
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["kind"] = job.Kind,
+            ["config"] = JsonSerializer.Serialize(job.Config),
+            ["step"] = step.ToString(CultureInfo.InvariantCulture),
+            ["batches_per_epoch"] = batchesPerEpoch.ToString(CultureInfo.InvariantCulture),
+            ["rng_seed"] = job.Rng.Seed.ToString(CultureInfo.InvariantCulture),
+            ["rng_offset"] = job.Rng.Offset.ToString(CultureInfo.InvariantCulture),
+            ["data"] = options.DataName,
+            ["saved_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+        };
+        Checkpoint.Save(path, job.Modules, job.Optimizers, meta);
+    }
+
+    /// <summary>The kind and config a checkpoint was written by: what rebuilds its job (<see cref="JobFactory.Create"/>).</summary>
+    public static (string Kind, Dictionary<string, string> Config, Dictionary<string, string> Metadata) ReadJob(string path)
+    {
+        var meta = Checkpoint.ReadMetadata(path);
+        if (!meta.TryGetValue("kind", out var kind) || !meta.TryGetValue("config", out var json))
+            throw new CheckpointException($"{path}: not a training checkpoint of this program (no 'kind' or 'config' in its metadata)");
+        var config = JsonSerializer.Deserialize<Dictionary<string, string>>(json)
+            ?? throw new CheckpointException($"{path}: the 'config' metadata is not a JSON object of strings");
+        return (kind, config, meta);
+    }
+
+    /// <summary>Builds a job from a checkpoint and loads its weights and optimizer state.</summary>
+    public static ITrainingJob Load(string path, Device device)
+    {
+        var (kind, config, _) = ReadJob(path);
+        var job = JobFactory.Create(kind, config, device);
+        try { RestoreState(job, path); }
+        catch { job.Dispose(); throw; }
+        return job;
+    }
+
+    static Dictionary<string, string> RestoreState(ITrainingJob job, string path)
+    {
+        var meta = Checkpoint.Load(path, job.Modules, job.Optimizers);
+        ulong offset = ulong.Parse(meta["rng_offset"], CultureInfo.InvariantCulture);
+        if (job.Rng.Offset > offset)
+            throw new CheckpointException($"{path}: the job's random stream is already past the checkpoint's position ({job.Rng.Offset} > {offset})");
+        job.Rng.Advance((long)(offset - job.Rng.Offset));
+        return meta;
+    }
+
+    static long Resume(ITrainingJob job, string path, TrainerOptions options, Action<string>? log)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}", path);
+        var (kind, _, meta) = ReadJob(path);
+        if (kind != job.Kind) throw new CheckpointException($"{path}: written by a '{kind}' run, cannot resume a '{job.Kind}' run from it");
+        if (meta.TryGetValue("data", out var data) && data != options.DataName)
+            log?.Invoke($"note: the checkpoint was trained on '{data}', this run uses '{options.DataName}'");
+        RestoreState(job, path);
+        long step = ReadStep(path);
+        log?.Invoke($"resumed from {path} at step {step}");
+        return step;
+    }
+
+    static long ReadStep(string path) => long.Parse(Checkpoint.ReadMetadata(path)["step"], CultureInfo.InvariantCulture);
+
+    // ------------------------------------------------------------------ loss log and pictures
+
+    static string LogLine(long step, int epoch, double seconds, IReadOnlyDictionary<string, float> losses)
+    {
+        var line = new Dictionary<string, object> { ["step"] = step, ["epoch"] = epoch, ["seconds"] = Math.Round(seconds, 3) };
+        foreach (var (k, v) in losses) line[k] = v;
+        return JsonSerializer.Serialize(line);
+    }
+
+    /// <summary>The loss log's lines up to <paramref name="step"/> (a resumed run drops what came after its checkpoint).</summary>
+    static void TruncateLog(string path, long step)
+    {
+        if (!File.Exists(path)) return;
+        var keep = File.ReadLines(path).Where(l => StepOf(l) is long s && s <= step).ToList();
+        File.WriteAllLines(path, keep);
+    }
+
+    static long? StepOf(string line)
+    {
+        try { using var doc = JsonDocument.Parse(line); return doc.RootElement.GetProperty("step").GetInt64(); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { return null; }
+    }
+
+    static List<(long Step, IReadOnlyDictionary<string, float> Losses)> ReadLog(string path)
+    {
+        var result = new List<(long, IReadOnlyDictionary<string, float>)>();
+        if (!File.Exists(path)) return result;
+        foreach (var line in File.ReadLines(path))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var values = new Dictionary<string, float>();
+                foreach (var p in doc.RootElement.EnumerateObject())
+                    if (p.Name is not ("step" or "epoch" or "seconds") && p.Value.ValueKind == JsonValueKind.Number)
+                        values[p.Name] = p.Value.GetSingle();
+                result.Add((doc.RootElement.GetProperty("step").GetInt64(), values));
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { }
+        }
+        return result;
+    }
+
+    static void WritePictures(ITrainingJob job, string outDir, long step, string latest, string lossCurve,
+        List<(long Step, IReadOnlyDictionary<string, float> Losses)> history)
+    {
+        string numbered = Path.Combine(outDir, SamplesFolder, $"step_{step:D6}.png");
+        job.WriteSamples(numbered);
+        File.Copy(numbered, latest, overwrite: true);
+        var names = history.SelectMany(h => h.Losses.Keys).Distinct().Where(n => n.StartsWith("loss", StringComparison.Ordinal)).ToList();
+        if (names.Count == 0 || history.Count < 2) return;
+        var series = names.Select(n => new Series(n,
+            [.. history.Select(h => (double)h.Step)],
+            [.. history.Select(h => h.Losses.TryGetValue(n, out var v) ? v : double.NaN)])).ToList();
+        LinePlot.Save(lossCurve, $"{job.Kind} losses", "step", "loss", series, smooth: Math.Max(1, history.Count / 50));
+    }
+}

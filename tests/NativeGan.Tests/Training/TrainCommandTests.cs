@@ -1,0 +1,163 @@
+using NativeGan.Cli;
+using Spectre.Console;
+using StbImageSharp;
+
+namespace NativeGan.Tests.Training;
+
+/// <summary>
+/// The `train`, `sample` and `interpolate` commands end to end on a tiny IDX file written here byte by byte (the
+/// format's own definition, not the project's writer), and their refusals: bad options, corrupt data files.
+/// </summary>
+[Collection("Console")]
+public class TrainCommandTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), "nativegan-cli-" + Guid.NewGuid().ToString("N"));
+
+    public TrainCommandTests() => Directory.CreateDirectory(dir);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs the program with its console captured; returns the exit code and everything it printed.</summary>
+    internal static (int Code, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var saved = AnsiConsole.Console;
+        var savedOut = Console.Out;
+        var savedError = Console.Error;
+        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
+        AnsiConsole.Console.Profile.Width = 100_000;
+        Console.SetOut(writer);
+        Console.SetError(writer);
+        try { return (Cli.Cli.Run(args), writer.ToString()); }
+        finally
+        {
+            AnsiConsole.Console = saved;
+            Console.SetOut(savedOut);
+            Console.SetError(savedError);
+        }
+    }
+
+    /// <summary>An IDX images file (magic 0x00000803, big-endian count, rows, columns, then one byte a pixel) of blobs.</summary>
+    internal static string WriteIdx(string path, int count, int side, int seed, int truncateBy = 0, uint magic = 0x00000803)
+    {
+        var rng = new Random(seed);
+        using (var f = File.Create(path))
+        {
+            void BigEndian(uint v) { f.WriteByte((byte)(v >> 24)); f.WriteByte((byte)(v >> 16)); f.WriteByte((byte)(v >> 8)); f.WriteByte((byte)v); }
+            BigEndian(magic);
+            BigEndian((uint)count);
+            BigEndian((uint)side);
+            BigEndian((uint)side);
+            var pixels = new byte[count * side * side];
+            for (int n = 0; n < count; n++)
+            {
+                double cx = side * (0.2 + 0.6 * rng.NextDouble()), cy = side * (0.2 + 0.6 * rng.NextDouble());
+                for (int y = 0; y < side; y++)
+                    for (int x = 0; x < side; x++)
+                        pixels[(n * side + y) * side + x] = (byte)(255 * Math.Exp(-((x - cx) * (x - cx) + (y - cy) * (y - cy)) / 4));
+            }
+            f.Write(pixels, 0, pixels.Length - truncateBy);
+        }
+        return path;
+    }
+
+    static readonly string[] TinyModel = ["--set", "latent=5", "--set", "g_width=4", "--set", "d_width=4", "--set", "sample_count=4"];
+
+    [Fact]
+    public void TrainThenSampleThenInterpolateOnATinyIdxFile()
+    {
+        var data = WriteIdx(Path.Combine(dir, "blobs-images-idx3-ubyte"), 20, 8, 1);
+        var run = Path.Combine(dir, "run");
+        var (code, output) = Run(["train", "dcgan", "--data", data, "--device", "cpu", "--image-size", "8", "--batch", "4",
+            "--steps", "3", "--sample-every", "2", "--checkpoint-every", "2", "--out", run, .. TinyModel]);
+        Assert.True(code == 0, output);
+        Assert.Contains("finished 3 steps", output);
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        Assert.True(File.Exists(checkpoint));
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "losses.jsonl")).Length);
+        Assert.True(File.Exists(Path.Combine(run, "samples", "step_000002.png")));
+
+        var grid = Path.Combine(dir, "grid.png");
+        (code, output) = Run("sample", "--checkpoint", checkpoint, "--count", "6", "--out", grid, "--device", "cpu");
+        Assert.True(code == 0, output);
+        var image = ImageResult.FromMemory(File.ReadAllBytes(grid));
+        Assert.True(image.Width >= 3 * 8 && image.Height >= 2 * 8, $"{image.Width}x{image.Height}");
+
+        var walk = Path.Combine(dir, "walk.png");
+        (code, output) = Run("interpolate", "--checkpoint", checkpoint, "--rows", "2", "--steps", "5", "--out", walk, "--device", "cpu");
+        Assert.True(code == 0, output);
+        var strip = ImageResult.FromMemory(File.ReadAllBytes(walk));
+        Assert.True(strip.Width > strip.Height, $"{strip.Width}x{strip.Height}: five images a row, two rows");
+
+        // --resume continues to a later step from the checkpoint.
+        (code, output) = Run(["train", "dcgan", "--data", data, "--device", "cpu", "--image-size", "8", "--batch", "4",
+            "--steps", "5", "--out", run, "--resume"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("resumed from", output);
+        Assert.Contains("finished 5 steps", output);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(run, "losses.jsonl")).Length);
+    }
+
+    [Theory]
+    [InlineData("--epochs", "0", "must be at least 1")]
+    [InlineData("--batch", "0", "must be at least 1")]
+    [InlineData("--set", "nonsense", "--set expects key=value")]
+    [InlineData("--set", "no_such_key=3", "unknown setting(s) no_such_key")]
+    [InlineData("--set", "lr=fast", "setting 'lr' must be a finite number, got 'fast'")]
+    [InlineData("--device", "tpu", "tpu")]
+    public void BadOptionsAreRefusedWithAClearMessage(string option, string value, string expected)
+    {
+        var data = WriteIdx(Path.Combine(dir, "ok-images-idx3-ubyte"), 8, 8, 2);
+        string[] args = ["train", "dcgan", "--data", data, "--image-size", "8", "--out", Path.Combine(dir, "bad"), option, value];
+        var (code, output) = Run(option == "--device" ? args : [.. args, "--device", "cpu"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains(expected, output);
+        Assert.False(File.Exists(Path.Combine(dir, "bad", "checkpoint.safetensors")));
+    }
+
+    [Fact]
+    public void AnUnparsableNumberIsRefusedByTheParser()
+    {
+        var (code, output) = Run("train", "dcgan", "--batch", "many");
+        Assert.NotEqual(0, code);
+        Assert.Contains("many", output);
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("magic")]
+    [InlineData("missing")]
+    public void CorruptDataFilesAreRefusedNamingTheFile(string how)
+    {
+        var path = Path.Combine(dir, $"{how}-images-idx3-ubyte");
+        if (how == "truncated") WriteIdx(path, 8, 8, 3, truncateBy: 10);
+        if (how == "magic") WriteIdx(path, 8, 8, 3, magic: 0x00000804);
+        var (code, output) = Run("train", "dcgan", "--data", path, "--device", "cpu", "--image-size", "8", "--out", Path.Combine(dir, "never"));
+        Assert.Equal(2, code);
+        Assert.Contains(Path.GetFileName(path), output);
+        Assert.False(Directory.Exists(Path.Combine(dir, "never", "samples")), "no partial run");
+    }
+
+    [Fact]
+    public void SampleWithoutACheckpointSaysSo()
+    {
+        var (code, output) = Run("sample", "--checkpoint", Path.Combine(dir, "none.safetensors"), "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("no checkpoint at", output);
+    }
+
+    [Fact]
+    public void EveryCommandHasHelp()
+    {
+        foreach (var args in new[] { new[] { "train", "dcgan", "--help" }, ["sample", "--help"], ["interpolate", "--help"], ["data", "fetch", "--help"] })
+        {
+            var (code, output) = Run(args);
+            Assert.True(code == 0, string.Join(" ", args) + ": " + output);
+            Assert.Contains("Usage", output);
+        }
+    }
+}

