@@ -1,4 +1,5 @@
 using NativeGan.Gan.Data;
+using NativeGan.Gan.Pictures;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
@@ -9,7 +10,7 @@ namespace NativeGan.Gan.Models;
 /// generator G and a discriminator (critic) D, each with its optimizer, updated in turn. A kind supplies its
 /// critic loss and generator loss; everything else (networks, batches, conditioning, logs, pictures) is here.
 /// <para><b>One step</b> = <c>n_critic</c> critic updates, then one generator update. The trainer hands one batch
-/// per step; it draws <c>batches_per_step</c> x <c>batch_size</c> samples (the config asks for n_critic batches),
+/// per step; it should draw <c>batches_per_step</c> x (the command's batch size) samples (the config asks for n_critic batches),
 /// and the step splits that batch into n_critic equal slices, the k-th critic update seeing the k-th slice, so
 /// every critic update sees fresh real data as in the papers' Algorithm 1. A batch too small to split
 /// (fewer than 2 samples per slice, or not divisible) is reused whole by every critic update.</para>
@@ -18,7 +19,7 @@ namespace NativeGan.Gan.Models;
 /// plus each kind's own (d_real and d_fake: mean D probabilities; wasserstein: the critic's estimate
 /// mean D(real) - mean D(fake); gp: the penalty term).</para>
 /// <para><b>Conditional kinds</b> give G the one-hot label concatenated to z, and D the one-hot label concatenated
-/// to its flattened input. The fakes of a critic update take the real slice's labels (so fakes follow the
+/// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update take the real slice's labels (so fakes follow the
 /// data's class frequencies without drawing random labels).</para>
 /// </summary>
 public abstract class GanJob : IGenerativeJob
@@ -39,19 +40,45 @@ public abstract class GanJob : IGenerativeJob
         if (SampleShape.Length != 1 && SampleShape.Length != 3)
             throw new ArgumentException($"{kind}: data_shape must be '2' (points) or 'C,H,W' (images), got '{config.String("data_shape")}'");
         LatentSize = config.Int("latent");
-        ClassCount = config.Int("class_count");
+        ClassCount = config.Int("classes");
         CriticSteps = config.Int("n_critic");
         if (CriticSteps < 1) throw new ArgumentException($"{kind}: n_critic must be >= 1, got {CriticSteps}");
         ulong seed = config.ULong("seed");
-        Rng = new Rng(seed, config.Values.TryGetValue("rng_offset", out _) ? config.ULong("rng_offset") : 0);
+        Rng = new Rng(seed); // the trainer advances it to a checkpoint's offset on resume
         initRng = new Rng(seed ^ 0x1A17_0000_0000_0001UL);
 
-        int features = SampleShape.Aggregate(1, (a, b) => a * b);
-        Generator = GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
-            config.Bool("g_batchnorm"), device, initRng);
-        Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
-            config.Float("dropout"), config.Bool("mbstd"), config.Bool("minibatch_disc"), config.Int("mbd_kernels"),
-            config.Int("mbd_dims"), device, initRng, Rng);
+        IsConv = IsImage && config.String("arch") switch
+        {
+            "conv" => true,
+            "mlp" => false,
+            var a => throw new ArgumentException($"{kind}: arch must be conv or mlp, got '{a}'"),
+        };
+        bool mbstd = config.Bool("mbstd"), mbd = config.Bool("minibatch_disc");
+        int mbdKernels = config.Int("mbd_kernels"), mbdDims = config.Int("mbd_dims");
+        if (IsConv)
+        {
+            int channels = SampleShape[0], side = SampleShape[1];
+            if (SampleShape[2] != side) throw new ArgumentException($"{kind}: arch conv needs square images, got {Shapes.Format(SampleShape)} (use arch=mlp)");
+            int dWidth = config.Int("d_width");
+            var norm = config.String("d_norm") switch
+            {
+                "batch" => CriticNorm.Batch,
+                "instance" => CriticNorm.Instance,
+                "none" => CriticNorm.None,
+                var n => throw new ArgumentException($"{kind}: d_norm must be batch, instance or none, got '{n}'"),
+            };
+            Generator = Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, initRng);
+            var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
+            Discriminator = Dcgan.Discriminator(channels + ClassCount, side, dWidth, device, initRng, norm, before, extra);
+        }
+        else
+        {
+            int features = SampleShape.Aggregate(1, (a, b) => a * b);
+            Generator = GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
+                config.Bool("g_batchnorm"), device, initRng);
+            Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
+                config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
+        }
         GeneratorOptimizer = MakeOptimizer(Generator, config.Float("lr_g"));
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, config.Float("lr_d"));
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
@@ -82,6 +109,8 @@ public abstract class GanJob : IGenerativeJob
     /// <summary>One sample's shape: [2] for points, [C, H, W] for images.</summary>
     public int[] SampleShape { get; }
     public bool IsImage => SampleShape.Length == 3;
+    /// <summary>True for the DCGAN convolutional networks (images, arch = conv), false for MLPs.</summary>
+    public bool IsConv { get; }
     public Sequential Generator { get; }
     public Sequential Discriminator { get; }
     public Optimizer GeneratorOptimizer { get; }
@@ -189,22 +218,38 @@ public abstract class GanJob : IGenerativeJob
         return total is null ? 0f : MathF.Sqrt(total.Item());
     }
 
-    /// <summary>G on z (with the one-hot label concatenated for a conditional model).</summary>
+    /// <summary>G on z [N, latent] (with the one-hot label concatenated for a conditional model; seen as
+    /// [N, latent + K, 1, 1] by a convolutional generator).</summary>
     protected Tensor GeneratorForward(Tensor z, Tensor? onehot)
     {
-        if (onehot is null) return Generator.Forward(z);
-        using var input = Ops.ChannelConcat(z, onehot);
-        return Generator.Forward(input);
+        using var input = onehot is null ? Ops.Reshape(z, z.Shape) : Ops.ChannelConcat(z, onehot);
+        if (!IsConv) return Generator.Forward(input);
+        using var column = Ops.Reshape(input, input.Dim(0), input.Dim(1), 1, 1);
+        return Generator.Forward(column);
     }
 
-    /// <summary>D on samples (flattened for images; with the one-hot label concatenated for a conditional model).</summary>
+    /// <summary>D's scores [N, 1] for samples: an MLP takes them flattened (with the one-hot label concatenated for a
+    /// conditional model), a convolutional critic takes images (with the label as K constant channels).</summary>
     protected Tensor CriticForward(Tensor x, Tensor? onehot)
     {
-        if (!IsImage && onehot is null) return Discriminator.Forward(x);
-        using var flat = IsImage ? x.Flatten() : x.Share();
+        int n = x.Dim(0);
+        if (IsConv)
+        {
+            Tensor scores;
+            if (onehot is null) scores = Discriminator.Forward(x);
+            else
+            {
+                using var column = Ops.Reshape(onehot, n, ClassCount, 1, 1);
+                using var maps = column.Expand([n, ClassCount, x.Dim(2), x.Dim(3)]);
+                using var input = Ops.ChannelConcat(x, maps);
+                scores = Discriminator.Forward(input);
+            }
+            using (scores) return Ops.Reshape(scores, n, 1);
+        }
+        using var flat = IsImage ? x.Flatten() : Ops.Reshape(x, x.Shape);
         if (onehot is null) return Discriminator.Forward(flat);
-        using var input = Ops.ChannelConcat(flat, onehot);
-        return Discriminator.Forward(input);
+        using var joined = Ops.ChannelConcat(flat, onehot);
+        return Discriminator.Forward(joined);
     }
 
     /// <summary>[N, ClassCount] one-hot rows on the device.</summary>
@@ -264,13 +309,18 @@ public abstract class GanJob : IGenerativeJob
         if (!IsImage)
         {
             using var fake = Generate(sampleZ, ClassCount > 0 ? Enumerable.Range(0, sampleZ.Dim(0)).Select(i => i % ClassCount).ToArray() : null);
-            SamplePictures.Scatter(path, [.. realPoints], fake.ToArray());
+            var f = fake.ToArray();
+            static double[] Axis(float[] xy, int a) => Enumerable.Range(0, xy.Length / 2).Select(i => (double)xy[2 * i + a]).ToArray();
+            ScatterPlot.Save(path, $"{Kind}: real vs generated", [
+                new PointSet("real", Axis([.. realPoints], 0), Axis([.. realPoints], 1)),
+                new PointSet("generated", Axis(f, 0), Axis(f, 1))]);
             return;
         }
+        int scale = SampleShape[1] <= 32 ? 2 : 1;
         if (ClassCount == 0)
         {
             using var images = Generate(sampleZ);
-            SamplePictures.Grid(path, [images], columns: 8);
+            ImageGrid.Save(path, images, columns: 8, scale: scale);
             return;
         }
         // One row per class, the same 8 latents in every row: a column shows one z across the classes.
@@ -278,7 +328,7 @@ public abstract class GanJob : IGenerativeJob
         try
         {
             for (int c = 0; c < ClassCount; c++) rows.Add(Generate(sampleZ, Enumerable.Repeat(c, sampleZ.Dim(0)).ToArray()));
-            SamplePictures.Grid(path, rows, columns: sampleZ.Dim(0));
+            ImageGrid.SaveRows(path, rows, columns: sampleZ.Dim(0), scale: scale);
         }
         finally
         {
@@ -306,12 +356,15 @@ public abstract class GanJob : IGenerativeJob
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["data_shape"] = GanConfig.Format(sampleShape),
-            ["class_count"] = GanConfig.Format(classCount),
+            ["classes"] = GanConfig.Format(classCount),
             ["latent"] = image ? "100" : "2",
             ["seed"] = "0",
-            ["batch_size"] = image ? "64" : "100",
             ["n_critic"] = "1",
             ["batches_per_step"] = "1",
+            ["arch"] = image && sampleShape[1] == sampleShape[2] && sampleShape[1] >= 8 && (sampleShape[1] & (sampleShape[1] - 1)) == 0 ? "conv" : "mlp",
+            ["g_width"] = "64",
+            ["d_width"] = "64",
+            ["d_norm"] = "batch",
             ["g_widths"] = image ? "256,512,1024" : "400,400,400,400",
             ["g_batchnorm"] = "true",
             ["d_widths"] = image ? "512,256" : "200,200,200",
@@ -335,5 +388,5 @@ public abstract class GanJob : IGenerativeJob
         new GanConfig(new Dictionary<string, string> { ["data_shape"] = "2" }, config).Ints("data_shape");
 
     protected static int ClassesOf(IReadOnlyDictionary<string, string> config, int fallback) =>
-        config.TryGetValue("class_count", out var s) ? new GanConfig(config, null).Int("class_count") : fallback;
+        config.ContainsKey("classes") ? new GanConfig(config, null).Int("classes") : fallback;
 }

@@ -71,7 +71,7 @@ public sealed class ConditionalGanJob : GanJob
 
     ConditionalGanJob(GanConfig config, Device device) : base(KindName, config, device)
     {
-        if (ClassCount < 1) throw new ArgumentException($"cgan: class_count must be >= 1, got {ClassCount}");
+        if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
         saturating = config.String("g_loss") == "saturating";
     }
 
@@ -151,6 +151,7 @@ public sealed class WganGpJob : GanJob
         c["beta1"] = "0";
         c["beta2"] = "0.9";
         c["gp_lambda"] = "10";
+        c["d_norm"] = "none"; // conv critic: no batch norm (the penalty is per sample); instance is the per-sample alternative
         c["n_critic"] = c["batches_per_step"] = "5";
         return c;
     }

@@ -65,15 +65,30 @@ public sealed class MinibatchDiscrimination : Module
         Init.Normal(T, 0f, 0.05f, rng);
     }
 
+    /// <summary>[N, A] to [N, A + B]; or feature maps [N, C, H, W] (A = C H W, flattened for the distances) to
+    /// [N, C + B, H, W], each o_b appended as a constant map (how a convolutional critic takes it before its last layer).</summary>
     public override Tensor Forward(Tensor x)
     {
-        if (x.Rank != 2 || x.Dim(1) != InFeatures)
-            throw new TensorShapeException($"MinibatchDiscrimination: expected [N, {InFeatures}], got {Shapes.Format(x.Shape)}");
-        return Apply(x, T, Kernels, KernelDim, IncludeSelf);
+        int features = x.Rank >= 2 ? x.Length / Math.Max(1, x.Dim(0)) : -1;
+        if ((x.Rank != 2 && x.Rank != 4) || features != InFeatures)
+            throw new TensorShapeException($"MinibatchDiscrimination: expected [N, {InFeatures}] or [N, C, H, W] with C H W = {InFeatures}, got {Shapes.Format(x.Shape)}");
+        if (x.Rank == 2) return Apply(x, T, Kernels, KernelDim, IncludeSelf);
+        using var flat = x.Flatten();
+        using var o = Closeness(flat, T, Kernels, KernelDim, IncludeSelf);
+        using var o4 = Ops.Reshape(o, x.Dim(0), Kernels, 1, 1);
+        using var maps = o4.Expand([x.Dim(0), Kernels, x.Dim(2), x.Dim(3)]);
+        return Ops.ChannelConcat(x, maps);
     }
 
     /// <summary>The layer as a function of its input x [N, A] and tensor t [A, kernels * kernelDim]: [x, o(x)].</summary>
     public static Tensor Apply(Tensor x, Tensor t, int kernels, int kernelDim, bool includeSelf = false)
+    {
+        using var o = Closeness(x, t, kernels, kernelDim, includeSelf);
+        return Ops.ChannelConcat(x, o);
+    }
+
+    /// <summary>o(x) [N, B]: for each sample and kernel, the summed closeness exp(-L1) to the other samples.</summary>
+    public static Tensor Closeness(Tensor x, Tensor t, int kernels, int kernelDim, bool includeSelf = false)
     {
         int n = x.Dim(0);
         using var m = x.MatMul(t);                                    // [N, B*C]
@@ -84,9 +99,9 @@ public sealed class MinibatchDiscrimination : Module
         using var l1 = abs.Sum([3]);                                  // [N, N, B]
         using var negative = l1.Neg();
         using var c = negative.Exp();
-        using var o = c.Sum([1]);                                     // [N, B], j = i included (exp(0) = 1)
-        using var features = includeSelf ? o.Share() : o.Sub(1f);
-        return Ops.ChannelConcat(x, features);
+        var o = c.Sum([1]);                                           // [N, B], j = i included (exp(0) = 1)
+        if (includeSelf) return o;
+        using (o) return o.Sub(1f);
     }
 }
 
@@ -147,24 +162,6 @@ public sealed class BatchNorm1d : Module
         using var x4 = Ops.Reshape(x, x.Dim(0), x.Dim(1), 1, 1);
         using var y4 = Norm.Forward(x4);
         return Ops.Reshape(y4, x.Dim(0), x.Dim(1));
-    }
-}
-
-/// <summary>
-/// Dropout (Srivastava et al. 2014), inverted: in training each element is kept with probability 1 - p and
-/// scaled by 1 / (1 - p) (a constant mask drawn from <paramref name="rng"/>), so evaluation is the identity.
-/// A local layer for the GAN models until the shared Nn one lands.
-/// </summary>
-public sealed class LocalDropout(float p, Rng rng) : Module
-{
-    public float P { get; } = p is >= 0f and < 1f ? p : throw new ArgumentOutOfRangeException(nameof(p), $"Dropout: p must be in [0, 1), got {p}");
-
-    public override Tensor Forward(Tensor x)
-    {
-        if (!Training || P == 0f) return x.Share();
-        float keep = 1f - P;
-        using var mask = rng.BernoulliMask(x.Device, x.Shape, keep, 1f / keep);
-        return x.Mul(mask);
     }
 }
 

@@ -7,8 +7,9 @@ namespace NativeGan.Gan.Models;
 /// networks (Lin et al. 2018, appendix): a generator of <c>g_widths</c> = 400,400,400,400 fully connected
 /// units with batch norm and ReLU, from a 2-d Gaussian z to (x, y); a discriminator of <c>d_widths</c> =
 /// 200,200,200 maxout units with <c>d_pieces</c> = 5 pieces and one linear output (a logit, or a critic score).
-/// For images the same builders make multilayer perceptrons (generator ending in tanh, reshaped to [C, H, W];
-/// discriminator on the flattened image with LeakyReLU 0.2 when <c>d_pieces</c> = 1).
+/// For images, <c>arch</c> = conv (the default for square images of side 2^k >= 8) takes the DCGAN networks of
+/// <see cref="Dcgan"/>; <c>arch</c> = mlp makes multilayer perceptrons (generator ending in tanh, reshaped to
+/// [C, H, W]; discriminator on the flattened image with LeakyReLU 0.2 when <c>d_pieces</c> = 1).
 /// </summary>
 public static class GanNets
 {
@@ -56,7 +57,7 @@ public static class GanNets
                 layers.Add(new Linear(width, w, device: device, rng: rng));
                 layers.Add(new LeakyReLU(0.2f));
             }
-            if (dropout > 0) layers.Add(new LocalDropout(dropout, dropoutRng));
+            if (dropout > 0) layers.Add(new Dropout(dropout, dropoutRng));
             width = w;
         }
         if (mbstd)
@@ -71,5 +72,19 @@ public static class GanNets
         }
         layers.Add(new Linear(width, 1, device: device, rng: rng));
         return new Sequential([.. layers]);
+    }
+
+    /// <summary>
+    /// The minibatch layers a convolutional critic runs on its last feature maps ([N, channels, 4, 4]) before the
+    /// logit, and how many channels they add; null and 0 when neither is asked for.
+    /// </summary>
+    public static (Module? Layers, int ExtraChannels) ConvMinibatchLayers(int channels, bool mbstd, bool minibatchDisc,
+        int mbdKernels, int mbdDims, Device device, Rng rng)
+    {
+        var layers = new List<Module>();
+        int c = channels;
+        if (mbstd) { layers.Add(new MinibatchStdDev()); c += 1; }
+        if (minibatchDisc) { layers.Add(new MinibatchDiscrimination(c * 4 * 4, mbdKernels, mbdDims, device: device, rng: rng)); c += mbdKernels; }
+        return layers.Count == 0 ? (null, 0) : (layers.Count == 1 ? layers[0] : new Sequential([.. layers]), c - channels);
     }
 }

@@ -231,6 +231,31 @@ public class GanJobTests
         finally { File.Delete(path); }
     }
 
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("cgan")]
+    [InlineData("wgan")]
+    [InlineData("wgan-gp")]
+    public void ConvKindsUseTheDcganNetworks(string kind)
+    {
+        var config = Small(kind, new() { ["g_width"] = "4", ["d_width"] = "4", ["latent"] = "3", ["mbstd"] = "true",
+            ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2" }, shape: [1, 8, 8]);
+        using var job = Make(kind, config);
+        Assert.True(job.IsConv);
+        Assert.Contains(job.Discriminator.NamedParameters(), p => p.Name.EndsWith(".T", StringComparison.Ordinal));
+        int n = int.Parse(job.Config["batches_per_step"]) * 4;
+        using var batch = new Batch(Tensor.FromArray(Numerics.Random(new Random(2), n * 64), [n, 1, 8, 8], Cpu),
+            Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 0, 0);
+        var log = job.Step(batch, 0);
+        Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        using var z = Tensor.Zeros(Cpu, 3, 3);
+        using var x = job.Generate(z, job.ClassCount > 0 ? [0, 1, 2] : null);
+        Assert.Equal([3, 1, 8, 8], x.Shape);
+        var path = Path.Combine(Path.GetTempPath(), $"gans-conv-{kind}-{Environment.ProcessId}.png");
+        try { job.WriteSamples(path); Assert.True(File.Exists(path)); }
+        finally { File.Delete(path); }
+    }
+
     [Fact]
     public void BadConfigAndBatchesAreNamed()
     {

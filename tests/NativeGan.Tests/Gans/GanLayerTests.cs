@@ -174,17 +174,23 @@ public class GanLayerTests
     }
 
     [Fact]
-    public void DropoutKeepsTheMeanAndIsTheIdentityInEval()
+    public void MinibatchDiscriminationOnFeatureMapsAppendsConstantChannels()
     {
-        var drop = new LocalDropout(0.5f, new Rng(1));
-        using var x = Tensor.Ones(Device.Cpu, 100, 100);
-        using (var scope = new TensorScope())
-        {
-            var y = drop.Forward(x).ToArray();
-            Assert.All(y, v => Assert.True(v == 0f || v == 2f));
-            Assert.InRange(y.Average(), 0.95, 1.05);
-        }
-        drop.Eval();
-        using (var scope = new TensorScope()) Assert.All(drop.Forward(x).ToArray(), v => Assert.Equal(1f, v));
+        var rng = new Rng(4);
+        using var x = rng.Normal(Device.Cpu, [3, 2, 2, 2]);
+        using var mbd = new MinibatchDiscrimination(8, 4, 2, rng: rng);
+        using var scope = new TensorScope();
+        var y = mbd.Forward(x);
+        Assert.Equal([3, 6, 2, 2], y.Shape);
+        var expected = Mbd64(Numerics.ToDouble(x.ToArray()), Numerics.ToDouble(mbd.T.ToArray()), 3, 8, 4, 2, includeSelf: false);
+        var got = y.ToArray();
+        for (int n = 0; n < 3; n++)
+            for (int c = 0; c < 6; c++)
+                for (int p = 0; p < 4; p++)
+                {
+                    // channels 0-1: the input maps; channels 2-5: o_b repeated over the 2x2 map
+                    double e = c < 2 ? expected[n * 12 + c * 4 + p] : expected[n * 12 + 8 + (c - 2)];
+                    Assert.Equal(e, got[((n * 6) + c) * 4 + p], 5);
+                }
     }
 }
