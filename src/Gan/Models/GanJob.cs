@@ -288,21 +288,9 @@ public abstract class GanJob : IGenerativeJob
         }
     }
 
-    /// <summary><paramref name="count"/> samples as host floats, drawn in chunks from latents of seed <paramref name="seed"/>
-    /// (not the job's stream): what the mode-coverage and MNIST evaluations use.</summary>
-    public float[] SampleHost(int count, ulong seed, int[]? labels = null, int chunk = 500)
-    {
-        var rng = new Rng(seed);
-        var result = new List<float>(count * SampleShape.Aggregate(1, (a, b) => a * b));
-        for (int start = 0; start < count; start += chunk)
-        {
-            int n = Math.Min(chunk, count - start);
-            using var z = rng.Normal(Device, [n, LatentSize]);
-            using var x = Generate(z, labels?[start..(start + n)]);
-            result.AddRange(x.ToArray());
-        }
-        return [.. result];
-    }
+    /// <summary><paramref name="count"/> samples as host floats from latents of seed <paramref name="seed"/> (not the job's
+    /// stream): see <see cref="Metrics.GanEvaluation.Sample"/>.</summary>
+    public float[] SampleHost(int count, ulong seed, int[]? labels = null) => Metrics.GanEvaluation.Sample(this, Device, count, seed, labels);
 
     public void WriteSamples(string path)
     {

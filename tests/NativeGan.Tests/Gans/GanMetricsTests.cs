@@ -183,3 +183,54 @@ public class GanMetricsTests
         return r;
     }
 }
+
+/// <summary><see cref="GanEvaluation"/> on a stand-in generator whose outputs are known.</summary>
+public class GanEvaluationTests
+{
+    /// <summary>Sample i of every Generate call sits exactly on ring mode (i mod 8), or (label mod 8) when labelled.</summary>
+    sealed class RingStub(int classes) : NativeGan.Gan.Training.IGenerativeJob
+    {
+        public int LatentSize => 3;
+        public int ClassCount => classes;
+        public List<int[]?> LabelsSeen { get; } = [];
+        public Tensor Generate(Tensor z, int[]? labels = null)
+        {
+            LabelsSeen.Add(labels);
+            var modes = ModeCoverage.RingModes();
+            var data = new float[z.Dim(0) * 2];
+            for (int i = 0; i < z.Dim(0); i++)
+            {
+                var m = modes[(labels?[i] ?? i) % 8];
+                (data[2 * i], data[2 * i + 1]) = ((float)m.X, (float)m.Y);
+            }
+            return Tensor.FromArray(data, [z.Dim(0), 2], z.Device);
+        }
+        public string Kind => "stub";
+        public IReadOnlyDictionary<string, string> Config => new Dictionary<string, string>();
+        public IReadOnlyDictionary<string, NativeGan.Nn.Module> Modules => new Dictionary<string, NativeGan.Nn.Module>();
+        public IReadOnlyDictionary<string, NativeGan.Nn.Optimizer> Optimizers => new Dictionary<string, NativeGan.Nn.Optimizer>();
+        public Rng Rng { get; } = new(0);
+        public IReadOnlyDictionary<string, float> Step(NativeGan.Gan.Data.Batch batch, long step) => throw new NotSupportedException();
+        public void WriteSamples(string path) => throw new NotSupportedException();
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void ModesOfAGeneratorOnEveryModeAreAllCaptured()
+    {
+        var r = GanEvaluation.Modes(new RingStub(0), Device.Cpu, "ring8", count: 2500);
+        Assert.Equal((8, 100.0), (r.ModesCaptured, r.HighQualityPercent));
+        Assert.Equal(0.0, r.ReverseKl, 3); // 2500 = 8 x 312 + 4: nearly even
+        Assert.Throws<ArgumentException>(() => GanEvaluation.Modes(new RingStub(0), Device.Cpu, "spiral"));
+    }
+
+    [Fact]
+    public void ConditionalJobsGetTheClassesInTurnAcrossChunks()
+    {
+        var stub = new RingStub(3);
+        var pts = GanEvaluation.Sample(stub, Device.Cpu, 7, seed: 1, chunk: 4);
+        Assert.Equal(14, pts.Length);
+        Assert.Equal([0, 1, 2, 0], stub.LabelsSeen[0]!);
+        Assert.Equal([1, 2, 0], stub.LabelsSeen[1]!);
+    }
+}
