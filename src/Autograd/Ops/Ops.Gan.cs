@@ -1,7 +1,7 @@
 namespace NativeGan;
 
 // Ops the GAN models need beyond the core set, each composed from existing kernels (no new GPU kernel):
-// an elementwise maximum (maxout layers), and a log-softmax (the MNIST classifier's cross-entropy).
+// maxima (elementwise, and over an axis: maxout layers) and a log-softmax (the MNIST classifier's cross-entropy).
 public static partial class Ops
 {
     /// <summary>
@@ -23,6 +23,34 @@ public static partial class Ops
                         n.NeedsGrad(1) ? SumToShape(g.Sub(ga), bShape) : null];
             },
             save: [a, b]);
+    }
+
+    /// <summary>
+    /// The maximum over <paramref name="axis"/>, which is removed: [N, P, F] over axis 1 gives [N, F] (a maxout
+    /// layer's pieces). One reduction kernel forward. Backward: each output gradient goes to the input elements
+    /// that equal the maximum, shared evenly when several tie (PyTorch's <c>amax</c> rule), through the constant
+    /// mask hit / count with hit = 1 + sign(x - max) (1 at the maximum, else 0) and count = sum of hit over the
+    /// axis. Piecewise linear: the rule is differentiable again (its second derivative is 0).
+    /// </summary>
+    public static Tensor MaxOver(this Tensor x, int axis)
+    {
+        int a = axis < 0 ? axis + x.Rank : axis;
+        if (a < 0 || a >= x.Rank) throw new TensorShapeException($"MaxOver: axis {axis} is outside shape {Shapes.Format(x.Shape)}");
+        var kept = (int[])x.Shape.Clone();
+        kept[a] = 1;
+        return Autograd.Record("MaxOver", Reduce.Max(x, [a], keepDims: false), [x],
+            (g, n) =>
+            {
+                using var max = n.Saved[1].ViewAs(kept);                        // raw views: constants
+                using var diff = Elementwise.Binary(BinaryOp.Sub, n.Saved[0], max);
+                using var sign = Elementwise.Unary(UnaryOp.Sign, diff);          // 0 at the maximum, -1 below
+                using var hit = Elementwise.Unary(UnaryOp.Affine, sign, 1f, 1f); // 1 at the maximum, else 0
+                using var count = Reduce.Sum(hit, [a], keepDims: true);
+                var mask = TensorScope.Track(Elementwise.Binary(BinaryOp.Div, hit, count));
+                using var gKept = Reshape(g, kept);
+                return [gKept.Mul(mask)];                                         // broadcast over the axis
+            },
+            save: [x], saveOutput: true);
     }
 
     /// <summary>

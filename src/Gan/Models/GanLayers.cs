@@ -108,7 +108,8 @@ public sealed class MinibatchDiscrimination : Module
 /// <summary>
 /// Maxout (Goodfellow et al. 2013): <paramref name="pieces"/> linear maps of the input, and the elementwise
 /// maximum of them: y_j = max_k (W_k x + b_k)_j. One Linear layer of out * pieces units computes every piece
-/// (unit k * out + j is piece k of output j); the maximum is folded pairwise with <see cref="Ops.Maximum"/>.
+/// (unit k * out + j is piece k of output j); <see cref="Ops.MaxOver"/> takes the maximum over the pieces in one
+/// reduction (its backward routes each gradient to the winning piece).
 /// The PacGAN discriminator uses 3 maxout layers of 200 units with 5 pieces.
 /// </summary>
 public sealed class Maxout : Module
@@ -129,18 +130,9 @@ public sealed class Maxout : Module
     /// <summary>Maxout as a function: weight [out * pieces, in], bias [out * pieces] (unit k * out + j is piece k of output j).</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, int outFeatures, int pieces)
     {
-        int n = x.Dim(0);
         using var all = x.Linear(weight, bias);                        // [N, pieces * out]
-        using var byPiece = Ops.Reshape(all, n, pieces, outFeatures);  // [N, pieces, out]
-        var best = byPiece.ChannelSlice(0, 1);
-        for (int k = 1; k < pieces; k++)
-        {
-            using var piece = byPiece.ChannelSlice(k, 1);
-            var next = best.Maximum(piece);
-            best.Dispose();
-            best = next;
-        }
-        using (best) return Ops.Reshape(best, n, outFeatures);
+        using var byPiece = Ops.Reshape(all, x.Dim(0), pieces, outFeatures);
+        return byPiece.MaxOver(1);                                     // [N, out]
     }
 }
 

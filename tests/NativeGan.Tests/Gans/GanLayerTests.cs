@@ -119,6 +119,9 @@ public class GanLayerTests
             t => Maxout.Apply(t[0], t[1], t[2], 2, 1), x => Maxout64(x[0], x[1], x[2], 2, 3, 2, 1)),
         new("Maximum broadcast", [[3, 5], [5]], t => t[0].Maximum(t[1]),
             x => Enumerable.Range(0, 15).Select(i => Math.Max(x[0][i], x[1][i % 5])).ToArray()),
+        new("MaxOver axis 1 [2, 5, 3]", [[2, 5, 3]], t => t[0].MaxOver(1),
+            x => Enumerable.Range(0, 6).Select(i => Enumerable.Range(0, 5).Max(p => x[0][(i / 3) * 15 + p * 3 + i % 3])).ToArray()),
+        new("MaxOver axis -1 [3, 4]", [[3, 4]], t => t[0].MaxOver(-1), x => Enumerable.Range(0, 3).Select(i => x[0].Skip(4 * i).Take(4).Max()).ToArray()),
         new("LogSoftmax [3, 7]", [[3, 7]], t => t[0].LogSoftmax(), x => LogSoftmax64(x[0], 3, 7), Lo: -3f, Hi: 3f),
     }.ToDictionary(c => c.Name);
 
@@ -143,6 +146,18 @@ public class GanLayerTests
     [InlineData("MinibatchDisc N5 A3 B4 C3")]
     [InlineData("Maxout N3 in4 out5 pieces3")]
     public void SecondDerivativesMatchFloat64(string op) => GradChecker.GradGradCheck(TestDevices.Get("cpu"), Cases[op]);
+
+    [Theory, MemberData(nameof(Devices))]
+    public void MaxOverSharesTheGradientOfTies(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        using var scope = new TensorScope();
+        var x = Tensor.FromArray([1f, 3f, 3f, 2f, -1f, 0f], [2, 3], d);
+        x.RequiresGrad = true;
+        var g = Autograd.Grad([x.MaxOver(1).Sum()], [x])[0];
+        Assert.Equal([0f, 0.5f, 0.5f, 1f, 0f, 0f], g.ToArray());
+        x.Dispose();
+    }
 
     [Fact]
     public void ModulesMatchTheirFunctionalForms()
