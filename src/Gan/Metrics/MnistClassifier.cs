@@ -69,7 +69,7 @@ public sealed class MnistClassifier : IDisposable
     /// Trains on <paramref name="train"/> (labelled images in [-1, 1]) for <paramref name="epochs"/> epochs of shuffled
     /// minibatches, Adam(lr). Returns the mean loss of the last epoch. <paramref name="progress"/> gets one line per epoch.
     /// </summary>
-    public double Train(Dataset train, int epochs = 3, int batchSize = 64, float learningRate = 1e-3f, ulong seed = 0,
+    public double Train(Dataset train, int epochs = 8, int batchSize = 64, float learningRate = 1e-3f, ulong seed = 0,
         Action<string>? progress = null)
     {
         CheckData(train, "Train");

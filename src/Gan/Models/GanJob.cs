@@ -10,17 +10,17 @@ namespace NativeGan.Gan.Models;
 /// generator G and a discriminator (critic) D, each with its optimizer, updated in turn. A kind supplies its
 /// critic loss and generator loss; everything else (networks, batches, conditioning, logs, pictures) is here.
 /// <para><b>One step</b> = <c>n_critic</c> critic updates, then one generator update. The trainer hands one batch
-/// per step; it should draw <c>batches_per_step</c> x (the command's batch size) samples (the config asks for n_critic batches),
-/// and the step splits that batch into n_critic equal slices, the k-th critic update seeing the k-th slice, so
-/// every critic update sees fresh real data as in the papers' Algorithm 1. A batch too small to split
-/// (fewer than 2 samples per slice, or not divisible) is reused whole by every critic update.</para>
+/// per step; it should draw <c>batches_per_step</c> x (the command's batch size) samples (the config sets
+/// batches_per_step = n_critic), and the step splits that batch into n_critic equal slices, the k-th critic update
+/// seeing the k-th slice, so every critic update sees fresh real data as in the papers' Algorithm 1. A batch that
+/// cannot split (not divisible, or fewer than 2 samples per slice) is reused whole by every critic update.</para>
 /// <para><b>Logs</b>: loss_d (the last critic update's loss), loss_g, grad_norm_g (the L2 norm of all of G's
 /// parameter gradients in the generator update: it collapses towards 0 when the generator loss saturates),
 /// plus each kind's own (d_real and d_fake: mean D probabilities; wasserstein: the critic's estimate
-/// mean D(real) - mean D(fake); gp: the penalty term).</para>
+/// mean D(real) - mean D(fake); gp: the penalty term, which wgan-gp's loss_d includes).</para>
 /// <para><b>Conditional kinds</b> give G the one-hot label concatenated to z, and D the one-hot label concatenated
-/// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update take the real slice's labels (so fakes follow the
-/// data's class frequencies without drawing random labels).</para>
+/// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update
+/// take the real slice's labels (so fakes follow the data's class frequencies without drawing random labels).</para>
 /// </summary>
 public abstract class GanJob : IGenerativeJob
 {
