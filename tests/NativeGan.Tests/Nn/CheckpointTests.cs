@@ -285,4 +285,49 @@ public sealed class CheckpointTests : IDisposable
         }
         Assert.True(refused > 100, $"only {refused} of 150 header flips were refused ({loaded} loaded)");
     }
+
+    // ---------------------------------------------------------------- a committed file
+
+    /// <summary>
+    /// tests/NativeGan.Tests/TestData/checkpoint-v1.safetensors, written by <see cref="Checkpoint.Save"/>: a Linear(3, 2)
+    /// named "net" with the weights below after one SGD step (lr 0.5, momentum 0.9) on a gradient of 0.5 everywhere,
+    /// so the weights moved by -0.25 and the momentum buffers hold 0.5 (PyTorch's first step sets the buffer to the
+    /// gradient). It pins the format: the file loads with these values, and saving the same state gives the same bytes.
+    /// (Set NATIVEGAN_WRITE_CHECKPOINT_TESTDATA to a path to write the file again.)
+    /// </summary>
+    [Fact]
+    public void CommittedCheckpointLoadsWithKnownValues()
+    {
+        static (Linear, Sgd) Make(float[] w, float[] b)
+        {
+            var net = new Linear(3, 2);
+            using (var wt = Tensor.FromArray(w, [2, 3])) net.Weight.CopyFrom(wt);
+            using (var bt = Tensor.FromArray(b, [2])) net.Bias!.CopyFrom(bt);
+            return (net, new Sgd(net.Parameters(), 0.5f, momentum: 0.9f));
+        }
+        var (net, sgd) = Make([0.5f, -1f, 2f, 0.75f, 1f, -2f], [0.25f, -0.125f]);
+        foreach (var p in net.Parameters()) p.Grad = Tensor.Full(Device.Cpu, 0.5f, p.Shape);
+        sgd.Step();
+        sgd.ZeroGrad();
+        var meta = new Dictionary<string, string> { ["step"] = "1", ["model"] = "linear-3-2" };
+        if (Environment.GetEnvironmentVariable("NATIVEGAN_WRITE_CHECKPOINT_TESTDATA") is { Length: > 0 } write)
+            Checkpoint.Save(write, new Dictionary<string, Module> { ["net"] = net }, new Dictionary<string, Optimizer> { ["net"] = sgd }, meta);
+
+        var committed = Path.Combine(AppContext.BaseDirectory, "TestData", "checkpoint-v1.safetensors");
+        Assert.Equal(["net.bias", "net.weight", "optim.net.state.0.momentum_buffer", "optim.net.state.1.momentum_buffer"],
+            Safetensors.ReadHeader(committed).Tensors.Select(e => e.Name));
+        var (fresh, freshSgd) = Make(new float[6], new float[2]);
+        var loaded = Checkpoint.Load(committed, new Dictionary<string, Module> { ["net"] = fresh }, new Dictionary<string, Optimizer> { ["net"] = freshSgd });
+        Assert.Equal(new Dictionary<string, string> { ["step"] = "1", ["model"] = "linear-3-2", ["format"] = "nativegan-checkpoint-1" }, loaded);
+        Assert.Equal([0.25f, -1.25f, 1.75f, 0.5f, 0.75f, -2.25f], fresh.Weight.ToArray());
+        Assert.Equal([0f, -0.375f], fresh.Bias!.ToArray());
+        Assert.Equal(1, freshSgd.StepCount);
+        Assert.Equal(0.5f, freshSgd.LearningRate);
+        Assert.All(freshSgd.State(0)!.Buffers["momentum_buffer"].ToArray(), v => Assert.Equal(0.5f, v));
+        Assert.Equal("0.9", freshSgd.StateDict().Scalars["momentum"]);
+
+        var again = PathOf("again.safetensors");
+        Checkpoint.Save(again, new Dictionary<string, Module> { ["net"] = net }, new Dictionary<string, Optimizer> { ["net"] = sgd }, meta);
+        Assert.Equal(File.ReadAllBytes(committed), File.ReadAllBytes(again));
+    }
 }
