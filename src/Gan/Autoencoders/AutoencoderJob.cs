@@ -140,6 +140,10 @@ public class AutoencoderJob : ITrainingJob
             loss.Backward();
             Optimizer.Step();
             Optimizer.ZeroGrad();
+            // The contractive penalty's input required grad, so Backward gave it a .Grad too: the leaf owns it.
+            jacobianInput?.ZeroGrad();
+            jacobianInput?.Dispose();
+            jacobianInput = null;
             foreach (var (name, t) in terms) scalars[name] = t.Item();
         }
         if (Options.Kind != AutoencoderKind.Vae && Options.Sparsity > 0) scalars["mean_activation"] = lastMeanActivation;
@@ -147,6 +151,7 @@ public class AutoencoderJob : ITrainingJob
     }
 
     float lastMeanActivation;
+    Tensor? jacobianInput; // the input leaf of the autodiff contractive penalty, freed after the step's backward
 
     /// <summary>The loss terms of a deterministic kind on clean data <paramref name="x"/> (inside the caller's scope).</summary>
     Dictionary<string, Tensor> DeterministicTerms(Tensor x)
@@ -155,7 +160,11 @@ public class AutoencoderJob : ITrainingJob
         var terms = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         Tensor input = o.Noise > 0 ? AutoencoderLosses.Corrupt(x, o.NoiseKind, o.Noise, Rng) : x.Detach();
         bool autodiffJacobian = o.Lambda > 0 && !UsesClosedFormJacobian;
-        if (autodiffJacobian) input.RequiresGrad = true;
+        if (autodiffJacobian)
+        {
+            input.RequiresGrad = true;
+            jacobianInput = input;
+        }
         var encoder = (DeterministicEncoder)Encoder;
         var h = encoder.Forward(input);
         var output = Decoder.Forward(h);
@@ -181,7 +190,7 @@ public class AutoencoderJob : ITrainingJob
             loss = loss.Add(penalty);
         }
         terms["loss"] = loss;
-        input.Dispose(); // the graph keeps its own handles
+        if (!autodiffJacobian) input.Dispose(); // the graph keeps its own handles
         return terms;
     }
 
