@@ -1,4 +1,5 @@
 using NativeGan.Gan.Data;
+using NativeGan.Gan.Pictures;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
@@ -276,10 +277,10 @@ public class AutoencoderJob : ITrainingJob
         {
             using var samples = vae.SamplePrior(heldCount);
             rows.Add(samples);
-            Grid.SaveRows(path, rows, heldCount);
+            ImageGrid.SaveRows(path, rows, columns: heldCount);
             return;
         }
-        Grid.SaveRows(path, rows, heldCount);
+        ImageGrid.SaveRows(path, rows, columns: heldCount);
     }
 
     /// <summary>
@@ -301,7 +302,7 @@ public class AutoencoderJob : ITrainingJob
         var (noisy, restored) = Denoise(clean, noise, kind);
         using (noisy)
         using (restored)
-            Grid.SaveRows(path, [noisy, restored, clean], clean.Dim(0));
+            ImageGrid.SaveRows(path, [noisy, restored, clean], columns: clean.Dim(0));
     }
 
     // ------------------------------------------------------------------ evaluation
@@ -387,6 +388,24 @@ public class AutoencoderJob : ITrainingJob
         return new LatentCodes(codes, k, data.Labels?[..count]);
     }
 
+    /// <summary>
+    /// The 2D latent scatter coloured by class as a PNG: the codes (the VAE's mean code, else h) of up to
+    /// <paramref name="maxCount"/> samples of <paramref name="data"/>, one colour per label (one set when the
+    /// data has no labels). Needs a code of size 2.
+    /// </summary>
+    public void WriteLatentScatter(string path, Dataset data, int maxCount = 5000)
+    {
+        if (Options.Code != 2) throw new InvalidOperationException($"WriteLatentScatter: needs a 2D code (code 2), this model has code {Options.Code}");
+        var codes = LatentScatter(data, maxCount);
+        var x = new double[codes.Count];
+        var y = new double[codes.Count];
+        for (int i = 0; i < codes.Count; i++) (x[i], y[i]) = (codes.Codes[2 * i], codes.Codes[2 * i + 1]);
+        var sets = codes.Labels is { } labels && data.ClassCount > 0
+            ? ScatterPlot.ByClass(x, y, labels, data.ClassCount)
+            : [new PointSet(data.Name, x, y)];
+        ScatterPlot.Save(path, $"{Kind}: 2D codes of {codes.Count} samples", sets, xLabel: "h1", yLabel: "h2");
+    }
+
     // ------------------------------------------------------------------ checks
 
     protected void RequireImages(string what)
@@ -470,6 +489,6 @@ public sealed class VaeJob : AutoencoderJob, IGenerativeJob
             }
         using var z = Tensor.FromArray(points, [gridSize * gridSize, 2], Device);
         using var images = Generate(z);
-        Grid.Save(path, images, gridSize);
+        ImageGrid.Save(path, images, columns: gridSize);
     }
 }

@@ -189,6 +189,10 @@ public class AutoencoderJobTests
                 job.WriteSamples(path);
                 var eval = job.Evaluate(data, batchSize: 16);
                 var codes = job.LatentScatter(data, 25);
+                job.WriteLatentScatter(Path.Combine(dir.FullName, kind + "-scatter.png"), data, 30);
+                Assert.True(File.Exists(Path.Combine(dir.FullName, kind + "-scatter.png")));
+                using (var four = x.SliceBatch(0, 4)) job.WriteDenoising(Path.Combine(dir.FullName, kind + "-denoise.png"), four, 0.3f);
+                Assert.True(File.Exists(Path.Combine(dir.FullName, kind + "-denoise.png")));
                 if (job is VaeJob vae)
                 {
                     vae.Manifold(Path.Combine(dir.FullName, "manifold.png"), 5);
