@@ -13,7 +13,10 @@ namespace NativeGan.Gan.Autoencoders;
 /// <param name="ReconNll">VAE: E_q[-log p(x|z)] in nats per sample (the same single sample), NaN otherwise.</param>
 /// <param name="Kl">VAE: KL(q(z|x) || p(z)) in nats per sample, NaN otherwise.</param>
 /// <param name="MeanActivation">Mean of the code h over the samples and units (deterministic kinds), NaN for the VAE.</param>
-public sealed record AutoencoderEvaluation(int Count, double Mse, double Mse01, double Elbo, double ReconNll, double Kl, double MeanActivation);
+/// <param name="DenoisingMse">Kinds trained with noise: MSE per element ([-1, 1] scale) between the restoration of a
+/// corrupted input (the training noise, from a fixed evaluation stream) and the clean input; NaN otherwise.</param>
+public sealed record AutoencoderEvaluation(int Count, double Mse, double Mse01, double Elbo, double ReconNll, double Kl, double MeanActivation,
+    double DenoisingMse);
 
 /// <summary>Codes of a data set for the 2D latent scatter: <see cref="Codes"/> holds Count x Dim values, sample after sample.</summary>
 public sealed record LatentCodes(float[] Codes, int Dim, int[]? Labels)
@@ -317,8 +320,9 @@ public class AutoencoderJob : ITrainingJob
         if (!data.SampleShape.SequenceEqual(Options.Shape))
             throw new ArgumentException($"Evaluate: the data's samples are [{string.Join(", ", data.SampleShape)}], the model's are [{string.Join(", ", Options.Shape)}]");
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        double sqErr = 0, recon = 0, kl = 0, act = 0;
+        double sqErr = 0, recon = 0, kl = 0, act = 0, denoiseErr = 0;
         var evalRng = new Rng(Options.Seed, EvalStream);
+        var noiseRng = new Rng(Options.Seed, EvalStream + (1UL << 40));
         bool vae = Options.Kind == AutoencoderKind.Vae;
         Encoder.Eval();
         Decoder.Eval();
@@ -343,6 +347,12 @@ public class AutoencoderJob : ITrainingJob
                         kl += (double)terms["kl"].Item() * n;
                     }
                     else act += (double)h.Sum().Item();
+                    if (Options.Noise > 0)
+                    {
+                        var noisy = AutoencoderLosses.Corrupt(x, Options.NoiseKind, Options.Noise, noiseRng);
+                        var restored = ToDataRange(Decoder.Forward(Encoder.Forward(noisy)));
+                        denoiseErr += (double)restored.Sub(x).Square().Sum().Item();
+                    }
                 }
             }
         }
@@ -357,7 +367,8 @@ public class AutoencoderJob : ITrainingJob
             vae ? -(recon + kl) / count : double.NaN,
             vae ? recon / count : double.NaN,
             vae ? kl / count : double.NaN,
-            vae ? double.NaN : act / ((double)count * Options.Code));
+            vae ? double.NaN : act / ((double)count * Options.Code),
+            Options.Noise > 0 ? denoiseErr / ((double)count * data.SampleSize) : double.NaN);
     }
 
     /// <summary>

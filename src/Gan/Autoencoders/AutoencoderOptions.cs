@@ -112,10 +112,12 @@ public sealed record AutoencoderOptions
     public static IReadOnlyList<string> KindNames => [.. Enum.GetValues<AutoencoderKind>().Select(Name)];
 
     /// <summary>Parses a kind name; throws naming the known kinds.</summary>
-    public static AutoencoderKind ParseKind(string name) =>
-        Enum.GetValues<AutoencoderKind>().FirstOrDefault(k => Name(k) == name.Trim().ToLowerInvariant(), (AutoencoderKind)(-1)) is var k && Enum.IsDefined(k)
-            ? k
-            : throw new ArgumentException($"autoencoder: unknown kind '{name}'; known kinds: {string.Join(", ", KindNames)}");
+    public static AutoencoderKind ParseKind(string name)
+    {
+        foreach (var kind in Enum.GetValues<AutoencoderKind>())
+            if (Name(kind) == name.Trim().ToLowerInvariant()) return kind;
+        throw new ArgumentException($"autoencoder: unknown kind '{name}'; known kinds: {string.Join(", ", KindNames)}");
+    }
 
     /// <summary>
     /// The full default config of <paramref name="kind"/> (every key, as strings). The defaults suit

@@ -201,7 +201,11 @@ public class AutoencoderJobTests
                     Assert.Equal(eval.Elbo, -(eval.ReconNll + eval.Kl), 6);
                     Assert.True(eval.Kl >= 0);
                 }
-                else Assert.True(double.IsFinite(eval.MeanActivation));
+                else
+                {
+                    Assert.True(double.IsFinite(eval.MeanActivation));
+                    Assert.True(double.IsFinite(eval.DenoisingMse) && eval.DenoisingMse > 0);
+                }
                 Assert.Equal(offset, job.Rng.Offset);
                 foreach (var (name, t) in job.Modules["decoder"].StateDict()) Assert.Equal(before[name], t.ToArray());
                 var png = File.ReadAllBytes(path);
