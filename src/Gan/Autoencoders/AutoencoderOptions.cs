@@ -184,7 +184,8 @@ public sealed record AutoencoderOptions
         int[] Ints(string key) => Get(key).Length == 0 ? [] : Get(key).Split(',').Select(s =>
             int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
             : throw new ArgumentException($"autoencoder: '{key}' must be positive integers separated by commas, got '{Get(key)}'")).ToArray();
-        T E<T>(string key) where T : struct, Enum => Enum.TryParse<T>(Get(key), ignoreCase: true, out var v) && Enum.IsDefined(v) ? v
+        T E<T>(string key) where T : struct, Enum => Enum.GetNames<T>().Any(n => n.Equals(Get(key), StringComparison.OrdinalIgnoreCase))
+            && Enum.TryParse<T>(Get(key), ignoreCase: true, out var v) ? v
             : throw new ArgumentException($"autoencoder: '{key}' must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, got '{Get(key)}'");
         string OneOf(string key, params string[] allowed) => allowed.Contains(Get(key)) ? Get(key)
             : throw new ArgumentException($"autoencoder: '{key}' must be one of {string.Join(", ", allowed)}, got '{Get(key)}'");
