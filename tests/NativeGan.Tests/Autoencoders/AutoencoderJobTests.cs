@@ -237,6 +237,40 @@ public class AutoencoderJobTests
         Assert.Equal(expected, eval.Mse, 5);
     }
 
+    [Theory]
+    [InlineData("denoising", Batch * 64)]   // one noise value per pixel
+    [InlineData("vae", Batch * 6)]          // one eps per code unit
+    [InlineData("sparse", 0)]               // no randomness in the step
+    public void StepsDrawTheirNoiseFromTheJobsStream(string kind, int perStep)
+    {
+        using var job = AutoencoderJob.Create(Tiny(kind), Device.Cpu);
+        using var x = Tensor.FromArray(Images(Batch, 4), [Batch, .. Shape]);
+        var start = job.Rng.Offset;
+        job.Step(new Batch(x, null, 0, 0), 0);
+        job.Step(new Batch(x, null, 0, 1), 1);
+        Assert.Equal(start + 2UL * (ulong)perStep, job.Rng.Offset);
+    }
+
+    [Fact]
+    public void HelpersRefuseWhatTheyCannotDo()
+    {
+        using var vae = (VaeJob)AutoencoderJob.Create(Tiny("vae"), Device.Cpu);
+        var e = Assert.Throws<InvalidOperationException>(() => vae.Manifold("unused.png", 5));
+        Assert.Contains("code 2", e.Message);
+        var other = new Dataset("other", new float[2 * 16], [1, 4, 4], null, 0);
+        Assert.Throws<ArgumentException>(() => vae.Evaluate(other));
+        Assert.Throws<InvalidOperationException>(() => vae.WriteSamples("unused.png")); // nothing held yet
+
+        // Vector data (shape [D]) has no pictures: WriteSamples writes nothing, the denoising picture refuses.
+        using var points = (AutoencoderJob)AutoencoderJob.Create(Tiny("denoising", ("shape", "8"), ("code", "2")), Device.Cpu);
+        using var p = Tensor.FromArray(Numerics.Random(new Random(1), 4 * 8), [4, 8]);
+        points.Step(new Batch(p, null, 0, 0), 0);
+        var path = Path.Combine(Path.GetTempPath(), $"ae-none-{Guid.NewGuid():N}.png");
+        points.WriteSamples(path);
+        Assert.False(File.Exists(path));
+        Assert.Throws<InvalidOperationException>(() => points.WriteDenoising(path, p));
+    }
+
     [Fact]
     public void GenerateDecodesLatentsAndRefusesLabels()
     {
