@@ -1,0 +1,71 @@
+namespace NativeGan;
+
+// Ops the GAN models need beyond the core set, each composed from existing kernels (no new GPU kernel):
+// maxima (elementwise, and over an axis: maxout layers) and a log-softmax (the MNIST classifier's cross-entropy).
+public static partial class Ops
+{
+    /// <summary>
+    /// max(a, b) elementwise, with numpy broadcasting (the existing <see cref="BinaryOp.Max"/> kernel).
+    /// Backward: the gradient goes to the larger input, through the constant mask m = step(a - b)
+    /// (1 where a &gt; b, else 0; ties go to b, as any subgradient may): da = g m, db = g (1 - m).
+    /// Piecewise linear, so its second derivative is 0 and the rule is itself differentiable.
+    /// </summary>
+    public static Tensor Maximum(this Tensor a, Tensor b)
+    {
+        int[] aShape = a.Shape, bShape = b.Shape;
+        return Autograd.Record("Maximum", Elementwise.Binary(BinaryOp.Max, a, b), [a, b],
+            (g, n) =>
+            {
+                using var diff = Elementwise.Binary(BinaryOp.Sub, n.Saved[0], n.Saved[1]);
+                var mask = Constant(UnaryOp.Step, diff, 0f); // broadcast shape of a and b
+                var ga = g.Mul(mask);
+                return [n.NeedsGrad(0) ? SumToShape(ga, aShape) : null,
+                        n.NeedsGrad(1) ? SumToShape(g.Sub(ga), bShape) : null];
+            },
+            save: [a, b]);
+    }
+
+    /// <summary>
+    /// The maximum over <paramref name="axis"/>, which is removed: [N, P, F] over axis 1 gives [N, F] (a maxout
+    /// layer's pieces). One reduction kernel forward. Backward: each output gradient goes to the input elements
+    /// that equal the maximum, shared evenly when several tie (PyTorch's <c>amax</c> rule), through the constant
+    /// mask hit / count with hit = 1 + sign(x - max) (1 at the maximum, else 0) and count = sum of hit over the
+    /// axis. Piecewise linear: the rule is differentiable again (its second derivative is 0).
+    /// </summary>
+    public static Tensor MaxOver(this Tensor x, int axis)
+    {
+        int a = axis < 0 ? axis + x.Rank : axis;
+        if (a < 0 || a >= x.Rank) throw new TensorShapeException($"MaxOver: axis {axis} is outside shape {Shapes.Format(x.Shape)}");
+        var kept = (int[])x.Shape.Clone();
+        kept[a] = 1;
+        return Autograd.Record("MaxOver", Reduce.Max(x, [a], keepDims: false), [x],
+            (g, n) =>
+            {
+                using var max = n.Saved[1].ViewAs(kept);                        // raw views: constants
+                using var diff = Elementwise.Binary(BinaryOp.Sub, n.Saved[0], max);
+                using var sign = Elementwise.Unary(UnaryOp.Sign, diff);          // 0 at the maximum, -1 below
+                using var hit = Elementwise.Unary(UnaryOp.Affine, sign, 1f, 1f); // 1 at the maximum, else 0
+                using var count = Reduce.Sum(hit, [a], keepDims: true);
+                var mask = TensorScope.Track(Elementwise.Binary(BinaryOp.Div, hit, count));
+                using var gKept = Reshape(g, kept);
+                return [gKept.Mul(mask)];                                         // broadcast over the axis
+            },
+            save: [x], saveOutput: true);
+    }
+
+    /// <summary>
+    /// log softmax over axis 1 of [N, K] logits: x_k - log sum_j exp(x_j), computed as
+    /// (x - m) - log sum_j exp(x_j - m) with m the row maximum (held constant: the result does not depend on
+    /// m, so no gradient flows through it), which keeps exp from overflowing.
+    /// </summary>
+    public static Tensor LogSoftmax(this Tensor x)
+    {
+        if (x.Rank != 2) throw new TensorShapeException($"LogSoftmax: expected [N, K] logits, got {Shapes.Format(x.Shape)}");
+        using var rowMax = Reduce.Max(x, [1], keepDims: true); // a raw kernel result: a constant to autograd
+        using var shifted = x.Sub(rowMax);
+        using var exp = shifted.Exp();
+        using var sum = exp.Sum([1], keepDims: true);
+        using var lse = sum.Log();
+        return shifted.Sub(lse);
+    }
+}

@@ -1,0 +1,54 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Training;
+
+namespace NativeGan.Gan.Metrics;
+
+/// <summary>
+/// The evaluations of the protocol on a trained generative job (what `nativegan eval modes` and
+/// `nativegan eval mnist` run on a loaded checkpoint). Latents come from their own stream (seed given), never
+/// the job's training stream, so evaluating does not change a resumed run.
+/// </summary>
+public static class GanEvaluation
+{
+    /// <summary>
+    /// <paramref name="count"/> samples as host floats (sample after sample), from latents N(0, I) drawn with
+    /// <paramref name="seed"/>, in chunks of <paramref name="chunk"/>. A conditional job gets the classes in turn
+    /// (sample i has label i mod K) unless <paramref name="labels"/> are given.
+    /// </summary>
+    public static float[] Sample(IGenerativeJob job, Device device, int count, ulong seed, int[]? labels = null, int chunk = 500)
+    {
+        if (job.ClassCount > 0) labels ??= Enumerable.Range(0, count).Select(i => i % job.ClassCount).ToArray();
+        var rng = new Rng(seed);
+        var result = new List<float>();
+        for (int start = 0; start < count; start += chunk)
+        {
+            int n = Math.Min(chunk, count - start);
+            using var z = rng.Normal(device, [n, job.LatentSize]);
+            using var x = job.Generate(z, labels?[start..(start + n)]);
+            result.AddRange(x.ToArray());
+        }
+        return [.. result];
+    }
+
+    /// <summary>
+    /// Mode coverage of a job trained on the mixture <paramref name="mixture"/> ("ring8"/"ring" or "grid25"/"grid"),
+    /// on <paramref name="count"/> = 2,500 generated points as in PacGAN's Table 1.
+    /// </summary>
+    public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0)
+    {
+        var (modes, std) = mixture.ToLowerInvariant() switch
+        {
+            "ring8" or "ring" => (ModeCoverage.RingModes(), ModeCoverage.RingStd),
+            "grid25" or "grid" => (ModeCoverage.GridModes(), ModeCoverage.GridStd),
+            _ => throw new ArgumentException($"eval modes: unknown mixture '{mixture}' (ring8 or grid25)"),
+        };
+        return ModeCoverage.Evaluate(Sample(job, device, count, seed), modes, std);
+    }
+
+    /// <summary>
+    /// MNIST scores of <paramref name="count"/> generated digits with <paramref name="classifier"/>, the Fréchet
+    /// distance taken against <paramref name="realTest"/> (the held-out digits).
+    /// </summary>
+    public static MnistScores Mnist(IGenerativeJob job, Device device, MnistClassifier classifier, Dataset realTest, int count = 10_000, ulong seed = 0) =>
+        classifier.Score(Sample(job, device, count, seed), count, realTest);
+}

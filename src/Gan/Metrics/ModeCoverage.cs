@@ -1,0 +1,104 @@
+namespace NativeGan.Gan.Metrics;
+
+/// <summary>What <see cref="ModeCoverage.Evaluate"/> measures on a set of generated 2D points.</summary>
+/// <param name="ModesCaptured">Modes with at least one high-quality sample nearest to them (out of <see cref="ModeCount"/>).</param>
+/// <param name="ModeCount">The number of modes of the mixture.</param>
+/// <param name="HighQualityPercent">100 x (high-quality samples) / (all samples).</param>
+/// <param name="ReverseKl">KL(generated mode histogram || uniform over the modes), in nats (see <see cref="ModeCoverage"/>).</param>
+/// <param name="SamplesPerMode">High-quality samples nearest to each mode, in the order the modes were given.</param>
+public sealed record ModeCoverageResult(int ModesCaptured, int ModeCount, double HighQualityPercent, double ReverseKl, int[] SamplesPerMode)
+{
+    public override string ToString() =>
+        $"modes {ModesCaptured}/{ModeCount}, high-quality {HighQualityPercent:F1}%, reverse KL {ReverseKl:F4}";
+}
+
+/// <summary>
+/// Mode coverage of a 2D Gaussian mixture, with the counting rule of PacGAN (Lin et al. 2018, Table 1),
+/// which is VEEGAN's (Srivastava et al. 2017, Table 1):
+/// <list type="bullet">
+/// <item>each generated sample is assigned to its nearest mode (Euclidean distance);</item>
+/// <item>it is <b>high quality</b> when it lies within 3 standard deviations of that mode on each axis
+/// (|x - mx| &lt;= 3 std and |y - my| &lt;= 3 std);</item>
+/// <item>a mode is <b>captured</b> when at least one high-quality sample is assigned to it;</item>
+/// <item>the <b>reverse KL</b> compares the histogram of the high-quality samples over the modes, p_k =
+/// (count_k + eps) / sum_j (count_j + eps), with the uniform distribution u_k = 1 / K of the true mixture:
+/// KL(p || u) = sum_k p_k log(p_k / u_k) = log K + sum_k p_k log p_k, natural log, eps = 1e-10 (PacGAN's code
+/// smooths the histogram this way so that an empty mode contributes 0, not log 0). It is 0 when every mode
+/// gets the same share and log K when all samples fall on one mode. Samples that are not high quality are
+/// left out of the histogram; with none at all the histogram is uniform (every count is eps) and KL is 0.</item>
+/// </list>
+/// The protocol evaluates 2,500 generated samples.
+/// </summary>
+public static class ModeCoverage
+{
+    /// <summary>Smoothing added to every mode's count before normalising (see the class summary).</summary>
+    public const double Epsilon = 1e-10;
+
+    /// <summary>8 modes on the unit circle at angles 2 pi k / 8, k = 0..7 (not linspace(0, 2 pi, 8), which repeats a mode).</summary>
+    public static (double X, double Y)[] RingModes(int count = 8, double radius = 1.0) =>
+        Enumerable.Range(0, count).Select(k => (radius * Math.Cos(2 * Math.PI * k / count), radius * Math.Sin(2 * Math.PI * k / count))).ToArray();
+
+    /// <summary>The ring's component standard deviation in the PacGAN protocol.</summary>
+    public const double RingStd = 0.01;
+
+    /// <summary>25 modes on {-4, -2, 0, 2, 4}^2, x outer and y inner (index 5 * column(x) + row(y)), the order of <c>Mixtures2D.Grid25</c>.</summary>
+    public static (double X, double Y)[] GridModes()
+    {
+        double[] v = [-4, -2, 0, 2, 4];
+        return [.. from x in v from y in v select (x, y)];
+    }
+
+    /// <summary>The grid's component standard deviation in the PacGAN protocol.</summary>
+    public const double GridStd = 0.05;
+
+    /// <summary>
+    /// Evaluates generated <paramref name="points"/> (N x 2, interleaved x, y) against the mixture's
+    /// <paramref name="modes"/> whose components have standard deviation <paramref name="std"/>.
+    /// </summary>
+    public static ModeCoverageResult Evaluate(float[] points, (double X, double Y)[] modes, double std)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Length % 2 != 0) throw new ArgumentException($"ModeCoverage: points must be N x 2 (x, y pairs), got {points.Length} floats");
+        if (modes.Length == 0) throw new ArgumentException("ModeCoverage: no modes given");
+        if (!(std > 0)) throw new ArgumentOutOfRangeException(nameof(std), $"ModeCoverage: std must be > 0, got {std}");
+        int n = points.Length / 2;
+        var counts = new int[modes.Length];
+        int highQuality = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double x = points[2 * i], y = points[2 * i + 1];
+            if (!double.IsFinite(x) || !double.IsFinite(y)) continue; // a NaN sample is never high quality
+            int nearest = 0;
+            double best = double.PositiveInfinity;
+            for (int k = 0; k < modes.Length; k++)
+            {
+                double dx = x - modes[k].X, dy = y - modes[k].Y, d2 = dx * dx + dy * dy;
+                if (d2 < best) { best = d2; nearest = k; }
+            }
+            if (Math.Abs(x - modes[nearest].X) <= 3 * std && Math.Abs(y - modes[nearest].Y) <= 3 * std)
+            {
+                highQuality++;
+                counts[nearest]++;
+            }
+        }
+        return new ModeCoverageResult(
+            ModesCaptured: counts.Count(c => c > 0),
+            ModeCount: modes.Length,
+            HighQualityPercent: n == 0 ? 0 : 100.0 * highQuality / n,
+            ReverseKl: ReverseKl(counts),
+            SamplesPerMode: counts);
+    }
+
+    /// <summary>KL(p || uniform) for the smoothed histogram p of <paramref name="counts"/> (see the class summary).</summary>
+    public static double ReverseKl(int[] counts)
+    {
+        double total = counts.Sum(c => c + Epsilon);
+        double kl = 0, uniform = 1.0 / counts.Length;
+        foreach (var c in counts)
+        {
+            double p = (c + Epsilon) / total;
+            kl += p * Math.Log(p / uniform);
+        }
+        return Math.Max(0, kl); // rounding can leave -1e-17 for a perfectly even histogram
+    }
+}

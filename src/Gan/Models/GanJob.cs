@@ -1,0 +1,380 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Pictures;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+
+namespace NativeGan.Gan.Models;
+
+/// <summary>
+/// The training step shared by the GAN family (<c>gan</c>, <c>wgan</c>, <c>wgan-gp</c>, <c>cgan</c>): a
+/// generator G and a discriminator (critic) D, each with its optimizer, updated in turn. A kind supplies its
+/// critic loss and generator loss; everything else (networks, batches, conditioning, logs, pictures) is here.
+/// <para><b>One step</b> = <c>n_critic</c> critic updates, then one generator update. The trainer hands one batch
+/// per step; it should draw <c>batches_per_step</c> x (the command's batch size) samples (the config asks for n_critic batches),
+/// and the step splits that batch into n_critic equal slices, the k-th critic update seeing the k-th slice, so
+/// every critic update sees fresh real data as in the papers' Algorithm 1. A batch too small to split
+/// (fewer than 2 samples per slice, or not divisible) is reused whole by every critic update.</para>
+/// <para><b>Logs</b>: loss_d (the last critic update's loss), loss_g, grad_norm_g (the L2 norm of all of G's
+/// parameter gradients in the generator update: it collapses towards 0 when the generator loss saturates),
+/// plus each kind's own (d_real and d_fake: mean D probabilities; wasserstein: the critic's estimate
+/// mean D(real) - mean D(fake); gp: the penalty term).</para>
+/// <para><b>Conditional kinds</b> give G the one-hot label concatenated to z, and D the one-hot label concatenated
+/// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update take the real slice's labels (so fakes follow the
+/// data's class frequencies without drawing random labels).</para>
+/// </summary>
+public abstract class GanJob : IGenerativeJob
+{
+    readonly GanConfig config;
+    readonly Rng initRng;
+    readonly Tensor sampleZ;                 // the fixed latents of the progress picture
+    readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
+    const int ScatterPoints = 2000;
+
+    /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
+    protected GanJob(string kind, GanConfig config, Device device)
+    {
+        Kind = kind;
+        this.config = config;
+        Device = device;
+        SampleShape = config.Ints("data_shape");
+        if (SampleShape.Length != 1 && SampleShape.Length != 3)
+            throw new ArgumentException($"{kind}: data_shape must be '2' (points) or 'C,H,W' (images), got '{config.String("data_shape")}'");
+        LatentSize = config.Int("latent");
+        ClassCount = config.Int("classes");
+        CriticSteps = config.Int("n_critic");
+        if (CriticSteps < 1) throw new ArgumentException($"{kind}: n_critic must be >= 1, got {CriticSteps}");
+        ulong seed = config.ULong("seed");
+        Rng = new Rng(seed); // the trainer advances it to a checkpoint's offset on resume
+        initRng = new Rng(seed ^ 0x1A17_0000_0000_0001UL);
+
+        IsConv = IsImage && config.String("arch") switch
+        {
+            "conv" => true,
+            "mlp" => false,
+            var a => throw new ArgumentException($"{kind}: arch must be conv or mlp, got '{a}'"),
+        };
+        bool mbstd = config.Bool("mbstd"), mbd = config.Bool("minibatch_disc");
+        int mbdKernels = config.Int("mbd_kernels"), mbdDims = config.Int("mbd_dims");
+        if (IsConv)
+        {
+            int channels = SampleShape[0], side = SampleShape[1];
+            if (SampleShape[2] != side) throw new ArgumentException($"{kind}: arch conv needs square images, got {Shapes.Format(SampleShape)} (use arch=mlp)");
+            int dWidth = config.Int("d_width");
+            var norm = config.String("d_norm") switch
+            {
+                "batch" => CriticNorm.Batch,
+                "instance" => CriticNorm.Instance,
+                "none" => CriticNorm.None,
+                var n => throw new ArgumentException($"{kind}: d_norm must be batch, instance or none, got '{n}'"),
+            };
+            Generator = Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, initRng);
+            var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
+            Discriminator = Dcgan.Discriminator(channels + ClassCount, side, dWidth, device, initRng, norm, before, extra);
+        }
+        else
+        {
+            int features = SampleShape.Aggregate(1, (a, b) => a * b);
+            Generator = GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
+                config.Bool("g_batchnorm"), device, initRng);
+            Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
+                config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
+        }
+        GeneratorOptimizer = MakeOptimizer(Generator, config.Float("lr_g"));
+        DiscriminatorOptimizer = MakeOptimizer(Discriminator, config.Float("lr_d"));
+        if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
+
+        var pictureRng = new Rng(seed ^ 0x5A3B_1E00_0000_0001UL);
+        int pictureCount = IsImage ? (ClassCount > 0 ? 8 : 64) : ScatterPoints;
+        sampleZ = pictureRng.Normal(device, [pictureCount, LatentSize]);
+    }
+
+    Optimizer MakeOptimizer(Module m, float lr) => config.String("optimizer") switch
+    {
+        "adam" => new Adam(m.Parameters(), lr, config.Float("beta1"), config.Float("beta2")),
+        "rmsprop" => new RmsProp(m.Parameters(), lr),
+        var o => throw new ArgumentException($"{Kind}: optimizer must be adam or rmsprop, got '{o}'"),
+    };
+
+    // ------------------------------------------------------------------ what the trainer sees
+
+    public string Kind { get; }
+    public IReadOnlyDictionary<string, string> Config => config.Values;
+    public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
+    public IReadOnlyDictionary<string, Optimizer> Optimizers => new Dictionary<string, Optimizer> { ["generator"] = GeneratorOptimizer, ["discriminator"] = DiscriminatorOptimizer };
+    public Rng Rng { get; }
+    public int LatentSize { get; }
+    public int ClassCount { get; }
+
+    public Device Device { get; }
+    /// <summary>One sample's shape: [2] for points, [C, H, W] for images.</summary>
+    public int[] SampleShape { get; }
+    public bool IsImage => SampleShape.Length == 3;
+    /// <summary>True for the DCGAN convolutional networks (images, arch = conv), false for MLPs.</summary>
+    public bool IsConv { get; }
+    public Sequential Generator { get; }
+    public Sequential Discriminator { get; }
+    public Optimizer GeneratorOptimizer { get; }
+    public Optimizer DiscriminatorOptimizer { get; }
+    /// <summary>Critic updates per generator update.</summary>
+    public int CriticSteps { get; }
+
+    // ------------------------------------------------------------------ the kind's losses
+
+    /// <summary>The critic's loss on scores of real and fake samples (the fakes are detached); <paramref name="context"/>
+    /// gives WGAN-GP the critic as a function and the two batches; scalars put in <paramref name="log"/> are logged.</summary>
+    protected abstract Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log);
+
+    /// <summary>The generator's loss on the critic's scores of fresh fakes (gradients flow through D into G).</summary>
+    protected abstract Tensor GeneratorLoss(Tensor fakeScores);
+
+    /// <summary>What a critic loss may need besides the scores: the critic as a function of its input, and the batches.</summary>
+    protected sealed record CriticContext(Func<Tensor, Tensor> Critic, Tensor Real, Tensor Fake);
+
+    // ------------------------------------------------------------------ the step
+
+    public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
+    {
+        var samples = batch.Samples;
+        if (!samples.Shape.AsSpan(1).SequenceEqual(SampleShape))
+            throw new TensorShapeException($"{Kind}.Step: the batch has shape {Shapes.Format(samples.Shape)}, the model expects samples of shape {Shapes.Format(SampleShape)}");
+        if (ClassCount > 0 && batch.Labels is null)
+            throw new ArgumentException($"{Kind}.Step: a conditional model needs labelled data");
+        if (!IsImage && realPoints.Count < 2 * ScatterPoints)
+            realPoints.AddRange(samples.ToArray().Take(2 * ScatterPoints - realPoints.Count));
+
+        int total = samples.Dim(0);
+        bool split = CriticSteps > 1 && total % CriticSteps == 0 && total / CriticSteps >= 2;
+        int size = split ? total / CriticSteps : total;
+        var log = new Dictionary<string, float>(StringComparer.Ordinal);
+        for (int k = 0; k < CriticSteps; k++)
+        {
+            int start = split ? k * size : 0;
+            using var real = samples.SliceBatch(start, size);
+            int[]? labels = batch.Labels is { } l && ClassCount > 0 ? l[start..(start + size)] : null;
+            CriticUpdate(real, labels, log, last: k == CriticSteps - 1);
+        }
+        int[]? gLabels = batch.Labels is { } gl && ClassCount > 0 ? gl[..size] : null;
+        GeneratorUpdate(size, gLabels, log);
+        return log;
+    }
+
+    void CriticUpdate(Tensor real, int[]? labels, Dictionary<string, float> log, bool last)
+    {
+        using var scope = new TensorScope();
+        using var onehot = labels is null ? null : OneHot(labels);
+        using var z = Rng.Normal(Device, [real.Dim(0), LatentSize]);
+        Tensor fake;
+        using (Autograd.NoGrad()) fake = GeneratorForward(z, onehot);
+        Tensor Critic(Tensor x) => CriticForward(x, onehot);
+        var realScores = Critic(real);
+        var fakeScores = Critic(fake);
+        var logged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var loss = CriticLoss(realScores, fakeScores, new CriticContext(Critic, real, fake), logged);
+        Discriminator.ZeroGrad();
+        loss.Backward();
+        DiscriminatorOptimizer.Step();
+        if (last)
+        {
+            log["loss_d"] = loss.Item();
+            foreach (var (name, t) in logged) log[name] = t.Item();
+        }
+        foreach (var t in logged.Values) t.Dispose(); // a kind may log a handle the scope does not own (Detach)
+    }
+
+    void GeneratorUpdate(int count, int[]? labels, Dictionary<string, float> log)
+    {
+        using var scope = new TensorScope();
+        using var onehot = labels is null ? null : OneHot(labels);
+        using var z = Rng.Normal(Device, [count, LatentSize]);
+        // D's weights are constants here: no gradient is computed for them (saves their weight-gradient products).
+        foreach (var p in Discriminator.Parameters()) p.RequiresGrad = false;
+        try
+        {
+            var fake = GeneratorForward(z, onehot);
+            var loss = GeneratorLoss(CriticForward(fake, onehot));
+            Generator.ZeroGrad();
+            loss.Backward();
+            log["grad_norm_g"] = GradNorm(Generator);
+            GeneratorOptimizer.Step();
+            log["loss_g"] = loss.Item();
+        }
+        finally
+        {
+            foreach (var p in Discriminator.Parameters()) p.RequiresGrad = true;
+        }
+    }
+
+    /// <summary>sqrt(sum over G's parameters of ||grad||²), one readback.</summary>
+    static float GradNorm(Module m)
+    {
+        using var noGrad = Autograd.NoGrad();
+        Tensor? total = null;
+        foreach (var p in m.Parameters())
+        {
+            if (p.Grad is not { } g) continue;
+            var s = g.Square().Sum();
+            total = total is null ? s : total.Add(s);
+        }
+        return total is null ? 0f : MathF.Sqrt(total.Item());
+    }
+
+    /// <summary>G on z [N, latent] (with the one-hot label concatenated for a conditional model; seen as
+    /// [N, latent + K, 1, 1] by a convolutional generator).</summary>
+    protected Tensor GeneratorForward(Tensor z, Tensor? onehot)
+    {
+        using var input = onehot is null ? Ops.Reshape(z, z.Shape) : Ops.ChannelConcat(z, onehot);
+        if (!IsConv) return Generator.Forward(input);
+        using var column = Ops.Reshape(input, input.Dim(0), input.Dim(1), 1, 1);
+        return Generator.Forward(column);
+    }
+
+    /// <summary>D's scores [N, 1] for samples: an MLP takes them flattened (with the one-hot label concatenated for a
+    /// conditional model), a convolutional critic takes images (with the label as K constant channels).</summary>
+    protected Tensor CriticForward(Tensor x, Tensor? onehot)
+    {
+        int n = x.Dim(0);
+        if (IsConv)
+        {
+            Tensor scores;
+            if (onehot is null) scores = Discriminator.Forward(x);
+            else
+            {
+                using var column = Ops.Reshape(onehot, n, ClassCount, 1, 1);
+                using var maps = column.Expand([n, ClassCount, x.Dim(2), x.Dim(3)]);
+                using var input = Ops.ChannelConcat(x, maps);
+                scores = Discriminator.Forward(input);
+            }
+            using (scores) return Ops.Reshape(scores, n, 1);
+        }
+        using var flat = IsImage ? x.Flatten() : Ops.Reshape(x, x.Shape);
+        if (onehot is null) return Discriminator.Forward(flat);
+        using var joined = Ops.ChannelConcat(flat, onehot);
+        return Discriminator.Forward(joined);
+    }
+
+    /// <summary>[N, ClassCount] one-hot rows on the device.</summary>
+    protected Tensor OneHot(int[] labels)
+    {
+        var data = new float[labels.Length * ClassCount];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] < 0 || labels[i] >= ClassCount)
+                throw new ArgumentException($"{Kind}: label {labels[i]} is outside 0..{ClassCount - 1}");
+            data[i * ClassCount + labels[i]] = 1f;
+        }
+        return Tensor.FromArray(data, [labels.Length, ClassCount], Device);
+    }
+
+    // ------------------------------------------------------------------ sampling
+
+    public Tensor Generate(Tensor z, int[]? labels = null)
+    {
+        if (z.Rank != 2 || z.Dim(1) != LatentSize)
+            throw new TensorShapeException($"{Kind}.Generate: z must be [count, {LatentSize}], got {Shapes.Format(z.Shape)}");
+        if (ClassCount > 0 && (labels is null || labels.Length != z.Dim(0)))
+            throw new ArgumentException($"{Kind}.Generate: a conditional model needs one label per latent ({z.Dim(0)}), got {labels?.Length.ToString() ?? "none"}");
+        bool wasTraining = Generator.Training;
+        Generator.Eval();
+        try
+        {
+            using var noGrad = Autograd.NoGrad();
+            using var scope = new TensorScope();
+            using var onehot = ClassCount > 0 ? OneHot(labels!) : null;
+            return scope.Keep(GeneratorForward(z, onehot));
+        }
+        finally
+        {
+            Generator.Train(wasTraining);
+        }
+    }
+
+    /// <summary><paramref name="count"/> samples as host floats from latents of seed <paramref name="seed"/> (not the job's
+    /// stream): see <see cref="Metrics.GanEvaluation.Sample"/>.</summary>
+    public float[] SampleHost(int count, ulong seed, int[]? labels = null) => Metrics.GanEvaluation.Sample(this, Device, count, seed, labels);
+
+    public void WriteSamples(string path)
+    {
+        if (!IsImage)
+        {
+            using var fake = Generate(sampleZ, ClassCount > 0 ? Enumerable.Range(0, sampleZ.Dim(0)).Select(i => i % ClassCount).ToArray() : null);
+            var f = fake.ToArray();
+            static double[] Axis(float[] xy, int a) => Enumerable.Range(0, xy.Length / 2).Select(i => (double)xy[2 * i + a]).ToArray();
+            ScatterPlot.Save(path, $"{Kind}: real vs generated", [
+                new PointSet("real", Axis([.. realPoints], 0), Axis([.. realPoints], 1)),
+                new PointSet("generated", Axis(f, 0), Axis(f, 1))]);
+            return;
+        }
+        int scale = SampleShape[1] <= 32 ? 2 : 1;
+        if (ClassCount == 0)
+        {
+            using var images = Generate(sampleZ);
+            ImageGrid.Save(path, images, columns: 8, scale: scale);
+            return;
+        }
+        // One row per class, the same 8 latents in every row: a column shows one z across the classes.
+        var rows = new List<Tensor>();
+        try
+        {
+            for (int c = 0; c < ClassCount; c++) rows.Add(Generate(sampleZ, Enumerable.Repeat(c, sampleZ.Dim(0)).ToArray()));
+            ImageGrid.SaveRows(path, rows, columns: sampleZ.Dim(0), scale: scale);
+        }
+        finally
+        {
+            foreach (var r in rows) r.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        Generator.Dispose();
+        Discriminator.Dispose();
+        sampleZ.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    // ------------------------------------------------------------------ defaults shared by the kinds
+
+    /// <summary>
+    /// The keys every kind has, for samples of <paramref name="sampleShape"/>: the PacGAN networks for points,
+    /// MLPs for images. A kind overrides its losses' hyperparameters.
+    /// </summary>
+    protected static Dictionary<string, string> CommonDefaults(int[] sampleShape, int classCount)
+    {
+        bool image = sampleShape.Length == 3;
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["data_shape"] = GanConfig.Format(sampleShape),
+            ["classes"] = GanConfig.Format(classCount),
+            ["latent"] = image ? "100" : "2",
+            ["seed"] = "0",
+            ["n_critic"] = "1",
+            ["batches_per_step"] = "1",
+            ["arch"] = image && sampleShape[1] == sampleShape[2] && sampleShape[1] >= 8 && (sampleShape[1] & (sampleShape[1] - 1)) == 0 ? "conv" : "mlp",
+            ["g_width"] = "64",
+            ["d_width"] = "64",
+            ["d_norm"] = "batch",
+            ["g_widths"] = image ? "256,512,1024" : "400,400,400,400",
+            ["g_batchnorm"] = "true",
+            ["d_widths"] = image ? "512,256" : "200,200,200",
+            ["d_pieces"] = image ? "1" : "5",
+            ["dropout"] = "0",
+            ["mbstd"] = "false",
+            ["minibatch_disc"] = "false",
+            ["mbd_kernels"] = "100",
+            ["mbd_dims"] = "5",
+            ["optimizer"] = "adam",
+            ["lr_g"] = image ? "0.0002" : "0.0001",
+            ["lr_d"] = image ? "0.0002" : "0.0001",
+            ["beta1"] = image ? "0.5" : "0.8",
+            ["beta2"] = "0.999",
+            ["clip"] = "0",
+        };
+    }
+
+    /// <summary>The data shape named by config["data_shape"] (default "2": points).</summary>
+    protected static int[] ShapeOf(IReadOnlyDictionary<string, string> config) =>
+        new GanConfig(new Dictionary<string, string> { ["data_shape"] = "2" }, config).Ints("data_shape");
+
+    protected static int ClassesOf(IReadOnlyDictionary<string, string> config, int fallback) =>
+        config.ContainsKey("classes") ? new GanConfig(config, null).Int("classes") : fallback;
+}

@@ -1,0 +1,200 @@
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+
+namespace NativeGan.Gan.Models;
+
+/// <summary>
+/// <c>gan</c>: the original GAN (Goodfellow et al. 2014). D outputs a logit; D minimises binary cross-entropy,
+/// -[log D(x) + log(1 - D(G(z)))]. The generator minimises, by <c>g_loss</c>:
+/// <c>saturating</c>: log(1 - D(G(z))), the minimax game itself, whose gradient vanishes when D rejects the
+/// fakes confidently (early in training), or <c>non-saturating</c> (default): -log D(G(z)), the paper's
+/// practical fix with the same fixed point and strong gradients where the fakes are bad. Dropout 0.5 after each
+/// discriminator layer, as the paper's maxout discriminator had. Points: the PacGAN networks and optimizer
+/// (Adam 1e-4, beta1 0.8, batch 100); images: MLPs, Adam 2e-4 beta1 0.5 (DCGAN's recipe; the paper used SGD
+/// with momentum).
+/// </summary>
+public sealed class VanillaGanJob : GanJob
+{
+    public const string KindName = "gan";
+    readonly bool saturating;
+
+    VanillaGanJob(GanConfig config, Device device, string kind = KindName) : base(kind, config, device)
+    {
+        saturating = config.String("g_loss") switch
+        {
+            "saturating" => true,
+            "non-saturating" => false,
+            var s => throw new ArgumentException($"{kind}: g_loss must be saturating or non-saturating, got '{s}'"),
+        };
+    }
+
+    /// <summary>The defaults for data of <paramref name="sampleShape"/> ([2] or [C, H, W]).</summary>
+    public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
+    {
+        var c = CommonDefaults(sampleShape, classCount);
+        c["g_loss"] = "non-saturating";
+        c["dropout"] = "0.5";
+        return c;
+    }
+
+    public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
+        new VanillaGanJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+
+    protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
+        => BceCritic(realScores, fakeScores, log);
+
+    protected override Tensor GeneratorLoss(Tensor fakeScores) =>
+        saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);
+
+    /// <summary>BCE on real (target 1) and fake (target 0) logits; logs the mean probabilities D gives each.</summary>
+    internal static Tensor BceCritic(Tensor realScores, Tensor fakeScores, Dictionary<string, Tensor> log)
+    {
+        using (Autograd.NoGrad())
+        {
+            log["d_real"] = realScores.Sigmoid().Mean();
+            log["d_fake"] = fakeScores.Sigmoid().Mean();
+        }
+        return Losses.BceWithLogits(realScores, 1f).Add(Losses.BceWithLogits(fakeScores, 0f));
+    }
+}
+
+/// <summary>
+/// <c>cgan</c>: the conditional GAN (Mirza and Osindero 2014): G(z, y) and D(x, y) both see the class label y
+/// (one-hot, concatenated to z and to D's flattened input), D minimises binary cross-entropy on (real, y) vs
+/// (fake, y) pairs and G the non-saturating loss, so G must make samples D believes are of class y:
+/// <c>Generate(z, labels)</c> draws a chosen class. Same networks and optimizer as <c>gan</c>.
+/// </summary>
+public sealed class ConditionalGanJob : GanJob
+{
+    public const string KindName = "cgan";
+    readonly bool saturating;
+
+    ConditionalGanJob(GanConfig config, Device device) : base(KindName, config, device)
+    {
+        if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
+        saturating = config.String("g_loss") == "saturating";
+    }
+
+    public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 10)
+    {
+        var c = CommonDefaults(sampleShape, classCount);
+        c["g_loss"] = "non-saturating";
+        c["dropout"] = "0.5";
+        return c;
+    }
+
+    public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
+        new ConditionalGanJob(new GanConfig(DefaultConfig(ShapeOf(config), ClassesOf(config, 10)), config), device);
+
+    protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
+        => VanillaGanJob.BceCritic(realScores, fakeScores, log);
+
+    protected override Tensor GeneratorLoss(Tensor fakeScores) =>
+        saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);
+}
+
+/// <summary>
+/// <c>wgan</c>: Wasserstein GAN (Arjovsky et al. 2017). D is a critic with a linear output; it maximises
+/// mean D(real) - mean D(fake), an estimate of the Wasserstein-1 distance (Kantorovich-Rubinstein duality)
+/// when D is 1-Lipschitz, i.e. minimises <see cref="Losses.WassersteinCritic"/>; G minimises -mean D(G(z)).
+/// Lipschitz-ness is enforced crudely by clipping every critic weight to [-0.01, 0.01] after each update;
+/// RMSProp lr 5e-5 (momentum-free, as the paper advises), 5 critic updates per generator update.
+/// </summary>
+public sealed class WganJob : GanJob
+{
+    public const string KindName = "wgan";
+
+    WganJob(GanConfig config, Device device) : base(KindName, config, device) { }
+
+    public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
+    {
+        var c = CommonDefaults(sampleShape, classCount);
+        c["optimizer"] = "rmsprop";
+        c["lr_g"] = c["lr_d"] = "0.00005";
+        c["clip"] = "0.01";
+        c["n_critic"] = c["batches_per_step"] = "5";
+        return c;
+    }
+
+    public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
+        new WganJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+
+    protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
+    {
+        var loss = Losses.WassersteinCritic(realScores, fakeScores);
+        using (Autograd.NoGrad()) log["wasserstein"] = loss.Neg();
+        return loss;
+    }
+
+    protected override Tensor GeneratorLoss(Tensor fakeScores) => Losses.WassersteinGenerator(fakeScores);
+}
+
+/// <summary>
+/// <c>wgan-gp</c>: WGAN with gradient penalty (Gulrajani et al. 2017). The same critic and generator losses as
+/// <c>wgan</c>, but the Lipschitz constraint is a soft penalty instead of clipping: lambda * mean (||grad_x D(x^)||
+/// - 1)² at random points x^ between real and fake samples (<see cref="Losses.GradientPenalty"/>, a gradient of a
+/// gradient through the tape), lambda 10. Adam lr 1e-4, betas (0, 0.9) as the paper's Algorithm 1 (its public code
+/// uses beta1 0.5), 5 critic updates. No batch norm in the critic: the penalty is per sample. (The minibatch
+/// layers, if enabled, also mix samples: the penalty then includes cross-sample gradient terms.)
+/// </summary>
+public sealed class WganGpJob : GanJob
+{
+    public const string KindName = "wgan-gp";
+    readonly float lambda;
+
+    WganGpJob(GanConfig config, Device device) : base(KindName, config, device) => lambda = config.Float("gp_lambda");
+
+    public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
+    {
+        var c = CommonDefaults(sampleShape, classCount);
+        c["lr_g"] = c["lr_d"] = "0.0001";
+        c["beta1"] = "0";
+        c["beta2"] = "0.9";
+        c["gp_lambda"] = "10";
+        c["d_norm"] = "none"; // conv critic: no batch norm (the penalty is per sample); instance is the per-sample alternative
+        c["n_critic"] = c["batches_per_step"] = "5";
+        return c;
+    }
+
+    public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
+        new WganGpJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+
+    protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
+    {
+        var critic = Losses.WassersteinCritic(realScores, fakeScores);
+        var penalty = Losses.GradientPenalty(context.Critic, context.Real, context.Fake, Rng, lambda);
+        using (Autograd.NoGrad())
+        {
+            log["wasserstein"] = critic.Neg();
+            log["gp"] = penalty.Detach();
+        }
+        return critic.Add(penalty);
+    }
+
+    protected override Tensor GeneratorLoss(Tensor fakeScores) => Losses.WassersteinGenerator(fakeScores);
+}
+
+/// <summary>Registers the GAN family's kinds with <see cref="JobFactory"/>.</summary>
+public static class GanJobs
+{
+    /// <summary>The kinds this family adds: gan, cgan, wgan, wgan-gp.</summary>
+    public static readonly string[] Kinds = [VanillaGanJob.KindName, ConditionalGanJob.KindName, WganJob.KindName, WganGpJob.KindName];
+
+    public static void Register()
+    {
+        JobFactory.Register(VanillaGanJob.KindName, VanillaGanJob.Create);
+        JobFactory.Register(ConditionalGanJob.KindName, ConditionalGanJob.Create);
+        JobFactory.Register(WganJob.KindName, WganJob.Create);
+        JobFactory.Register(WganGpJob.KindName, WganGpJob.Create);
+    }
+
+    /// <summary>The defaults of <paramref name="kind"/> for data of <paramref name="sampleShape"/>.</summary>
+    public static IReadOnlyDictionary<string, string> DefaultConfig(string kind, int[] sampleShape, int classCount = 0) => kind switch
+    {
+        VanillaGanJob.KindName => VanillaGanJob.DefaultConfig(sampleShape),
+        ConditionalGanJob.KindName => ConditionalGanJob.DefaultConfig(sampleShape, classCount > 0 ? classCount : 10),
+        WganJob.KindName => WganJob.DefaultConfig(sampleShape),
+        WganGpJob.KindName => WganGpJob.DefaultConfig(sampleShape),
+        _ => throw new ArgumentException($"unknown GAN kind '{kind}'; known: {string.Join(", ", Kinds)}"),
+    };
+}

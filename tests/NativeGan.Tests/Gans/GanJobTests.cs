@@ -1,0 +1,270 @@
+using NativeGan;
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Models;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+
+namespace NativeGan.Tests.Gans;
+
+/// <summary>
+/// The GAN family's training jobs at tiny sizes on the cpu device: every kind steps and logs finite numbers;
+/// with one network frozen (learning rate 0) the other's loss falls on a fixed batch; weight clipping bounds
+/// the critic; the WGAN-GP penalty equals its hand computation on a linear critic; sampling and pictures work.
+/// </summary>
+public class GanJobTests
+{
+    static readonly Device Cpu = Device.Cpu;
+
+    /// <summary>A small config: 2 hidden layers of 16 units (maxout with 3 pieces in D), batch 32, no dropout.</summary>
+    static Dictionary<string, string> Small(string kind, Dictionary<string, string>? extra = null, int[]? shape = null)
+    {
+        var c = new Dictionary<string, string>(GanJobs.DefaultConfig(kind, shape ?? [2], kind == "cgan" ? 3 : 0))
+        {
+            ["g_widths"] = "16,16",
+            ["d_widths"] = "16,16",
+            ["d_pieces"] = "3",
+            ["dropout"] = "0",
+            ["latent"] = "4",
+            ["seed"] = "7",
+        };
+        if (extra is not null) foreach (var (k, v) in extra) c[k] = v;
+        return c;
+    }
+
+    static GanJob Make(string kind, Dictionary<string, string> config)
+    {
+        GanJobs.Register();
+        return (GanJob)JobFactory.Create(kind, config, Cpu);
+    }
+
+    /// <summary>Ring-like points: 4 clusters, labels = cluster index.</summary>
+    static Batch PointBatch(int n, int seed = 1, int classes = 4)
+    {
+        var rng = new Random(seed);
+        var data = new float[2 * n];
+        var labels = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            int k = i % classes;
+            labels[i] = k;
+            data[2 * i] = MathF.Cos(2 * MathF.PI * k / classes) + 0.05f * (rng.NextSingle() - 0.5f);
+            data[2 * i + 1] = MathF.Sin(2 * MathF.PI * k / classes) + 0.05f * (rng.NextSingle() - 0.5f);
+        }
+        return new Batch(Tensor.FromArray(data, [n, 2], Cpu), labels, 0, 0);
+    }
+
+    static List<IReadOnlyDictionary<string, float>> Run(GanJob job, int steps, int batch, int seed = 1)
+    {
+        var logs = new List<IReadOnlyDictionary<string, float>>();
+        for (int s = 0; s < steps; s++)
+        {
+            using var b = PointBatch(batch, seed, job.ClassCount > 0 ? job.ClassCount : 4);
+            logs.Add(job.Step(b, s));
+        }
+        return logs;
+    }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("cgan")]
+    [InlineData("wgan")]
+    [InlineData("wgan-gp")]
+    public void EveryKindStepsAndLogsFiniteNumbers(string kind)
+    {
+        using var job = Make(kind, Small(kind, new() { ["mbstd"] = "true", ["minibatch_disc"] = "true", ["mbd_kernels"] = "4", ["mbd_dims"] = "3" }));
+        Assert.Equal(kind, job.Kind);
+        int perStep = int.Parse(job.Config["batches_per_step"]) * 8;
+        var logs = Run(job, 3, perStep);
+        string[] expected = kind switch
+        {
+            "gan" or "cgan" => ["loss_d", "loss_g", "grad_norm_g", "d_real", "d_fake"],
+            "wgan" => ["loss_d", "loss_g", "grad_norm_g", "wasserstein"],
+            _ => ["loss_d", "loss_g", "grad_norm_g", "wasserstein", "gp"],
+        };
+        foreach (var log in logs)
+        {
+            Assert.Equal(expected.Order(), log.Keys.Order());
+            Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        }
+        Assert.True(logs[^1]["grad_norm_g"] > 0);
+    }
+
+    [Theory]
+    [InlineData("gan", 0.05)]
+    [InlineData("wgan", 0.01)] // clipped weights keep the critic's scores, and so its loss, small
+    [InlineData("wgan-gp", 0.05)]
+    public void CriticLossFallsWhileTheGeneratorIsFrozen(string kind, double margin)
+    {
+        // G frozen (lr 0): D faces the same fake distribution every step and the same real batch, so its loss must fall.
+        using var job = Make(kind, Small(kind, new() { ["lr_g"] = "0", ["lr_d"] = "0.002", ["n_critic"] = "1", ["batches_per_step"] = "1", ["clip"] = kind == "wgan" ? "0.05" : "0" }));
+        var logs = Run(job, 40, 32);
+        double first = logs.Take(5).Average(l => l["loss_d"]), last = logs.TakeLast(5).Average(l => l["loss_d"]);
+        Assert.True(last < first - margin, $"{kind}: loss_d went from {first:F4} to {last:F4}");
+    }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("wgan-gp")]
+    public void GeneratorLossFallsWhileTheCriticIsFrozen(string kind)
+    {
+        using var job = Make(kind, Small(kind, new() { ["lr_d"] = "0", ["lr_g"] = "0.01", ["n_critic"] = "1", ["batches_per_step"] = "1" }));
+        var logs = Run(job, 30, 32);
+        double first = logs.Take(5).Average(l => l["loss_g"]), last = logs.TakeLast(5).Average(l => l["loss_g"]);
+        Assert.True(last < first - 0.02, $"{kind}: loss_g went from {first:F4} to {last:F4}");
+    }
+
+    [Fact]
+    public void WeightClippingKeepsEveryCriticWeightInBounds()
+    {
+        using var job = Make("wgan", Small("wgan", new() { ["lr_d"] = "0.01" })); // a large step, so clipping has work to do
+        Assert.Equal(0.01f, job.DiscriminatorOptimizer.ClipValue);
+        Run(job, 2, 40);
+        var all = job.Discriminator.Parameters().SelectMany(p => p.ToArray()).ToArray();
+        Assert.All(all, w => Assert.InRange(w, -0.01f, 0.01f));
+        Assert.Contains(all, w => MathF.Abs(w) == 0.01f); // some weights sit on the bound
+    }
+
+    [Fact]
+    public void PenaltyOfALinearCriticEqualsTheHandComputation()
+    {
+        // With no hidden layer, D(x) = w · x + b: its input gradient is w at every point, so the penalty is
+        // lambda (||w|| - 1)² whatever the interpolation, and its gradient in w is 2 lambda (||w|| - 1) w / ||w||.
+        using var job = Make("wgan-gp", Small("wgan-gp", new() { ["d_widths"] = "" }));
+        var linear = Assert.IsType<Linear>(job.Discriminator[0]);
+        Assert.Equal(1, job.Discriminator.Count);
+        var w = linear.Weight.ToArray();
+        double norm = Math.Sqrt(w.Sum(v => (double)v * v));
+        using var scope = new TensorScope();
+        using var b = PointBatch(6);
+        using var fake = Tensor.FromArray(Numerics.Random(new Random(3), 12), [6, 2], Cpu);
+        var penalty = Losses.GradientPenalty(x => job.Discriminator.Forward(x), b.Samples, fake, new Rng(1), 10f);
+        Assert.Equal(10 * (norm - 1) * (norm - 1), penalty.Item(), 5);
+        job.Discriminator.ZeroGrad();
+        penalty.Backward();
+        var g = linear.Weight.Grad!.ToArray();
+        for (int i = 0; i < w.Length; i++) Assert.Equal(2 * 10 * (norm - 1) * w[i] / norm, g[i], 4);
+    }
+
+    [Fact]
+    public void SaturatingLossGivesTheGeneratorSmallerGradientsAgainstAConfidentDiscriminator()
+    {
+        // Train D alone until it rejects G's (frozen) fakes confidently, then compare one G step under each loss.
+        float GradNorm(string gLoss)
+        {
+            using var job = Make("gan", Small("gan", new() { ["g_loss"] = gLoss, ["lr_g"] = "0", ["lr_d"] = "0.01", ["seed"] = "11" }));
+            var logs = Run(job, 80, 32);
+            Assert.True(logs[^1]["d_fake"] < 0.1f, $"D did not become confident: d_fake {logs[^1]["d_fake"]}");
+            return logs[^1]["grad_norm_g"];
+        }
+        float saturating = GradNorm("saturating"), nonSaturating = GradNorm("non-saturating");
+        // Measured (seed 11, d_fake 0.025): 3.4 vs 14.4.
+        Assert.True(saturating < nonSaturating / 3, $"saturating {saturating} vs non-saturating {nonSaturating}");
+    }
+
+    [Fact]
+    public void SameSeedSameRun()
+    {
+        float[] Final()
+        {
+            using var job = Make("wgan-gp", Small("wgan-gp"));
+            Run(job, 2, 40);
+            return job.Generator.Parameters().First().ToArray();
+        }
+        Assert.Equal(Final(), Final());
+    }
+
+    [Fact]
+    public void CriticSliceSplitUsesEveryRealSample()
+    {
+        using var job = Make("wgan", Small("wgan"));
+        Assert.Equal(5, job.CriticSteps);
+        Assert.Equal("5", job.Config["batches_per_step"]);
+        Run(job, 1, 7); // 7 samples cannot split into 5 slices: the batch is reused whole, and the step still runs
+    }
+
+    [Fact]
+    public void ConditionalGenerateAndPictures()
+    {
+        using var job = Make("cgan", Small("cgan"));
+        Assert.Equal(3, job.ClassCount);
+        Run(job, 2, 12);
+        using var z = Tensor.Zeros(Cpu, 5, 4);
+        using var x = job.Generate(z, [0, 1, 2, 0, 1]);
+        Assert.Equal([5, 2], x.Shape);
+        var ex = Assert.Throws<ArgumentException>(() => job.Generate(z));
+        Assert.Contains("cgan", ex.Message);
+        var dir = Directory.CreateTempSubdirectory("gans");
+        try
+        {
+            ulong offset = job.Rng.Offset;
+            job.WriteSamples(Path.Combine(dir.FullName, "scatter.png"));
+            Assert.Equal(offset, job.Rng.Offset); // pictures do not touch the training stream
+            Assert.True(new FileInfo(Path.Combine(dir.FullName, "scatter.png")).Length > 100);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("cgan")]
+    [InlineData("wgan-gp")]
+    public void ImageKindsStepAndDrawGrids(string kind)
+    {
+        var config = Small(kind, new() { ["g_widths"] = "8", ["d_widths"] = "8", ["d_pieces"] = "1", ["mbstd"] = "true" }, shape: [1, 4, 4]);
+        using var job = Make(kind, config);
+        int n = int.Parse(job.Config["batches_per_step"]) * 4;
+        var rng = new Random(1);
+        using var batch = new Batch(Tensor.FromArray(Numerics.Random(rng, n * 16), [n, 1, 4, 4], Cpu),
+            Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 0, 0);
+        var log = job.Step(batch, 0);
+        Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        using var z = Tensor.Zeros(Cpu, 2, job.LatentSize);
+        using var x = job.Generate(z, job.ClassCount > 0 ? [0, 2] : null);
+        Assert.Equal([2, 1, 4, 4], x.Shape);
+        Assert.All(x.ToArray(), v => Assert.InRange(v, -1f, 1f));
+        var path = Path.Combine(Path.GetTempPath(), $"gans-{kind}-{Environment.ProcessId}.png");
+        try
+        {
+            job.WriteSamples(path);
+            Assert.True(File.Exists(path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("cgan")]
+    [InlineData("wgan")]
+    [InlineData("wgan-gp")]
+    public void ConvKindsUseTheDcganNetworks(string kind)
+    {
+        var config = Small(kind, new() { ["g_width"] = "4", ["d_width"] = "4", ["latent"] = "3", ["mbstd"] = "true",
+            ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2" }, shape: [1, 8, 8]);
+        using var job = Make(kind, config);
+        Assert.True(job.IsConv);
+        Assert.Contains(job.Discriminator.NamedParameters(), p => p.Name.EndsWith(".T", StringComparison.Ordinal));
+        int n = int.Parse(job.Config["batches_per_step"]) * 4;
+        using var batch = new Batch(Tensor.FromArray(Numerics.Random(new Random(2), n * 64), [n, 1, 8, 8], Cpu),
+            Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 0, 0);
+        var log = job.Step(batch, 0);
+        Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        using var z = Tensor.Zeros(Cpu, 3, 3);
+        using var x = job.Generate(z, job.ClassCount > 0 ? [0, 1, 2] : null);
+        Assert.Equal([3, 1, 8, 8], x.Shape);
+        var path = Path.Combine(Path.GetTempPath(), $"gans-conv-{kind}-{Environment.ProcessId}.png");
+        try { job.WriteSamples(path); Assert.True(File.Exists(path)); }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void BadConfigAndBatchesAreNamed()
+    {
+        GanJobs.Register();
+        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create("gan", Small("gan", new() { ["g_loss"] = "bogus" }), Cpu));
+        Assert.Contains("g_loss", e.Message);
+        using var job = Make("gan", Small("gan"));
+        using var wrong = new Batch(Tensor.Zeros(Cpu, 4, 3), null, 0, 0);
+        var se = Assert.Throws<TensorShapeException>(() => job.Step(wrong, 0));
+        Assert.Contains("[4, 3]", se.Message);
+    }
+}

@@ -1,0 +1,236 @@
+using NativeGan.Gan.Metrics;
+
+namespace NativeGan.Tests.Gans;
+
+/// <summary>The measurements on hand-made inputs whose answers are known exactly.</summary>
+public class GanMetricsTests
+{
+    // ---------------------------------------------------------------- mode coverage
+
+    static float[] PointsAt(IEnumerable<(double X, double Y)> points) => points.SelectMany(p => new[] { (float)p.X, (float)p.Y }).ToArray();
+
+    [Fact]
+    public void RingModesAreEightDistinctPointsOnTheCircle()
+    {
+        var modes = ModeCoverage.RingModes();
+        Assert.Equal(8, modes.Length);
+        Assert.Equal(8, modes.Select(m => (Math.Round(m.X, 6), Math.Round(m.Y, 6))).Distinct().Count());
+        Assert.All(modes, m => Assert.Equal(1.0, Math.Sqrt(m.X * m.X + m.Y * m.Y), 12));
+        Assert.Equal((-4.0, -4.0), ModeCoverage.GridModes()[0]);
+        Assert.Equal((-4.0, -2.0), ModeCoverage.GridModes()[1]); // x outer, y inner, as Mixtures2D.Grid25
+    }
+
+    [Fact]
+    public void AllModesEvenlyCoveredGiveFullCountsAndZeroKl()
+    {
+        var modes = ModeCoverage.GridModes();
+        // 4 points per mode, each within 2 std of its mode on both axes.
+        var pts = modes.SelectMany(m => new[] { (m.X + 0.1, m.Y), (m.X - 0.1, m.Y + 0.05), (m.X, m.Y - 0.1), (m.X + 0.05, m.Y + 0.1) });
+        var r = ModeCoverage.Evaluate(PointsAt(pts), modes, ModeCoverage.GridStd);
+        Assert.Equal(25, r.ModesCaptured);
+        Assert.Equal(100.0, r.HighQualityPercent, 9);
+        Assert.Equal(0.0, r.ReverseKl, 9);
+        Assert.All(r.SamplesPerMode, c => Assert.Equal(4, c));
+    }
+
+    [Fact]
+    public void OneModeGivesOneCapturedAndKlLogK()
+    {
+        var modes = ModeCoverage.RingModes();
+        var pts = Enumerable.Repeat((modes[3].X + 0.02, modes[3].Y - 0.02), 50);
+        var r = ModeCoverage.Evaluate(PointsAt(pts), modes, ModeCoverage.RingStd);
+        Assert.Equal(1, r.ModesCaptured);
+        Assert.Equal(50, r.SamplesPerMode[3]);
+        Assert.Equal(100.0, r.HighQualityPercent, 9);
+        Assert.Equal(Math.Log(8), r.ReverseKl, 6); // KL(point mass || uniform over 8) = log 8
+    }
+
+    [Fact]
+    public void OffModePointsAreNotHighQualityAndCaptureNothing()
+    {
+        var modes = ModeCoverage.RingModes();
+        // The origin, a point just outside 3 std on one axis of mode 0, and a NaN.
+        float[] pts = [0f, 0f, 1.031f, 0f, float.NaN, 0f, 1.0f, 0.029f];
+        var r = ModeCoverage.Evaluate(pts, modes, ModeCoverage.RingStd);
+        Assert.Equal(1, r.ModesCaptured);          // only (1.0, 0.029): 2.9 std away on y
+        Assert.Equal(25.0, r.HighQualityPercent, 9);
+        Assert.Equal(1, r.SamplesPerMode[0]);
+        // With no high-quality sample at all the smoothed histogram is uniform: 0 modes, KL 0.
+        var none = ModeCoverage.Evaluate([0f, 0f, 5f, 5f], modes, ModeCoverage.RingStd);
+        Assert.Equal((0, 0.0), (none.ModesCaptured, none.HighQualityPercent));
+        Assert.Equal(0.0, none.ReverseKl, 9);
+    }
+
+    [Fact]
+    public void ReverseKlOfTwoEvenModesOfFourIsLog2()
+    {
+        Assert.Equal(Math.Log(2), ModeCoverage.ReverseKl([10, 10, 0, 0]), 8);
+        Assert.Throws<ArgumentException>(() => ModeCoverage.Evaluate([1f, 2f, 3f], ModeCoverage.RingModes(), 0.01));
+    }
+
+    // ---------------------------------------------------------------- inception score
+
+    static float[] OneHots(int[] classes, int k)
+    {
+        var p = new float[classes.Length * k];
+        for (int i = 0; i < classes.Length; i++) p[i * k + classes[i]] = 1f;
+        return p;
+    }
+
+    [Fact]
+    public void InceptionScoreIsOneForIdenticalPredictions()
+    {
+        Assert.Equal(1.0, InceptionScore.Compute(OneHots(Enumerable.Repeat(4, 30).ToArray(), 10), 10), 12);
+        var soft = Enumerable.Range(0, 20).SelectMany(_ => new[] { 0.2f, 0.3f, 0.5f }).ToArray();
+        Assert.Equal(1.0, InceptionScore.Compute(soft, 3), 6);
+    }
+
+    [Fact]
+    public void InceptionScoreIsTenForConfidentEvenClasses()
+    {
+        var classes = Enumerable.Range(0, 100).Select(i => i % 10).ToArray();
+        Assert.Equal(10.0, InceptionScore.Compute(OneHots(classes, 10), 10), 9);
+        // Confident but only 5 classes used: 5.
+        Assert.Equal(5.0, InceptionScore.Compute(OneHots(classes.Select(c => c / 2).ToArray(), 10), 10), 9);
+        // Uniform (unconfident) predictions: 1.
+        Assert.Equal(1.0, InceptionScore.Compute(Enumerable.Repeat(0.1f, 100).ToArray(), 10), 5);
+    }
+
+    [Fact]
+    public void ClassHistogramCountsAndEvenness()
+    {
+        var even = ClassHistogram.Of(Enumerable.Range(0, 50).Select(i => i % 10).ToArray(), 10);
+        Assert.Equal(10, even.ClassesPresent);
+        Assert.Equal(1.0, even.Evenness, 12);
+        Assert.Equal(1.0, even.MaxOverMin);
+        var one = ClassHistogram.Of([3, 3, 3], 10);
+        Assert.Equal((1, 0.0), (one.ClassesPresent, one.Evenness));
+        Assert.True(double.IsPositiveInfinity(one.MaxOverMin));
+        Assert.Throws<ArgumentException>(() => ClassHistogram.Of([10], 10));
+    }
+
+    // ---------------------------------------------------------------- Fréchet distance
+
+    [Fact]
+    public void FrechetDistanceIsZeroForIdenticalSets()
+    {
+        var rng = new Random(5);
+        var f = Numerics.Random(rng, 200 * 6);
+        Assert.Equal(0.0, FrechetDistance.Compute(f, f, 6), 9);
+    }
+
+    [Fact]
+    public void FrechetDistanceMatchesTheClosedFormForDiagonalGaussians()
+    {
+        // d² = ||mu1 - mu2||² + sum_i (s1_i + s2_i - 2 sqrt(s1_i s2_i)) = ||mu1 - mu2||² + sum_i (sqrt s1_i - sqrt s2_i)².
+        double[] mu1 = [0, 1, -2], mu2 = [1, 1, 0], v1 = [1, 4, 0.25], v2 = [9, 1, 0.25];
+        double expected = 1 + 0 + 4 + (1 - 3) * (1 - 3) + (2 - 1) * (2 - 1) + 0;
+        Assert.Equal(expected, FrechetDistance.Compute(mu1, Diag(v1), mu2, Diag(v2)), 9);
+        // Rotating both covariances by the same orthogonal matrix changes nothing (they still commute).
+        var q = Rotation(3, 0.7);
+        Assert.Equal(expected, FrechetDistance.Compute(mu1, Conj(q, Diag(v1), 3), mu2, Conj(q, Diag(v2), 3)), 8);
+    }
+
+    [Fact]
+    public void FrechetDistanceOfNonCommutingCovariancesMatches2x2ClosedForm()
+    {
+        // For 2x2 SPD A, B: Tr sqrt(A B) = sqrt(Tr(AB) + 2 sqrt(det(AB))) (the eigenvalues of AB are positive).
+        double[] a = [2, 1, 1, 3], b = [1, -0.5, -0.5, 2];
+        double trAb = a[0] * b[0] + a[1] * b[2] + a[2] * b[1] + a[3] * b[3];
+        double det = (a[0] * a[3] - a[1] * a[2]) * (b[0] * b[3] - b[1] * b[2]);
+        double expected = a[0] + a[3] + b[0] + b[3] - 2 * Math.Sqrt(trAb + 2 * Math.Sqrt(det));
+        Assert.Equal(expected, FrechetDistance.Compute([0, 0], a, [0, 0], b), 10);
+    }
+
+    [Fact]
+    public void JacobiEigenReconstructsARandomSymmetricMatrix()
+    {
+        int d = 7;
+        var rng = new Random(2);
+        var s = new double[d * d];
+        for (int i = 0; i < d; i++) for (int j = i; j < d; j++) s[i * d + j] = s[j * d + i] = rng.NextDouble() - 0.5;
+        var (eig, v) = FrechetDistance.SymmetricEigen(s, d);
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++)
+            {
+                double r = 0;
+                for (int k = 0; k < d; k++) r += v[i * d + k] * eig[k] * v[j * d + k];
+                Assert.Equal(s[i * d + j], r, 10);
+            }
+    }
+
+    static double[] Diag(double[] v)
+    {
+        var m = new double[v.Length * v.Length];
+        for (int i = 0; i < v.Length; i++) m[i * v.Length + i] = v[i];
+        return m;
+    }
+
+    static double[] Rotation(int d, double angle)
+    {
+        var q = Diag(Enumerable.Repeat(1.0, d).ToArray());
+        q[0] = Math.Cos(angle); q[1] = -Math.Sin(angle); q[d] = Math.Sin(angle); q[d + 1] = Math.Cos(angle);
+        return q;
+    }
+
+    static double[] Conj(double[] q, double[] m, int d) // q m q^T
+    {
+        var r = new double[d * d];
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < d; j++)
+                for (int k = 0; k < d; k++)
+                    for (int l = 0; l < d; l++) r[i * d + j] += q[i * d + k] * m[k * d + l] * q[j * d + l];
+        return r;
+    }
+}
+
+/// <summary><see cref="GanEvaluation"/> on a stand-in generator whose outputs are known.</summary>
+public class GanEvaluationTests
+{
+    /// <summary>Sample i of every Generate call sits exactly on ring mode (i mod 8), or (label mod 8) when labelled.</summary>
+    sealed class RingStub(int classes) : NativeGan.Gan.Training.IGenerativeJob
+    {
+        public int LatentSize => 3;
+        public int ClassCount => classes;
+        public List<int[]?> LabelsSeen { get; } = [];
+        public Tensor Generate(Tensor z, int[]? labels = null)
+        {
+            LabelsSeen.Add(labels);
+            var modes = ModeCoverage.RingModes();
+            var data = new float[z.Dim(0) * 2];
+            for (int i = 0; i < z.Dim(0); i++)
+            {
+                var m = modes[(labels?[i] ?? i) % 8];
+                (data[2 * i], data[2 * i + 1]) = ((float)m.X, (float)m.Y);
+            }
+            return Tensor.FromArray(data, [z.Dim(0), 2], z.Device);
+        }
+        public string Kind => "stub";
+        public IReadOnlyDictionary<string, string> Config => new Dictionary<string, string>();
+        public IReadOnlyDictionary<string, NativeGan.Nn.Module> Modules => new Dictionary<string, NativeGan.Nn.Module>();
+        public IReadOnlyDictionary<string, NativeGan.Nn.Optimizer> Optimizers => new Dictionary<string, NativeGan.Nn.Optimizer>();
+        public Rng Rng { get; } = new(0);
+        public IReadOnlyDictionary<string, float> Step(NativeGan.Gan.Data.Batch batch, long step) => throw new NotSupportedException();
+        public void WriteSamples(string path) => throw new NotSupportedException();
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void ModesOfAGeneratorOnEveryModeAreAllCaptured()
+    {
+        var r = GanEvaluation.Modes(new RingStub(0), Device.Cpu, "ring8", count: 2500);
+        Assert.Equal((8, 100.0), (r.ModesCaptured, r.HighQualityPercent));
+        Assert.Equal(0.0, r.ReverseKl, 3); // 2500 = 8 x 312 + 4: nearly even
+        Assert.Throws<ArgumentException>(() => GanEvaluation.Modes(new RingStub(0), Device.Cpu, "spiral"));
+    }
+
+    [Fact]
+    public void ConditionalJobsGetTheClassesInTurnAcrossChunks()
+    {
+        var stub = new RingStub(3);
+        var pts = GanEvaluation.Sample(stub, Device.Cpu, 7, seed: 1, chunk: 4);
+        Assert.Equal(14, pts.Length);
+        Assert.Equal([0, 1, 2, 0], stub.LabelsSeen[0]!);
+        Assert.Equal([1, 2, 0], stub.LabelsSeen[1]!);
+    }
+}
