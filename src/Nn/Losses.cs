@@ -4,6 +4,8 @@ namespace NativeGan.Nn;
 /// The losses of the course's generative models, each a few recorded ops so the tape differentiates
 /// them (and, for the penalties, differentiates through a gradient). Every loss returns a scalar tensor
 /// (shape [1], what Mean() returns) that is the mean over the batch unless its summary says otherwise.
+/// Call them inside a <see cref="TensorScope"/> (a training step): their intermediates, and the penalties'
+/// interpolated points and input gradients, are freed when it closes.
 /// <code>
 /// // DCGAN discriminator step, non-saturating generator step
 /// var dLoss = Losses.BceWithLogits(d.Forward(real), 1f).Add(Losses.BceWithLogits(d.Forward(fake.Detach()), 0f));

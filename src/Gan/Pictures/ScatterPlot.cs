@@ -7,7 +7,7 @@ public sealed record PointSet(string Name, double[] X, double[] Y, int? ColorInd
 /// Points in the plane: real against generated samples of a 2D mixture, or a 2D latent space coloured by
 /// class (<see cref="ByClass"/>). Sets are drawn in order (later sets on top) as anti-aliased translucent
 /// dots, so dense regions show darker; a legend names each set. Without given ranges the axes fit all finite
-/// points with 5% margin, rounded to nice ticks; points outside given ranges and non-finite points are skipped.
+/// points with 5% margin; points outside given ranges and non-finite points are skipped.
 /// </summary>
 public static class ScatterPlot
 {
@@ -69,12 +69,12 @@ public static class ScatterPlot
         return sets;
     }
 
-    // All finite values with 5% margin either side, widened to nice ticks; [0, 1] when there are none.
+    // All finite values with 5% margin either side (the ticks fall on nice values inside); [0, 1] when there are none.
     static (double, double) Fit(double[] values)
     {
         if (values.Length == 0) return (0, 1);
         var (lo, hi) = Ticks.Widen(values.Min(), values.Max());
         double margin = (hi - lo) * 0.05;
-        return Ticks.NiceRange(lo - margin, hi + margin);
+        return (lo - margin, hi + margin);
     }
 }

@@ -44,19 +44,21 @@ public static class Ticks
 
     /// <summary>
     /// Ticks for a log axis over [min, max] (both &gt; 0): the powers of ten inside, plus 2 and 5 times them when
-    /// the span is under two decades; nice linear ticks when even those give fewer than two.
+    /// the span is under two decades (every k-th decade on spans over 8); nice linear ticks when even those give fewer than two.
     /// </summary>
     public static double[] Log(double min, double max)
     {
         int low = (int)Math.Floor(Math.Log10(min)), high = (int)Math.Ceiling(Math.Log10(max));
         bool fine = high - low <= 2;
+        int every = Math.Max(1, (high - low + 7) / 8); // at most about 8 decade labels on a long span
         var ticks = new List<double>();
         for (int e = low; e <= high; e++)
-            foreach (double m in fine ? new[] { 1.0, 2.0, 5.0 } : [1.0])
-            {
-                double v = m * Math.Pow(10, e);
-                if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.Add(v);
-            }
+            if ((e - low) % every == 0 || fine)
+                foreach (double m in fine ? new[] { 1.0, 2.0, 5.0 } : [1.0])
+                {
+                    double v = m * Math.Pow(10, e);
+                    if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) ticks.Add(v);
+                }
         return ticks.Count >= 2 ? [.. ticks] : Linear(min, max, 4).Where(v => v > 0).ToArray();
     }
 

@@ -104,6 +104,7 @@ public class PlotTests
         Assert.Equal((-0.6, 1.2), Ticks.NiceRange(-0.53, 1.17), new TupleTolerance());
         Assert.Equal(new[] { 1e-3, 1e-2, 1e-1, 1, 10 }, Ticks.Log(1e-3, 10), new Tolerance());
         Assert.Equal(new[] { 1.0, 2, 5, 10, 20, 50 }, Ticks.Log(1, 50), new Tolerance());
+        Assert.Equal(new[] { 1e-12, 1e-9, 1e-6, 1e-3, 1, 1e3, 1e6 }, Ticks.Log(1e-12, 1e7), new Tolerance()); // 19 decades: every 3rd
         Assert.Equal("0.2", Ticks.Format(0.2, 0.2));
         Assert.Equal("1500", Ticks.Format(1500, 500));
         Assert.Equal("0.05", Ticks.Format(0.05, 0.05));
