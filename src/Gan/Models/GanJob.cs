@@ -31,7 +31,7 @@ public abstract class GanJob : IGenerativeJob
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
-    protected GanJob(string kind, GanConfig config, Device device)
+    protected GanJob(string kind, GanConfig config, Device device, bool conditional = false)
     {
         Kind = kind;
         this.config = config;
@@ -40,7 +40,8 @@ public abstract class GanJob : IGenerativeJob
         if (SampleShape.Length != 1 && SampleShape.Length != 3)
             throw new ArgumentException($"{kind}: data_shape must be '2' (points) or 'C,H,W' (images), got '{config.String("data_shape")}'");
         LatentSize = config.Int("latent");
-        ClassCount = config.Int("classes");
+        // Only a conditional kind reads the key (an unconditional one never picks up a dataset's labels).
+        ClassCount = conditional ? config.Int("classes") : 0;
         CriticSteps = config.Int("n_critic");
         if (CriticSteps < 1) throw new ArgumentException($"{kind}: n_critic must be >= 1, got {CriticSteps}");
         ulong seed = config.ULong("seed");
@@ -336,15 +337,16 @@ public abstract class GanJob : IGenerativeJob
 
     /// <summary>
     /// The keys every kind has, for samples of <paramref name="sampleShape"/>: the PacGAN networks for points,
-    /// MLPs for images. A kind overrides its losses' hyperparameters.
+    /// DCGAN or MLP networks for images. A kind overrides its losses' hyperparameters. <c>classes</c> is present only
+    /// for a conditional kind (<paramref name="classCount"/> &gt; 0): the command line fills it from the data's labels
+    /// when, and only when, the key exists, and an unconditional kind ignores labels.
     /// </summary>
     protected static Dictionary<string, string> CommonDefaults(int[] sampleShape, int classCount)
     {
         bool image = sampleShape.Length == 3;
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        var defaults = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["data_shape"] = GanConfig.Format(sampleShape),
-            ["classes"] = GanConfig.Format(classCount),
             ["latent"] = image ? "100" : "2",
             ["seed"] = "0",
             ["n_critic"] = "1",
@@ -369,6 +371,8 @@ public abstract class GanJob : IGenerativeJob
             ["beta2"] = "0.999",
             ["clip"] = "0",
         };
+        if (classCount > 0) defaults["classes"] = GanConfig.Format(classCount); // conditional kinds only
+        return defaults;
     }
 
     /// <summary>The data shape named by config["data_shape"] (default "2": points).</summary>

@@ -69,7 +69,7 @@ public sealed class ConditionalGanJob : GanJob
     public const string KindName = "cgan";
     readonly bool saturating;
 
-    ConditionalGanJob(GanConfig config, Device device) : base(KindName, config, device)
+    ConditionalGanJob(GanConfig config, Device device) : base(KindName, config, device, conditional: true)
     {
         if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
         saturating = config.String("g_loss") == "saturating";

@@ -289,6 +289,17 @@ public class GanJobTests
     }
 
     [Fact]
+    public void OnlyTheConditionalKindTakesClasses()
+    {
+        Assert.DoesNotContain("classes", GanJobs.DefaultConfig("gan", [2]).Keys);
+        Assert.Equal("10", GanJobs.DefaultConfig("cgan", [2])["classes"]);
+        using var job = Make("wgan-gp", Small("wgan-gp", new() { ["classes"] = "10" }));
+        Assert.Equal(0, job.ClassCount);
+        using var b = PointBatch(10);
+        job.Step(b, 0); // labelled data, unconditional model: the labels are ignored
+    }
+
+    [Fact]
     public void BadConfigAndBatchesAreNamed()
     {
         GanJobs.Register();
