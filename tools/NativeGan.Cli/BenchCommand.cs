@@ -58,7 +58,10 @@ public static class BenchCommand
 
     static int Run(Device device, string kind, string workload, int batch, int steps, int warmup, bool json)
     {
-        using var job = JobFactory.Create(kind, new Dictionary<string, string> { ["seed"] = "1" }, device);
+        // The config `train KIND` would give 32x32 one-channel data (MNIST padded), seed 1.
+        var info = Kinds.All.First(k => k.Name == kind);
+        var shape = new Dataset("random", [], [1, 32, 32], null, 0);
+        using var job = JobFactory.Create(kind, info.Config(shape, 1, new Dictionary<string, string>()), device);
         int perStep = job.Config.TryGetValue("batches_per_step", out var bps) ? int.Parse(bps, System.Globalization.CultureInfo.InvariantCulture) : 1;
         var rng = new Rng(12345);
         if (!json)

@@ -18,6 +18,8 @@ public static class Cli
             SampleCommands.Sample(),
             SampleCommands.Interpolate(),
             DataCommand.Create(),
+            EvalCommand.Create(),
+            EvalCommand.Denoise(),
         };
         return root.Parse(args).Invoke();
     }

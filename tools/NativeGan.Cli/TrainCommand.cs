@@ -86,7 +86,7 @@ public static class TrainCommand
             {
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, _) = Trainer.ReadJob(checkpoint);
-                if (kind != r.Kind.JobKind(r.Settings)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run"); return 2; }
+                if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
                 if (r.Settings.Count > 0) Cli.Warn("--resume: the run keeps the checkpoint's settings; --set is ignored");
                 job = JobFactory.Create(kind, config, device);
             }

@@ -150,11 +150,9 @@ public class AutoencoderJob : ITrainingJob
             jacobianInput = null;
             foreach (var (name, t) in terms) scalars[name] = t.Item();
         }
-        if (Options.Kind != AutoencoderKind.Vae && Options.Sparsity > 0) scalars["mean_activation"] = lastMeanActivation;
         return scalars;
     }
 
-    float lastMeanActivation;
     Tensor? jacobianInput; // the input leaf of the autodiff contractive penalty, freed after the step's backward
 
     /// <summary>The loss terms of a deterministic kind on clean data <paramref name="x"/> (inside the caller's scope).</summary>
@@ -182,7 +180,9 @@ public class AutoencoderJob : ITrainingJob
                 : AutoencoderLosses.SparseKl(h, o.Rho, o.Sparsity);
             terms["sparsity"] = penalty;
             loss = loss.Add(penalty);
-            lastMeanActivation = AutoencoderLosses.MeanActivation(h);
+            using (Autograd.NoGrad())
+            using (var code = h.Detach())
+                terms["mean_activation"] = code.Mean(); // logged, not trained
         }
         if (o.Lambda > 0)
         {

@@ -91,7 +91,8 @@ public static class AutoencoderLosses
     public static float MeanActivation(Tensor h)
     {
         using (Autograd.NoGrad())
-        using (var m = h.Detach().Mean())
+        using (var code = h.Detach())
+        using (var m = code.Mean())
             return m.Item();
     }
 

@@ -55,6 +55,14 @@ public static class ImageFolder
         return new Dataset(name, data, [channels, height, width], labels, classNames?.Length ?? 0);
     }
 
+    /// <summary>One picture file as [channels, size, size] floats in [-1, 1] (center-cropped and resized): what
+    /// `nativegan denoise --input` feeds a model.</summary>
+    public static float[] LoadFile(string path, int size, int channels)
+    {
+        if (!File.Exists(path)) throw new DataException($"Image {path} does not exist");
+        return Decode(path, size, channels).Pixels;
+    }
+
     /// <summary>The picture files (sorted, ordinal) with their labels and class names (null when unlabeled).</summary>
     static (List<string> Files, int[]? Labels, string[]? ClassNames) ListFiles(string folder)
     {

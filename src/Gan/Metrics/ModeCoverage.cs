@@ -85,7 +85,7 @@ public static class ModeCoverage
             ModesCaptured: counts.Count(c => c > 0),
             ModeCount: modes.Length,
             HighQualityPercent: n == 0 ? 0 : 100.0 * highQuality / n,
-            ReverseKl: ReverseKl(counts),
+            ReverseKl: highQuality == 0 ? double.NaN : ReverseKl(counts), // no histogram to compare without a high-quality sample
             SamplesPerMode: counts);
     }
 

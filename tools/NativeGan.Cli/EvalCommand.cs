@@ -1,0 +1,197 @@
+using System.CommandLine;
+using NativeGan.Gan.Autoencoders;
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Metrics;
+using NativeGan.Gan.Training;
+using Spectre.Console;
+
+namespace NativeGan.Cli;
+
+/// <summary>
+/// <c>nativegan eval modes|mnist|ae</c> (the numbers GANs and autoencoders are compared by) and
+/// <c>nativegan denoise</c>, on checkpoints written by `nativegan train`.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, autoencoder reconstruction and ELBO.")
+    {
+        Modes(), Mnist(), Autoencoder(), Classifier(),
+    };
+
+    static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
+
+    static Command Modes()
+    {
+        var checkpoint = CheckpointOption();
+        var mixture = new Option<string?>("--mixture") { Description = "ring8 or grid25 (default: the data the checkpoint was trained on)." };
+        var count = new Option<int>("--count") { Description = "Generated points (PacGAN: 2,500).", DefaultValueFactory = _ => 2500 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
+        var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here." };
+        var device = Cli.DeviceOption();
+        var command = new Command("modes", "Modes captured, % high-quality samples and reverse KL on the 8-ring or 25-grid (PacGAN's Table 1 protocol).")
+        {
+            checkpoint, mixture, count, seed, scatter, device,
+        };
+        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
+        {
+            if (job is not IGenerativeJob g) throw new ArgumentException($"eval modes: a '{job.Kind}' model does not generate points");
+            // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
+            string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
+            var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed));
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
+                                   $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
+            AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
+            if (r.GetValue(scatter) is { } path) g.WriteSamples(path);
+        }));
+        return command;
+    }
+
+    /// <summary>Where `eval mnist` keeps the classifier it trains once (git-ignored cache).</summary>
+    static string DefaultClassifier() => Path.Combine(DataPaths.DefaultCache(), "mnist-classifier.safetensors");
+
+    static Command Classifier()
+    {
+        var output = new Option<string>("--out") { Description = "Where to save the classifier.", DefaultValueFactory = _ => DefaultClassifier() };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs (the recipe: 8).", DefaultValueFactory = _ => 8 };
+        var device = Cli.DeviceOption();
+        var command = new Command("classifier", "Train the small MNIST classifier the MNIST scores use, on the bundled train digits; report its held-out accuracy.")
+        {
+            output, epochs, device,
+        };
+        command.SetAction(r =>
+        {
+            var d = Cli.OpenDevice(r.GetValue(device)!);
+            if (d is null) return 2;
+            try
+            {
+                using var c = TrainClassifier(d, r.GetValue(epochs), r.GetValue(output)!);
+                return 0;
+            }
+            catch (Exception e) when (e is DataException or IOException or ArgumentException) { Cli.Error(e.Message); return 2; }
+        });
+        return command;
+    }
+
+    static MnistClassifier TrainClassifier(Device device, int epochs, string path)
+    {
+        var options = new DataOptions(ImageSize: 32, Log: Log);
+        var train = DataSource.Load("mnist", options);
+        var test = DataSource.Load("mnist-test", options);
+        var classifier = new MnistClassifier(train.SampleShape, train.ClassCount, device, seed: 1);
+        classifier.Train(train, epochs, progress: Log);
+        double accuracy = classifier.Accuracy(test);
+        classifier.Save(path);
+        AnsiConsole.MarkupLine($"classifier: held-out accuracy [bold]{accuracy * 100:0.00}%[/] on {test.Count} test digits; saved to {Markup.Escape(Path.GetFullPath(path))}");
+        return classifier;
+    }
+
+    static Command Mnist()
+    {
+        var checkpoint = CheckpointOption();
+        var classifier = new Option<string?>("--classifier") { Description = "The classifier (default: the cached one, trained on first use by `eval classifier`'s recipe)." };
+        var count = new Option<int>("--count") { Description = "Generated digits scored.", DefaultValueFactory = _ => 10_000 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
+        var device = Cli.DeviceOption();
+        var command = new Command("mnist", "MNIST Inception Score and Fréchet distance in the project's classifier's feature space, and how evenly the 10 classes appear.")
+        {
+            checkpoint, classifier, count, seed, device,
+        };
+        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        {
+            if (job is not IGenerativeJob g) throw new ArgumentException($"eval mnist: a '{job.Kind}' model does not generate images");
+            string path = r.GetValue(classifier) ?? DefaultClassifier();
+            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path);
+            var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: 32, Log: Log));
+            var real = c.Score(test.Data, test.Count, test);
+            var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed));
+            AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
+            AnsiConsole.MarkupLine($"[grey]real test digits ({test.Count}): Inception Score {real.InceptionScore:0.000}, Fréchet distance {real.FrechetDistance:0.000}, {Markup.Escape(real.Classes.ToString())}[/]");
+        }));
+        return command;
+    }
+
+    static Command Autoencoder()
+    {
+        var checkpoint = CheckpointOption();
+        var data = new Option<string>("--data") { Description = "Held-out data (default: mnist-test).", DefaultValueFactory = _ => "mnist-test" };
+        var pictures = new Option<string?>("--pictures") { Description = "Folder for the reconstruction grid, the latent scatter and (2D VAE) the manifold." };
+        var device = Cli.DeviceOption();
+        var command = new Command("ae", "Autoencoder: test reconstruction MSE, the VAE's ELBO in nats, the sparse code's mean activation; pictures.")
+        {
+            checkpoint, data, pictures, device,
+        };
+        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
+        {
+            if (job is not AutoencoderJob ae) throw new ArgumentException($"eval ae: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, not an autoencoder");
+            var test = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: ae.Options.Shape.Length == 3 ? ae.Options.Shape[1] : null, Log: Log));
+            var e = ae.Evaluate(test);
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on {e.Count} samples of {Markup.Escape(test.Name)}: reconstruction MSE {e.Mse:0.00000} ([[-1,1]] scale), {e.Mse01:0.00000} ([[0,1]] scale)" +
+                (double.IsNaN(e.Elbo) ? "" : $", ELBO {e.Elbo:0.00} nats (recon {e.ReconNll:0.00} + KL {e.Kl:0.00})") +
+                (double.IsNaN(e.MeanActivation) ? "" : $", mean code activation {e.MeanActivation:0.0000}") +
+                (double.IsNaN(e.DenoisingMse) ? "" : $", denoising MSE {e.DenoisingMse:0.00000}"));
+            if (r.GetValue(pictures) is { } folder)
+            {
+                Directory.CreateDirectory(folder);
+                using (var held = Tensor.FromArray(test.Data[..(Math.Min(16, test.Count) * test.SampleSize)], [Math.Min(16, test.Count), .. test.SampleShape], ae.Device))
+                    ae.Hold(held);
+                ae.WriteSamples(Path.Combine(folder, "reconstructions.png"));
+                if (test.Labels is not null) ae.WriteLatentScatter(Path.Combine(folder, "latent.png"), test);
+                if (ae is VaeJob vae && ae.Options.Code == 2) vae.Manifold(Path.Combine(folder, "manifold.png"));
+                AnsiConsole.MarkupLine($"pictures in {Markup.Escape(Path.GetFullPath(folder))}");
+            }
+        }));
+        return command;
+    }
+
+    public static Command Denoise()
+    {
+        var checkpoint = CheckpointOption();
+        var input = new Option<string?>("--input") { Description = "A noisy image (PNG/JPEG/BMP), resized to the model's input; without it, test digits corrupted by the model's own noise." };
+        var output = new Option<string>("--out") { Description = "The PNG to write (noisy / restored / clean rows).", DefaultValueFactory = _ => "denoised.png" };
+        var device = Cli.DeviceOption();
+        var command = new Command("denoise", "Restore noisy images with a denoising autoencoder.") { checkpoint, input, output, device };
+        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        {
+            if (job is not AutoencoderJob ae) throw new ArgumentException($"denoise: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, not an autoencoder");
+            string path = r.GetValue(output)!;
+            if (r.GetValue(input) is { } file)
+            {
+                var shape = ae.Options.Shape;
+                var image = ImageFolder.LoadFile(file, shape[1], shape[0]);
+                using var x = Tensor.FromArray(image, [1, .. shape], d);
+                using var restored = ae.Reconstruct(x);
+                NativeGan.Gan.Pictures.ImageGrid.SaveRows(path, [x, restored], columns: 1, scale: 4);
+            }
+            else
+            {
+                var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: ae.Options.Shape[1], Log: Log));
+                using var clean = Tensor.FromArray(test.Data[..(8 * test.SampleSize)], [8, .. test.SampleShape], d);
+                ae.WriteDenoising(path, clean);
+            }
+            AnsiConsole.MarkupLine($"[green]wrote {Markup.Escape(Path.GetFullPath(path))}[/]");
+        }));
+        return command;
+    }
+
+    static int WithJob(string checkpoint, string deviceName, Action<ITrainingJob, Dictionary<string, string>, Device> work)
+    {
+        Kinds.EnsureRegistered();
+        var device = Cli.OpenDevice(deviceName);
+        if (device is null) return 2;
+        if (!File.Exists(checkpoint)) { Cli.Error($"no checkpoint at {checkpoint}"); return 2; }
+        try
+        {
+            var (_, _, meta) = Trainer.ReadJob(checkpoint);
+            using var job = Trainer.Load(checkpoint, device);
+            work(job, meta, device);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or DataException or IOException)
+        {
+            Cli.Error(e.Message);
+            return 2;
+        }
+    }
+
+    static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+}
