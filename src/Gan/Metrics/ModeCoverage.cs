@@ -4,7 +4,7 @@ namespace NativeGan.Gan.Metrics;
 /// <param name="ModesCaptured">Modes with at least one high-quality sample nearest to them (out of <see cref="ModeCount"/>).</param>
 /// <param name="ModeCount">The number of modes of the mixture.</param>
 /// <param name="HighQualityPercent">100 x (high-quality samples) / (all samples).</param>
-/// <param name="ReverseKl">KL(generated mode histogram || uniform over the modes), in nats (see <see cref="ModeCoverage"/>).</param>
+/// <param name="ReverseKl">KL(generated mode histogram || uniform over the modes), in nats (see <see cref="ModeCoverage"/>); NaN without a high-quality sample.</param>
 /// <param name="SamplesPerMode">High-quality samples nearest to each mode, in the order the modes were given.</param>
 public sealed record ModeCoverageResult(int ModesCaptured, int ModeCount, double HighQualityPercent, double ReverseKl, int[] SamplesPerMode)
 {
@@ -25,7 +25,8 @@ public sealed record ModeCoverageResult(int ModesCaptured, int ModeCount, double
 /// KL(p || u) = sum_k p_k log(p_k / u_k) = log K + sum_k p_k log p_k, natural log, eps = 1e-10 (PacGAN's code
 /// smooths the histogram this way so that an empty mode contributes 0, not log 0). It is 0 when every mode
 /// gets the same share and log K when all samples fall on one mode. Samples that are not high quality are
-/// left out of the histogram; with none at all the histogram is uniform (every count is eps) and KL is 0.</item>
+/// left out of the histogram; with none at all there is no histogram to compare and the reverse KL is NaN
+/// (undefined; the smoothed formula would read a misleading 0).</item>
 /// </list>
 /// The protocol evaluates 2,500 generated samples.
 /// </summary>

@@ -55,10 +55,10 @@ public class GanMetricsTests
         Assert.Equal(1, r.ModesCaptured);          // only (1.0, 0.029): 2.9 std away on y
         Assert.Equal(25.0, r.HighQualityPercent, 9);
         Assert.Equal(1, r.SamplesPerMode[0]);
-        // With no high-quality sample at all the smoothed histogram is uniform: 0 modes, KL 0.
+        // With no high-quality sample at all there is no histogram: 0 modes, reverse KL undefined (NaN).
         var none = ModeCoverage.Evaluate([0f, 0f, 5f, 5f], modes, ModeCoverage.RingStd);
         Assert.Equal((0, 0.0), (none.ModesCaptured, none.HighQualityPercent));
-        Assert.Equal(0.0, none.ReverseKl, 9);
+        Assert.True(double.IsNaN(none.ReverseKl));
     }
 
     [Fact]
