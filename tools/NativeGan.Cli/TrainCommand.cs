@@ -103,14 +103,17 @@ public static class TrainCommand
         }
 
         using var _job = job;
-        using var loader = new DataLoader(dataset, r.Batch, device, r.Seed);
+        // A kind that makes several updates a step (WGAN's 5 critic updates) takes that many batches at once, so
+        // each update sees its own --batch samples.
+        int perStep = job.Config.TryGetValue("batches_per_step", out var bps) ? int.Parse(bps, System.Globalization.CultureInfo.InvariantCulture) : 1;
+        using var loader = new DataLoader(dataset, r.Batch * perStep, device, r.Seed);
         var options = new TrainerOptions
         {
             OutDir = r.Out, Epochs = r.Epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
             CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name,
         };
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {dataset.Count:N0} samples of {Markup.Escape(string.Join("x", dataset.SampleShape))} " +
-                               $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
+                               $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}{(perStep > 1 ? $" x {perStep} updates" : "")}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
 
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
