@@ -119,6 +119,17 @@ public class TrainCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "bad", "checkpoint.safetensors")));
     }
 
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("wgan-gp")]
+    [InlineData("ae")]
+    public void EveryKindRefusesAnUnknownSetting(string kind)
+    {
+        var (code, output) = Run("train", kind, "--data", "ring8", "--device", "cpu", "--out", Path.Combine(dir, "unknown"), "--set", "bogus=1");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown setting(s) bogus", output);
+    }
+
     [Fact]
     public void AnUnparsableNumberIsRefusedByTheParser()
     {
