@@ -135,7 +135,7 @@ public static class EvalCommand
                 using (var held = Tensor.FromArray(test.Data[..(Math.Min(16, test.Count) * test.SampleSize)], [Math.Min(16, test.Count), .. test.SampleShape], ae.Device))
                     ae.Hold(held);
                 ae.WriteSamples(Path.Combine(folder, "reconstructions.png"));
-                if (test.Labels is not null) ae.WriteLatentScatter(Path.Combine(folder, "latent.png"), test);
+                if (test.Labels is not null && ae.Options.Code == 2) ae.WriteLatentScatter(Path.Combine(folder, "latent.png"), test);
                 if (ae is VaeJob vae && ae.Options.Code == 2) vae.Manifold(Path.Combine(folder, "manifold.png"));
                 AnsiConsole.MarkupLine($"pictures in {Markup.Escape(Path.GetFullPath(folder))}");
             }
