@@ -119,6 +119,45 @@ public class TrainCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "bad", "checkpoint.safetensors")));
     }
 
+    [Fact]
+    public void AutoencoderTrainEvalAndDenoiseOnATinyIdxFile()
+    {
+        var data = WriteIdx(Path.Combine(dir, "digits-images-idx3-ubyte"), 24, 8, 4);
+        var run = Path.Combine(dir, "ae");
+        var (code, output) = Run("train", "ae", "--kind", "denoising", "--data", data, "--device", "cpu", "--image-size", "8",
+            "--batch", "8", "--steps", "4", "--out", run, "--set", "shape=1,8,8", "--set", "code=6", "--set", "hidden=16");
+        Assert.True(code == 0, output);
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        (code, output) = Run("eval", "ae", "--checkpoint", checkpoint, "--data", data, "--device", "cpu", "--pictures", Path.Combine(dir, "pics"));
+        Assert.True(code == 0, output);
+        Assert.Contains("reconstruction MSE", output);
+        Assert.True(File.Exists(Path.Combine(dir, "pics", "reconstructions.png")));
+
+        // A noisy picture from disk, restored: input row over output row.
+        var noisy = Path.Combine(dir, "noisy.png");
+        var pixels = new byte[8 * 8];
+        new Random(5).NextBytes(pixels);
+        using (var f = File.Create(noisy))
+            new StbImageWriteSharp.ImageWriter().WritePng(pixels, 8, 8, StbImageWriteSharp.ColorComponents.Grey, f);
+        var restored = Path.Combine(dir, "restored.png");
+        (code, output) = Run("denoise", "--checkpoint", checkpoint, "--input", noisy, "--out", restored, "--device", "cpu");
+        Assert.True(code == 0, output);
+        var picture = ImageResult.FromMemory(File.ReadAllBytes(restored));
+        Assert.True(picture.Height > picture.Width, $"{picture.Width}x{picture.Height}: two rows of one image");
+    }
+
+    [Fact]
+    public void EvalModesCountsTheModesOfA2DRun()
+    {
+        var run = Path.Combine(dir, "ring");
+        var (code, output) = Run("train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "50", "--steps", "3", "--out", run,
+            "--set", "g_widths=16,16", "--set", "d_widths=16", "--set", "d_pieces=2");
+        Assert.True(code == 0, output);
+        (code, output) = Run("eval", "modes", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--count", "200", "--device", "cpu");
+        Assert.True(code == 0, output);
+        Assert.Matches(@"ring8: \d/8 modes captured, [0-9.]+% high-quality samples", output);
+    }
+
     [Theory]
     [InlineData("gan")]
     [InlineData("wgan-gp")]
