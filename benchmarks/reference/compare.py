@@ -32,6 +32,7 @@ def main():
     ap.add_argument("--batches", default="64,256")
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="PyTorch CPU threads (Debian's build starts with 1)")
     ap.add_argument("--out")
     a = ap.parse_args()
     ours_cmd = shlex.split(os.environ.get("NATIVEGAN", "dotnet tools/NativeGan.Cli/bin/Release/net10.0/nativegan.dll"))
@@ -41,7 +42,8 @@ def main():
             ours = run_json(ours_cmd + ["bench", WORKLOADS[w], "--device", a.device, "--batch", b,
                                         "--steps", str(a.steps), "--warmup", str(a.warmup), "--json"])
             ref = run_json([sys.executable, os.path.join(HERE, "torch_reference.py"), "--device", a.device,
-                            "--workloads", w, "--batches", b, "--steps", str(a.steps), "--warmup", str(a.warmup)])
+                            "--workloads", w, "--batches", b, "--steps", str(a.steps), "--warmup", str(a.warmup),
+                            "--threads", str(a.threads)])
             rows.append((w, int(b), ours[0], ref[0]))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"Machine: {platform.node()} ({platform.processor() or platform.machine()}), device `{a.device}`; "
