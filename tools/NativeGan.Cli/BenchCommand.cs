@@ -62,7 +62,7 @@ public static class BenchCommand
         var info = Kinds.All.First(k => k.Name == kind);
         var shape = new Dataset("random", [], [1, 32, 32], null, 0);
         using var job = JobFactory.Create(kind, info.Config(shape, 1, new Dictionary<string, string>()), device);
-        int perStep = job.Config.TryGetValue("batches_per_step", out var bps) ? int.Parse(bps, System.Globalization.CultureInfo.InvariantCulture) : 1;
+        int perStep = job.BatchesPerStep();
         var rng = new Rng(12345);
         if (!json)
             AnsiConsole.MarkupLine($"{workload} on [bold]{device.Name}[/] ({Markup.Escape(device.Description)}), batch {batch}: " +

@@ -117,4 +117,32 @@ public static class Cli
             Console.WriteLine($"{title} {done}/{total}: {status}");
         });
     }
+
+    /// <summary>Prints a progress message in grey (what data was fetched, a resume, a classifier epoch).</summary>
+    internal static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+
+    /// <summary>
+    /// The commands that work on a trained model (sample, interpolate, eval, denoise): opens the device, rebuilds the
+    /// job from the checkpoint (kind, config, weights) and runs <paramref name="work"/> with it and the checkpoint's
+    /// metadata. A missing file, a bad checkpoint or a refused argument is one red line and exit code 2.
+    /// </summary>
+    internal static int WithCheckpoint(string checkpoint, string deviceName, Action<NativeGan.Gan.Training.ITrainingJob, Dictionary<string, string>, Device> work)
+    {
+        Kinds.EnsureRegistered();
+        var device = OpenDevice(deviceName);
+        if (device is null) return 2;
+        if (!File.Exists(checkpoint)) { Error($"no checkpoint at {checkpoint}"); return 2; }
+        try
+        {
+            var (_, _, meta) = NativeGan.Gan.Training.Trainer.ReadJob(checkpoint);
+            using var job = NativeGan.Gan.Training.Trainer.Load(checkpoint, device);
+            work(job, meta, device);
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or IOException)
+        {
+            Error(e.Message);
+            return 2;
+        }
+    }
 }

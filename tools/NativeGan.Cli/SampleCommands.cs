@@ -80,25 +80,12 @@ public static class SampleCommands
 
     static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
 
-    static int Run(string checkpoint, string deviceName, Func<IGenerativeJob, string> work)
-    {
-        Kinds.EnsureRegistered();
-        var device = Cli.OpenDevice(deviceName);
-        if (device is null) return 2;
-        if (!File.Exists(checkpoint)) { Cli.Error($"no checkpoint at {checkpoint}"); return 2; }
-        try
+    static int Run(string checkpoint, string deviceName, Func<IGenerativeJob, string> work) =>
+        Cli.WithCheckpoint(checkpoint, deviceName, (job, _, _) =>
         {
-            using var job = Trainer.Load(checkpoint, device);
-            if (job is not IGenerativeJob generative) { Cli.Error($"{checkpoint}: a '{job.Kind}' model does not generate samples"); return 2; }
+            if (job is not IGenerativeJob generative) throw new ArgumentException($"{checkpoint}: a '{job.Kind}' model does not generate samples");
             AnsiConsole.MarkupLine($"[green]{Markup.Escape(work(generative))}[/]");
-            return 0;
-        }
-        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or IOException)
-        {
-            Cli.Error(e.Message);
-            return 2;
-        }
-    }
+        });
 
     /// <summary>Images as a grid; 2D points as a scatter plot.</summary>
     static void Write(string path, Tensor samples, int columns, string title)

@@ -71,7 +71,7 @@ public static class TrainCommand
         if (device is null) return 2;
 
         Dataset dataset;
-        try { dataset = DataSource.Load(r.Data, new DataOptions(ImageSize: r.ImageSize ?? r.Kind.ImageSize(r.Data), Log: Log, Seed: r.Seed)); }
+        try { dataset = DataSource.Load(r.Data, new DataOptions(ImageSize: r.ImageSize ?? r.Kind.ImageSize(r.Data), Log: Cli.Log, Seed: r.Seed)); }
         catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             Cli.Error(e.Message);
@@ -105,7 +105,7 @@ public static class TrainCommand
         using var _job = job;
         // A kind that makes several updates a step (WGAN's 5 critic updates) takes that many batches at once, so
         // each update sees its own --batch samples.
-        int perStep = job.Config.TryGetValue("batches_per_step", out var bps) ? int.Parse(bps, System.Globalization.CultureInfo.InvariantCulture) : 1;
+        int perStep = job.BatchesPerStep();
         using var loader = new DataLoader(dataset, r.Batch * perStep, device, r.Seed);
         var options = new TrainerOptions
         {
@@ -128,7 +128,7 @@ public static class TrainCommand
         try
         {
             result = Cli.WithProgress($"train {job.Kind}", report => Trainer.Run(job, loader, options, cancel.Token,
-                p => report(p.Step, p.TotalSteps, Describe(p)), Log));
+                p => report(p.Step, p.TotalSteps, Describe(p)), Cli.Log));
         }
         catch (Exception e) when (e is NativeGan.Nn.CheckpointException or FileNotFoundException)
         {
@@ -149,5 +149,4 @@ public static class TrainCommand
         $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +
         string.Join(", ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:0.000}"));
 
-    static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 }

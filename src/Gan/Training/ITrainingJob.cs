@@ -59,6 +59,17 @@ public interface IGenerativeJob : ITrainingJob
     Tensor Generate(Tensor z, int[]? labels = null);
 }
 
+/// <summary>Helpers every caller of a job shares.</summary>
+public static class TrainingJobs
+{
+    /// <summary>
+    /// How many loader batches one <see cref="ITrainingJob.Step"/> consumes: the config's "batches_per_step" (a WGAN
+    /// critic's 5 updates each get their own batch), 1 when the job does not say.
+    /// </summary>
+    public static int BatchesPerStep(this ITrainingJob job) =>
+        job.Config.TryGetValue("batches_per_step", out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : 1;
+}
+
 /// <summary>
 /// Builds jobs by kind, from a full config (a checkpoint's metadata or the command's options with defaults
 /// filled in). Each model registers itself once (in <c>JobFactory</c>'s static table) so the command line,

@@ -192,8 +192,7 @@ public static class Trainer
         if (kind != job.Kind) throw new CheckpointException($"{path}: written by a '{kind}' run, cannot resume a '{job.Kind}' run from it");
         if (meta.TryGetValue("data", out var data) && data != options.DataName)
             log?.Invoke($"note: the checkpoint was trained on '{data}', this run uses '{options.DataName}'");
-        RestoreState(job, path);
-        long step = ReadStep(path);
+        long step = long.Parse(RestoreState(job, path)["step"], CultureInfo.InvariantCulture);
         log?.Invoke($"resumed from {path} at step {step}");
         return step;
     }
