@@ -31,7 +31,55 @@ public sealed class CpuDevice : Device
     {
         if (length > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(length), $"cpu: {length} floats exceed one array's limit");
-        return new CpuStorage(this, GC.AllocateUninitializedArray<float>((int)length));
+        return new CpuStorage(this, arrays.Rent((int)length) ?? GC.AllocateUninitializedArray<float>((int)length));
+    }
+
+    readonly ArrayCache arrays = new();
+
+    /// <summary>Takes back the array of a released storage for a later allocation of the same length.</summary>
+    internal void Return(float[] data) => arrays.Return(data);
+
+    /// <summary>Floats held in released arrays, waiting to be reused.</summary>
+    public long CachedFloats => arrays.CachedFloats;
+
+    /// <summary>
+    /// Arrays of released storage, kept by exact length for the next allocation of that length: a training
+    /// step asks for the same sizes every step, and a fresh array over 85 KB lands on the large-object heap,
+    /// whose collections cost more than the arithmetic of a small model's step. Bounded; small arrays are
+    /// left to the GC's nursery, which is cheap. Storage may be released on the finalizer thread: locked.
+    /// </summary>
+    sealed class ArrayCache
+    {
+        const int MinLength = 4096;                 // 16 KB: below this, new arrays are cheap
+        const long MaxCachedFloats = 256L << 20;    // 1 GiB
+
+        readonly Dictionary<int, Stack<float[]>> free = [];
+        long cached;
+
+        public long CachedFloats { get { lock (free) return cached; } }
+
+        public float[]? Rent(int length)
+        {
+            if (length < MinLength) return null;
+            lock (free)
+            {
+                if (!free.TryGetValue(length, out var stack) || stack.Count == 0) return null;
+                cached -= length;
+                return stack.Pop();
+            }
+        }
+
+        public void Return(float[] data)
+        {
+            if (data.Length < MinLength) return;
+            lock (free)
+            {
+                if (cached + data.Length > MaxCachedFloats) return; // let the GC have it
+                if (!free.TryGetValue(data.Length, out var stack)) free[data.Length] = stack = new Stack<float[]>();
+                stack.Push(data);
+                cached += data.Length;
+            }
+        }
     }
 
     public override void CopyIn(ReadOnlySpan<float> source, Storage destination, long offset)

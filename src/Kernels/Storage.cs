@@ -44,9 +44,12 @@ public abstract class Storage
     /// <summary>Returns the memory (GPU storage goes back to its pool).</summary>
     protected virtual void OnRelease() { }
 
+    /// <summary>What the finalizer does for storage nobody disposed: by default the same as a release.</summary>
+    protected virtual void OnFinalize() => OnRelease();
+
     ~Storage()
     {
-        if (Interlocked.Exchange(ref released, 1) == 0) OnRelease();
+        if (Interlocked.Exchange(ref released, 1) == 0) OnFinalize();
     }
 }
 
@@ -56,6 +59,15 @@ public sealed class CpuStorage : Storage
     internal CpuStorage(Device device, float[] data) : base(device, data.LongLength) => Data = data;
 
     public float[] Data { get; }
+
+    /// <summary>On the last Dispose the array goes back to the cpu device's cache of arrays by length.</summary>
+    protected override void OnRelease() => ((CpuDevice)Device).Return(Data);
+
+    /// <summary>
+    /// Not from the finalizer: code may still hold the bare array of a tensor it let go of (a span taken from
+    /// <c>CpuBuffer</c>), so an array is reused only after an explicit Dispose said it is free.
+    /// </summary>
+    protected override void OnFinalize() { }
 }
 
 /// <summary>Storage of an ILGPU accelerator: a buffer rented from the device's <see cref="MemoryPool"/>.</summary>

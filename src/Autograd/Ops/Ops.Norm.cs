@@ -48,14 +48,58 @@ public static partial class Ops
 
     /// <summary>
     /// Batch normalisation in training mode with the batch's statistics (mean and biased variance per channel of
-    /// x [N, C, H, W]), gamma, beta [C] or null. Running averages are the layer's business (src/Nn), kept under
-    /// NoGrad. Mixes samples, so never in a critic with a per-sample gradient penalty (PITFALLS).
+    /// x [N, C, H, W]), gamma, beta [C] or null. Mixes samples, so never in a critic with a per-sample gradient
+    /// penalty (PITFALLS). When <paramref name="runningMean"/> and <paramref name="runningVar"/> are given, the same
+    /// statistics pass moves them towards the batch's (unbiased variance for the running one), not recorded.
+    /// <para>One node with the fused kernels of src/Kernels both ways: the forward's statistics pass and
+    /// normalisation, and the textbook backward
+    /// dx = invStd * (gy - mean(gy) - x̂ * mean(gy * x̂)) with gy = gamma * g, dgamma = sum(g * x̂), dbeta = sum(g).
+    /// When the backward is itself recorded (createGraph) the same formula is built from recorded ops, with
+    /// the statistics recomputed from x, so gradients of every order follow from those ops' rules.</para>
     /// </summary>
-    public static Tensor BatchNorm2d(this Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f)
+    public static Tensor BatchNorm2d(this Tensor x, Tensor? gamma = null, Tensor? beta = null, float eps = 1e-5f,
+        Tensor? runningMean = null, Tensor? runningVar = null, float momentum = 0.1f)
     {
         Check.Rank("BatchNorm2d", "x", x, 4);
-        if (!Recorded(x, gamma, beta)) return Fused(NativeGan.BatchNorm2d.Forward(x, gamma, beta, null, null, training: true, eps: eps));
-        return ScaleShift(Standardize(x, [0, 2, 3], eps), gamma, beta, [1, x.Dim(1), 1, 1]);
+        var (y, mean, invStd) = NativeGan.BatchNorm2d.Forward(x, gamma, beta, runningMean, runningVar, training: true, momentum, eps);
+        if (!Recorded(x, gamma, beta)) return Fused((y, mean, invStd));
+        Tensor[] inputs = [x, .. gamma is null ? Array.Empty<Tensor>() : [gamma], .. beta is null ? Array.Empty<Tensor>() : [beta]];
+        var result = Autograd.Record("BatchNorm2d", y, inputs, (g, n) =>
+        {
+            var (xs, ms, ss) = (n.Saved[0], n.Saved[1], n.Saved[2]);
+            var gs = gamma is null ? null : n.Saved[3];
+            if (Autograd.IsGradEnabled) // createGraph: every tensor below is recorded and tracked by the engine's scope
+            {
+                var (rdx, rdgamma, rdbeta) = BatchNormBackwardRecorded(g, xs, gs, beta is not null, eps);
+                return [rdx, .. gamma is null ? Array.Empty<Tensor?>() : [rdgamma], .. beta is null ? Array.Empty<Tensor?>() : [rdbeta]];
+            }
+            var (dx, dgamma, dbeta) = NativeGan.BatchNorm2d.Backward(g, xs, gs, ms, ss);
+            if (beta is null) dbeta?.Dispose();
+            else dbeta ??= Reshape(g.Sum([0, 2, 3]), x.Dim(1)); // a shift without a scale: the kernel sums only for affine layers
+            Tensor?[] grads = [dx, .. gamma is null ? Array.Empty<Tensor?>() : [dgamma], .. beta is null ? Array.Empty<Tensor?>() : [dbeta]];
+            foreach (var t in grads) if (t is not null) TensorScope.Track(t); // the engine's scope frees the rule's handles
+            return grads;
+        }, save: [x, mean, invStd, .. gamma is null ? Array.Empty<Tensor>() : [gamma]]);
+        mean.Dispose();
+        invStd.Dispose();
+        return result;
+    }
+
+    /// <summary>The batch-norm backward of <see cref="BatchNorm2d"/> from recorded ops (differentiable again).</summary>
+    static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) BatchNormBackwardRecorded(Tensor g, Tensor x, Tensor? gamma, bool wantBeta, float eps)
+    {
+        int[] axes = [0, 2, 3], perChannel = [1, x.Dim(1), 1, 1];
+        using var scope = new TensorScope(ownsNodes: false); // frees the intermediates; the nodes belong to the graph being made
+        var mean = x.Mean(axes, keepDims: true);
+        var centred = x.Sub(mean);
+        var invStd = centred.Square().Mean(axes, keepDims: true).Add(eps).Pow(-0.5f);
+        var xhat = centred.Mul(invStd);
+        var gy = gamma is null ? g : g.Mul(Reshape(gamma, perChannel));
+        var inner = gy.Sub(gy.Mean(axes, keepDims: true)).Sub(xhat.Mul(gy.Mul(xhat).Mean(axes, keepDims: true)));
+        var dx = scope.Keep(inner.Mul(invStd));
+        var dgamma = gamma is null ? null : scope.Keep(Reshape(g.Mul(xhat).Sum(axes), x.Dim(1)));
+        var dbeta = wantBeta ? scope.Keep(Reshape(g.Sum(axes), x.Dim(1))) : null;
+        return (dx, dgamma, dbeta);
     }
 
     /// <summary>

@@ -171,12 +171,14 @@ public static class Elementwise
         var shape = Shapes.Broadcast($"{op}", a.Shape, b.Shape);
         Check.Shape($"{op}", "the output", y, shape);
         if (y.Length == 0) return;
-        bool same = Shapes.Equal(a.Shape, b.Shape);
+        // [N, C, 1, 1] + [1, C, 1, 1] is walked as [N, C] + [1, C]: rows of C, not N * C rows of one element.
+        var (aShape, bShape, yShape) = BroadcastIndex.Coalesce(a.Shape, b.Shape, shape);
+        bool same = Shapes.Equal(aShape, bShape);
         switch (y.Device)
         {
             case CpuDevice cpu:
                 if (same) BinarySameShapeCpu(cpu, op, a, b, y);
-                else BinaryBroadcastCpu(cpu, op, a, b, y);
+                else BinaryBroadcastCpu(cpu, op, a, aShape, b, bShape, y, yShape);
                 break;
             case GpuDevice gpu when same:
                 gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>>(BinarySpec)
@@ -184,7 +186,7 @@ public static class Elementwise
                 break;
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, BroadcastIndex>>(BinaryBroadcastSpec)
-                    (gpu.Stream, y.Length, a.View, b.View, y.View, (int)op, BroadcastIndex.Create(a.Shape, b.Shape, shape));
+                    (gpu.Stream, y.Length, a.View, b.View, y.View, (int)op, BroadcastIndex.Create(aShape, bShape, yShape));
                 break;
         }
     }
@@ -258,6 +260,7 @@ public static class Elementwise
                 case UnaryOp.LeakyRelu: SelectCpu(xs, ys, 1f, 0f, p0, 0f); break; // x > 0 ? x : p0 x
                 case UnaryOp.Step: SelectCpu(xs, ys, 0f, 1f, 0f, p0); break;      // x > 0 ? 1 : p0
                 case UnaryOp.Clamp: TensorPrimitives.Min(xs, p1, ys); TensorPrimitives.Max(ys, p0, ys); break;
+                case UnaryOp.Sign: SignCpu(xs, ys); break;
                 default:
                     for (int i = 0; i < xs.Length; i++) ys[i] = Apply(op, xs[i], p0, p1);
                     break;
@@ -267,6 +270,24 @@ public static class Elementwise
 
     // One pass each (the library has no single routine for these): memory-bound ops should read and
     // write every element once.
+
+    /// <summary>y = sign x (1, -1, or 0 at 0), vectorised: (x &gt; 0) - (x &lt; 0) with the comparison masks as 1s.</summary>
+    static void SignCpu(ReadOnlySpan<float> x, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                var positive = Vector256.GreaterThan(v, Vector256<float>.Zero) & one;
+                var negative = Vector256.LessThan(v, Vector256<float>.Zero) & one;
+                (positive - negative).CopyTo(y.Slice(i));
+            }
+        }
+        for (; i < x.Length; i++) y[i] = Apply(UnaryOp.Sign, x[i], 0f, 0f);
+    }
 
     /// <summary>y = x &gt; 0 ? (posScale x + posShift) : (negScale x + negShift), vectorised.</summary>
     static void SelectCpu(ReadOnlySpan<float> x, Span<float> y, float posScale, float posShift, float negScale, float negShift)
@@ -324,10 +345,10 @@ public static class Elementwise
     /// Broadcasting on the cpu: the output is walked row by row (a row is the last axis); each row is one
     /// vectorised call, with an input of stride 0 along the row read as a scalar.
     /// </summary>
-    static void BinaryBroadcastCpu(CpuDevice cpu, BinaryOp op, Tensor a, Tensor b, Tensor y)
+    static void BinaryBroadcastCpu(CpuDevice cpu, BinaryOp op, Tensor a, int[] aShape, Tensor b, int[] bShape, Tensor y, int[] yShape)
     {
-        var ix = BroadcastIndex.Create(a.Shape, b.Shape, y.Shape);
-        int rowLength = y.Rank == 0 ? 1 : y.Dim(-1), rows = y.Length / rowLength;
+        var ix = BroadcastIndex.Create(aShape, bShape, yShape);
+        int rowLength = yShape.Length == 0 ? 1 : yShape[^1], rows = y.Length / rowLength;
         var (aa, ao) = a.CpuBuffer;
         var (ba, bo) = b.CpuBuffer;
         var (ya, yo) = y.CpuBuffer;
@@ -435,6 +456,34 @@ public struct BroadcastIndex
             a0 = sa[0], a1 = sa[1], a2 = sa[2], a3 = sa[3], a4 = sa[4], a5 = sa[5],
             b0 = sb[0], b1 = sb[1], b2 = sb[2], b3 = sb[3], b4 = sb[4], b5 = sb[5],
         };
+    }
+
+    /// <summary>
+    /// The same broadcast over fewer axes: axes of output size 1 are dropped, and neighbouring axes are merged
+    /// where each input is either whole along both or broadcast along both (contiguous storage makes the
+    /// merged axis one stride). E.g. [8, 400, 1, 1] with [1, 400, 1, 1] becomes [8, 400] with [1, 400].
+    /// </summary>
+    public static (int[] A, int[] B, int[] Out) Coalesce(int[] aShape, int[] bShape, int[] outShape)
+    {
+        var a = new List<int>(outShape.Length);
+        var b = new List<int>(outShape.Length);
+        var o = new List<int>(outShape.Length);
+        int pa = outShape.Length - aShape.Length, pb = outShape.Length - bShape.Length;
+        for (int r = 0; r < outShape.Length; r++)
+        {
+            int size = outShape[r];
+            if (size == 1) continue;
+            int sa = r < pa ? 1 : aShape[r - pa], sb = r < pb ? 1 : bShape[r - pb];
+            if (o.Count > 0 && (a[^1] == 1) == (sa == 1) && (b[^1] == 1) == (sb == 1))
+            {
+                o[^1] *= size;
+                a[^1] *= sa;
+                b[^1] *= sb;
+                continue;
+            }
+            o.Add(size); a.Add(sa); b.Add(sb);
+        }
+        return ([.. a], [.. b], [.. o]);
     }
 
     static void Strides(int[] shape, int[] outShape, Span<int> result, bool sizes)

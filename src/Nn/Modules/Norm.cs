@@ -10,7 +10,7 @@ namespace NativeGan.Nn;
 /// a PyTorch file holds it as I64, which <c>Safetensors.LoadInto(..., convertDtypes: true)</c> reads.</para>
 /// <para>Training: the output is the autograd op with the batch's statistics, and the running statistics move
 /// towards the batch's, running = (1 - momentum) running + momentum batch, with the unbiased batch variance
-/// for running_var, under NoGrad (the fused kernel does this update).</para>
+/// for running_var, in the same fused statistics pass.</para>
 /// <para>Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta, composed from recorded
 /// ops, so it is differentiable with respect to x, gamma and beta.</para>
 /// </summary>
@@ -41,15 +41,9 @@ public sealed class BatchNorm2d : Module
         int[] perChannel = [1, x.Dim(1), 1, 1];
         if (Training)
         {
-            var y = x.BatchNorm2d(Weight, Bias, Eps);
-            using (Autograd.NoGrad())
-            {
-                // One statistics pass of the fused kernel updates the running buffers; its outputs are not needed.
-                var (yKernel, batchMean, batchInvStd) = NativeGan.BatchNorm2d.Forward(x, null, null, RunningMean, RunningVar,
-                    training: true, momentum: Momentum, eps: Eps);
-                yKernel.Dispose(); batchMean.Dispose(); batchInvStd.Dispose();
-                Elementwise.UnaryInto(UnaryOp.Affine, NumBatchesTracked, NumBatchesTracked, 1f, 1f); // += 1
-            }
+            // One statistics pass gives the output and moves the running buffers (not recorded).
+            var y = x.BatchNorm2d(Weight, Bias, Eps, RunningMean, RunningVar, Momentum);
+            using (Autograd.NoGrad()) Elementwise.UnaryInto(UnaryOp.Affine, NumBatchesTracked, NumBatchesTracked, 1f, 1f); // += 1
             return y;
         }
         using var rm = Ops.Reshape(RunningMean, perChannel);

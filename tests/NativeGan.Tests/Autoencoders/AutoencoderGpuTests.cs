@@ -9,6 +9,7 @@ namespace NativeGan.Tests.Autoencoders;
 /// the weights and the reparameterisation noise come from the same Philox stream on both devices, so the
 /// step's loss, reconstruction and KL agree. Few steps: ilgpu-cpu takes seconds per step even at this size.
 /// </summary>
+[Collection("MemoryTests")] // pool leak checks: not beside other tests on the same device
 public class AutoencoderGpuTests
 {
     [Fact]

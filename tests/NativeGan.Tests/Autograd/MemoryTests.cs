@@ -68,6 +68,10 @@ public class MemoryTests
     }
 }
 
-/// <summary>Runs <see cref="MemoryTests"/> alone, after the parallel classes.</summary>
+/// <summary>
+/// Runs <see cref="MemoryTests"/> and every class that compares a device pool's bytes in use before and after
+/// (a leak check) alone, after the parallel classes: a test running beside them on the same device would
+/// move the count (a flaky failure seen when the Nn tests ran on their own).
+/// </summary>
 [CollectionDefinition(nameof(MemoryTests), DisableParallelization = true)]
 public sealed class MemoryTestsCollection;

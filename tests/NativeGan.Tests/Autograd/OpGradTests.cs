@@ -92,6 +92,10 @@ public class OpGradTests
             x => NativeGan.LayerNorm.Reference.Forward(x[0], 2, 12, x[1], x[2], 1e-5).Y),
         new("BatchNorm2d affine", [[3, 2, 2, 3], [2], [2]], t => t[0].BatchNorm2d(t[1], t[2]),
             x => NativeGan.BatchNorm2d.Reference.Forward(x[0], 3, 2, 2, 3, x[1], x[2], 1e-5).Y),
+        new("BatchNorm2d on [N, F, 1, 1]", [[5, 3, 1, 1]], t => t[0].BatchNorm2d(),
+            x => NativeGan.BatchNorm2d.Reference.Forward(x[0], 5, 3, 1, 1, null, null, 1e-5).Y),
+        new("BatchNorm2d shift only", [[3, 2, 2, 3], [2]], t => t[0].BatchNorm2d(null, t[1]),
+            x => NativeGan.BatchNorm2d.Reference.Forward(x[0], 3, 2, 2, 3, null, x[1], 1e-5).Y),
         new("AdaIN", [[2, 3, 2, 3], [2, 3], [2, 3]], t => t[0].AdaIN(t[1], t[2]),
             x => NativeGan.AdaIN.Reference.Forward(x[0], 2, 3, 2, 3, x[1], x[2], 1e-5).Y),
         // ---- convolutions (1 and 3 channels, odd sizes, a stride that leaves a remainder)

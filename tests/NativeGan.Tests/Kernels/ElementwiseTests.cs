@@ -56,6 +56,10 @@ public class ElementwiseTests
             data.Add(dev, [2, 3, 5, 7], [1, 3, 1, 1]); // per-channel, NCHW
             data.Add(dev, [1], [4, 3]);             // scalar on the left
             data.Add(dev, [3, 5, 1], [3, 5, 9]);    // column broadcast on the last axis
+            data.Add(dev, [7, 5, 1, 1], [1, 5, 1, 1]); // per-feature on [N, F, 1, 1]: coalesced to [7, 5] x [1, 5]
+            data.Add(dev, [7, 5, 1, 1], [7, 5]);    // same numbers, different ranks: coalesced to one flat axis
+            data.Add(dev, [2, 1, 3, 4, 5], [2, 1, 1, 4, 5]); // size-1 axes between merged runs
+            data.Add(dev, [1, 1, 1], [1]);          // every axis of size 1
         }
         return data;
     }

@@ -10,6 +10,7 @@ namespace NativeGan.Tests.Nn;
 /// logits; the KL term against its closed form; the gradient penalties against hand computations on a linear
 /// critic (whose input gradient is its weight) and finite differences on a nonlinear one; bad shapes.
 /// </summary>
+[Collection("MemoryTests")] // pool leak checks: not beside other tests on the same device
 public class LossTests
 {
     public static TheoryData<string> Devices => TestDevices.All;

@@ -10,6 +10,7 @@ using NativeGan.Nn; // inside the namespace: the layer names win over the kernel
 /// data of odd sizes, with the layer's own (seeded) initial weights. The gradient is of sum(y * r) for a random r,
 /// so it is the backward pass applied to r.
 /// </summary>
+[Collection("MemoryTests")] // pool leak checks: not beside other tests on the same device
 public class ModuleLayerTests
 {
     public static TheoryData<string> Devices => TestDevices.All;

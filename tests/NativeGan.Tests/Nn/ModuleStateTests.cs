@@ -5,6 +5,7 @@ namespace NativeGan.Tests.Nn;
 using NativeGan.Nn; // inside the namespace: the layer names win over the kernel classes of the same name
 
 /// <summary>State dicts (PyTorch's names, round trip, errors), train/eval, and seeded initialisation.</summary>
+[Collection("MemoryTests")] // pool leak checks: not beside other tests on the same device
 public class ModuleStateTests
 {
     public static TheoryData<string> Devices => TestDevices.All;

@@ -8,6 +8,7 @@ using NativeGan.Nn; // inside the namespace: the layer names win over the kernel
 /// AdaIN, Dropout, Embedding, Reshape and BatchNorm2d's num_batches_tracked: outputs and gradients against
 /// float64 references written here, dropout's statistics and determinism, eval-mode identity.
 /// </summary>
+[Collection("MemoryTests")] // pool leak checks: not beside other tests on the same device
 public class ModuleStyleTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
