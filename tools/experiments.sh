@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,5 +47,16 @@ if [[ $what == modes || $what == all ]]; then
       run "gan-$data-$seed" $N train gan --data "$data" --seed "$seed" --device "$device" --steps "$steps" --sample-every 500 --out "runs/gan-$data-$seed"
       run "gan-$data-$seed-eval" $N eval modes --checkpoint "runs/gan-$data-$seed/checkpoint.safetensors" --device "$device"
     done
+  done
+fi
+
+if [[ $what == long ]]; then
+  # Longer single-seed runs towards issue 6's targets: DCGAN at the paper's widths for EPOCHS epochs, scored on
+  # MNIST, then WGAN-GP on both mixtures for STEPS generator steps (default 10,000), scored by mode coverage.
+  run dcgan-long $N train dcgan --device "$device" --epochs "${EPOCHS:-20}" --out runs/mnist-dcgan-long
+  run dcgan-long-eval $N eval mnist --checkpoint runs/mnist-dcgan-long/checkpoint.safetensors --device "$device" --count 5000
+  for data in ring8 grid25; do
+    run "wgan-gp-$data-long" $N train wgan-gp --data "$data" --seed 1 --device "$device" --steps "${STEPS:-10000}" --sample-every 1000 --out "runs/wgan-gp-$data-long"
+    run "wgan-gp-$data-long-eval" $N eval modes --checkpoint "runs/wgan-gp-$data-long/checkpoint.safetensors" --device "$device"
   done
 fi
