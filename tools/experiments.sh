@@ -6,9 +6,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 device=${2:-cpu}
-dotnet build -c Release tools/NativeGan.Cli -v quiet -clp:ErrorsOnly >/dev/null
-N="dotnet tools/NativeGan.Cli/bin/Release/net10.0/nativegan.dll"
-log=runs/experiments
+# NATIVEGAN: a command that runs the program (on a GPU machine without the SDK, the packed build: tools/gpu.sh).
+if [[ -z ${NATIVEGAN:-} ]]; then
+  dotnet build -c Release tools/NativeGan.Cli -v quiet -clp:ErrorsOnly >/dev/null
+fi
+N=${NATIVEGAN:-"dotnet tools/NativeGan.Cli/bin/Release/net10.0/nativegan.dll"}
+log=${LOGDIR:-runs/experiments}
 mkdir -p "$log"
 run() { # NAME COMMAND...: runs and logs a command with its wall time
   local name=$1; shift

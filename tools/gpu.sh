@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The project's side of running on a CUDA machine that has no .NET (see ../shared/gpu/README.md).
 #   here:               bash tools/gpu.sh pack          builds and packs into .gpu/ (git-ignored)
-#   on the GPU machine: bash tools/gpu.sh run [OUTDIR]  runs the tests, the kernel lab and the kernel
-#                                                       table on cuda and writes logs to OUTDIR
+#   on the GPU machine: bash tools/gpu.sh run [OUTDIR]  the tests, the kernel lab, the kernel table, SGEMM 4096,
+#                                                       then the end-to-end table against PyTorch eager
+#                       bash tools/gpu.sh modes [OUTDIR] the mode-coverage protocol (5 seeds, STEPS steps) on cuda
+#                       bash tools/gpu.sh mnist [OUTDIR] DCGAN and WGAN-GP on MNIST, scored (carry .cache/data:
+#                                                       that machine reaches no package registry)
+# Every phase writes its log under OUTDIR (default $OUT, the folder the device tool brings back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -21,9 +25,24 @@ case "${1:-}" in
     dotnet .gpu/NativeGan.Cli/nativegan.dll devices 2>&1 | tee "$out/devices.log" || true
     dotnet .gpu/NativeGan.Cli/nativegan.dll lab --device cuda --repeats 20 2>&1 | tee "$out/lab.log" || true
     dotnet .gpu/NativeGan.Cli/nativegan.dll kernels 2>&1 | tee "$out/kernels.log" || true
+    dotnet .gpu/NativeGan.Cli/nativegan.dll lab gemm --device cuda --size 4096 --repeats 20 2>&1 | tee "$out/gemm4096.log" || true
+    # Ours against PyTorch eager in the same run (cuBLAS SGEMM with TF32 off, then the two GAN workloads).
+    python3 benchmarks/reference/torch_reference.py --device cuda --workloads gemm 2>&1 | tee "$out/torch-gemm.jsonl" || true
+    NATIVEGAN="dotnet .gpu/NativeGan.Cli/nativegan.dll" python3 benchmarks/reference/compare.py --device cuda \
+      --batches 64,256 --steps 50 --warmup 5 --out "$out/compare.md" 2>&1 | tee "$out/compare.log" || true
+    ;;
+  modes|mnist)
+    out=${2:-${OUT:-gpu-results}}
+    mkdir -p "$out"
+    rt=${TMPDIR:-/tmp}/nativegan-dotnet
+    [[ -d $rt ]] || bash .gpu/run.sh NativeGan.Cli --version >/dev/null 2>&1 || true # unpacks the runtime once
+    export DOTNET_ROOT=$rt PATH=$rt:$PATH NATIVEGAN="dotnet .gpu/NativeGan.Cli/nativegan.dll" LOGDIR="$out"
+    if [[ $1 == modes ]]; then SEEDS=${SEEDS:-"1 2 3 4 5"} bash tools/experiments.sh modes cuda
+    else bash tools/experiments.sh main cuda; bash tools/experiments.sh long cuda; fi
+    cp -r runs "$out/runs" 2>/dev/null || true
     ;;
   *)
-    echo "usage: bash tools/gpu.sh pack | run [OUTDIR]" >&2
+    echo "usage: bash tools/gpu.sh pack | run [OUTDIR] | modes [OUTDIR] | mnist [OUTDIR]" >&2
     exit 2
     ;;
 esac
