@@ -1,7 +1,8 @@
 namespace NativeGan;
 
-// Ops the GAN models need beyond the core set, each composed from existing kernels (no new GPU kernel):
-// maxima (elementwise, and over an axis: maxout layers) and a log-softmax (the MNIST classifier's cross-entropy).
+// Ops the GAN models need beyond the core set: maxima (elementwise, and over an axis: maxout layers) and a
+// log-softmax (the MNIST classifier's cross-entropy), composed from existing kernels; and the closeness features
+// of minibatch discrimination, one fused kernel each way (src/Kernels/Ops/MinibatchCloseness.cs).
 public static partial class Ops
 {
     /// <summary>
@@ -51,6 +52,31 @@ public static partial class Ops
                 return [gKept.Mul(mask)];                                         // broadcast over the axis
             },
             save: [x], saveOutput: true);
+    }
+
+    /// <summary>
+    /// Minibatch discrimination's closeness o [N, B] of m [N, B, C]: o[i, b] = Σ_{j≠i} exp(-‖m[i, b] - m[j, b]‖₁)
+    /// (<paramref name="includeSelf"/> adds the j = i term, 1). One fused kernel each way; when the backward is
+    /// itself recorded (createGraph) it is built from broadcast ops over [N, N, B, C] instead, with the sign of
+    /// m[k] - m[j] a constant (the L1 norm is piecewise linear), so it differentiates again.
+    /// </summary>
+    public static Tensor MinibatchCloseness(this Tensor m, bool includeSelf = false) =>
+        Autograd.Record("MinibatchCloseness", NativeGan.MinibatchCloseness.Forward(m, includeSelf), [m],
+            (g, n) => Autograd.IsGradEnabled
+                ? [ClosenessBackwardRecorded(g, n.Saved[0])]
+                : [TensorScope.Track(NativeGan.MinibatchCloseness.Backward(g, n.Saved[0]))],
+            save: [m]);
+
+    /// <summary>dm = -Σ_j (G[k] + G[j]) e[k, j] sign(m[k] - m[j]) from recorded ops (see <see cref="NativeGan.MinibatchCloseness"/>).</summary>
+    static Tensor ClosenessBackwardRecorded(Tensor g, Tensor m)
+    {
+        int n = m.Dim(0), kernels = m.Dim(1), dims = m.Dim(2);
+        using var scope = new TensorScope(ownsNodes: false); // frees the intermediates; the nodes belong to the graph being made
+        var diff = Reshape(m, n, 1, kernels, dims).Sub(Reshape(m, 1, n, kernels, dims));      // [N, N, B, C]
+        var e = diff.Abs().Sum([3]).Neg().Exp();                                              // [N, N, B]
+        var w = Reshape(g, n, 1, kernels).Add(Reshape(g, 1, n, kernels)).Mul(e);              // (G[k] + G[j]) e[k, j]
+        var sign = Constant(UnaryOp.Sign, diff);
+        return scope.Keep(Reshape(w, n, n, kernels, 1).Mul(sign).Sum([1]).Neg());            // [N, B, C]
     }
 
     /// <summary>

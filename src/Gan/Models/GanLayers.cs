@@ -87,21 +87,12 @@ public sealed class MinibatchDiscrimination : Module
         return Ops.ChannelConcat(x, o);
     }
 
-    /// <summary>o(x) [N, B]: for each sample and kernel, the summed closeness exp(-L1) to the other samples.</summary>
+    /// <summary>o(x) [N, B]: for each sample and kernel, the summed closeness exp(-L1) to the other samples (<see cref="Ops.MinibatchCloseness"/>).</summary>
     public static Tensor Closeness(Tensor x, Tensor t, int kernels, int kernelDim, bool includeSelf = false)
     {
-        int n = x.Dim(0);
-        using var m = x.MatMul(t);                                    // [N, B*C]
-        using var mi = Ops.Reshape(m, n, 1, kernels, kernelDim);       // sample i along axis 0
-        using var mj = Ops.Reshape(m, 1, n, kernels, kernelDim);       // sample j along axis 1
-        using var diff = mi.Sub(mj);                                  // [N, N, B, C] by broadcasting
-        using var abs = diff.Abs();
-        using var l1 = abs.Sum([3]);                                  // [N, N, B]
-        using var negative = l1.Neg();
-        using var c = negative.Exp();
-        var o = c.Sum([1]);                                           // [N, B], j = i included (exp(0) = 1)
-        if (includeSelf) return o;
-        using (o) return o.Sub(1f);
+        using var m = x.MatMul(t);                                          // [N, B*C]
+        using var rows = Ops.Reshape(m, x.Dim(0), kernels, kernelDim);      // [N, B, C]
+        return rows.MinibatchCloseness(includeSelf);
     }
 }
 
