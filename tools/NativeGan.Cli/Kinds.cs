@@ -39,15 +39,14 @@ public static class Kinds
         public Dictionary<string, string> Config(Dataset data, ulong seed, IReadOnlyDictionary<string, string> settings)
         {
             var defaults = DefaultsFor(data.SampleShape, data.ClassCount, settings.GetValueOrDefault("kind"));
-            // One check for every kind (some jobs' own config readers keep keys they do not know).
-            var unknown = settings.Keys.Where(k => !defaults.ContainsKey(k)).ToList();
-            if (unknown.Count > 0)
-                throw new ArgumentException($"{Name}: unknown setting(s) {string.Join(", ", unknown)}; known: {string.Join(", ", defaults.Keys.Order())}");
-            var config = new Dictionary<string, string>(settings, StringComparer.Ordinal) { ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            // One check for every kind: the GAN jobs keep keys they do not know (so checkpoints round-trip whole),
+            // so a misspelt --set key must be caught here.
+            JobConfig.RefuseUnknown(Name, defaults, settings);
+            var config = new Dictionary<string, string>(settings, StringComparer.Ordinal) { ["seed"] = JobConfig.Format(seed) };
             foreach (var key in new[] { "image", "data_shape", "shape" })
                 if (defaults.ContainsKey(key) && !settings.ContainsKey(key)) config[key] = JobConfig.Format(data.SampleShape);
             if (defaults.ContainsKey("classes") && !settings.ContainsKey("classes") && data.ClassCount > 0)
-                config["classes"] = data.ClassCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                config["classes"] = JobConfig.Format(data.ClassCount);
             return config;
         }
     }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using NativeGan.Gan.Training;
 
 namespace NativeGan.Gan.Autoencoders;
 
@@ -174,49 +174,33 @@ public sealed record AutoencoderOptions
     public static AutoencoderOptions Parse(IReadOnlyDictionary<string, string> config)
     {
         var kindName = config.TryGetValue("kind", out var kn) ? kn : "undercomplete";
-        var defaults = Defaults(kindName);
-        var unknown = config.Keys.Where(key => !defaults.ContainsKey(key)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"autoencoder: unknown config key(s) {string.Join(", ", unknown)}; known keys: {string.Join(", ", defaults.Keys)}");
-        string Get(string key) => config.TryGetValue(key, out var v) ? v.Trim() : defaults[key];
-        float F(string key) => float.TryParse(Get(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && float.IsFinite(v) ? v
-            : throw new ArgumentException($"autoencoder: '{key}' must be a number, got '{Get(key)}'");
-        int[] Ints(string key) => Get(key).Length == 0 ? [] : Get(key).Split(',').Select(s =>
-            int.TryParse(s.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v
-            : throw new ArgumentException($"autoencoder: '{key}' must be positive integers separated by commas, got '{Get(key)}'")).ToArray();
-        T E<T>(string key) where T : struct, Enum => Enum.GetNames<T>().Any(n => n.Equals(Get(key), StringComparison.OrdinalIgnoreCase))
-            && Enum.TryParse<T>(Get(key), ignoreCase: true, out var v) ? v
-            : throw new ArgumentException($"autoencoder: '{key}' must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}, got '{Get(key)}'");
-        string OneOf(string key, params string[] allowed) => allowed.Contains(Get(key)) ? Get(key)
-            : throw new ArgumentException($"autoencoder: '{key}' must be one of {string.Join(", ", allowed)}, got '{Get(key)}'");
-
-        var code = Ints("code");
-        var seedText = Get("seed");
+        var kind = ParseKind(kindName);
+        // Errors name the job kind as checkpoints do ("ae-sparse: setting 'lr' must be ...").
+        var c = new JobConfig("ae-" + Name(kind), Defaults(kindName), config, refuseUnknown: true);
         var o = new AutoencoderOptions
         {
-            Kind = ParseKind(kindName),
-            Arch = OneOf("arch", "mlp", "conv"),
-            Shape = Ints("shape"),
-            Code = code.Length == 1 ? code[0] : throw new ArgumentException($"autoencoder: 'code' must be one positive integer, got '{Get("code")}'"),
-            Hidden = Ints("hidden"),
-            ConvWidth = Ints("conv_width") is [var cw] ? cw : throw new ArgumentException($"autoencoder: 'conv_width' must be one positive integer, got '{Get("conv_width")}'"),
-            LearningRate = F("lr"),
-            Beta1 = F("beta1"),
-            Beta2 = F("beta2"),
-            Recon = E<ReconstructionLoss>("recon"),
-            Output = OneOf("output", "tanh", "linear"),
-            CodeActivation = E<CodeActivation>("code_activation"),
-            Noise = F("noise"),
-            NoiseKind = E<NoiseKind>("noise_kind"),
-            Sparsity = F("sparsity"),
-            SparsePenalty = E<SparsePenalty>("sparse_penalty"),
-            Rho = F("rho"),
-            Lambda = F("lambda"),
-            Jacobian = OneOf("jacobian", "auto", "closed", "autodiff"),
-            Decoder = E<DecoderDistribution>("decoder"),
-            DecoderSigma = F("decoder_sigma"),
-            Seed = ulong.TryParse(seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s
-                : throw new ArgumentException($"autoencoder: 'seed' must be a non-negative integer, got '{seedText}'"),
+            Kind = kind,
+            Arch = c.OneOf("arch", "mlp", "conv"),
+            Shape = c.Shape("shape"),
+            Code = c.Int("code", min: 1),
+            Hidden = c.Ints("hidden"),
+            ConvWidth = c.Int("conv_width", min: 1),
+            LearningRate = c.Float("lr"),
+            Beta1 = c.Float("beta1"),
+            Beta2 = c.Float("beta2"),
+            Recon = c.OneOf<ReconstructionLoss>("recon"),
+            Output = c.OneOf("output", "tanh", "linear"),
+            CodeActivation = c.OneOf<CodeActivation>("code_activation"),
+            Noise = c.Float("noise"),
+            NoiseKind = c.OneOf<NoiseKind>("noise_kind"),
+            Sparsity = c.Float("sparsity"),
+            SparsePenalty = c.OneOf<SparsePenalty>("sparse_penalty"),
+            Rho = c.Float("rho"),
+            Lambda = c.Float("lambda"),
+            Jacobian = c.OneOf("jacobian", "auto", "closed", "autodiff"),
+            Decoder = c.OneOf<DecoderDistribution>("decoder"),
+            DecoderSigma = c.Float("decoder_sigma"),
+            Seed = c.ULong("seed"),
         };
         o.Validate();
         return o;
@@ -225,32 +209,31 @@ public sealed record AutoencoderOptions
     /// <summary>The config as strings (every key), what a checkpoint saves; <see cref="Parse"/> reads it back to an equal options.</summary>
     public IReadOnlyDictionary<string, string> ToConfig()
     {
-        static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
         static string L(string s) => s.ToLowerInvariant();
         return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["kind"] = Name(Kind),
             ["arch"] = Arch,
-            ["shape"] = string.Join(",", Shape),
-            ["code"] = Code.ToString(CultureInfo.InvariantCulture),
-            ["hidden"] = string.Join(",", Hidden),
-            ["conv_width"] = ConvWidth.ToString(CultureInfo.InvariantCulture),
-            ["lr"] = F(LearningRate),
-            ["beta1"] = F(Beta1),
-            ["beta2"] = F(Beta2),
+            ["shape"] = JobConfig.Format(Shape),
+            ["code"] = JobConfig.Format(Code),
+            ["hidden"] = JobConfig.Format(Hidden),
+            ["conv_width"] = JobConfig.Format(ConvWidth),
+            ["lr"] = JobConfig.Format(LearningRate),
+            ["beta1"] = JobConfig.Format(Beta1),
+            ["beta2"] = JobConfig.Format(Beta2),
             ["recon"] = L(Recon.ToString()),
             ["output"] = Output,
             ["code_activation"] = L(CodeActivation.ToString()),
-            ["noise"] = F(Noise),
+            ["noise"] = JobConfig.Format(Noise),
             ["noise_kind"] = L(NoiseKind.ToString()),
-            ["sparsity"] = F(Sparsity),
+            ["sparsity"] = JobConfig.Format(Sparsity),
             ["sparse_penalty"] = L(SparsePenalty.ToString()),
-            ["rho"] = F(Rho),
-            ["lambda"] = F(Lambda),
+            ["rho"] = JobConfig.Format(Rho),
+            ["lambda"] = JobConfig.Format(Lambda),
             ["jacobian"] = Jacobian,
             ["decoder"] = L(Decoder.ToString()),
-            ["decoder_sigma"] = F(DecoderSigma),
-            ["seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+            ["decoder_sigma"] = JobConfig.Format(DecoderSigma),
+            ["seed"] = JobConfig.Format(Seed),
         };
     }
 
@@ -264,7 +247,6 @@ public sealed record AutoencoderOptions
             if (!ok) throw new ArgumentException("autoencoder: " + message);
         }
         string kind = Name(Kind);
-        Require(Shape.Length >= 1, "'shape' is empty");
         if (Arch == "conv")
             Require(Shape.Length == 3 && Shape[1] % 4 == 0 && Shape[2] % 4 == 0 && Shape[1] >= 4 && Shape[2] >= 4,
                 $"arch conv needs an image shape c,h,w with h and w divisible by 4 (e.g. 1,28,28 or 1,32,32), got {string.Join(",", Shape)}");

@@ -37,7 +37,7 @@ public sealed class DcganJob : IGenerativeJob
 
     public DcganJob(IReadOnlyDictionary<string, string> config, Device device)
     {
-        var c = new JobConfig(KindName, DefaultConfig, config);
+        var c = new JobConfig(KindName, DefaultConfig, config, refuseUnknown: true);
         Config = c.Values;
         this.device = device;
         LatentSize = c.Int("latent", 1);

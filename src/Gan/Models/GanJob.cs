@@ -24,14 +24,14 @@ namespace NativeGan.Gan.Models;
 /// </summary>
 public abstract class GanJob : IGenerativeJob
 {
-    readonly GanConfig config;
+    readonly JobConfig config;
     readonly Rng initRng;
     readonly Tensor sampleZ;                 // the fixed latents of the progress picture
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
-    protected GanJob(string kind, GanConfig config, Device device, bool conditional = false)
+    protected GanJob(string kind, JobConfig config, Device device, bool conditional = false)
     {
         Kind = kind;
         this.config = config;
@@ -346,7 +346,7 @@ public abstract class GanJob : IGenerativeJob
         bool image = sampleShape.Length == 3;
         var defaults = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["data_shape"] = GanConfig.Format(sampleShape),
+            ["data_shape"] = JobConfig.Format(sampleShape),
             ["latent"] = image ? "100" : "2",
             ["seed"] = "0",
             ["n_critic"] = "1",
@@ -371,14 +371,23 @@ public abstract class GanJob : IGenerativeJob
             ["beta2"] = "0.999",
             ["clip"] = "0",
         };
-        if (classCount > 0) defaults["classes"] = GanConfig.Format(classCount); // conditional kinds only
+        if (classCount > 0) defaults["classes"] = JobConfig.Format(classCount); // conditional kinds only
         return defaults;
     }
 
-    /// <summary>The data shape named by config["data_shape"] (default "2": points).</summary>
-    protected static int[] ShapeOf(IReadOnlyDictionary<string, string> config) =>
-        new GanConfig(new Dictionary<string, string> { ["data_shape"] = "2" }, config).Ints("data_shape");
+    /// <summary>
+    /// The config a kind's job reads: its defaults for the data overlaid with <paramref name="given"/>. Keys the
+    /// kind does not know are kept, not refused, so a checkpoint's metadata loads and is saved back whole (the
+    /// command line refuses unknown <c>--set</c> keys before a job is made).
+    /// </summary>
+    protected static JobConfig ReadConfig(string kind, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string> given) =>
+        new(kind, defaults, given, refuseUnknown: false);
 
-    protected static int ClassesOf(IReadOnlyDictionary<string, string> config, int fallback) =>
-        config.ContainsKey("classes") ? new GanConfig(config, null).Int("classes") : fallback;
+    /// <summary>The data shape named by config["data_shape"] (default "2": points), which the defaults depend on.</summary>
+    protected static int[] ShapeOf(string kind, IReadOnlyDictionary<string, string> config) =>
+        ReadConfig(kind, new Dictionary<string, string> { ["data_shape"] = "2" }, config).Ints("data_shape");
+
+    /// <summary>The class count named by config["classes"], or <paramref name="fallback"/> when absent.</summary>
+    protected static int ClassesOf(string kind, IReadOnlyDictionary<string, string> config, int fallback) =>
+        ReadConfig(kind, new Dictionary<string, string> { ["classes"] = JobConfig.Format(fallback) }, config).Int("classes");
 }

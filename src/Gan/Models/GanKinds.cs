@@ -18,7 +18,7 @@ public sealed class VanillaGanJob : GanJob
     public const string KindName = "gan";
     readonly bool saturating;
 
-    VanillaGanJob(GanConfig config, Device device, string kind = KindName) : base(kind, config, device)
+    VanillaGanJob(JobConfig config, Device device, string kind = KindName) : base(kind, config, device)
     {
         saturating = config.String("g_loss") switch
         {
@@ -38,7 +38,7 @@ public sealed class VanillaGanJob : GanJob
     }
 
     public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
-        new VanillaGanJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+        new VanillaGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), 0), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
         => BceCritic(realScores, fakeScores, log);
@@ -69,7 +69,7 @@ public sealed class ConditionalGanJob : GanJob
     public const string KindName = "cgan";
     readonly bool saturating;
 
-    ConditionalGanJob(GanConfig config, Device device) : base(KindName, config, device, conditional: true)
+    ConditionalGanJob(JobConfig config, Device device) : base(KindName, config, device, conditional: true)
     {
         if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
         saturating = config.String("g_loss") == "saturating";
@@ -84,7 +84,7 @@ public sealed class ConditionalGanJob : GanJob
     }
 
     public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
-        new ConditionalGanJob(new GanConfig(DefaultConfig(ShapeOf(config), ClassesOf(config, 10)), config), device);
+        new ConditionalGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), ClassesOf(KindName, config, 10)), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
         => VanillaGanJob.BceCritic(realScores, fakeScores, log);
@@ -104,7 +104,7 @@ public sealed class WganJob : GanJob
 {
     public const string KindName = "wgan";
 
-    WganJob(GanConfig config, Device device) : base(KindName, config, device) { }
+    WganJob(JobConfig config, Device device) : base(KindName, config, device) { }
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
     {
@@ -117,7 +117,7 @@ public sealed class WganJob : GanJob
     }
 
     public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
-        new WganJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+        new WganJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), 0), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
     {
@@ -142,7 +142,7 @@ public sealed class WganGpJob : GanJob
     public const string KindName = "wgan-gp";
     readonly float lambda;
 
-    WganGpJob(GanConfig config, Device device) : base(KindName, config, device) => lambda = config.Float("gp_lambda");
+    WganGpJob(JobConfig config, Device device) : base(KindName, config, device) => lambda = config.Float("gp_lambda");
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
     {
@@ -157,7 +157,7 @@ public sealed class WganGpJob : GanJob
     }
 
     public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device) =>
-        new WganGpJob(new GanConfig(DefaultConfig(ShapeOf(config), 0), config), device);
+        new WganGpJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), 0), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
     {

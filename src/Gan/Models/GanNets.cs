@@ -3,7 +3,7 @@ using NativeGan.Nn;
 namespace NativeGan.Gan.Models;
 
 /// <summary>
-/// The networks of the GAN family, built from a <see cref="GanConfig"/>. For 2D points they are the PacGAN
+/// The networks of the GAN family, built from a <see cref="Training.JobConfig"/>. For 2D points they are the PacGAN
 /// networks (Lin et al. 2018, appendix): a generator of <c>g_widths</c> = 400,400,400,400 fully connected
 /// units with batch norm and ReLU, from a 2-d Gaussian z to (x, y); a discriminator of <c>d_widths</c> =
 /// 200,200,200 maxout units with <c>d_pieces</c> = 5 pieces and one linear output (a logit, or a critic score).

@@ -144,7 +144,7 @@ public class AutoencoderJobTests
     [InlineData("undercomplete", "code", "64", "code < dim(x)")]
     [InlineData("overcomplete", "sparsity", "0", "regulariser")]
     [InlineData("undercomplete", "arch", "rnn", "'arch'")]
-    [InlineData("undercomplete", "colour", "1", "unknown config key")]
+    [InlineData("undercomplete", "colour", "1", "unknown setting(s) colour")]
     [InlineData("undercomplete", "lr", "fast", "'lr'")]
     [InlineData("sparse", "sparse_penalty", "kl", "code_activation sigmoid")]
     [InlineData("contractive", "hidden", "16", "")] // fine: autodiff Jacobian
