@@ -1,0 +1,121 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Models;
+using NativeGan.Nn;
+
+namespace NativeGan.Tests.Training;
+
+/// <summary>
+/// One whole DCGAN training step equals PyTorch's: the losses, the backward pass through BCE with logits,
+/// LeakyReLU, ReLU, Tanh, batch norm and the (transposed) convolutions, and Adam with betas (0.5, 0.999).
+/// <para>The golden file TestData/torch-dcgan-step.safetensors holds a small DCGAN (latent 10, widths 8, 1x32x32,
+/// batch 4) initialised by PyTorch, a real batch and the step's latents, and PyTorch's result of the step that
+/// <see cref="DcganJob.Step(Batch, long, Tensor)"/> does (one G forward, D on real and fake as two batches, then
+/// the non-saturating G loss on the same fakes through the updated D): the losses, every parameter and batch-norm
+/// buffer after the step and the gradients. Regenerate it (Debian's python3 with torch 1.13) with
+///   /usr/bin/python3 tools/torch_step.py write tests/NativeGan.Tests/TestData/torch-dcgan-step.safetensors</para>
+/// <para>Adam's first step moves every weight by about lr * sign(gradient) = ±2e-4, which a relative tolerance on
+/// the weights alone barely sees; so the deltas (after - before) are compared too, to 2% of lr plus 2% of the
+/// delta: a gradient of the wrong sign, or a delta off by more than that, fails.</para>
+/// </summary>
+public class DcganStepTests
+{
+    /// <summary>cpu, and cuda where there is a GPU (it skips itself elsewhere). Not ilgpu-cpu: the step launches
+    /// every kind of DCGAN kernel, and ILGPU's CPU accelerator took 55 s for it (2 shared cores); the kernels
+    /// themselves are tested there one by one.</summary>
+    public static TheoryData<string> Devices => new("cpu", "cuda");
+
+    const float Lr = 2e-4f;
+
+    static (Dictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) Golden()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", "torch-dcgan-step.safetensors");
+        var golden = Safetensors.Load(path, Device.Cpu);
+        Assert.StartsWith("torch ", golden.Metadata["written_by"]);
+        return golden;
+    }
+
+    static Dictionary<string, Tensor> Under(Dictionary<string, Tensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+
+    static DcganJob Job(Dictionary<string, string> metadata, Device device)
+    {
+        var config = new Dictionary<string, string>();
+        foreach (var key in new[] { "latent", "g_width", "d_width", "image", "lr", "beta1", "beta2" }) config[key] = metadata[key];
+        return new DcganJob(config, device);
+    }
+
+    /// <summary>Element-wise |a - e| &lt;= atol + rtol |e| for every element; returns the max abs and rel errors.</summary>
+    sealed record Row(string Name, double MaxAbs, double MaxRel, string? Failure);
+
+    static Row Compare(string what, float[] expected, float[] actual, double rtol, double atol)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double maxAbs = 0, maxRel = 0;
+        string? failure = null;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs((double)actual[i] - expected[i]);
+            maxAbs = Math.Max(maxAbs, err);
+            if (expected[i] != 0) maxRel = Math.Max(maxRel, err / Math.Abs(expected[i]));
+            if (!(err <= atol + rtol * Math.Abs(expected[i])))
+                failure ??= $"{what}[{i}] is {actual[i]:g7}, PyTorch {expected[i]:g7} (error {err:g3})";
+        }
+        return new Row(what, maxAbs, maxRel, failure);
+    }
+
+    static void Report(string title, List<Row> rows)
+    {
+        var output = TestContext.Current.TestOutputHelper;
+        output?.WriteLine($"{title}: max abs {rows.Max(r => r.MaxAbs):g3}, max rel {rows.Max(r => r.MaxRel):g3} over {rows.Count} tensors");
+        foreach (var r in rows) output?.WriteLine($"  {r.Name,-40} abs {r.MaxAbs:g3} rel {r.MaxRel:g3}");
+        var failures = rows.Where(r => r.Failure is not null).Select(r => r.Failure!).ToList();
+        Assert.True(failures.Count == 0, $"{title}: {failures.Count} of {rows.Count} tensors differ from PyTorch's:\n" + string.Join("\n", failures));
+    }
+
+    [Theory, MemberData(nameof(Devices))]
+    public void OneTrainingStepEqualsPyTorchs(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var (golden, metadata) = Golden();
+        try
+        {
+            using var job = Job(metadata, device);
+            job.Generator.LoadStateDict(Under(golden, "generator."));
+            job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
+            var before = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (var (prefix, module) in new[] { ("generator.", (Module)job.Generator), ("discriminator.", job.Discriminator) })
+                foreach (var (name, t) in module.StateDict()) before[prefix + name] = t.ToArray();
+
+            using var batch = new Batch(golden["real"].To(device), null, 0, 0);
+            using var z = golden["z"].To(device);
+            var losses = job.Step(batch, 0, z);
+
+            var rows = new List<Row>
+            {
+                Compare("loss_d", golden["loss_d"].ToArray(), [losses["loss_d"]], 1e-4, 1e-5),
+                Compare("loss_g", golden["loss_g"].ToArray(), [losses["loss_g"]], 1e-4, 1e-5),
+            };
+            var deltas = new List<Row>();
+            foreach (var (prefix, module) in new[] { ("generator.", (Module)job.Generator), ("discriminator.", job.Discriminator) })
+                foreach (var (name, t) in module.StateDict())
+                {
+                    string key = prefix + name;
+                    var expected = golden["after." + key].ToArray();
+                    var actual = t.ToArray();
+                    rows.Add(Compare(key, expected, actual, 1e-4, 1e-5));
+                    if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue;
+                    var b = before[key];
+                    var expectedDelta = expected.Select((v, i) => v - b[i]).ToArray();
+                    var actualDelta = actual.Select((v, i) => v - b[i]).ToArray();
+                    deltas.Add(Compare(key, expectedDelta, actualDelta, 0.02, 0.02 * Lr));
+                }
+            Report("after the step", rows);
+            Report("deltas (after - before)", deltas);
+        }
+        finally
+        {
+            foreach (var t in golden.Values) t.Dispose();
+        }
+    }
+}
