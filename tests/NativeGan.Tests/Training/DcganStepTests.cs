@@ -118,4 +118,64 @@ public class DcganStepTests
             foreach (var t in golden.Values) t.Dispose();
         }
     }
+
+    /// <summary>
+    /// The gradients Adam sees, tensor by tensor (Adam's first step is lr * sign(gradient), blind to a wrong scale;
+    /// these are not): the discriminator's of loss_d at the initial weights, and the generator's of loss_g through
+    /// PyTorch's updated discriminator. The forward and backward passes are DcganJob.Step's, written out.
+    /// </summary>
+    [Theory, MemberData(nameof(Devices))]
+    public void TheGradientsOfBothLossesEqualPyTorchs(string deviceName)
+    {
+        var device = TestDevices.Get(deviceName);
+        var (golden, metadata) = Golden();
+        try
+        {
+            using var job = Job(metadata, device);
+            job.Generator.LoadStateDict(Under(golden, "generator."));
+            job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
+            using var real = golden["real"].To(device);
+            using var z = golden["z"].To(device);
+            var rows = new List<Row>();
+            using (new TensorScope())
+            {
+                var fake = job.Generator.Forward(z);
+                using var fakeDetached = fake.Detach();
+                var lossD = Losses.BceWithLogits(job.Discriminator.Forward(real), 1f)
+                    .Add(Losses.BceWithLogits(job.Discriminator.Forward(fakeDetached), 0f));
+                lossD.Backward();
+                rows.AddRange(CompareGradients(job.Discriminator, "grad_d.discriminator.", golden));
+                job.Discriminator.ZeroGrad();
+                job.Generator.ZeroGrad();
+            }
+            // PyTorch's discriminator after its update (train mode: its running statistics play no part).
+            job.Discriminator.LoadStateDict(Under(golden, "after.discriminator."));
+            using (new TensorScope())
+            {
+                var lossG = Losses.BceWithLogits(job.Discriminator.Forward(job.Generator.Forward(z)), 1f);
+                lossG.Backward();
+                rows.AddRange(CompareGradients(job.Generator, "grad_g.generator.", golden));
+                job.Discriminator.ZeroGrad();
+                job.Generator.ZeroGrad();
+            }
+            Report("gradients", rows);
+        }
+        finally
+        {
+            foreach (var t in golden.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Each parameter's gradient against PyTorch's, to rtol 1e-3 plus 1e-4 of the tensor's largest entry
+    /// (float32 sums in another order: an entry that is a near cancellation gets an absolute allowance).</summary>
+    static IEnumerable<Row> CompareGradients(Module module, string prefix, Dictionary<string, Tensor> golden)
+    {
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            Assert.NotNull(p.Grad);
+            var expected = golden[prefix + name].ToArray();
+            double scale = expected.Max(v => Math.Abs((double)v));
+            yield return Compare(prefix + name, expected, p.Grad.ToArray(), 1e-3, 1e-4 * scale);
+        }
+    }
 }
