@@ -11,7 +11,8 @@ namespace NativeGan.Tests.Training;
 /// batch 4) initialised by PyTorch, a real batch and the step's latents, and PyTorch's result of the step that
 /// <see cref="DcganJob.Step(Batch, long, Tensor)"/> does (one G forward, D on real and fake as two batches, then
 /// the non-saturating G loss on the same fakes through the updated D): the losses, every parameter and batch-norm
-/// buffer after the step and the gradients. Regenerate it (Debian's python3 with torch 1.13) with
+/// buffer after the step and the gradients, and the same after a second step. Regenerate it (Debian's python3
+/// with torch 1.13) with
 ///   /usr/bin/python3 tools/torch_step.py write tests/NativeGan.Tests/TestData/torch-dcgan-step.safetensors</para>
 /// <para>Adam's first step moves every weight by about lr * sign(gradient) = ±2e-4, which a relative tolerance on
 /// the weights alone barely sees; so the deltas (after - before) are compared too, to 2% of lr plus 2% of the
@@ -74,7 +75,16 @@ public class DcganStepTests
     }
 
     [Theory, MemberData(nameof(Devices))]
-    public void OneTrainingStepEqualsPyTorchs(string deviceName)
+    public void OneTrainingStepEqualsPyTorchs(string deviceName) => ReplaySteps(deviceName, 1);
+
+    /// <summary>Two steps: Adam's second update weighs two gradients (no longer lr * sign), from its kept moments
+    /// and step count, and the batch-norm running statistics move twice.</summary>
+    [Theory, MemberData(nameof(Devices))]
+    public void TwoTrainingStepsEqualPyTorchs(string deviceName) => ReplaySteps(deviceName, 2);
+
+    /// <summary>Loads PyTorch's initial state into a DcganJob, runs <paramref name="steps"/> steps with PyTorch's
+    /// inputs and compares the losses, every parameter and buffer, and the deltas from the initial state.</summary>
+    static void ReplaySteps(string deviceName, int steps)
     {
         var device = TestDevices.Get(deviceName);
         var (golden, metadata) = Golden();
@@ -87,21 +97,24 @@ public class DcganStepTests
             foreach (var (prefix, module) in new[] { ("generator.", (Module)job.Generator), ("discriminator.", job.Discriminator) })
                 foreach (var (name, t) in module.StateDict()) before[prefix + name] = t.ToArray();
 
-            using var batch = new Batch(golden["real"].To(device), null, 0, 0);
-            using var z = golden["z"].To(device);
-            var losses = job.Step(batch, 0, z);
-
-            var rows = new List<Row>
+            var rows = new List<Row>();
+            for (int step = 0; step < steps; step++)
             {
-                Compare("loss_d", golden["loss_d"].ToArray(), [losses["loss_d"]], 1e-4, 1e-5),
-                Compare("loss_g", golden["loss_g"].ToArray(), [losses["loss_g"]], 1e-4, 1e-5),
-            };
+                string tag = step == 0 ? "" : $"step{step + 1}.";
+                using var batch = new Batch(golden[tag + "real"].To(device), null, 0, step);
+                using var z = golden[tag + "z"].To(device);
+                var losses = job.Step(batch, step, z);
+                rows.Add(Compare(tag + "loss_d", golden[tag + "loss_d"].ToArray(), [losses["loss_d"]], 1e-4, 1e-5));
+                rows.Add(Compare(tag + "loss_g", golden[tag + "loss_g"].ToArray(), [losses["loss_g"]], 1e-4, 1e-5));
+            }
+
+            string after = steps == 1 ? "after." : $"after{steps}.";
             var deltas = new List<Row>();
             foreach (var (prefix, module) in new[] { ("generator.", (Module)job.Generator), ("discriminator.", job.Discriminator) })
                 foreach (var (name, t) in module.StateDict())
                 {
                     string key = prefix + name;
-                    var expected = golden["after." + key].ToArray();
+                    var expected = golden[after + key].ToArray();
                     var actual = t.ToArray();
                     rows.Add(Compare(key, expected, actual, 1e-4, 1e-5));
                     if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue;
@@ -110,8 +123,8 @@ public class DcganStepTests
                     var actualDelta = actual.Select((v, i) => v - b[i]).ToArray();
                     deltas.Add(Compare(key, expectedDelta, actualDelta, 0.02, 0.02 * Lr));
                 }
-            Report("after the step", rows);
-            Report("deltas (after - before)", deltas);
+            Report($"after {steps} step(s)", rows);
+            Report($"deltas (after - before) over {steps} step(s)", deltas);
         }
         finally
         {
