@@ -132,6 +132,18 @@ public class DcganStepTests
         }
     }
 
+    [Fact]
+    public void GivenLatentsOfTheWrongShapeAreRefusedByName()
+    {
+        using var job = new DcganJob(new Dictionary<string, string> { ["latent"] = "10", ["g_width"] = "8", ["d_width"] = "8" }, Device.Cpu);
+        using var batch = new Batch(Tensor.Zeros(Device.Cpu, 4, 1, 32, 32), null, 0, 0);
+        using var z = Tensor.Zeros(Device.Cpu, 3, 10, 1, 1);
+        var e = Assert.Throws<TensorShapeException>(() => job.Step(batch, 0, z));
+        Assert.Contains("dcgan", e.Message);
+        Assert.Contains("[4, 10, 1, 1]", e.Message);
+        Assert.Contains("[3, 10, 1, 1]", e.Message);
+    }
+
     /// <summary>
     /// The gradients Adam sees, tensor by tensor (Adam's first step is lr * sign(gradient), blind to a wrong scale;
     /// these are not): the discriminator's of loss_d at the initial weights, and the generator's of loss_g through
