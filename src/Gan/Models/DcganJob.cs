@@ -81,13 +81,27 @@ public sealed class DcganJob : IGenerativeJob
         ["discriminator"] = OptimizerD,
     };
 
+    /// <summary>One discriminator update and one generator update, with latents z ~ N(0, 1) drawn from <see cref="Rng"/>.</summary>
     public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
     {
+        CheckBatch(batch.Samples);
+        using var z = Rng.Normal(device, [batch.Samples.Dim(0), LatentSize, 1, 1]);
+        return Step(batch, step, z);
+    }
+
+    /// <summary>
+    /// The same step with given latents <paramref name="z"/> [N, latent, 1, 1] instead of a draw from
+    /// <see cref="Rng"/> (which this overload leaves untouched): the seam that lets a test replay a step computed
+    /// elsewhere (tests/NativeGan.Tests/Training/DcganStepTests.cs replays PyTorch's). <paramref name="z"/> is
+    /// read, not kept or disposed.
+    /// </summary>
+    public IReadOnlyDictionary<string, float> Step(Batch batch, long step, Tensor z)
+    {
         var real = batch.Samples;
-        if (real.Rank != 4 || !real.Shape.AsSpan(1).SequenceEqual(image))
-            throw new TensorShapeException($"{KindName}: batches must be [N, {JobConfig.Format(image)}], got {Shapes.Format(real.Shape)}");
+        CheckBatch(real);
+        if (z.Rank != 4 || z.Dim(0) != real.Dim(0) || z.Dim(1) != LatentSize || z.Dim(2) != 1 || z.Dim(3) != 1)
+            throw new TensorShapeException($"{KindName}: latents must be [{real.Dim(0)}, {LatentSize}, 1, 1] for a batch of {real.Dim(0)}, got {Shapes.Format(z.Shape)}");
         using var scope = new TensorScope();
-        using var z = Rng.Normal(device, [real.Dim(0), LatentSize, 1, 1]);
         var fake = Generator.Forward(z);
 
         // Discriminator: real images towards 1, generated ones towards 0; the fakes are detached so this
@@ -116,6 +130,12 @@ public sealed class DcganJob : IGenerativeJob
                 ["d_real"] = realLogits.Sigmoid().Mean().Item(),  // D(x): near 1 when the discriminator wins
                 ["d_fake"] = fakeLogitsD.Sigmoid().Mean().Item(), // D(G(z)) before the generator's update
             };
+    }
+
+    void CheckBatch(Tensor real)
+    {
+        if (real.Rank != 4 || !real.Shape.AsSpan(1).SequenceEqual(image))
+            throw new TensorShapeException($"{KindName}: batches must be [N, {JobConfig.Format(image)}], got {Shapes.Format(real.Shape)}");
     }
 
     public Tensor Generate(Tensor z, int[]? labels = null)
