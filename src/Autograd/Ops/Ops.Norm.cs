@@ -64,19 +64,22 @@ public static partial class Ops
         var (y, mean, invStd) = NativeGan.BatchNorm2d.Forward(x, gamma, beta, runningMean, runningVar, training: true, momentum, eps);
         if (!Recorded(x, gamma, beta)) return Fused((y, mean, invStd));
         Tensor[] inputs = [x, .. gamma is null ? Array.Empty<Tensor>() : [gamma], .. beta is null ? Array.Empty<Tensor>() : [beta]];
+        // What the rule needs besides its saved tensors, as values: it keeps no other handle on its inputs.
+        int channels = x.Dim(1);
+        bool hasGamma = gamma is not null, hasBeta = beta is not null;
         var result = Autograd.Record("BatchNorm2d", y, inputs, (g, n) =>
         {
             var (xs, ms, ss) = (n.Saved[0], n.Saved[1], n.Saved[2]);
-            var gs = gamma is null ? null : n.Saved[3];
+            var gs = hasGamma ? n.Saved[3] : null;
             if (Autograd.IsGradEnabled) // createGraph: every tensor below is recorded and tracked by the engine's scope
             {
-                var (rdx, rdgamma, rdbeta) = BatchNormBackwardRecorded(g, xs, gs, beta is not null, eps);
-                return [rdx, .. gamma is null ? Array.Empty<Tensor?>() : [rdgamma], .. beta is null ? Array.Empty<Tensor?>() : [rdbeta]];
+                var (rdx, rdgamma, rdbeta) = BatchNormBackwardRecorded(g, xs, gs, hasBeta, eps);
+                return [rdx, .. hasGamma ? [rdgamma] : Array.Empty<Tensor?>(), .. hasBeta ? [rdbeta] : Array.Empty<Tensor?>()];
             }
             var (dx, dgamma, dbeta) = NativeGan.BatchNorm2d.Backward(g, xs, gs, ms, ss);
-            if (beta is null) dbeta?.Dispose();
-            else dbeta ??= Reshape(g.Sum([0, 2, 3]), x.Dim(1)); // a shift without a scale: the kernel sums only for affine layers
-            Tensor?[] grads = [dx, .. gamma is null ? Array.Empty<Tensor?>() : [dgamma], .. beta is null ? Array.Empty<Tensor?>() : [dbeta]];
+            if (!hasBeta) dbeta?.Dispose();
+            else dbeta ??= Reshape(g.Sum([0, 2, 3]), channels); // a shift without a scale: the kernel sums only for affine layers
+            Tensor?[] grads = [dx, .. hasGamma ? [dgamma] : Array.Empty<Tensor?>(), .. hasBeta ? [dbeta] : Array.Empty<Tensor?>()];
             foreach (var t in grads) if (t is not null) TensorScope.Track(t); // the engine's scope frees the rule's handles
             return grads;
         }, save: [x, mean, invStd, .. gamma is null ? Array.Empty<Tensor>() : [gamma]]);
