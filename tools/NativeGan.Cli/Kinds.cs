@@ -72,7 +72,7 @@ public static class Kinds
             "mnist", DefaultEpochs: 5, DefaultBatch: 64, (_, _, _) => DcganJob.DefaultConfig),
         Gan(VanillaGanJob.KindName, "The original GAN (Goodfellow et al. 2014): BCE, dropout in D; --set g_loss=saturating shows the saturation problem. 2D mixtures: PacGAN's networks.", 20, 100),
         Gan(WganJob.KindName, "Wasserstein GAN (Arjovsky et al. 2017): linear critic, weight clipping 0.01, RMSProp 5e-5, 5 critic steps per generator step.", 20, 64),
-        Gan(WganGpJob.KindName, "WGAN-GP (Gulrajani et al. 2017): gradient penalty 10 on random interpolates (double backward), Adam 1e-4 (0, 0.9), 5 critic steps, no batch norm in the critic.", 20, 64),
+        Gan(WganGpJob.KindName, "WGAN-GP (Gulrajani et al. 2017): gradient penalty 10 (0.1 on 2D points) on random interpolates (double backward), Adam 1e-4 (0, 0.9), 5 critic steps, no batch norm in the critic.", 20, 64),
         Gan(ConditionalGanJob.KindName, "Conditional GAN: the class label given to generator and discriminator; `sample --label 7` draws a chosen digit.", 10, 64),
         new("ae", "Autoencoders (Goodfellow et al., Deep Learning, ch. 14): --kind undercomplete, overcomplete, sparse, denoising, contractive or vae.",
             "mnist", DefaultEpochs: 5, DefaultBatch: 128, (_, _, kind) => AutoencoderJob.DefaultConfig(kind ?? "undercomplete"),

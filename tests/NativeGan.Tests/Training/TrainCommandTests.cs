@@ -102,6 +102,21 @@ public class TrainCommandTests : IDisposable
         Assert.Equal(5, File.ReadAllLines(Path.Combine(run, "losses.jsonl")).Length);
     }
 
+    [Fact]
+    public void StepsAloneSetTheLengthAndWithEpochsTheShorterWins()
+    {
+        // 8 images at batch 4: 2 steps an epoch, so dcgan's default 5 epochs are 10 steps. --steps 13 alone must
+        // run 13 (it once stopped at the default epochs' 10, silently); with --epochs 2 as well, 4.
+        var data = WriteIdx(Path.Combine(dir, "few-images-idx3-ubyte"), 8, 8, 2);
+        string[] common = ["train", "dcgan", "--data", data, "--device", "cpu", "--image-size", "8", "--batch", "4", "--sample-every", "100", .. TinyModel];
+        var (code, output) = Run([.. common, "--steps", "13", "--out", Path.Combine(dir, "steps")]);
+        Assert.True(code == 0, output);
+        Assert.Contains("finished 13 steps", output);
+        (code, output) = Run([.. common, "--steps", "13", "--epochs", "2", "--out", Path.Combine(dir, "both")]);
+        Assert.True(code == 0, output);
+        Assert.Contains("finished 4 steps", output);
+    }
+
     [Theory]
     [InlineData("--epochs", "0", "must be at least 1")]
     [InlineData("--batch", "0", "must be at least 1")]
