@@ -54,12 +54,21 @@ if [[ $what == modes || $what == all ]]; then
 fi
 
 if [[ $what == long ]]; then
-  # Longer single-seed runs towards issue 6's targets: DCGAN at the paper's widths for EPOCHS epochs, scored on
-  # MNIST, then WGAN-GP on both mixtures for STEPS generator steps (default 10,000), scored by mode coverage.
+  # Longer runs towards issue 6's targets: DCGAN at the paper's widths for EPOCHS epochs, scored on MNIST; WGAN-GP
+  # on both mixtures for STEPS generator steps (default 6,240: 20 epochs) per seed, with the 2D default lambda 0.1,
+  # plus the lambda-10 comparison on the ring; the minibatch-discrimination GAN for 3,000 steps.
   run dcgan-long $N train dcgan --device "$device" --epochs "${EPOCHS:-20}" --out runs/mnist-dcgan-long
   run dcgan-long-eval $N eval mnist --checkpoint runs/mnist-dcgan-long/checkpoint.safetensors --device "$device" --count 5000
+  run wgan-gp-ring8-lambda10 $N train wgan-gp --data ring8 --seed 1 --device "$device" --steps "${STEPS:-6240}" --set gp_lambda=10 --sample-every 1000 --out runs/wgan-gp-ring8-lambda10
+  run wgan-gp-ring8-lambda10-eval $N eval modes --checkpoint runs/wgan-gp-ring8-lambda10/checkpoint.safetensors --device "$device"
+  for seed in ${SEEDS:-1 2 3}; do
+    for data in ring8 grid25; do
+      run "wgan-gp-$data-l01-s$seed" $N train wgan-gp --data "$data" --seed "$seed" --device "$device" --steps "${STEPS:-6240}" --sample-every 1000 --out "runs/wgan-gp-$data-l01-s$seed"
+      run "wgan-gp-$data-l01-s$seed-eval" $N eval modes --checkpoint "runs/wgan-gp-$data-l01-s$seed/checkpoint.safetensors" --device "$device"
+    done
+  done
   for data in ring8 grid25; do
-    run "wgan-gp-$data-long" $N train wgan-gp --data "$data" --seed 1 --device "$device" --steps "${STEPS:-10000}" --sample-every 1000 --out "runs/wgan-gp-$data-long"
-    run "wgan-gp-$data-long-eval" $N eval modes --checkpoint "runs/wgan-gp-$data-long/checkpoint.safetensors" --device "$device"
+    run "gan-mbd-$data-3k" $N train gan --data "$data" --seed 1 --set minibatch_disc=true --device "$device" --steps 3000 --sample-every 1000 --out "runs/gan-mbd-$data-3k"
+    run "gan-mbd-$data-3k-eval" $N eval modes --checkpoint "runs/gan-mbd-$data-3k/checkpoint.safetensors" --device "$device"
   done
 fi
