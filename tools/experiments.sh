@@ -61,7 +61,7 @@ if [[ $what == long ]]; then
   run dcgan-long-eval $N eval mnist --checkpoint runs/mnist-dcgan-long/checkpoint.safetensors --device "$device" --count 5000
   run wgan-gp-ring8-lambda10 $N train wgan-gp --data ring8 --seed 1 --device "$device" --steps "${STEPS:-6240}" --set gp_lambda=10 --sample-every 1000 --out runs/wgan-gp-ring8-lambda10
   run wgan-gp-ring8-lambda10-eval $N eval modes --checkpoint runs/wgan-gp-ring8-lambda10/checkpoint.safetensors --device "$device"
-  for seed in ${SEEDS:-1 2 3}; do
+  for seed in ${SEEDS:-1 2 3 4 5}; do
     for data in ring8 grid25; do
       run "wgan-gp-$data-l01-s$seed" $N train wgan-gp --data "$data" --seed "$seed" --device "$device" --steps "${STEPS:-6240}" --sample-every 1000 --out "runs/wgan-gp-$data-l01-s$seed"
       run "wgan-gp-$data-l01-s$seed-eval" $N eval modes --checkpoint "runs/wgan-gp-$data-l01-s$seed/checkpoint.safetensors" --device "$device"
