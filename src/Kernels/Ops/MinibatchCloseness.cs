@@ -125,6 +125,7 @@ public static class MinibatchCloseness
     // m is first transposed to [B, C, N] so that, for one sample i and kernel b, the distances to all N samples
     // are contiguous vector work: l1[j] += |mT[b, c, j] - m[i, b, c]| for each c, then e = exp(-l1).
 
+    /// <summary>[N, B, C] (or [N, B] with dims 1) to [B, C, N].</summary>
     static float[] TransposeToKernelMajor(Tensor m, int n, int kernels, int dims)
     {
         var (ma, mo) = m.CpuBuffer;
@@ -199,10 +200,8 @@ public static class MinibatchCloseness
     static void BackwardCpu(CpuDevice cpu, Tensor g, Tensor m, Tensor dm, int n, int kernels, int dims)
     {
         var mt = TransposeToKernelMajor(m, n, kernels, dims);
-        var gt = new float[n * kernels]; // G transposed to [B, N]: G[j, b] for every j is contiguous
+        var gt = TransposeToKernelMajor(g, n, kernels, 1); // G as [B, N]: G[j, b] for every j is contiguous
         var (ga, go) = g.CpuBuffer;
-        for (int j = 0; j < n; j++)
-            for (int b = 0; b < kernels; b++) gt[b * n + j] = ga[go + j * kernels + b];
         var (ma, mo) = m.CpuBuffer;
         var (da, doff) = dm.CpuBuffer;
         CpuParallel.For(cpu, n * kernels, (start, count) =>

@@ -39,11 +39,15 @@ public class DcganStepTests
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
 
-    static DcganJob Job(Dictionary<string, string> metadata, Device device)
+    /// <summary>A DcganJob of the golden file's config holding PyTorch's initial generator and discriminator.</summary>
+    static DcganJob Job(Dictionary<string, Tensor> golden, Dictionary<string, string> metadata, Device device)
     {
         var config = new Dictionary<string, string>();
         foreach (var key in new[] { "latent", "g_width", "d_width", "image", "lr", "beta1", "beta2" }) config[key] = metadata[key];
-        return new DcganJob(config, device);
+        var job = new DcganJob(config, device);
+        job.Generator.LoadStateDict(Under(golden, "generator."));
+        job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
+        return job;
     }
 
     /// <summary>Element-wise |a - e| &lt;= atol + rtol |e| for every element; returns the max abs and rel errors.</summary>
@@ -90,9 +94,7 @@ public class DcganStepTests
         var (golden, metadata) = Golden();
         try
         {
-            using var job = Job(metadata, device);
-            job.Generator.LoadStateDict(Under(golden, "generator."));
-            job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
+            using var job = Job(golden, metadata, device);
             var before = new Dictionary<string, float[]>(StringComparer.Ordinal);
             foreach (var (prefix, module) in new[] { ("generator.", (Module)job.Generator), ("discriminator.", job.Discriminator) })
                 foreach (var (name, t) in module.StateDict()) before[prefix + name] = t.ToArray();
@@ -156,9 +158,7 @@ public class DcganStepTests
         var (golden, metadata) = Golden();
         try
         {
-            using var job = Job(metadata, device);
-            job.Generator.LoadStateDict(Under(golden, "generator."));
-            job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
+            using var job = Job(golden, metadata, device);
             using var real = golden["real"].To(device);
             using var z = golden["z"].To(device);
             var rows = new List<Row>();
