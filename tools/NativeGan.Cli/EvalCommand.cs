@@ -20,6 +20,24 @@ public static class EvalCommand
 
     static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
 
+    static Option<string> GeneratorOption() => new("--generator")
+    {
+        Description = "average: the moving average of the generator's weights (g_ema; the default where the run kept one); live: the trained generator itself.",
+        DefaultValueFactory = _ => "average",
+    };
+
+    /// <summary>Points <paramref name="job"/> at the generator named by --generator and says which one scores.</summary>
+    static void ChooseGenerator(IGenerativeJob job, string which)
+    {
+        if (which is not ("average" or "live")) throw new ArgumentException($"--generator must be average or live, got '{which}'");
+        if (job is IAveragedGenerator a && a.HasAverage)
+        {
+            a.SampleLive = which == "live";
+            AnsiConsole.MarkupLine($"[grey]generator: {(a.SampleLive ? "live (the trained weights)" : "average (g_ema)")}[/]");
+        }
+        else AnsiConsole.MarkupLine("[grey]generator: live (the run kept no average)[/]");
+    }
+
     static Command Modes()
     {
         var checkpoint = CheckpointOption();
@@ -27,14 +45,16 @@ public static class EvalCommand
         var count = new Option<int>("--count") { Description = "Generated points (PacGAN: 2,500).", DefaultValueFactory = _ => 2500 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here." };
+        var generator = GeneratorOption();
         var device = Cli.DeviceOption();
         var command = new Command("modes", "Modes captured, % high-quality samples and reverse KL on the 8-ring or 25-grid (PacGAN's Table 1 protocol).")
         {
-            checkpoint, mixture, count, seed, scatter, device,
+            checkpoint, mixture, count, seed, scatter, generator, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval modes: a '{job.Kind}' model does not generate points");
+            ChooseGenerator(g, r.GetValue(generator)!);
             // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
             string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
             var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed));
@@ -91,14 +111,16 @@ public static class EvalCommand
         var classifier = new Option<string?>("--classifier") { Description = "The classifier (default: the cached one, trained on first use by `eval classifier`'s recipe)." };
         var count = new Option<int>("--count") { Description = "Generated digits scored.", DefaultValueFactory = _ => 10_000 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
+        var generator = GeneratorOption();
         var device = Cli.DeviceOption();
         var command = new Command("mnist", "MNIST Inception Score and Fréchet distance in the project's classifier's feature space, and how evenly the 10 classes appear.")
         {
-            checkpoint, classifier, count, seed, device,
+            checkpoint, classifier, count, seed, generator, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval mnist: a '{job.Kind}' model does not generate images");
+            ChooseGenerator(g, r.GetValue(generator)!);
             string path = r.GetValue(classifier) ?? DefaultClassifier();
             using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path);
             var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: 32, Log: Cli.Log));

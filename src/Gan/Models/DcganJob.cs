@@ -13,7 +13,7 @@ namespace NativeGan.Gan.Models;
 /// Adam 2e-4, betas (0.5, 0.999), as in the paper. Real and fake batches go through the discriminator
 /// separately, so each batch-norm pass sees one kind of image (as in the reference code).
 /// </summary>
-public sealed class DcganJob : IGenerativeJob
+public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
 {
     public const string KindName = "dcgan";
 
@@ -29,11 +29,17 @@ public sealed class DcganJob : IGenerativeJob
         ["beta2"] = "0.999",
         ["seed"] = "1",
         ["sample_count"] = "64",      // the fixed latent batch of the progress pictures
+        ["g_ema"] = "0.999",          // moving average of G's weights for sampling (0: off); see ExponentialMovingAverage
     };
+
+    /// <summary>Settings added after the first checkpoints, with the values that load those as trained (see
+    /// <see cref="JobFactory.Register"/>).</summary>
+    public static IReadOnlyDictionary<string, string> KeysAddedLater { get; } = new Dictionary<string, string> { ["g_ema"] = "0" };
 
     readonly Device device;
     readonly Tensor fixedLatents;
     readonly int[] image;
+    readonly ExponentialMovingAverage? generatorAverage;
 
     public DcganJob(IReadOnlyDictionary<string, string> config, Device device)
     {
@@ -53,6 +59,11 @@ public sealed class DcganJob : IGenerativeJob
         float lr = c.Float("lr"), b1 = c.Float("beta1"), b2 = c.Float("beta2");
         OptimizerG = new Adam(Generator.Parameters(), lr, b1, b2);
         OptimizerD = new Adam(Discriminator.Parameters(), lr, b1, b2);
+        float emaDecay = c.Float("g_ema");
+        if (emaDecay < 0 || emaDecay >= 1) throw new ArgumentException($"{KindName}: g_ema must be 0 (off) or a decay in (0, 1), got {emaDecay}");
+        if (emaDecay > 0)
+            generatorAverage = new ExponentialMovingAverage(Generator,
+                Dcgan.Generator(LatentSize, image[0], image[1], c.Int("g_width", 1), device, new Rng(seed, 5UL << 60)), emaDecay);
         fixedLatents = new Rng(seed, 3UL << 61).Normal(device, [c.Int("sample_count", 1), LatentSize, 1, 1]);
     }
 
@@ -62,6 +73,10 @@ public sealed class DcganJob : IGenerativeJob
     public string Kind => KindName;
     public IReadOnlyDictionary<string, string> Config { get; }
     public Sequential Generator { get; }
+    /// <summary>What sampling and pictures use: the moving average of G's weights (g_ema &gt; 0), else G.</summary>
+    public Sequential SamplingGenerator => SampleLive ? Generator : (Sequential?)generatorAverage?.Average ?? Generator;
+    public bool HasAverage => generatorAverage is not null;
+    public bool SampleLive { get; set; }
     public Sequential Discriminator { get; }
     public Adam OptimizerG { get; }
     public Adam OptimizerD { get; }
@@ -69,11 +84,15 @@ public sealed class DcganJob : IGenerativeJob
     public int LatentSize { get; }
     public int ClassCount => 0;
 
-    public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module>
+    public IReadOnlyDictionary<string, Module> Modules
     {
-        ["generator"] = Generator,
-        ["discriminator"] = Discriminator,
-    };
+        get
+        {
+            var modules = new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
+            if (generatorAverage is not null) modules["generator_ema"] = generatorAverage.Average;
+            return modules;
+        }
+    }
 
     public IReadOnlyDictionary<string, Optimizer> Optimizers => new Dictionary<string, Optimizer>
     {
@@ -120,6 +139,7 @@ public sealed class DcganJob : IGenerativeJob
         lossG.Backward();
         OptimizerG.Step();
         OptimizerG.ZeroGrad();
+        generatorAverage?.Update(OptimizerG.StepCount - 1);
         OptimizerD.ZeroGrad(); // the generator's loss reached the discriminator's weights too: not an update for it
 
         using (Autograd.NoGrad())
@@ -144,14 +164,15 @@ public sealed class DcganJob : IGenerativeJob
         if (z.Rank != 2 && z.Rank != 4 || z.Dim(1) != LatentSize)
             throw new TensorShapeException($"{KindName}: latents must be [N, {LatentSize}], got {Shapes.Format(z.Shape)}");
         // Eval mode: batch norm uses its running statistics and updates nothing, so sampling changes no state.
-        Generator.Eval();
+        var generator = SamplingGenerator;
+        generator.Eval();
         try
         {
             using var _ = Autograd.NoGrad();
             using var z4 = z.Rank == 4 ? z.Share() : Ops.Reshape(z, z.Dim(0), LatentSize, 1, 1);
-            return Generator.Forward(z4);
+            return generator.Forward(z4);
         }
-        finally { Generator.Train(); }
+        finally { generator.Train(); }
     }
 
     public void WriteSamples(string path)
@@ -163,6 +184,7 @@ public sealed class DcganJob : IGenerativeJob
     public void Dispose()
     {
         Generator.Dispose();
+        generatorAverage?.Average.Dispose();
         Discriminator.Dispose();
         fixedLatents.Dispose();
     }

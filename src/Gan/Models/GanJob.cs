@@ -22,12 +22,13 @@ namespace NativeGan.Gan.Models;
 /// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update
 /// take the real slice's labels (so fakes follow the data's class frequencies without drawing random labels).</para>
 /// </summary>
-public abstract class GanJob : IGenerativeJob
+public abstract class GanJob : IGenerativeJob, IAveragedGenerator
 {
     readonly JobConfig config;
     readonly Rng initRng;
     readonly Tensor sampleZ;                 // the fixed latents of the progress picture
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
+    readonly ExponentialMovingAverage? generatorAverage; // g_ema > 0: what sampling and metrics use
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
@@ -68,21 +69,27 @@ public abstract class GanJob : IGenerativeJob
                 "none" => CriticNorm.None,
                 var n => throw new ArgumentException($"{kind}: d_norm must be batch, instance or none, got '{n}'"),
             };
-            Generator = Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, initRng);
+            MakeGenerator = rng => Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, rng);
+            Generator = MakeGenerator(initRng);
             var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
             Discriminator = Dcgan.Discriminator(channels + ClassCount, side, dWidth, device, initRng, norm, before, extra);
         }
         else
         {
             int features = SampleShape.Aggregate(1, (a, b) => a * b);
-            Generator = GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
-                config.Bool("g_batchnorm"), device, initRng);
+            MakeGenerator = rng => GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
+                config.Bool("g_batchnorm"), device, rng);
+            Generator = MakeGenerator(initRng);
             Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
                 config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
         }
         GeneratorOptimizer = MakeOptimizer(Generator, config.Float("lr_g"));
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, config.Float("lr_d"));
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
+        float emaDecay = config.Float("g_ema");
+        if (emaDecay < 0 || emaDecay >= 1) throw new ArgumentException($"{kind}: g_ema must be 0 (off) or a decay in (0, 1), got {emaDecay}");
+        // The average starts as a copy of G (its own init stream is drawn and overwritten, so G and D's init is unchanged).
+        if (emaDecay > 0) generatorAverage = new ExponentialMovingAverage(Generator, MakeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)), emaDecay);
 
         var pictureRng = new Rng(seed ^ 0x5A3B_1E00_0000_0001UL);
         int pictureCount = IsImage ? (ClassCount > 0 ? 8 : 64) : ScatterPoints;
@@ -100,7 +107,15 @@ public abstract class GanJob : IGenerativeJob
 
     public string Kind { get; }
     public IReadOnlyDictionary<string, string> Config => config.Values;
-    public IReadOnlyDictionary<string, Module> Modules => new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
+    public IReadOnlyDictionary<string, Module> Modules
+    {
+        get
+        {
+            var modules = new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
+            if (generatorAverage is not null) modules["generator_ema"] = generatorAverage.Average;
+            return modules;
+        }
+    }
     public IReadOnlyDictionary<string, Optimizer> Optimizers => new Dictionary<string, Optimizer> { ["generator"] = GeneratorOptimizer, ["discriminator"] = DiscriminatorOptimizer };
     public Rng Rng { get; }
     public int LatentSize { get; }
@@ -113,6 +128,12 @@ public abstract class GanJob : IGenerativeJob
     /// <summary>True for the DCGAN convolutional networks (images, arch = conv), false for MLPs.</summary>
     public bool IsConv { get; }
     public Sequential Generator { get; }
+    /// <summary>The generator that samples, pictures and metrics use: the moving average of G's weights when
+    /// g_ema &gt; 0 (see <see cref="ExponentialMovingAverage"/>), else G itself.</summary>
+    public Sequential SamplingGenerator => SampleLive ? Generator : (Sequential?)generatorAverage?.Average ?? Generator;
+    public bool HasAverage => generatorAverage is not null;
+    public bool SampleLive { get; set; }
+    Func<Rng, Sequential> MakeGenerator { get; }
     public Sequential Discriminator { get; }
     public Optimizer GeneratorOptimizer { get; }
     public Optimizer DiscriminatorOptimizer { get; }
@@ -197,6 +218,7 @@ public abstract class GanJob : IGenerativeJob
             loss.Backward();
             log["grad_norm_g"] = GradNorm(Generator);
             GeneratorOptimizer.Step();
+            generatorAverage?.Update(GeneratorOptimizer.StepCount - 1);
             log["loss_g"] = loss.Item();
         }
         finally
@@ -221,12 +243,14 @@ public abstract class GanJob : IGenerativeJob
 
     /// <summary>G on z [N, latent] (with the one-hot label concatenated for a conditional model; seen as
     /// [N, latent + K, 1, 1] by a convolutional generator).</summary>
-    protected Tensor GeneratorForward(Tensor z, Tensor? onehot)
+    protected Tensor GeneratorForward(Tensor z, Tensor? onehot) => GeneratorForward(Generator, z, onehot);
+
+    Tensor GeneratorForward(Module generator, Tensor z, Tensor? onehot)
     {
         using var input = onehot is null ? Ops.Reshape(z, z.Shape) : Ops.ChannelConcat(z, onehot);
-        if (!IsConv) return Generator.Forward(input);
+        if (!IsConv) return generator.Forward(input);
         using var column = Ops.Reshape(input, input.Dim(0), input.Dim(1), 1, 1);
-        return Generator.Forward(column);
+        return generator.Forward(column);
     }
 
     /// <summary>D's scores [N, 1] for samples: an MLP takes them flattened (with the one-hot label concatenated for a
@@ -274,18 +298,19 @@ public abstract class GanJob : IGenerativeJob
             throw new TensorShapeException($"{Kind}.Generate: z must be [count, {LatentSize}], got {Shapes.Format(z.Shape)}");
         if (ClassCount > 0 && (labels is null || labels.Length != z.Dim(0)))
             throw new ArgumentException($"{Kind}.Generate: a conditional model needs one label per latent ({z.Dim(0)}), got {labels?.Length.ToString() ?? "none"}");
-        bool wasTraining = Generator.Training;
-        Generator.Eval();
+        var generator = SamplingGenerator;
+        bool wasTraining = generator.Training;
+        generator.Eval();
         try
         {
             using var noGrad = Autograd.NoGrad();
             using var scope = new TensorScope();
             using var onehot = ClassCount > 0 ? OneHot(labels!) : null;
-            return scope.Keep(GeneratorForward(z, onehot));
+            return scope.Keep(GeneratorForward(generator, z, onehot));
         }
         finally
         {
-            Generator.Train(wasTraining);
+            generator.Train(wasTraining);
         }
     }
 
@@ -328,6 +353,7 @@ public abstract class GanJob : IGenerativeJob
     public void Dispose()
     {
         Generator.Dispose();
+        generatorAverage?.Average.Dispose();
         Discriminator.Dispose();
         sampleZ.Dispose();
         GC.SuppressFinalize(this);
@@ -370,6 +396,7 @@ public abstract class GanJob : IGenerativeJob
             ["beta1"] = image ? "0.5" : "0.8",
             ["beta2"] = "0.999",
             ["clip"] = "0",
+            ["g_ema"] = "0.999",
         };
         if (classCount > 0) defaults["classes"] = JobConfig.Format(classCount); // conditional kinds only
         return defaults;

@@ -59,6 +59,20 @@ public interface IGenerativeJob : ITrainingJob
     Tensor Generate(Tensor z, int[]? labels = null);
 }
 
+/// <summary>
+/// A generative job that keeps a moving average of its generator's weights (the <c>g_ema</c> setting, see
+/// <see cref="ExponentialMovingAverage"/>): sampling uses the average unless <see cref="SampleLive"/> is set, so
+/// `eval --generator live` can score both generators of one checkpoint.
+/// </summary>
+public interface IAveragedGenerator
+{
+    /// <summary>Whether the job keeps an average (g_ema &gt; 0).</summary>
+    bool HasAverage { get; }
+
+    /// <summary>Sample from the trained generator itself, not its average (default false).</summary>
+    bool SampleLive { get; set; }
+}
+
 /// <summary>Helpers every caller of a job shares.</summary>
 public static class TrainingJobs
 {
@@ -78,11 +92,29 @@ public static class TrainingJobs
 public static class JobFactory
 {
     static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob>> makers = new(StringComparer.Ordinal);
+    static readonly Dictionary<string, IReadOnlyDictionary<string, string>> addedKeys = new(StringComparer.Ordinal);
 
-    /// <summary>Registers <paramref name="make"/> for <paramref name="kind"/> (idempotent for the same kind).</summary>
-    public static void Register(string kind, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob> make)
+    /// <summary>Registers <paramref name="make"/> for <paramref name="kind"/> (idempotent for the same kind).
+    /// <paramref name="keysAddedLater"/>: settings the kind gained after checkpoints of it were written, each with the
+    /// value that reproduces the older behaviour (a checkpoint's config is complete, so a key missing from it
+    /// predates the key; see <see cref="CompleteCheckpointConfig"/>).</summary>
+    public static void Register(string kind, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob> make,
+        IReadOnlyDictionary<string, string>? keysAddedLater = null)
     {
-        lock (makers) makers[kind] = make;
+        lock (makers)
+        {
+            makers[kind] = make;
+            if (keysAddedLater is not null) addedKeys[kind] = keysAddedLater;
+        }
+    }
+
+    /// <summary>Fills into a checkpoint's saved <paramref name="config"/> the keys <paramref name="kind"/> gained after it was
+    /// written, with their old-behaviour values (a run saved before generator averaging existed loads without it).</summary>
+    public static void CompleteCheckpointConfig(string kind, Dictionary<string, string> config)
+    {
+        IReadOnlyDictionary<string, string>? added;
+        lock (makers) addedKeys.TryGetValue(kind, out added);
+        foreach (var (key, value) in added ?? new Dictionary<string, string>()) config.TryAdd(key, value);
     }
 
     /// <summary>The registered kinds.</summary>

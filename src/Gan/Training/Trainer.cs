@@ -162,6 +162,7 @@ public static class Trainer
             throw new CheckpointException($"{path}: not a training checkpoint of this program (no 'kind' or 'config' in its metadata)");
         var config = JsonSerializer.Deserialize<Dictionary<string, string>>(json)
             ?? throw new CheckpointException($"{path}: the 'config' metadata is not a JSON object of strings");
+        JobFactory.CompleteCheckpointConfig(kind, config);
         return (kind, config, meta);
     }
 
