@@ -58,6 +58,14 @@ public class GeneratorAverageTests : IDisposable
         finally { generator.Train(); }
     }
 
+    static void AssertSameSamples(GanJob expected, GanJob actual)
+    {
+        using var z = new Rng(9).Normal(Device.Cpu, [20, 3]);
+        using var a = expected.Generate(z);
+        using var b = actual.Generate(z);
+        Assert.Equal(a.ToArray(), b.ToArray());
+    }
+
     [Theory]
     [InlineData("gan")]
     [InlineData("wgan-gp")]
@@ -97,10 +105,7 @@ public class GeneratorAverageTests : IDisposable
         var r = Trainer.Run(job, loader, new TrainerOptions { OutDir = Path.Combine(dir, "run"), MaxSteps = 4, Epochs = 1, DataName = "ring8" }, CancellationToken.None);
         using var loaded = (GanJob)Trainer.Load(r.Checkpoint, Device.Cpu);
         Assert.True(loaded.HasAverage);
-        using var z = new Rng(9).Normal(Device.Cpu, [20, 3]);
-        using var a = job.Generate(z);
-        using var b = loaded.Generate(z);
-        Assert.Equal(a.ToArray(), b.ToArray());
+        AssertSameSamples(job, loaded);
     }
 
     [Fact]
@@ -121,10 +126,7 @@ public class GeneratorAverageTests : IDisposable
         Assert.Equal("0", Trainer.ReadJob(path).Config["g_ema"]);
         using var loaded = (GanJob)Trainer.Load(path, Device.Cpu);
         Assert.False(loaded.HasAverage);
-        using var z = new Rng(9).Normal(Device.Cpu, [20, 3]);
-        using var a = job.Generate(z);
-        using var b = loaded.Generate(z);
-        Assert.Equal(a.ToArray(), b.ToArray());
+        AssertSameSamples(job, loaded);
     }
 
     [Fact]
