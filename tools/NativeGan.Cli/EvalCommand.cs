@@ -61,7 +61,11 @@ public static class EvalCommand
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
                                    $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
             AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
-            if (r.GetValue(scatter) is { } path) g.WriteSamples(path);
+            if (r.GetValue(scatter) is { } path)
+            {
+                if (g is NativeGan.Gan.Models.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);
+                g.WriteSamples(path);
+            }
         }));
         return command;
     }

@@ -318,6 +318,13 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     /// stream): see <see cref="Metrics.GanEvaluation.Sample"/>.</summary>
     public float[] SampleHost(int count, ulong seed, int[]? labels = null) => Metrics.GanEvaluation.Sample(this, Device, count, seed, labels);
 
+    /// <summary>Real points [x0, y0, x1, y1, ...] for the 2D scatter picture of a job that saw no training data (a
+    /// checkpoint loaded by `eval modes --scatter`); a training run collects its own from its batches.</summary>
+    public void ShowRealPoints(ReadOnlySpan<float> xy)
+    {
+        if (realPoints.Count == 0) realPoints.AddRange(xy[..Math.Min(xy.Length, 2 * ScatterPoints)]);
+    }
+
     public void WriteSamples(string path)
     {
         if (!IsImage)
