@@ -18,6 +18,9 @@ namespace NativeGan.Gan.Models;
 /// parameter gradients in the generator update: it collapses towards 0 when the generator loss saturates),
 /// plus each kind's own (d_real and d_fake: mean D probabilities; wasserstein: the critic's estimate
 /// mean D(real) - mean D(fake); gp: the penalty term, which wgan-gp's loss_d includes).</para>
+/// <para><b>Generator averaging</b> (<c>g_ema</c> &gt; 0, default 0.999): after each generator update a moving
+/// average of G's weights is updated (<see cref="ExponentialMovingAverage"/>); training uses G, while sampling,
+/// pictures and metrics use the average (<see cref="SamplingGenerator"/>).</para>
 /// <para><b>Conditional kinds</b> give G the one-hot label concatenated to z, and D the one-hot label concatenated
 /// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update
 /// take the real slice's labels (so fakes follow the data's class frequencies without drawing random labels).</para>
@@ -56,6 +59,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             var a => throw new ArgumentException($"{kind}: arch must be conv or mlp, got '{a}'"),
         };
         bool mbstd = config.Bool("mbstd"), mbd = config.Bool("minibatch_disc");
+        Func<Rng, Sequential> makeGenerator; // G's architecture, built twice when its weights are averaged
         int mbdKernels = config.Int("mbd_kernels"), mbdDims = config.Int("mbd_dims");
         if (IsConv)
         {
@@ -69,17 +73,17 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
                 "none" => CriticNorm.None,
                 var n => throw new ArgumentException($"{kind}: d_norm must be batch, instance or none, got '{n}'"),
             };
-            MakeGenerator = rng => Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, rng);
-            Generator = MakeGenerator(initRng);
+            makeGenerator = rng => Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, rng);
+            Generator = makeGenerator(initRng);
             var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
             Discriminator = Dcgan.Discriminator(channels + ClassCount, side, dWidth, device, initRng, norm, before, extra);
         }
         else
         {
             int features = SampleShape.Aggregate(1, (a, b) => a * b);
-            MakeGenerator = rng => GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
+            makeGenerator = rng => GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
                 config.Bool("g_batchnorm"), device, rng);
-            Generator = MakeGenerator(initRng);
+            Generator = makeGenerator(initRng);
             Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
                 config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
         }
@@ -89,7 +93,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         float emaDecay = config.Float("g_ema");
         if (emaDecay < 0 || emaDecay >= 1) throw new ArgumentException($"{kind}: g_ema must be 0 (off) or a decay in (0, 1), got {emaDecay}");
         // The average starts as a copy of G (its own init stream is drawn and overwritten, so G and D's init is unchanged).
-        if (emaDecay > 0) generatorAverage = new ExponentialMovingAverage(Generator, MakeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)), emaDecay);
+        if (emaDecay > 0) generatorAverage = new ExponentialMovingAverage(Generator, makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)), emaDecay);
 
         var pictureRng = new Rng(seed ^ 0x5A3B_1E00_0000_0001UL);
         int pictureCount = IsImage ? (ClassCount > 0 ? 8 : 64) : ScatterPoints;
@@ -133,7 +137,6 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Sequential SamplingGenerator => SampleLive ? Generator : (Sequential?)generatorAverage?.Average ?? Generator;
     public bool HasAverage => generatorAverage is not null;
     public bool SampleLive { get; set; }
-    Func<Rng, Sequential> MakeGenerator { get; }
     public Sequential Discriminator { get; }
     public Optimizer GeneratorOptimizer { get; }
     public Optimizer DiscriminatorOptimizer { get; }
