@@ -59,11 +59,8 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         float lr = c.Float("lr"), b1 = c.Float("beta1"), b2 = c.Float("beta2");
         OptimizerG = new Adam(Generator.Parameters(), lr, b1, b2);
         OptimizerD = new Adam(Discriminator.Parameters(), lr, b1, b2);
-        float emaDecay = c.Float("g_ema");
-        if (emaDecay < 0 || emaDecay >= 1) throw new ArgumentException($"{KindName}: g_ema must be 0 (off) or a decay in (0, 1), got {emaDecay}");
-        if (emaDecay > 0)
-            generatorAverage = new ExponentialMovingAverage(Generator,
-                Dcgan.Generator(LatentSize, image[0], image[1], c.Int("g_width", 1), device, new Rng(seed, 5UL << 60)), emaDecay);
+        generatorAverage = GeneratorAveraging.FromConfig(KindName, c.Float("g_ema"), Generator,
+            () => Dcgan.Generator(LatentSize, image[0], image[1], c.Int("g_width", 1), device, new Rng(seed, 5UL << 60)));
         fixedLatents = new Rng(seed, 3UL << 61).Normal(device, [c.Int("sample_count", 1), LatentSize, 1, 1]);
     }
 
@@ -84,15 +81,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
     public int LatentSize { get; }
     public int ClassCount => 0;
 
-    public IReadOnlyDictionary<string, Module> Modules
-    {
-        get
-        {
-            var modules = new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
-            if (generatorAverage is not null) modules["generator_ema"] = generatorAverage.Average;
-            return modules;
-        }
-    }
+    public IReadOnlyDictionary<string, Module> Modules => GeneratorAveraging.Modules(Generator, Discriminator, generatorAverage);
 
     public IReadOnlyDictionary<string, Optimizer> Optimizers => new Dictionary<string, Optimizer>
     {

@@ -90,10 +90,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         GeneratorOptimizer = MakeOptimizer(Generator, config.Float("lr_g"));
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, config.Float("lr_d"));
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
-        float emaDecay = config.Float("g_ema");
-        if (emaDecay < 0 || emaDecay >= 1) throw new ArgumentException($"{kind}: g_ema must be 0 (off) or a decay in (0, 1), got {emaDecay}");
-        // The average starts as a copy of G (its own init stream is drawn and overwritten, so G and D's init is unchanged).
-        if (emaDecay > 0) generatorAverage = new ExponentialMovingAverage(Generator, makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)), emaDecay);
+        // The average's copy of G draws its own init stream (then overwritten), so G's and D's init is unchanged.
+        generatorAverage = GeneratorAveraging.FromConfig(kind, config.Float("g_ema"), Generator, () => makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)));
 
         var pictureRng = new Rng(seed ^ 0x5A3B_1E00_0000_0001UL);
         int pictureCount = IsImage ? (ClassCount > 0 ? 8 : 64) : ScatterPoints;
@@ -111,15 +109,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
 
     public string Kind { get; }
     public IReadOnlyDictionary<string, string> Config => config.Values;
-    public IReadOnlyDictionary<string, Module> Modules
-    {
-        get
-        {
-            var modules = new Dictionary<string, Module> { ["generator"] = Generator, ["discriminator"] = Discriminator };
-            if (generatorAverage is not null) modules["generator_ema"] = generatorAverage.Average;
-            return modules;
-        }
-    }
+    public IReadOnlyDictionary<string, Module> Modules => GeneratorAveraging.Modules(Generator, Discriminator, generatorAverage);
     public IReadOnlyDictionary<string, Optimizer> Optimizers => new Dictionary<string, Optimizer> { ["generator"] = GeneratorOptimizer, ["discriminator"] = DiscriminatorOptimizer };
     public Rng Rng { get; }
     public int LatentSize { get; }
