@@ -68,6 +68,9 @@ if [[ $what == long ]]; then
   run classifier60k $N eval classifier --reference mnist60k --epochs 3 --device "$device"
   run dcgan60k $N train dcgan --data mnist60k --device "$device" --steps 2800 --out runs/mnist60k-dcgan
   both dcgan60k mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --count 5000
+  run dcgan-long-60k $N eval mnist --reference mnist60k --checkpoint runs/mnist-dcgan-long/checkpoint.safetensors --device "$device" --count 5000
+  run dcgan60k-5600 $N train dcgan --data mnist60k --device "$device" --steps 5600 --resume --out runs/mnist60k-dcgan
+  both dcgan60k-5600 mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --count 5000
   run wgan-gp-ring8-lambda10 $N train wgan-gp --data ring8 --seed 1 --device "$device" --steps "${STEPS:-6240}" --set gp_lambda=10 --sample-every 1000 --out runs/wgan-gp-ring8-lambda10
   both wgan-gp-ring8-lambda10 modes --checkpoint runs/wgan-gp-ring8-lambda10/checkpoint.safetensors
   for seed in ${SEEDS:-1 2 3 4 5}; do
@@ -77,5 +80,9 @@ if [[ $what == long ]]; then
       run "gan-mbd-$data-s$seed" $N train gan --data "$data" --seed "$seed" --set minibatch_disc=true --device "$device" --steps "${STEPS:-6240}" --sample-every 1000 --out "runs/gan-mbd-$data-s$seed"
       both "gan-mbd-$data-s$seed" modes --checkpoint "runs/gan-mbd-$data-s$seed/checkpoint.safetensors"
     done
+  done
+  for data in ring8 grid25; do # the plain GAN, seed 1
+    run "gan-$data-s1" $N train gan --data "$data" --seed 1 --device "$device" --steps "${STEPS:-6240}" --sample-every 1000 --out "runs/gan-$data-s1"
+    both "gan-$data-s1" modes --checkpoint "runs/gan-$data-s1/checkpoint.safetensors"
   done
 fi
