@@ -108,25 +108,51 @@ public class GeneratorAverageTests : IDisposable
         AssertSameSamples(job, loaded);
     }
 
-    [Fact]
-    public void ACheckpointFromBeforeAveragingLoadsWithoutAnAverage()
+    /// <summary>Saves <paramref name="job"/> as the program wrote checkpoints before g_ema existed: no such key in the
+    /// saved config, no generator_ema tensors.</summary>
+    string SaveAsBeforeAveraging(ITrainingJob job, string name)
     {
-        // Written as the program wrote checkpoints before g_ema existed: no such key in the saved config, no
-        // generator_ema tensors. The default (on) would expect them; the kind's added-keys table says "0".
-        using var job = Make("gan", "0");
-        Train(job, 2);
         var config = job.Config.Where(kv => kv.Key != "g_ema").ToDictionary(kv => kv.Key, kv => kv.Value);
         Directory.CreateDirectory(dir);
-        string path = Path.Combine(dir, "old.safetensors");
+        string path = Path.Combine(dir, name);
         Checkpoint.Save(path, job.Modules, job.Optimizers, new Dictionary<string, string>
         {
             ["kind"] = job.Kind, ["config"] = JsonSerializer.Serialize(config), ["step"] = "2", ["batches_per_epoch"] = "10",
             ["rng_seed"] = job.Rng.Seed.ToString(), ["rng_offset"] = job.Rng.Offset.ToString(), ["data"] = "ring8",
         });
+        return path;
+    }
+
+    [Fact]
+    public void ACheckpointFromBeforeAveragingLoadsWithoutAnAverage()
+    {
+        // The default (on) would expect generator_ema tensors; the kind's added-keys table says "0".
+        using var job = Make("gan", "0");
+        Train(job, 2);
+        string path = SaveAsBeforeAveraging(job, "old.safetensors");
         Assert.Equal("0", Trainer.ReadJob(path).Config["g_ema"]);
         using var loaded = (GanJob)Trainer.Load(path, Device.Cpu);
         Assert.False(loaded.HasAverage);
         AssertSameSamples(job, loaded);
+    }
+
+    [Fact]
+    public void ADcganCheckpointFromBeforeAveragingLoadsWithoutAnAverage()
+    {
+        JobFactory.Register(DcganJob.KindName, DcganJob.Create, DcganJob.KeysAddedLater);
+        using var job = new DcganJob(new Dictionary<string, string>(NativeGan.Tests.Training.TrainerTests.Tiny) { ["g_ema"] = "0" }, Device.Cpu);
+        Assert.False(job.HasAverage);
+        string path = SaveAsBeforeAveraging(job, "old-dcgan.safetensors");
+        using var loaded = (DcganJob)Trainer.Load(path, Device.Cpu);
+        Assert.False(loaded.HasAverage);
+        using var z = new Rng(9).Normal(Device.Cpu, [5, 6]);
+        using var a = job.Generate(z);
+        using var b = loaded.Generate(z);
+        Assert.Equal(a.ToArray(), b.ToArray());
+        // A new DCGAN run keeps an average by default.
+        using var fresh = new DcganJob(NativeGan.Tests.Training.TrainerTests.Tiny, Device.Cpu);
+        Assert.True(fresh.HasAverage);
+        Assert.Contains("generator_ema", fresh.Modules.Keys);
     }
 
     [Fact]
