@@ -71,7 +71,7 @@ public static class EvalCommand
     }
 
     /// <summary>Where `eval mnist` keeps the classifier it trains once for a reference set (git-ignored cache).</summary>
-    static string DefaultClassifier(string reference) => Path.Combine(DataPaths.DefaultCache(), reference == "mnist" ? "mnist-classifier.safetensors" : $"{reference}-classifier.safetensors");
+    static string DefaultClassifier(string reference) => Path.Combine(DataPaths.DefaultCache(), $"{reference}-classifier.safetensors");
 
     /// <summary>--reference: the digits the classifier learns from and the real test digits the scores compare with.</summary>
     static Option<string> ReferenceOption() => new("--reference")

@@ -53,7 +53,7 @@ public static class Kinds
 
     static Kinds()
     {
-        JobFactory.Register(DcganJob.KindName, DcganJob.Create, DcganJob.KeysAddedLater);
+        JobFactory.Register(DcganJob.KindName, DcganJob.Create, GeneratorAveraging.KeysAddedLater);
         GanJobs.Register();
         AutoencoderJob.RegisterAll();
     }

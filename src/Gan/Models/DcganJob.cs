@@ -32,10 +32,6 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         ["g_ema"] = "0.999",          // moving average of G's weights for sampling (0: off); see ExponentialMovingAverage
     };
 
-    /// <summary>Settings added after the first checkpoints, with the values that load those as trained (see
-    /// <see cref="JobFactory.Register"/>).</summary>
-    public static IReadOnlyDictionary<string, string> KeysAddedLater { get; } = new Dictionary<string, string> { ["g_ema"] = "0" };
-
     readonly Device device;
     readonly Tensor fixedLatents;
     readonly int[] image;

@@ -188,16 +188,12 @@ public static class GanJobs
     /// <summary>The kinds this family adds: gan, cgan, wgan, wgan-gp.</summary>
     public static readonly string[] Kinds = [VanillaGanJob.KindName, ConditionalGanJob.KindName, WganJob.KindName, WganGpJob.KindName];
 
-    /// <summary>Settings added after checkpoints were first written, with the values that load those checkpoints as they
-    /// were trained: g_ema (generator averaging) was added on 2026-11-24.</summary>
-    public static readonly IReadOnlyDictionary<string, string> KeysAddedLater = new Dictionary<string, string> { ["g_ema"] = "0" };
-
     public static void Register()
     {
-        JobFactory.Register(VanillaGanJob.KindName, VanillaGanJob.Create, KeysAddedLater);
-        JobFactory.Register(ConditionalGanJob.KindName, ConditionalGanJob.Create, KeysAddedLater);
-        JobFactory.Register(WganJob.KindName, WganJob.Create, KeysAddedLater);
-        JobFactory.Register(WganGpJob.KindName, WganGpJob.Create, KeysAddedLater);
+        JobFactory.Register(VanillaGanJob.KindName, VanillaGanJob.Create, GeneratorAveraging.KeysAddedLater);
+        JobFactory.Register(ConditionalGanJob.KindName, ConditionalGanJob.Create, GeneratorAveraging.KeysAddedLater);
+        JobFactory.Register(WganJob.KindName, WganJob.Create, GeneratorAveraging.KeysAddedLater);
+        JobFactory.Register(WganGpJob.KindName, WganGpJob.Create, GeneratorAveraging.KeysAddedLater);
     }
 
     /// <summary>The defaults of <paramref name="kind"/> for data of <paramref name="sampleShape"/>.</summary>

@@ -76,6 +76,10 @@ public interface IAveragedGenerator
 /// <summary>What the GAN jobs share to keep a generator average (<see cref="IAveragedGenerator"/>).</summary>
 public static class GeneratorAveraging
 {
+    /// <summary>The settings a GAN kind gained with averaging (2026-11-24), with the value that loads older checkpoints
+    /// as they were trained: pass to <see cref="JobFactory.Register"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, string> KeysAddedLater = new Dictionary<string, string> { ["g_ema"] = "0" };
+
     /// <summary>The average of <paramref name="generator"/> for config value g_ema = <paramref name="decay"/>: null
     /// for 0 (off); otherwise over a second network from <paramref name="makeCopy"/> (same architecture; its initial
     /// weights are overwritten with the generator's).</summary>

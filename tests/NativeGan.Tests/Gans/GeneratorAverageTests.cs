@@ -139,7 +139,7 @@ public class GeneratorAverageTests : IDisposable
     [Fact]
     public void ADcganCheckpointFromBeforeAveragingLoadsWithoutAnAverage()
     {
-        JobFactory.Register(DcganJob.KindName, DcganJob.Create, DcganJob.KeysAddedLater);
+        JobFactory.Register(DcganJob.KindName, DcganJob.Create, GeneratorAveraging.KeysAddedLater);
         using var job = new DcganJob(new Dictionary<string, string>(NativeGan.Tests.Training.TrainerTests.Tiny) { ["g_ema"] = "0" }, Device.Cpu);
         Assert.False(job.HasAverage);
         string path = SaveAsBeforeAveraging(job, "old-dcgan.safetensors");
