@@ -32,6 +32,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     readonly Tensor sampleZ;                 // the fixed latents of the progress picture
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
     readonly ExponentialMovingAverage? generatorAverage; // g_ema > 0: what sampling and metrics use
+    readonly (float G, float D) startRates;               // lr_g, lr_d: where lr_decay_steps starts
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
@@ -52,12 +53,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         Rng = new Rng(seed); // the trainer advances it to a checkpoint's offset on resume
         initRng = new Rng(seed ^ 0x1A17_0000_0000_0001UL);
 
-        IsConv = IsImage && config.String("arch") switch
-        {
-            "conv" => true,
-            "mlp" => false,
-            var a => throw new ArgumentException($"{kind}: arch must be conv or mlp, got '{a}'"),
-        };
+        IsConv = IsImage && config.OneOf("arch", "conv", "mlp") == "conv";
         bool mbstd = config.Bool("mbstd"), mbd = config.Bool("minibatch_disc");
         Func<Rng, Sequential> makeGenerator; // G's architecture, built twice when its weights are averaged
         int mbdKernels = config.Int("mbd_kernels"), mbdDims = config.Int("mbd_dims");
@@ -66,13 +62,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             int channels = SampleShape[0], side = SampleShape[1];
             if (SampleShape[2] != side) throw new ArgumentException($"{kind}: arch conv needs square images, got {Shapes.Format(SampleShape)} (use arch=mlp)");
             int dWidth = config.Int("d_width");
-            var norm = config.String("d_norm") switch
-            {
-                "batch" => CriticNorm.Batch,
-                "instance" => CriticNorm.Instance,
-                "none" => CriticNorm.None,
-                var n => throw new ArgumentException($"{kind}: d_norm must be batch, instance or none, got '{n}'"),
-            };
+            var norm = config.OneOf<CriticNorm>("d_norm");
             makeGenerator = rng => Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, rng);
             Generator = makeGenerator(initRng);
             var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
@@ -87,8 +77,10 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
                 config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
         }
-        GeneratorOptimizer = MakeOptimizer(Generator, config.Float("lr_g"));
-        DiscriminatorOptimizer = MakeOptimizer(Discriminator, config.Float("lr_d"));
+        startRates = (config.Float("lr_g"), config.Float("lr_d"));
+        GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
+        DiscriminatorOptimizer = MakeOptimizer(Discriminator, startRates.D);
+        LearningRateDecaySteps = config.Int("lr_decay_steps", 0);
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
         // The average's copy of G draws its own init stream (then overwritten), so G's and D's init is unchanged.
         generatorAverage = GeneratorAveraging.FromConfig(kind, config.Float("g_ema"), Generator, () => makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)));
@@ -98,12 +90,9 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         sampleZ = pictureRng.Normal(device, [pictureCount, LatentSize]);
     }
 
-    Optimizer MakeOptimizer(Module m, float lr) => config.String("optimizer") switch
-    {
-        "adam" => new Adam(m.Parameters(), lr, config.Float("beta1"), config.Float("beta2")),
-        "rmsprop" => new RmsProp(m.Parameters(), lr),
-        var o => throw new ArgumentException($"{Kind}: optimizer must be adam or rmsprop, got '{o}'"),
-    };
+    Optimizer MakeOptimizer(Module m, float lr) => config.OneOf("optimizer", "adam", "rmsprop") == "adam"
+        ? new Adam(m.Parameters(), lr, config.Float("beta1"), config.Float("beta2"))
+        : new RmsProp(m.Parameters(), lr);
 
     // ------------------------------------------------------------------ what the trainer sees
 
@@ -132,6 +121,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Optimizer DiscriminatorOptimizer { get; }
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
+    /// <summary>lr_decay_steps: both learning rates fall linearly to 0 at this step (<see cref="LinearDecay"/>); 0: constant.</summary>
+    public int LearningRateDecaySteps { get; }
 
     // ------------------------------------------------------------------ the kind's losses
 
@@ -157,6 +148,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         if (!IsImage && realPoints.Count < 2 * ScatterPoints)
             realPoints.AddRange(samples.ToArray().Take(2 * ScatterPoints - realPoints.Count));
 
+        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, LearningRateDecaySteps);
+        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, LearningRateDecaySteps);
         int total = samples.Dim(0);
         bool split = CriticSteps > 1 && total % CriticSteps == 0 && total / CriticSteps >= 2;
         int size = split ? total / CriticSteps : total;
@@ -396,6 +389,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["beta1"] = image ? "0.5" : "0.8",
             ["beta2"] = "0.999",
             ["clip"] = "0",
+            ["lr_decay_steps"] = "0",
             ["g_ema"] = "0.999",
         };
         if (classCount > 0) defaults["classes"] = JobConfig.Format(classCount); // conditional kinds only

@@ -20,12 +20,7 @@ public sealed class VanillaGanJob : GanJob
 
     VanillaGanJob(JobConfig config, Device device, string kind = KindName) : base(kind, config, device)
     {
-        saturating = config.String("g_loss") switch
-        {
-            "saturating" => true,
-            "non-saturating" => false,
-            var s => throw new ArgumentException($"{kind}: g_loss must be saturating or non-saturating, got '{s}'"),
-        };
+        saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
     }
 
     /// <summary>The defaults for data of <paramref name="sampleShape"/> ([2] or [C, H, W]).</summary>
@@ -77,7 +72,7 @@ public sealed class ConditionalGanJob : GanJob
     ConditionalGanJob(JobConfig config, Device device) : base(KindName, config, device, conditional: true)
     {
         if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
-        saturating = config.String("g_loss") == "saturating";
+        saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
     }
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 10)
