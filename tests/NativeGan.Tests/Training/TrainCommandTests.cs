@@ -168,9 +168,19 @@ public class TrainCommandTests : IDisposable
         var (code, output) = Run("train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "50", "--steps", "3", "--out", run,
             "--set", "g_widths=16,16", "--set", "d_widths=16", "--set", "d_pieces=2");
         Assert.True(code == 0, output);
-        (code, output) = Run("eval", "modes", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--count", "200", "--device", "cpu");
+        var scatter = Path.Combine(dir, "scatter.png");
+        (code, output) = Run("eval", "modes", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--count", "200", "--device", "cpu",
+            "--scatter", scatter);
         Assert.True(code == 0, output);
         Assert.Matches(@"ring8: \d/8 modes captured, [0-9.]+% high-quality samples", output);
+
+        // The loaded checkpoint saw no data, so the real ring comes from the mixture itself: its points are drawn in the
+        // palette's blue (the generated ones in orange); without them only the legend's dot would be blue.
+        var picture = ImageResult.FromMemory(File.ReadAllBytes(scatter), ColorComponents.RedGreenBlue);
+        int blue = 0;
+        for (int i = 0; i < picture.Data.Length; i += 3)
+            if (picture.Data[i + 2] > picture.Data[i] + 40) blue++;
+        Assert.True(blue > 300, $"{blue} blue pixels: the real points are missing from {scatter}");
     }
 
     [Theory]
