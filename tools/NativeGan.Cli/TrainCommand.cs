@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Training;
+using NativeGan.Nn;
 using Spectre.Console;
 
 namespace NativeGan.Cli;
@@ -87,7 +88,15 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, _) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                if (r.Settings.Count > 0) Cli.Warn("--resume: the run keeps the checkpoint's settings; --set is ignored");
+                // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
+                string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
+                foreach (var (key, value) in r.Settings)
+                {
+                    if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored (only {string.Join(" and ", schedule)} may change)"); continue; }
+                    if (!config.ContainsKey(key)) { Cli.Error($"--resume: a '{kind}' run has no setting '{key}'"); return 2; }
+                    Cli.Log($"--resume: {key} {config[key]} -> {value}");
+                    config[key] = value;
+                }
                 job = JobFactory.Create(kind, config, device);
             }
             else

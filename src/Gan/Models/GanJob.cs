@@ -80,7 +80,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         startRates = (config.Float("lr_g"), config.Float("lr_d"));
         GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, startRates.D);
-        LearningRateDecaySteps = config.Int("lr_decay_steps", 0);
+        DecaySteps = (config.Int(LinearDecay.StartKey, 0), config.Int(LinearDecay.EndKey, 0));
+        LinearDecay.Check(kind, DecaySteps.From, DecaySteps.To);
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
         // The average's copy of G draws its own init stream (then overwritten), so G's and D's init is unchanged.
         generatorAverage = GeneratorAveraging.FromConfig(kind, config.Float("g_ema"), Generator, () => makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)));
@@ -121,8 +122,9 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Optimizer DiscriminatorOptimizer { get; }
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
-    /// <summary>lr_decay_steps: both learning rates fall linearly to 0 at this step (<see cref="LinearDecay"/>); 0: constant.</summary>
-    public int LearningRateDecaySteps { get; }
+    /// <summary>lr_decay_start, lr_decay_steps: both learning rates fall linearly from the first step to 0 at the
+    /// second (<see cref="LinearDecay"/>); To = 0: constant rates.</summary>
+    public (int From, int To) DecaySteps { get; }
 
     // ------------------------------------------------------------------ the kind's losses
 
@@ -148,8 +150,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         if (!IsImage && realPoints.Count < 2 * ScatterPoints)
             realPoints.AddRange(samples.ToArray().Take(2 * ScatterPoints - realPoints.Count));
 
-        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, LearningRateDecaySteps);
-        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, LearningRateDecaySteps);
+        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, DecaySteps.From, DecaySteps.To);
+        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, DecaySteps.From, DecaySteps.To);
         int total = samples.Dim(0);
         bool split = CriticSteps > 1 && total % CriticSteps == 0 && total / CriticSteps >= 2;
         int size = split ? total / CriticSteps : total;
@@ -389,7 +391,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["beta1"] = image ? "0.5" : "0.8",
             ["beta2"] = "0.999",
             ["clip"] = "0",
-            ["lr_decay_steps"] = "0",
+            [LinearDecay.StartKey] = "0",
+            [LinearDecay.EndKey] = "0",
             ["g_ema"] = "0.999",
         };
         if (classCount > 0) defaults["classes"] = JobConfig.Format(classCount); // conditional kinds only

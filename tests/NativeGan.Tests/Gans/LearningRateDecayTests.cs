@@ -13,20 +13,33 @@ namespace NativeGan.Tests.Gans;
 /// </summary>
 public class LearningRateDecayTests
 {
-    [Fact]
-    public void TheRateFallsLinearlyToZeroAndStaysThere()
+    [Theory]
+    [InlineData(0, 7)]
+    [InlineData(3, 10)]
+    public void TheRateHoldsThenFallsLinearlyToZeroAndStaysThere(long from, long to)
     {
         const float start = 3e-4f;
-        const long steps = 7;
-        for (long t = 0; t <= 10; t++)
+        for (long t = 0; t <= to + 3; t++)
         {
-            double expected = start * Math.Max(0.0, 1.0 - (double)t / steps);
-            Assert.Equal(expected, LinearDecay.Rate(start, t, steps), 1e-10);
+            double expected = start * Math.Clamp((double)(to - t) / (to - from), 0.0, 1.0);
+            Assert.Equal(expected, LinearDecay.Rate(start, t, from, to), 1e-10);
         }
-        Assert.Equal(0f, LinearDecay.Rate(start, steps, steps));
-        Assert.Equal(start, LinearDecay.Rate(start, 0, steps));
-        for (long t = 0; t < 5; t++) Assert.Equal(start, LinearDecay.Rate(start, t * 1000, 0)); // 0: no decay
-        Assert.Throws<ArgumentOutOfRangeException>(() => LinearDecay.Rate(start, 1, -1));
+        Assert.Equal(0f, LinearDecay.Rate(start, to, from, to));
+        Assert.Equal(start, LinearDecay.Rate(start, from, from, to));
+        for (long t = 0; t < 5; t++) Assert.Equal(start, LinearDecay.Rate(start, t * 1000, 0, 0)); // to = 0: no decay
+    }
+
+    [Theory]
+    [InlineData(5, 5)]
+    [InlineData(6, 4)]
+    [InlineData(-1, 4)]
+    public void AScheduleThatEndsBeforeItStartsIsRefused(long from, long to)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => LinearDecay.Rate(1f, 0, from, to));
+        var e = Assert.Throws<ArgumentException>(() => MakeGan("gan", new() { ["lr_decay_start"] = $"{from}", ["lr_decay_steps"] = $"{to}" }));
+        Assert.Matches("^gan: .*lr_decay_", e.Message);
+        e = Assert.Throws<ArgumentException>(() => new DcganJob(new Dictionary<string, string> { ["lr_decay_start"] = $"{from}", ["lr_decay_steps"] = $"{to}" }, Device.Cpu));
+        Assert.Matches("^dcgan: .*lr_decay_", e.Message);
     }
 
     static Dictionary<string, string> Small(string kind, Dictionary<string, string> extra)
@@ -61,14 +74,15 @@ public class LearningRateDecayTests
     [InlineData("wgan-gp")]
     public void EachGanStepUsesTheRateOfTheStepItIsHanded(string kind)
     {
-        using var job = MakeGan(kind, new() { ["lr_g"] = "0.001", ["lr_d"] = "0.002", ["lr_decay_steps"] = "8" });
+        using var job = MakeGan(kind, new() { ["lr_g"] = "0.001", ["lr_d"] = "0.002", ["lr_decay_start"] = "2", ["lr_decay_steps"] = "8" });
         // Out of order on purpose: the rate is a function of the step number, not of how many steps this job ran.
-        foreach (long t in new long[] { 5, 0, 3, 12 })
+        foreach (long t in new long[] { 5, 0, 3, 12, 1 })
         {
             using var b = Points(20, (int)t + 1);
             job.Step(b, t);
-            Assert.Equal(0.001 * Math.Max(0, 1 - t / 8.0), job.GeneratorOptimizer.LearningRate, 1e-9);
-            Assert.Equal(0.002 * Math.Max(0, 1 - t / 8.0), job.DiscriminatorOptimizer.LearningRate, 1e-9);
+            double share = Math.Clamp((8 - t) / 6.0, 0, 1);
+            Assert.Equal(0.001 * share, job.GeneratorOptimizer.LearningRate, 1e-9);
+            Assert.Equal(0.002 * share, job.DiscriminatorOptimizer.LearningRate, 1e-9);
         }
     }
 

@@ -1,4 +1,5 @@
 using NativeGan.Cli;
+using NativeGan.Gan.Training;
 using Spectre.Console;
 using StbImageSharp;
 
@@ -100,6 +101,32 @@ public class TrainCommandTests : IDisposable
         Assert.Contains("resumed from", output);
         Assert.Contains("finished 5 steps", output);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(run, "losses.jsonl")).Length);
+    }
+
+    [Fact]
+    public void AResumedRunMayChangeItsLearningRateScheduleAndNothingElse()
+    {
+        // 4 steps at a constant rate, then a resume to step 8 that cools down linearly over steps 4..8: the last step
+        // (t = 7) runs at lr * (8 - 7) / (8 - 4). Another --set on resume is ignored with a warning.
+        var run = Path.Combine(dir, "cool");
+        string[] common = ["train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "20", "--out", run,
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        var (code, output) = Run([.. common, "--steps", "4"]);
+        Assert.True(code == 0, output);
+        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_steps=8", "--set", "lr_g=1"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("--set lr_g is ignored", output);
+        Assert.Contains("lr_decay_steps 0 -> 8", output);
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        var (_, config, _) = Trainer.ReadJob(checkpoint);
+        Assert.Equal(("4", "8", "0.0001"), (config["lr_decay_start"], config["lr_decay_steps"], config["lr_g"]));
+        using var job = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
+        Assert.Equal(1e-4 / 4, job.GeneratorOptimizer.LearningRate, 1e-10);
+        Assert.Equal(1e-4 / 4, job.DiscriminatorOptimizer.LearningRate, 1e-10);
+
+        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "no_such_key=1", "--set", "lr_decay_start=x"]);
+        Assert.Equal(2, code);
+        Assert.Contains("lr_decay_start", output);
     }
 
     [Fact]
