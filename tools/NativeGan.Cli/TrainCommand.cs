@@ -89,12 +89,12 @@ public static class TrainCommand
                 var (kind, config, _) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
                 // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
+                // A checkpoint from before the schedule existed lacks the keys: its kind's defaults (no decay) stand for them.
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
                 foreach (var (key, value) in r.Settings)
                 {
                     if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored (only {string.Join(" and ", schedule)} may change)"); continue; }
-                    if (!config.ContainsKey(key)) { Cli.Error($"--resume: a '{kind}' run has no setting '{key}'"); return 2; }
-                    Cli.Log($"--resume: {key} {config[key]} -> {value}");
+                    Cli.Log($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }
                 job = JobFactory.Create(kind, config, device);

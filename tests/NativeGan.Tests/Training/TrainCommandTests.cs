@@ -113,11 +113,20 @@ public class TrainCommandTests : IDisposable
             "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
         var (code, output) = Run([.. common, "--steps", "4"]);
         Assert.True(code == 0, output);
+        // Written as before the schedule existed (the run being cooled down may be that old): no lr_decay_* keys.
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        using (var old = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
+        {
+            var meta = NativeGan.Nn.Checkpoint.ReadMetadata(checkpoint).Where(kv => kv.Key != "format" && !kv.Key.StartsWith("optim.")).ToDictionary();
+            var config0 = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(meta["config"])!;
+            Assert.True(config0.Remove("lr_decay_start") && config0.Remove("lr_decay_steps"));
+            meta["config"] = System.Text.Json.JsonSerializer.Serialize(config0);
+            NativeGan.Nn.Checkpoint.Save(checkpoint, old.Modules, old.Optimizers, meta);
+        }
         (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_steps=8", "--set", "lr_g=1"]);
         Assert.True(code == 0, output);
         Assert.Contains("--set lr_g is ignored", output);
-        Assert.Contains("lr_decay_steps 0 -> 8", output);
-        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        Assert.Contains("lr_decay_steps (default) -> 8", output);
         var (_, config, _) = Trainer.ReadJob(checkpoint);
         Assert.Equal(("4", "8", "0.0001"), (config["lr_decay_start"], config["lr_decay_steps"], config["lr_g"]));
         using var job = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
