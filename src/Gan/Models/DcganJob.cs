@@ -39,7 +39,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
     readonly int[] image;
     readonly ExponentialMovingAverage? generatorAverage;
     readonly float learningRate; // the start rate of both optimizers
-    readonly (int From, int To) decaySteps; // lr_decay_start, lr_decay_steps (To = 0: constant rate)
+    readonly (int From, int To) decay; // lr_decay_start, lr_decay_steps (LinearDecay; To = 0: constant rate)
 
     public DcganJob(IReadOnlyDictionary<string, string> config, Device device)
     {
@@ -58,8 +58,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         Discriminator = Dcgan.Discriminator(image[0], image[1], c.Int("d_width", 1), device, init);
         float lr = c.Float("lr"), b1 = c.Float("beta1"), b2 = c.Float("beta2");
         learningRate = lr;
-        decaySteps = (c.Int(LinearDecay.StartKey, 0), c.Int(LinearDecay.EndKey, 0));
-        LinearDecay.Check(KindName, decaySteps.From, decaySteps.To);
+        decay = c.LinearDecaySteps();
         OptimizerG = new Adam(Generator.Parameters(), lr, b1, b2);
         OptimizerD = new Adam(Discriminator.Parameters(), lr, b1, b2);
         generatorAverage = GeneratorAveraging.FromConfig(KindName, c.Float("g_ema"), Generator,
@@ -112,8 +111,8 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         CheckBatch(real);
         if (z.Rank != 4 || z.Dim(0) != real.Dim(0) || z.Dim(1) != LatentSize || z.Dim(2) != 1 || z.Dim(3) != 1)
             throw new TensorShapeException($"{KindName}: latents must be [{real.Dim(0)}, {LatentSize}, 1, 1] for a batch of {real.Dim(0)}, got {Shapes.Format(z.Shape)}");
-        LinearDecay.Apply(OptimizerD, learningRate, step, decaySteps.From, decaySteps.To);
-        LinearDecay.Apply(OptimizerG, learningRate, step, decaySteps.From, decaySteps.To);
+        LinearDecay.Apply(OptimizerD, learningRate, step, decay.From, decay.To);
+        LinearDecay.Apply(OptimizerG, learningRate, step, decay.From, decay.To);
         using var scope = new TensorScope();
         var fake = Generator.Forward(z);
 

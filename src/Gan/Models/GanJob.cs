@@ -32,7 +32,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     readonly Tensor sampleZ;                 // the fixed latents of the progress picture
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
     readonly ExponentialMovingAverage? generatorAverage; // g_ema > 0: what sampling and metrics use
-    readonly (float G, float D) startRates;               // lr_g, lr_d: where lr_decay_steps starts
+    readonly (float G, float D) startRates;               // lr_g, lr_d: the rates before the schedule lowers them
+    readonly (int From, int To) decay;                    // lr_decay_start, lr_decay_steps (LinearDecay; To = 0: constant)
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
@@ -80,8 +81,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         startRates = (config.Float("lr_g"), config.Float("lr_d"));
         GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, startRates.D);
-        DecaySteps = (config.Int(LinearDecay.StartKey, 0), config.Int(LinearDecay.EndKey, 0));
-        LinearDecay.Check(kind, DecaySteps.From, DecaySteps.To);
+        decay = config.LinearDecaySteps();
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
         // The average's copy of G draws its own init stream (then overwritten), so G's and D's init is unchanged.
         generatorAverage = GeneratorAveraging.FromConfig(kind, config.Float("g_ema"), Generator, () => makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)));
@@ -122,9 +122,6 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Optimizer DiscriminatorOptimizer { get; }
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
-    /// <summary>lr_decay_start, lr_decay_steps: both learning rates fall linearly from the first step to 0 at the
-    /// second (<see cref="LinearDecay"/>); To = 0: constant rates.</summary>
-    public (int From, int To) DecaySteps { get; }
 
     // ------------------------------------------------------------------ the kind's losses
 
@@ -150,8 +147,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         if (!IsImage && realPoints.Count < 2 * ScatterPoints)
             realPoints.AddRange(samples.ToArray().Take(2 * ScatterPoints - realPoints.Count));
 
-        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, DecaySteps.From, DecaySteps.To);
-        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, DecaySteps.From, DecaySteps.To);
+        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, decay.From, decay.To);
+        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, decay.From, decay.To);
         int total = samples.Dim(0);
         bool split = CriticSteps > 1 && total % CriticSteps == 0 && total / CriticSteps >= 2;
         int size = split ? total / CriticSteps : total;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NativeGan.Nn;
 
 namespace NativeGan.Gan.Training;
 
@@ -111,6 +112,14 @@ public sealed class JobConfig
         foreach (var name in Enum.GetNames<T>())
             if (name.Equals(text, StringComparison.OrdinalIgnoreCase)) return Enum.Parse<T>(name);
         throw Bad(key, "one of " + string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant())));
+    }
+
+    /// <summary>The learning-rate schedule's steps, lr_decay_start and lr_decay_steps (see <see cref="LinearDecay"/>), checked.</summary>
+    public (int From, int To) LinearDecaySteps()
+    {
+        (int From, int To) steps = (Int(LinearDecay.StartKey, 0), Int(LinearDecay.EndKey, 0));
+        LinearDecay.Check(Kind, steps.From, steps.To);
+        return steps;
     }
 
     ArgumentException Bad(string key, string what) => new($"{Kind}: setting '{key}' must be {what}, got '{values[key]}'");
