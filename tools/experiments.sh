@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,10 @@ run() { # NAME COMMAND...: runs and logs a command with its wall time
   local t0=$SECONDS
   "$@" 2>&1 | tee -a "$log/$name.log" | tail -n 4
   echo "wall ${name}: $((SECONDS - t0)) s" | tee -a "$log/$name.log"
+}
+both() { # NAME EVAL-ARGS...: scores a checkpoint with the generator average and with the live (trained) generator
+  local name=$1; shift
+  for g in average live; do run "$name-eval-$g" $N eval "$@" --device "$device" --generator "$g"; done
 }
 
 if [[ $what == main || $what == all ]]; then
@@ -58,10 +62,6 @@ if [[ $what == long ]]; then
   # (g_ema 0.999, the default); each checkpoint is scored twice: with the average and with the trained generator
   # (--generator live), so the two numbers come from one training run. The 2D runs were made two at a time with
   # DOTNET_PROCESSOR_COUNT=1 (one core each: these small networks gain nothing from a second thread).
-  both() { # NAME EVAL-ARGS...: scores a checkpoint with the average and with the live generator
-    local name=$1; shift
-    for g in average live; do run "$name-eval-$g" $N eval "$@" --device "$device" --generator "$g"; done
-  }
   run dcgan-long $N train dcgan --device "$device" --epochs "${EPOCHS:-20}" --out runs/mnist-dcgan-long
   both dcgan-long mnist --checkpoint runs/mnist-dcgan-long/checkpoint.safetensors --count 5000
   # The full MNIST (60,000 digits): its own classifier (3 epochs), then DCGAN for as many steps as the run above.
@@ -85,4 +85,27 @@ if [[ $what == long ]]; then
     run "gan-$data-s1" $N train gan --data "$data" --seed 1 --device "$device" --steps "${STEPS:-6240}" --sample-every 1000 --out "runs/gan-$data-s1"
     both "gan-$data-s1" modes --checkpoint "runs/gan-$data-s1/checkpoint.safetensors"
   done
+fi
+
+if [[ $what == longer ]]; then
+  # Training length and the learning-rate schedule (docs/RESULTS.md, 2026-11-24). Continues `long`'s full-MNIST
+  # DCGAN (runs/mnist60k-dcgan at 5,600 steps). The 2D runs used one core each; the DCGAN run both cores from step
+  # 9,704 on (before that one core): the cpu's parallel sums add in another order with another thread count, so a
+  # rerun on two cores throughout gives close but not identical scores.
+  run gan-mbd-grid25-25k $N train gan --data grid25 --seed 1 --set minibatch_disc=true --device "$device" --steps 25000 --sample-every 1000 --out runs/gan-mbd-grid25-25k
+  both gan-mbd-grid25-25k modes --checkpoint runs/gan-mbd-grid25-25k/checkpoint.safetensors
+  run gan-mbd-grid25-decay $N train gan --data grid25 --seed 1 --set minibatch_disc=true --set lr_decay_steps=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/gan-mbd-grid25-decay
+  both gan-mbd-grid25-decay modes --checkpoint runs/gan-mbd-grid25-decay/checkpoint.safetensors
+  run wgan-gp-grid25-decay $N train wgan-gp --data grid25 --seed 1 --set lr_decay_steps=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/wgan-gp-grid25-decay
+  both wgan-gp-grid25-decay modes --checkpoint runs/wgan-gp-grid25-decay/checkpoint.safetensors
+  for s in 8600 12000 16000 20000; do
+    run "dcgan60k-$s" $N train dcgan --data mnist60k --device "$device" --steps "$s" --resume --out runs/mnist60k-dcgan
+    run "dcgan60k-$s-eval" $N eval mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --device "$device" --count 5000
+  done
+  # From step 20,000, 3,000 more steps twice: at the constant rate, and cooled down linearly to 0.
+  rm -rf runs/mnist60k-dcgan-cool && cp -r runs/mnist60k-dcgan runs/mnist60k-dcgan-cool
+  run dcgan60k-23000 $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan
+  both dcgan60k-23000 mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --count 5000
+  run dcgan60k-cool $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan-cool --set lr_decay_start=20000 --set lr_decay_steps=23000
+  both dcgan60k-cool mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan-cool/checkpoint.safetensors --count 5000
 fi
