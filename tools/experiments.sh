@@ -94,9 +94,9 @@ if [[ $what == longer ]]; then
   # rerun on two cores throughout gives close but not identical scores.
   run gan-mbd-grid25-25k $N train gan --data grid25 --seed 1 --set minibatch_disc=true --device "$device" --steps 25000 --sample-every 1000 --out runs/gan-mbd-grid25-25k
   both gan-mbd-grid25-25k modes --checkpoint runs/gan-mbd-grid25-25k/checkpoint.safetensors
-  run gan-mbd-grid25-decay $N train gan --data grid25 --seed 1 --set minibatch_disc=true --set lr_decay_steps=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/gan-mbd-grid25-decay
+  run gan-mbd-grid25-decay $N train gan --data grid25 --seed 1 --set minibatch_disc=true --set lr_decay_end=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/gan-mbd-grid25-decay
   both gan-mbd-grid25-decay modes --checkpoint runs/gan-mbd-grid25-decay/checkpoint.safetensors
-  run wgan-gp-grid25-decay $N train wgan-gp --data grid25 --seed 1 --set lr_decay_steps=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/wgan-gp-grid25-decay
+  run wgan-gp-grid25-decay $N train wgan-gp --data grid25 --seed 1 --set lr_decay_end=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/wgan-gp-grid25-decay
   both wgan-gp-grid25-decay modes --checkpoint runs/wgan-gp-grid25-decay/checkpoint.safetensors
   for s in 8600 12000 16000 20000; do
     run "dcgan60k-$s" $N train dcgan --data mnist60k --device "$device" --steps "$s" --resume --out runs/mnist60k-dcgan
@@ -106,6 +106,6 @@ if [[ $what == longer ]]; then
   rm -rf runs/mnist60k-dcgan-cool && cp -r runs/mnist60k-dcgan runs/mnist60k-dcgan-cool
   run dcgan60k-23000 $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan
   both dcgan60k-23000 mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --count 5000
-  run dcgan60k-cool $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan-cool --set lr_decay_start=20000 --set lr_decay_steps=23000
+  run dcgan60k-cool $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan-cool --set lr_decay_start=20000 --set lr_decay_end=23000
   both dcgan60k-cool mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan-cool/checkpoint.safetensors --count 5000
 fi

@@ -61,6 +61,25 @@ public static class TrainCommand
     internal sealed record TrainRequest(Kinds.Info Kind, string Data, string Device, int Epochs, bool EpochsGiven, long? Steps, int Batch, ulong Seed,
         string Out, int SampleEvery, int CheckpointEvery, bool Resume, int? ImageSize, Dictionary<string, string> Settings);
 
+    /// <summary>A schedule changed on resume must still have steps to decay over: an end at or before the checkpoint's step
+    /// would train every remaining step at rate 0 (refused), and a decay that began before it makes the rate jump (a
+    /// warning: the run continues at the rate an uninterrupted run with this schedule would have).</summary>
+    static bool ScheduleFitsTheRun(Dictionary<string, string> config, Dictionary<string, string> meta)
+    {
+        static long Read(Dictionary<string, string> d, string key) =>
+            d.TryGetValue(key, out var v) && long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+        long step = Read(meta, "step"), from = Read(config, LinearDecay.StartKey), to = Read(config, LinearDecay.EndKey);
+        if (to == 0) return true;
+        if (to <= step)
+        {
+            Cli.Error($"--resume: the checkpoint is at step {step}; {LinearDecay.EndKey} {to} would train every remaining step at rate 0 (give a later step)");
+            return false;
+        }
+        if (from < step)
+            Cli.Warn($"--resume: the decay starts at step {from}, before the checkpoint's step {step}: the rates drop at once to {(double)(to - step) / (to - from):0.###} of their start values");
+        return true;
+    }
+
     internal static int Run(TrainRequest r)
     {
         if (r.Epochs < 1 || r.Batch < 1 || r.SampleEvery < 1 || r.CheckpointEvery < 1 || r.Steps is < 1)
@@ -86,7 +105,7 @@ public static class TrainCommand
             if (r.Resume)
             {
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
-                var (kind, config, _) = Trainer.ReadJob(checkpoint);
+                var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
                 // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks the keys: its kind's defaults (no decay) stand for them.
@@ -97,6 +116,7 @@ public static class TrainCommand
                     Cli.Log($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }
+                if (r.Settings.Keys.Any(schedule.Contains) && !ScheduleFitsTheRun(config, meta)) return 2;
                 job = JobFactory.Create(kind, config, device);
             }
             else

@@ -30,7 +30,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         ["seed"] = "1",
         ["sample_count"] = "64",      // the fixed latent batch of the progress pictures
         [LinearDecay.StartKey] = "0", // lr_decay_start: the step where the linear decay begins
-        [LinearDecay.EndKey] = "0",   // lr_decay_steps > 0: lr reaches 0 at this step (LinearDecay); 0: constant
+        [LinearDecay.EndKey] = "0",   // lr_decay_end > 0: lr reaches 0 at this step (LinearDecay); 0: constant
         ["g_ema"] = "0.999",          // moving average of G's weights for sampling (0: off); see ExponentialMovingAverage
     };
 
@@ -39,7 +39,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
     readonly int[] image;
     readonly ExponentialMovingAverage? generatorAverage;
     readonly float learningRate; // the start rate of both optimizers
-    readonly (int From, int To) decay; // lr_decay_start, lr_decay_steps (LinearDecay; To = 0: constant rate)
+    readonly (int From, int To) decay; // lr_decay_start, lr_decay_end (LinearDecay; To = 0: constant rate)
 
     public DcganJob(IReadOnlyDictionary<string, string> config, Device device)
     {
@@ -50,6 +50,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         image = c.Shape("image");
         if (image.Length != 3 || image[1] != image[2])
             throw new ArgumentException($"{KindName}: setting 'image' must be channels,side,side (square), got {c.String("image")}");
+        decay = c.LinearDecaySteps();
         ulong seed = c.ULong("seed");
         Rng = new Rng(seed);
         // Weights come from their own stream so changing the sampling of a step never changes the initial weights.
@@ -58,7 +59,6 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         Discriminator = Dcgan.Discriminator(image[0], image[1], c.Int("d_width", 1), device, init);
         float lr = c.Float("lr"), b1 = c.Float("beta1"), b2 = c.Float("beta2");
         learningRate = lr;
-        decay = c.LinearDecaySteps();
         OptimizerG = new Adam(Generator.Parameters(), lr, b1, b2);
         OptimizerD = new Adam(Discriminator.Parameters(), lr, b1, b2);
         generatorAverage = GeneratorAveraging.FromConfig(KindName, c.Float("g_ema"), Generator,

@@ -33,7 +33,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
     readonly ExponentialMovingAverage? generatorAverage; // g_ema > 0: what sampling and metrics use
     readonly (float G, float D) startRates;               // lr_g, lr_d: the rates before the schedule lowers them
-    readonly (int From, int To) decay;                    // lr_decay_start, lr_decay_steps (LinearDecay; To = 0: constant)
+    readonly (int From, int To) decay;                    // lr_decay_start, lr_decay_end (LinearDecay; To = 0: constant)
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>

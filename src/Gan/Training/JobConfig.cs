@@ -114,7 +114,7 @@ public sealed class JobConfig
         throw Bad(key, "one of " + string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant())));
     }
 
-    /// <summary>The learning-rate schedule's steps, lr_decay_start and lr_decay_steps (see <see cref="LinearDecay"/>), checked.</summary>
+    /// <summary>The learning-rate schedule's steps, lr_decay_start and lr_decay_end (see <see cref="LinearDecay"/>), checked.</summary>
     public (int From, int To) LinearDecaySteps()
     {
         (int From, int To) steps = (Int(LinearDecay.StartKey, 0), Int(LinearDecay.EndKey, 0));

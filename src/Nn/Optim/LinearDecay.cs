@@ -4,8 +4,8 @@ namespace NativeGan.Nn;
 /// A learning rate held at its start value until step <c>from</c>, then falling linearly to 0 at step <c>to</c>, and
 /// 0 after: <c>lr(t) = lr0 * clamp((to - t) / (to - from), 0, 1)</c>, t counted from 0. With <c>from</c> = 0 this is the
 /// schedule of the WGAN-GP authors' code (<c>decay = max(0, 1 - iteration / ITERS)</c>), i.e.
-/// <c>torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=to)</c>; with <c>from</c> &gt; 0 it is pix2pix's
-/// "linear" policy (constant, then linear decay over the last steps).
+/// <c>torch.optim.lr_scheduler.LinearLR(opt, 1.0, 0.0, total_iters=to)</c>; with <c>from</c> &gt; 0 it is like pix2pix's
+/// "linear" policy (constant, then a linear decay over the last steps; pix2pix stops one step short of 0).
 /// <para>Why a GAN wants it: at a constant rate Adam keeps the generator moving by about lr per step, so samples
 /// stay jittered around the modes and spill onto the paths between them; a rate that shrinks towards the end lets
 /// the last steps settle.</para>
@@ -30,14 +30,17 @@ public static class LinearDecay
         optimizer.LearningRate = Rate(start, step, from, to);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="who"/> and the settings when the steps
-    /// do not make a schedule (To = 0, or 0 &lt;= From &lt; To).</summary>
+    /// do not make a schedule: either both 0 (no decay) or 0 &lt;= From &lt; To. A start without an end would be ignored,
+    /// so it is refused too.</summary>
     public static void Check(string who, long from, long to)
     {
+        if (to == 0 && from != 0)
+            throw new ArgumentException($"{who}: {StartKey} ({from}) needs {EndKey}, the step where the rate reaches 0");
         if (to != 0 && (from < 0 || to <= from))
             throw new ArgumentException($"{who}: {EndKey} ({to}) must be 0 (no decay) or a step after {StartKey} ({from}, which must be >= 0)");
     }
 
     /// <summary>The settings that choose the schedule in a job's config: the step where the decay starts (default 0) and
     /// the step where the rate reaches 0 (0: no decay). A resumed run may change them (cool a run down from where it is).</summary>
-    public const string StartKey = "lr_decay_start", EndKey = "lr_decay_steps";
+    public const string StartKey = "lr_decay_start", EndKey = "lr_decay_end";
 }

@@ -119,23 +119,33 @@ public class TrainCommandTests : IDisposable
         {
             var meta = NativeGan.Nn.Checkpoint.ReadMetadata(checkpoint).Where(kv => kv.Key != "format" && !kv.Key.StartsWith("optim.")).ToDictionary();
             var config0 = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(meta["config"])!;
-            Assert.True(config0.Remove("lr_decay_start") && config0.Remove("lr_decay_steps"));
+            Assert.True(config0.Remove("lr_decay_start") && config0.Remove("lr_decay_end"));
             meta["config"] = System.Text.Json.JsonSerializer.Serialize(config0);
             NativeGan.Nn.Checkpoint.Save(checkpoint, old.Modules, old.Optimizers, meta);
         }
-        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_steps=8", "--set", "lr_g=1"]);
+        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_end=8", "--set", "lr_g=1"]);
         Assert.True(code == 0, output);
         Assert.Contains("--set lr_g is ignored", output);
-        Assert.Contains("lr_decay_steps (default) -> 8", output);
+        Assert.Contains("lr_decay_end (default) -> 8", output);
         var (_, config, _) = Trainer.ReadJob(checkpoint);
-        Assert.Equal(("4", "8", "0.0001"), (config["lr_decay_start"], config["lr_decay_steps"], config["lr_g"]));
+        Assert.Equal(("4", "8", "0.0001"), (config["lr_decay_start"], config["lr_decay_end"], config["lr_g"]));
         using var job = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
         Assert.Equal(1e-4 / 4, job.GeneratorOptimizer.LearningRate, 1e-10);
         Assert.Equal(1e-4 / 4, job.DiscriminatorOptimizer.LearningRate, 1e-10);
 
-        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "no_such_key=1", "--set", "lr_decay_start=x"]);
+        // Refused: an unparsable value, and an end the run has already passed (every remaining step at rate 0).
+        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "no_such_key=1", "--set", "lr_decay_start=x", "--set", "lr_decay_end=20"]);
         Assert.Equal(2, code);
-        Assert.Contains("lr_decay_start", output);
+        Assert.Contains("setting 'lr_decay_start' must be", output);
+        (code, output) = Run([.. common, "--steps", "12", "--resume", "--set", "lr_decay_end=8"]);
+        Assert.Equal(2, code);
+        Assert.Contains("every remaining step at rate 0", output);
+        // A decay that began before the checkpoint's step: a warning, then the rate an uninterrupted run would have.
+        (code, output) = Run([.. common, "--steps", "12", "--resume", "--set", "lr_decay_start=0", "--set", "lr_decay_end=16"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("drop at once to 0.5 of their start values", output);
+        using var cooled = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
+        Assert.Equal(1e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
     }
 
     [Fact]
