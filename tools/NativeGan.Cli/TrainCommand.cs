@@ -110,14 +110,16 @@ public static class TrainCommand
                 // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks the keys: its kind's defaults (no decay) stand for them.
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
+                var changes = new List<string>();
                 foreach (var (key, value) in r.Settings)
                 {
                     if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored (only {string.Join(" and ", schedule)} may change)"); continue; }
-                    Cli.Log($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
+                    changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }
-                if (r.Settings.Keys.Any(schedule.Contains) && !ScheduleFitsTheRun(config, meta)) return 2;
-                job = JobFactory.Create(kind, config, device);
+                if (changes.Count > 0 && !ScheduleFitsTheRun(config, meta)) return 2;
+                job = JobFactory.Create(kind, config, device); // refuses a kind without a schedule (the autoencoders)
+                changes.ForEach(Cli.Log);
             }
             else
             {
