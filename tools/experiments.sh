@@ -92,8 +92,10 @@ if [[ $what == longer ]]; then
   # DCGAN (runs/mnist60k-dcgan at 5,600 steps). The 2D runs used one core each; the DCGAN run both cores from step
   # 9,704 on (before that one core): the cpu's parallel sums add in another order with another thread count, so a
   # rerun on two cores throughout gives close but not identical scores.
-  run gan-mbd-grid25-25k $N train gan --data grid25 --seed 1 --set minibatch_disc=true --device "$device" --steps 25000 --sample-every 1000 --out runs/gan-mbd-grid25-25k
-  both gan-mbd-grid25-25k modes --checkpoint runs/gan-mbd-grid25-25k/checkpoint.safetensors
+  for seed in 1 2 3; do
+    run "gan-mbd-grid25-25k-s$seed" $N train gan --data grid25 --seed "$seed" --set minibatch_disc=true --device "$device" --steps 25000 --sample-every 1000 --out "runs/gan-mbd-grid25-25k-s$seed"
+    both "gan-mbd-grid25-25k-s$seed" modes --checkpoint "runs/gan-mbd-grid25-25k-s$seed/checkpoint.safetensors"
+  done
   run gan-mbd-grid25-decay $N train gan --data grid25 --seed 1 --set minibatch_disc=true --set lr_decay_end=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/gan-mbd-grid25-decay
   both gan-mbd-grid25-decay modes --checkpoint runs/gan-mbd-grid25-decay/checkpoint.safetensors
   run wgan-gp-grid25-decay $N train wgan-gp --data grid25 --seed 1 --set lr_decay_end=6240 --device "$device" --steps 6240 --sample-every 1000 --out runs/wgan-gp-grid25-decay
