@@ -64,11 +64,12 @@ public static class TrainCommand
     /// <summary>A schedule changed on resume must still have steps to decay over: an end at or before the checkpoint's step
     /// would train every remaining step at rate 0 (refused), and a decay that began before it makes the rate jump (a
     /// warning: the run continues at the rate an uninterrupted run with this schedule would have).</summary>
-    static bool ScheduleFitsTheRun(Dictionary<string, string> config, Dictionary<string, string> meta)
+    static bool ScheduleFitsTheRun(string kind, Dictionary<string, string> config, Dictionary<string, string> meta)
     {
-        static long Read(Dictionary<string, string> d, string key) =>
-            d.TryGetValue(key, out var v) && long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
-        long step = Read(meta, "step"), from = Read(config, LinearDecay.StartKey), to = Read(config, LinearDecay.EndKey);
+        // JobConfig parses and checks the two settings as the job will (a bad value throws, naming the setting).
+        var noDecay = new Dictionary<string, string> { [LinearDecay.StartKey] = "0", [LinearDecay.EndKey] = "0" };
+        var (from, to) = new JobConfig(kind, noDecay, config, refuseUnknown: false).LinearDecaySteps();
+        long step = long.Parse(meta["step"], System.Globalization.CultureInfo.InvariantCulture);
         if (to == 0) return true;
         if (to <= step)
         {
@@ -117,7 +118,7 @@ public static class TrainCommand
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }
-                if (changes.Count > 0 && !ScheduleFitsTheRun(config, meta)) return 2;
+                if (changes.Count > 0 && !ScheduleFitsTheRun(kind, config, meta)) return 2;
                 job = JobFactory.Create(kind, config, device); // refuses a kind without a schedule (the autoencoders)
                 changes.ForEach(Cli.Log);
             }
