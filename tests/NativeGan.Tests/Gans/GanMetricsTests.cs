@@ -62,6 +62,57 @@ public class GanMetricsTests
     }
 
     [Fact]
+    public void TheOtherSamplesSplitIntoNearMissesAndSamplesBetweenModes()
+    {
+        var modes = ModeCoverage.GridModes();
+        double s = ModeCoverage.GridStd;
+        // Mode (0, 0): one sample 2 std off (high quality), one 5 std off on x (near miss), one 9.9 std off on y
+        // (near miss), one 10.5 std off (between), the midpoint (1, 0) of two modes (between), and a NaN (between).
+        float[] pts = [(float)(2 * s), 0f, (float)(5 * s), 0f, 0f, (float)(-9.9 * s), (float)(10.5 * s), 0f, 1f, 0f, float.NaN, 1f];
+        var r = ModeCoverage.Evaluate(pts, modes, s);
+        Assert.Equal(100.0 / 6, r.HighQualityPercent, 9);
+        Assert.Equal(200.0 / 6, r.NearMissPercent, 9);
+        Assert.Equal(300.0 / 6, r.BetweenModesPercent, 9);
+        // Width over the three samples within 10 std: sqrt((2² + 5² + 9.9²) / (2 x 3)) std.
+        Assert.Equal(Math.Sqrt((4 + 25 + 9.9 * 9.9) / 6), r.ClusterWidth, 4);
+        var far = ModeCoverage.Evaluate([1f, 1f], modes, s);
+        Assert.True(double.IsNaN(far.ClusterWidth));
+        Assert.Equal(100.0, far.BetweenModesPercent, 9);
+    }
+
+    [Fact]
+    public void TheMixturesOwnSamplesHaveClusterWidthOne()
+    {
+        // 20,000 draws of the grid mixture (float64 Box-Muller, fixed seed): the width estimate is 1 within ~1%.
+        var modes = ModeCoverage.GridModes();
+        var random = new Random(7);
+        var pts = new float[2 * 20_000];
+        var drawn = new int[20_000];
+        for (int i = 0; i < 20_000; i++)
+        {
+            var m = modes[drawn[i] = random.Next(modes.Length)];
+            double r = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())), a = 2 * Math.PI * random.NextDouble();
+            pts[2 * i] = (float)(m.X + ModeCoverage.GridStd * r * Math.Cos(a));
+            pts[2 * i + 1] = (float)(m.Y + ModeCoverage.GridStd * r * Math.Sin(a));
+        }
+        var result = ModeCoverage.Evaluate(pts, modes, ModeCoverage.GridStd);
+        Assert.Equal(1.0, result.ClusterWidth, 0.03);
+        // A square of side 3 std holds 0.9973² = 99.46% of a 2D standard Gaussian; the rest are near misses.
+        Assert.Equal(99.46, result.HighQualityPercent, 0.3);
+        Assert.Equal(100 - result.HighQualityPercent, result.NearMissPercent, 9);
+        Assert.Equal(0.0, result.BetweenModesPercent, 9);
+        // The same draws twice as far from their modes read twice the width (all still within 10 std but 0.02%).
+        var wide = new float[pts.Length];
+        for (int i = 0; i < 20_000; i++)
+        {
+            var m = modes[drawn[i]];
+            wide[2 * i] = (float)(m.X + 2 * (pts[2 * i] - m.X));
+            wide[2 * i + 1] = (float)(m.Y + 2 * (pts[2 * i + 1] - m.Y));
+        }
+        Assert.Equal(2.0, ModeCoverage.Evaluate(wide, modes, ModeCoverage.GridStd).ClusterWidth, 0.06);
+    }
+
+    [Fact]
     public void ReverseKlOfTwoEvenModesOfFourIsLog2()
     {
         Assert.Equal(Math.Log(2), ModeCoverage.ReverseKl([10, 10, 0, 0]), 8);
