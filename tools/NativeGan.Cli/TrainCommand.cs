@@ -111,15 +111,18 @@ public static class TrainCommand
                 // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks the keys: its kind's defaults (no decay) stand for them.
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
+                bool hasSchedule = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind")).ContainsKey(LinearDecay.StartKey);
+                string mayChange = hasSchedule ? $"only {string.Join(" and ", schedule)} may change" : $"a '{kind}' run has no learning-rate schedule, so nothing may change";
                 var changes = new List<string>();
                 foreach (var (key, value) in r.Settings)
                 {
-                    if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored (only {string.Join(" and ", schedule)} may change)"); continue; }
+                    if (!hasSchedule && schedule.Contains(key)) { Cli.Error($"--resume: --set {key}: {mayChange}"); return 2; }
+                    if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored ({mayChange})"); continue; }
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }
                 if (changes.Count > 0 && !ScheduleFitsTheRun(kind, config, meta)) return 2;
-                job = JobFactory.Create(kind, config, device); // refuses a kind without a schedule (the autoencoders)
+                job = JobFactory.Create(kind, config, device);
                 changes.ForEach(Cli.Log);
             }
             else

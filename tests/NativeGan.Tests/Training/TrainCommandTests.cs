@@ -194,6 +194,16 @@ public class TrainCommandTests : IDisposable
         Assert.Contains("reconstruction MSE", output);
         Assert.True(File.Exists(Path.Combine(dir, "pics", "reconstructions.png")));
 
+        // An autoencoder has no learning-rate schedule: a schedule key on resume is refused naming the kind, any
+        // other --set is ignored with a warning that says nothing may change.
+        string[] resume = ["train", "ae", "--kind", "denoising", "--data", data, "--device", "cpu", "--image-size", "8", "--batch", "8", "--out", run, "--resume"];
+        (code, output) = Run([.. resume, "--steps", "6", "--set", "lr_decay_end=6"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--set lr_decay_end: a 'ae-denoising' run has no learning-rate schedule", output);
+        (code, output) = Run([.. resume, "--steps", "5", "--set", "code=3"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("--set code is ignored (a 'ae-denoising' run has no learning-rate schedule, so nothing may change)", output);
+
         // A noisy picture from disk, restored: input row over output row.
         var noisy = Path.Combine(dir, "noisy.png");
         var pixels = new byte[8 * 8];
