@@ -96,7 +96,7 @@ static class GemmShape
 /// A quick stand-alone measurement (no BenchmarkDotNet): best-of-N wall time per variant and shape,
 /// printed as GFLOP/s, beside GFLOP per second of CPU time the process used (which a busy, shared
 /// machine disturbs less than wall time: on 2 uncontended cores the wall figure approaches twice it).
-/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- gemm-quick [--threads T] [--packed-only] [MxNxK...]</c>.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- gemm-quick [--threads T] [--packed-only] [MxNxK[:nt]...]</c>.
 /// </summary>
 public static class GemmQuick
 {
@@ -116,15 +116,20 @@ public static class GemmQuick
         var process = Process.GetCurrentProcess();
         foreach (var shape in shapes)
         {
-            var (m, n, k) = GemmShape.Parse(shape);
+            // MxNxK, optionally ":XY" with X, Y = n (as stored) or t (transposed) for A and B: "64x400x400:nt" is a
+            // linear layer's forward (x W^T), "400x400x64:tn" its weight gradient (dY^T x).
+            var parts = shape.Split(':');
+            var (m, n, k) = GemmShape.Parse(parts[0]);
+            bool ta = parts.Length > 1 && parts[1][0] == 't', tb = parts.Length > 1 && parts[1][1] == 't';
+            int lda = ta ? m : k, ldb = tb ? k : n;
             var rng = new Random(1);
             float[] a = GemmShape.Random(rng, m * k), b = GemmShape.Random(rng, k * n), c = new float[m * n];
             double flop = 2.0 * m * n * k;
             foreach (var variant in packedOnly ? ["CpuV2Packed"] : new[] { "CpuV1Naive", "CpuV2Packed" })
             {
                 Action run = variant == "CpuV1Naive"
-                    ? () => Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n)
-                    : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
+                    ? () => Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n)
+                    : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n);
                 // The first run warms up (JIT, pools); when it takes over 5 s (the naive variant at large
                 // sizes) it is the one measurement. Otherwise repeat for about 3 s; keep the best times.
                 double best = double.MaxValue, bestCpu = double.MaxValue, spent = 0;

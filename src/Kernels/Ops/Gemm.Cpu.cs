@@ -245,12 +245,18 @@ public static partial class Gemm
                     }
                 }
             else
-                // op(B)(p, j) = b[j * ldb + p]: column j of op(B) is row j of B, contiguous along p.
+                // op(B)(p, j) = b[j * ldb + p]: column j of op(B) is row j of B, contiguous along p. A linear
+                // layer's forward (x W^T) packs its weights this way every call: 8 x 8 blocks are transposed in
+                // registers (8 row loads, 24 shuffles, 8 stores), the k tail element by element.
                 for (int q = q0; q < fullEnd; q++)
-                    for (int j = 0; j < nr; j++)
+                    for (int j = 0; j < nr; j += 8)
                     {
                         float* s = src + (long)(jc + q * nr + j) * ldb + pc, d = dst + (long)q * kc * nr + j;
-                        for (int p = 0; p < kc; p++) d[p * nr] = s[p];
+                        int p = 0;
+                        if (Avx.IsSupported)
+                            for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, ldb, d + (long)p * nr, nr);
+                        for (; p < kc; p++)
+                            for (int r = 0; r < 8; r++) d[(long)p * nr + r] = s[(long)r * ldb + p];
                     }
 
             if (nc % nr != 0 && full >= q0 && full < q1)
@@ -267,6 +273,32 @@ public static partial class Gemm
                     }
             }
         }
+    }
+
+    /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX): rows are interleaved in pairs, then
+    /// in fours, then the 128-bit halves are exchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds),
+            r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds),
+            r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds),
+            r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+        // Pairs: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], t1 the same for elements 2, 3 | 6, 7.
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
+            t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        // Fours: u0 = element 0 of rows 0-3 | element 4 of rows 0-3, u1 elements 1 | 5, and so on.
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE),
+            u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        // Halves: rows 0-3 of element c from u, rows 4-7 from the matching u of rows 4-7.
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     // ---------------------------------------------------------------- micro-kernels
