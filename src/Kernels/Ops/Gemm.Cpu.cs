@@ -246,33 +246,45 @@ public static partial class Gemm
                 }
             else
                 // op(B)(p, j) = b[j * ldb + p]: column j of op(B) is row j of B, contiguous along p. A linear
-                // layer's forward (x W^T) packs its weights this way every call: 8 x 8 blocks are transposed in
-                // registers (8 row loads, 24 shuffles, 8 stores), the k tail element by element.
+                // layer's forward (x W^T) packs its weights this way every call: 8 columns at a time.
                 for (int q = q0; q < fullEnd; q++)
                     for (int j = 0; j < nr; j += 8)
-                    {
-                        float* s = src + (long)(jc + q * nr + j) * ldb + pc, d = dst + (long)q * kc * nr + j;
-                        int p = 0;
-                        if (Avx.IsSupported)
-                            for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, ldb, d + (long)p * nr, nr);
-                        for (; p < kc; p++)
-                            for (int r = 0; r < 8; r++) d[(long)p * nr + r] = s[(long)r * ldb + p];
-                    }
+                        PackTransposed8(src + (long)(jc + q * nr + j) * ldb + pc, ldb, kc, dst + (long)q * kc * nr + j, nr);
 
             if (nc % nr != 0 && full >= q0 && full < q1)
             {
-                // The last, partial panel: element by element, the columns past nc set to zero.
-                int cols = nc - full * nr;
+                // The last, partial panel (a layer of 200 or 1000 units ends in one of 8 columns): whole groups
+                // of 8 columns as above, the rest element by element, the columns past nc set to zero.
+                int cols = nc - full * nr, groups = cols / 8 * 8, col0 = jc + full * nr;
                 float* d = dst + (long)full * kc * nr;
                 new Span<float>(d, kc * nr).Clear();
-                for (int p = 0; p < kc; p++)
-                    for (int j = 0; j < cols; j++)
+                if (!transB)
+                    for (int p = 0; p < kc; p++)
                     {
-                        int col = jc + full * nr + j;
-                        d[p * nr + j] = transB ? src[(long)col * ldb + pc + p] : src[(long)(pc + p) * ldb + col];
+                        float* s = src + (long)(pc + p) * ldb + col0;
+                        for (int j = 0; j < groups; j += 8) Vector256.Store(Vector256.Load(s + j), d + (long)p * nr + j);
+                        for (int j = groups; j < cols; j++) d[(long)p * nr + j] = s[j];
                     }
+                else
+                {
+                    for (int j = 0; j < groups; j += 8)
+                        PackTransposed8(src + (long)(col0 + j) * ldb + pc, ldb, kc, d + j, nr);
+                    for (int p = 0; p < kc; p++)
+                        for (int j = groups; j < cols; j++) d[(long)p * nr + j] = src[(long)(col0 + j) * ldb + pc + p];
+                }
             }
         }
+    }
+
+    /// <summary>d[p * nr + r] = s[r * ldb + p] for rows r = 0..7 and p = 0..kc-1: 8 x 8 blocks transposed in registers
+    /// (8 row loads, 24 shuffles, 8 stores), the k tail element by element.</summary>
+    static unsafe void PackTransposed8(float* s, int ldb, int kc, float* d, int nr)
+    {
+        int p = 0;
+        if (Avx.IsSupported)
+            for (; p + 8 <= kc; p += 8) Transpose8x8(s + p, ldb, d + (long)p * nr, nr);
+        for (; p < kc; p++)
+            for (int r = 0; r < 8; r++) d[(long)p * nr + r] = s[(long)r * ldb + p];
     }
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX): rows are interleaved in pairs, then

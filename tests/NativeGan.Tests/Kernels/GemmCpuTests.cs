@@ -12,11 +12,14 @@ public class GemmCpuTests
 {
     static readonly CpuDevice Cpu = (CpuDevice)Device.Get("cpu");
 
-    /// <summary>m, n, k: tails of every block size, 1s, and sizes across the k slice (256) and the row block (144).</summary>
+    /// <summary>m, n, k: tails of every block size, 1s, sizes across the k slice (256) and the row block (144), and
+    /// last B panels that the packing fills 8 columns at a time.</summary>
     public static TheoryData<int, int, int> TailSizes => new()
     {
         { 1, 1, 1 }, { 1, 7, 33 }, { 7, 1, 97 }, { 7, 33, 1 }, { 33, 97, 7 }, { 97, 33, 130 },
         { 130, 257, 33 }, { 257, 130, 97 }, { 33, 7, 257 }, { 6, 16, 256 }, { 12, 32, 300 }, { 145, 17, 5 },
+        // A last panel with a whole group of 8 columns and a rest (29 = 16 + 8 + 5), and with exactly one (24).
+        { 9, 29, 19 }, { 13, 24, 40 },
     };
 
     public delegate void CpuGemm(CpuDevice cpu, int m, int n, int k, float alpha,
