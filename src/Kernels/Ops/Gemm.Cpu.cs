@@ -196,7 +196,13 @@ public static partial class Gemm
             {
                 // op(A)(i, p) = a[i * lda + p]: read the six rows side by side, write the panel in order.
                 float* s0 = src + (long)row * lda + pc, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
-                for (int p = 0; p < kc; p++, dst += MR)
+                int p = 0;
+                if (Avx.IsSupported)
+                    // 8 columns at a time: the six rows and two zero rows transposed in registers, each column
+                    // stored as 8 floats of which the last 2 spill into the next column's slots, rewritten next;
+                    // so this stops while a column still follows the block (p + 8 < kc).
+                    for (; p + 8 < kc; p += 8, dst += 8 * MR) Transpose8x8(s0 + p, lda, dst, MR, rows: MR);
+                for (; p < kc; p++, dst += MR)
                 {
                     dst[0] = s0[p]; dst[1] = s1[p]; dst[2] = s2[p];
                     dst[3] = s3[p]; dst[4] = s4[p]; dst[5] = s5[p];
@@ -287,15 +293,17 @@ public static partial class Gemm
             for (int r = 0; r < 8; r++) d[(long)p * nr + r] = s[(long)r * ldb + p];
     }
 
-    /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX): rows are interleaved in pairs, then
-    /// in fours, then the 128-bit halves are exchanged.</summary>
+    /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX), rows past <paramref name="rows"/> read as
+    /// zero: rows are interleaved in pairs, then in fours, then the 128-bit halves are exchanged (24 shuffles). The
+    /// eight stores go in order of c, so with ldd &lt; 8 each one overwrites the previous one's spill.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static unsafe void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    static unsafe void Transpose8x8(float* src, nint lds, float* dst, nint ldd, int rows = 8)
     {
         Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds),
             r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds),
             r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds),
-            r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+            r6 = rows > 6 ? Avx.LoadVector256(src + 6 * lds) : Vector256<float>.Zero,
+            r7 = rows > 7 ? Avx.LoadVector256(src + 7 * lds) : Vector256<float>.Zero;
         // Pairs: t0 = r0[0] r1[0] r0[1] r1[1] | r0[4] r1[4] r0[5] r1[5], t1 the same for elements 2, 3 | 6, 7.
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3),
             t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
