@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -110,4 +110,18 @@ if [[ $what == longer ]]; then
   both dcgan60k-23000 mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan/checkpoint.safetensors --count 5000
   run dcgan60k-cool $N train dcgan --data mnist60k --device "$device" --steps 23000 --resume --out runs/mnist60k-dcgan-cool --set lr_decay_start=20000 --set lr_decay_end=23000
   both dcgan60k-cool mnist --reference mnist60k --checkpoint runs/mnist60k-dcgan-cool/checkpoint.safetensors --count 5000
+fi
+
+if [[ $what == wgan-gp-long ]]; then
+  # WGAN-GP at four times the protocol's 6,240 steps (docs/RESULTS.md, 2026-11-24, sixth session): the ring in
+  # all five seeds, the grid in seed 1, then ring seed 1 continued to 40,000 steps. One core each, two at a time.
+  for seed in 1 2 3 4 5; do
+    run "wgan-gp-ring8-25k-s$seed" $N train wgan-gp --data ring8 --seed "$seed" --device "$device" --steps 25000 --sample-every 1000 --out "runs/wgan-gp-ring8-25k-s$seed"
+    both "wgan-gp-ring8-25k-s$seed" modes --checkpoint "runs/wgan-gp-ring8-25k-s$seed/checkpoint.safetensors"
+  done
+  run wgan-gp-grid25-25k-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 25000 --sample-every 1000 --out runs/wgan-gp-grid25-25k-s1
+  both wgan-gp-grid25-25k-s1 modes --checkpoint runs/wgan-gp-grid25-25k-s1/checkpoint.safetensors
+  rm -rf runs/wgan-gp-ring8-40k-s1 && cp -r runs/wgan-gp-ring8-25k-s1 runs/wgan-gp-ring8-40k-s1
+  run wgan-gp-ring8-40k-s1 $N train wgan-gp --data ring8 --seed 1 --device "$device" --steps 40000 --resume --sample-every 1000 --out runs/wgan-gp-ring8-40k-s1
+  both wgan-gp-ring8-40k-s1 modes --checkpoint runs/wgan-gp-ring8-40k-s1/checkpoint.safetensors
 fi
