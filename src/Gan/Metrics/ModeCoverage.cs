@@ -93,17 +93,15 @@ public static class ModeCoverage
                 if (d2 < best) { best = d2; nearest = k; }
             }
             double offX = x - modes[nearest].X, offY = y - modes[nearest].Y, offset = Math.Max(Math.Abs(offX), Math.Abs(offY));
+            if (offset > NearMissStds * std) continue; // between modes
+            close++;
+            squaredOffsets += offX * offX + offY * offY;
             if (offset <= 3 * std)
             {
                 highQuality++;
                 counts[nearest]++;
             }
-            else if (offset <= NearMissStds * std) nearMiss++;
-            if (offset <= NearMissStds * std)
-            {
-                close++;
-                squaredOffsets += offX * offX + offY * offY;
-            }
+            else nearMiss++;
         }
         return new ModeCoverageResult(
             ModesCaptured: counts.Count(c => c > 0),
