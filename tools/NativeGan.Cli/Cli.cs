@@ -24,6 +24,22 @@ public static class Cli
         return root.Parse(args).Invoke();
     }
 
+    /// <summary>--truncation for the commands that draw latents (sample, eval modes, eval mnist).</summary>
+    internal static Option<float> TruncationOption() => new("--truncation")
+    {
+        Description = "Draw latents from N(0, I) cut to [-T, T] per coordinate (BigGAN's truncation trick: fidelity for variety). 0: the plain prior, as the protocols use.",
+        DefaultValueFactory = _ => 0f,
+    };
+
+    /// <summary>Checks --truncation and says, when it is set, that the latents are not the protocol's.</summary>
+    internal static float Truncation(float truncation)
+    {
+        if (truncation == 0) return 0;
+        if (!(truncation >= 0.05f) || float.IsInfinity(truncation)) throw new ArgumentException($"--truncation must be 0 (off) or a finite bound of at least 0.05, got {truncation}");
+        AnsiConsole.MarkupLine($"[yellow]latents: N(0, I) truncated to ±{truncation:0.###} (not the protocol's prior)[/]");
+        return truncation;
+    }
+
     /// <summary>The --device option every command shares: auto|cuda|opencl|cpu|ilgpu-cpu, default from NATIVEGAN_DEVICE.</summary>
     internal static Option<string> DeviceOption() => new("--device")
     {

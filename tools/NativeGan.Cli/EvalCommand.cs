@@ -46,10 +46,11 @@ public static class EvalCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here." };
         var generator = GeneratorOption();
+        var truncation = Cli.TruncationOption();
         var device = Cli.DeviceOption();
         var command = new Command("modes", "Modes captured, % high-quality samples and reverse KL on the 8-ring or 25-grid (PacGAN's Table 1 protocol).")
         {
-            checkpoint, mixture, count, seed, scatter, generator, device,
+            checkpoint, mixture, count, seed, scatter, generator, truncation, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
         {
@@ -57,7 +58,7 @@ public static class EvalCommand
             ChooseGenerator(g, r.GetValue(generator)!);
             // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
             string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
-            var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed));
+            var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed), Cli.Truncation(r.GetValue(truncation)));
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
                                    $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
             AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
@@ -131,21 +132,23 @@ public static class EvalCommand
         var count = new Option<int>("--count") { Description = "Generated digits scored.", DefaultValueFactory = _ => 10_000 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var generator = GeneratorOption();
+        var truncation = Cli.TruncationOption();
         var device = Cli.DeviceOption();
         var command = new Command("mnist", "MNIST Inception Score and Fréchet distance in the project's classifier's feature space, and how evenly the 10 classes appear.")
         {
-            checkpoint, classifier, count, seed, generator, reference, device,
+            checkpoint, classifier, count, seed, generator, truncation, reference, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
             if (job is not IGenerativeJob g) throw new ArgumentException($"eval mnist: a '{job.Kind}' model does not generate images");
             ChooseGenerator(g, r.GetValue(generator)!);
+            float bound = Cli.Truncation(r.GetValue(truncation));
             string which = CheckReference(r.GetValue(reference)!);
             string path = r.GetValue(classifier) ?? DefaultClassifier(which);
             using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path, which);
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
-            var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed));
+            var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed), bound);
             AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
             AnsiConsole.MarkupLine($"[grey]real test digits ({test.Count}): Inception Score {real.InceptionScore:0.000}, Fréchet distance {real.FrechetDistance:0.000}, {Markup.Escape(real.Classes.ToString())}[/]");
         }));

@@ -15,8 +15,9 @@ public static class SampleCommands
         var output = new Option<string>("--out") { Description = "The PNG to write.", DefaultValueFactory = _ => "samples.png" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 1 };
         var label = new Option<int?>("--label") { Description = "Class to draw (conditional models); without it a conditional model draws one row per class." };
+        var truncation = Cli.TruncationOption();
         var device = Cli.DeviceOption();
-        var command = new Command("sample", "Draw samples from a trained generative model into a PNG grid.") { checkpoint, count, output, seed, label, device };
+        var command = new Command("sample", "Draw samples from a trained generative model into a PNG grid.") { checkpoint, count, output, seed, label, truncation, device };
         command.SetAction(r => Run(r.GetValue(checkpoint)!, r.GetValue(device)!, job =>
         {
             int n = r.GetValue(count);
@@ -36,7 +37,8 @@ public static class SampleCommands
                 n = columns * job.ClassCount;
                 labels = Enumerable.Range(0, n).Select(i => i / columns).ToArray(); // one row per class
             }
-            using var z = rng.Normal(job.DeviceOf(), [n, job.LatentSize]);
+            float bound = Cli.Truncation(r.GetValue(truncation));
+            using var z = bound > 0 ? rng.TruncatedNormal(job.DeviceOf(), [n, job.LatentSize], bound) : rng.Normal(job.DeviceOf(), [n, job.LatentSize]);
             using var samples = job.Generate(z, labels);
             Write(r.GetValue(output)!, samples, columns, $"{job.Kind} samples");
             return $"wrote {n} samples to {Path.GetFullPath(r.GetValue(output)!)}";

@@ -13,9 +13,11 @@ public static class GanEvaluation
     /// <summary>
     /// <paramref name="count"/> samples as host floats (sample after sample), from latents N(0, I) drawn with
     /// <paramref name="seed"/>, in chunks of <paramref name="chunk"/>. A conditional job gets the classes in turn
-    /// (sample i has label i mod K) unless <paramref name="labels"/> are given.
+    /// (sample i has label i mod K) unless <paramref name="labels"/> are given. A <paramref name="truncation"/>
+    /// above 0 draws the latents from N(0, I) truncated to [-truncation, truncation] per coordinate
+    /// (<see cref="Rng.TruncatedNormal"/>): not the protocol's prior, so results must say so.
     /// </summary>
-    public static float[] Sample(IGenerativeJob job, Device device, int count, ulong seed, int[]? labels = null, int chunk = 500)
+    public static float[] Sample(IGenerativeJob job, Device device, int count, ulong seed, int[]? labels = null, int chunk = 500, float truncation = 0)
     {
         if (job.ClassCount > 0) labels ??= Enumerable.Range(0, count).Select(i => i % job.ClassCount).ToArray();
         var rng = new Rng(seed);
@@ -23,7 +25,7 @@ public static class GanEvaluation
         for (int start = 0; start < count; start += chunk)
         {
             int n = Math.Min(chunk, count - start);
-            using var z = rng.Normal(device, [n, job.LatentSize]);
+            using var z = truncation > 0 ? rng.TruncatedNormal(device, [n, job.LatentSize], truncation) : rng.Normal(device, [n, job.LatentSize]);
             using var x = job.Generate(z, labels?[start..(start + n)]);
             result.AddRange(x.ToArray());
         }
@@ -34,7 +36,7 @@ public static class GanEvaluation
     /// Mode coverage of a job trained on the mixture <paramref name="mixture"/> ("ring8"/"ring" or "grid25"/"grid"),
     /// on <paramref name="count"/> = 2,500 generated points as in PacGAN's Table 1.
     /// </summary>
-    public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0)
+    public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0, float truncation = 0)
     {
         var (modes, std) = mixture.ToLowerInvariant() switch
         {
@@ -42,13 +44,13 @@ public static class GanEvaluation
             "grid25" or "grid" => (ModeCoverage.GridModes(), ModeCoverage.GridStd),
             _ => throw new ArgumentException($"eval modes: unknown mixture '{mixture}' (ring8 or grid25)"),
         };
-        return ModeCoverage.Evaluate(Sample(job, device, count, seed), modes, std);
+        return ModeCoverage.Evaluate(Sample(job, device, count, seed, truncation: truncation), modes, std);
     }
 
     /// <summary>
     /// MNIST scores of <paramref name="count"/> generated digits with <paramref name="classifier"/>, the Fréchet
     /// distance taken against <paramref name="realTest"/> (the held-out digits).
     /// </summary>
-    public static MnistScores Mnist(IGenerativeJob job, Device device, MnistClassifier classifier, Dataset realTest, int count = 10_000, ulong seed = 0) =>
-        classifier.Score(Sample(job, device, count, seed), count, realTest);
+    public static MnistScores Mnist(IGenerativeJob job, Device device, MnistClassifier classifier, Dataset realTest, int count = 10_000, ulong seed = 0, float truncation = 0) =>
+        classifier.Score(Sample(job, device, count, seed, truncation: truncation), count, realTest);
 }

@@ -226,6 +226,38 @@ public sealed class Rng(ulong seed, ulong offset = 0)
     public Tensor Normal(Device device, int[] shape, float mean = 0f, float std = 1f)
         => RandomOps.Normal(device, shape, Seed, Advance(Shapes.Numel(shape)), mean, std);
 
+    /// <summary>
+    /// Standard normals restricted to [-bound, bound] (the "truncation trick" of BigGAN, Brock et al. 2019: a
+    /// generator fed latents near the centre of its prior trades variety for fidelity). Rejection sampling: the
+    /// elements of one N(0, 1) draw that fall outside are redrawn, in index order, from the next positions of
+    /// this stream until none is left, so the result is a pure function of (seed, offset, shape, bound) and the
+    /// elements already inside keep the values <see cref="Normal"/> would give them. Drawn on the host: it is
+    /// meant for sampling and evaluation, not for a training step.
+    /// </summary>
+    public Tensor TruncatedNormal(Device device, int[] shape, float bound)
+    {
+        // Below 0.05 fewer than 4% of draws are kept; such a bound is almost surely a mistake, not a request.
+        if (!(bound >= 0.05f) || float.IsInfinity(bound))
+            throw new ArgumentOutOfRangeException(nameof(bound), bound, $"Rng.TruncatedNormal: the bound must be a finite number of at least 0.05, got {bound}");
+        float[] z;
+        using (var first = Normal(Device.Cpu, shape)) z = first.ToArray();
+        var outside = new List<int>();
+        for (int i = 0; i < z.Length; i++) if (MathF.Abs(z[i]) > bound) outside.Add(i);
+        while (outside.Count > 0)
+        {
+            float[] fresh;
+            using (var redraw = Normal(Device.Cpu, [outside.Count])) fresh = redraw.ToArray();
+            var still = new List<int>();
+            for (int j = 0; j < outside.Count; j++)
+            {
+                z[outside[j]] = fresh[j];
+                if (MathF.Abs(fresh[j]) > bound) still.Add(outside[j]);
+            }
+            outside = still;
+        }
+        return Tensor.FromArray(z, shape, device);
+    }
+
     /// <summary>See <see cref="RandomOps.BernoulliMask"/>: <paramref name="value"/> with probability keepProbability, else 0.</summary>
     public Tensor BernoulliMask(Device device, int[] shape, float keepProbability, float value = 1f)
         => RandomOps.BernoulliMask(device, shape, keepProbability, Seed, Advance(Shapes.Numel(shape)), value);

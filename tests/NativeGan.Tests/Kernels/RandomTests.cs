@@ -117,6 +117,49 @@ public class RandomTests
         Assert.InRange(ms.Average(), 0.8 - 0.4 * bound, 0.8 + 0.4 * bound); // sd: sqrt(p (1 - p) / n)
     }
 
+    [Theory]
+    [InlineData(1.0f)]
+    [InlineData(0.37f)]
+    [InlineData(2.5f)]
+    public void TruncatedNormalIsTheNormalRestrictedToTheBound(float bound)
+    {
+        // 100,003 draws: every value inside the bound; the variance within 5 standard errors of the truncated
+        // normal's, by quadrature in float64 (not by the sampler's own arithmetic); elements the first draw put
+        // inside keep their values; the stream advanced by n / P(|Z| <= bound) within its sampling error.
+        const int n = 100_003;
+        var rng = new Rng(11);
+        using var t = rng.TruncatedNormal(Device.Cpu, [n], bound);
+        var z = ToDouble(t.ToArray());
+        Assert.True(z.All(v => Math.Abs(v) <= bound));
+
+        // Moments of N(0, 1) on [-b, b] by Simpson's rule on 20,000 intervals.
+        double b = bound, mass = 0, second = 0, fourth = 0;
+        const int steps = 20_000;
+        for (int i = 0; i <= steps; i++)
+        {
+            double x = -b + 2 * b * i / steps, w = (i == 0 || i == steps ? 1 : i % 2 == 1 ? 4 : 2) * (2 * b / steps / 3);
+            double density = Math.Exp(-x * x / 2) / Math.Sqrt(2 * Math.PI);
+            mass += w * density; second += w * x * x * density; fourth += w * x * x * x * x * density;
+        }
+        double variance = second / mass, sdOfVariance = Math.Sqrt((fourth / mass - variance * variance) / n);
+        double mean = z.Average(), sampleVariance = z.Select(v => (v - mean) * (v - mean)).Sum() / (n - 1);
+        Assert.InRange(mean, -5 * Math.Sqrt(variance / n), 5 * Math.Sqrt(variance / n));
+        Assert.InRange(sampleVariance, variance - 5 * sdOfVariance, variance + 5 * sdOfVariance);
+
+        using var plain = RandomOps.Normal(Device.Cpu, [n], 11);
+        var p = plain.ToArray();
+        var kept = Enumerable.Range(0, n).Where(i => Math.Abs(p[i]) <= bound).ToArray();
+        Assert.Equal(kept.Select(i => p[i]), kept.Select(i => (float)z[i]));
+        Assert.True(kept.Length < n); // some were redrawn, or the bound was not tested
+
+        // Draws used: a negative binomial count with mean n / mass and sd sqrt(n (1 - mass)) / mass.
+        double used = rng.Offset, expected = n / mass, sd = Math.Sqrt(n * (1 - mass)) / mass;
+        Assert.InRange(used, expected - 5 * sd, expected + 5 * sd);
+
+        using var again = new Rng(11).TruncatedNormal(Device.Cpu, [n], bound);
+        Assert.Equal(t.ToArray(), again.ToArray());
+    }
+
     [Fact]
     public void BlockSamplingEqualsElementSampling()
     {
@@ -150,6 +193,8 @@ public class RandomTests
         Assert.Throws<ArgumentOutOfRangeException>(() => RandomOps.BernoulliMask(Device.Cpu, [3], float.NaN, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => RandomOps.Normal(Device.Cpu, [3], 1, std: -1f));
         Assert.Throws<TensorShapeException>(() => RandomOps.Uniform(Device.Cpu, [3, -1], 1));
+        foreach (float bound in new[] { 0f, 0.01f, -1f, float.NaN, float.PositiveInfinity })
+            Assert.Contains("TruncatedNormal", Assert.Throws<ArgumentOutOfRangeException>(() => new Rng(1).TruncatedNormal(Device.Cpu, [3], bound)).Message);
         using var empty = RandomOps.Uniform(Device.Cpu, [0, 4], 1);
         Assert.Equal(0, empty.Length);
     }
