@@ -88,6 +88,14 @@ public class TrainCommandTests : IDisposable
         var image = ImageResult.FromMemory(File.ReadAllBytes(grid));
         Assert.True(image.Width >= 3 * 8 && image.Height >= 2 * 8, $"{image.Width}x{image.Height}");
 
+        // Truncated latents are announced; a bound that keeps almost nothing is refused, naming the option.
+        (code, output) = Run("sample", "--checkpoint", checkpoint, "--count", "6", "--out", grid, "--device", "cpu", "--truncation", "1.5");
+        Assert.True(code == 0, output);
+        Assert.Contains("truncated to ±1.5", output);
+        (code, output) = Run("sample", "--checkpoint", checkpoint, "--out", grid, "--device", "cpu", "--truncation", "0.01");
+        Assert.NotEqual(0, code);
+        Assert.Contains("--truncation must be 0 (off) or a finite bound of at least 0.05, got 0.01", output);
+
         var walk = Path.Combine(dir, "walk.png");
         (code, output) = Run("interpolate", "--checkpoint", checkpoint, "--rows", "2", "--steps", "5", "--out", walk, "--device", "cpu");
         Assert.True(code == 0, output);
