@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|wgan-gp-mnist|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -124,4 +124,25 @@ if [[ $what == wgan-gp-long ]]; then
   rm -rf runs/wgan-gp-ring8-40k-s1 && cp -r runs/wgan-gp-ring8-25k-s1 runs/wgan-gp-ring8-40k-s1
   run wgan-gp-ring8-40k-s1 $N train wgan-gp --data ring8 --seed 1 --device "$device" --steps 40000 --resume --sample-every 1000 --out runs/wgan-gp-ring8-40k-s1
   both wgan-gp-ring8-40k-s1 modes --checkpoint runs/wgan-gp-ring8-40k-s1/checkpoint.safetensors
+fi
+
+if [[ $what == wgan-gp-longer ]]; then
+  # The five ring runs of wgan-gp-long continued (docs/RESULTS.md, 2026-11-24, seventh session): each leg copies the
+  # previous leg's run folder and resumes it, so every length keeps its own checkpoint and scores.
+  for leg in "25k 40k 40000" "40k 50k 50000"; do
+    read -r from to steps <<<"$leg"
+    for seed in 1 2 3 4 5; do
+      [[ $to == 40k && $seed == 1 ]] && continue # made by wgan-gp-long
+      rm -rf "runs/wgan-gp-ring8-$to-s$seed" && cp -r "runs/wgan-gp-ring8-$from-s$seed" "runs/wgan-gp-ring8-$to-s$seed"
+      run "wgan-gp-ring8-$to-s$seed" $N train wgan-gp --data ring8 --seed "$seed" --device "$device" --steps "$steps" --resume --sample-every 1000 --out "runs/wgan-gp-ring8-$to-s$seed"
+      both "wgan-gp-ring8-$to-s$seed" modes --checkpoint "runs/wgan-gp-ring8-$to-s$seed/checkpoint.safetensors"
+    done
+  done
+fi
+
+if [[ $what == wgan-gp-mnist ]]; then
+  # WGAN-GP on the full MNIST with the DCGAN networks at width 32 (the paper's defaults otherwise: lambda 10,
+  # 5 critic updates, Adam 1e-4, betas (0, 0.9)), scored as it went (the run keeps one checkpoint; copy it aside).
+  run wgan-gp-mnist60k $N train wgan-gp --data mnist60k --device "$device" --steps 3000 --set g_width=32 --set d_width=32 --sample-every 250 --out runs/wgan-gp-mnist60k
+  both wgan-gp-mnist60k mnist --checkpoint runs/wgan-gp-mnist60k/checkpoint.safetensors --reference mnist60k --count 5000
 fi

@@ -35,7 +35,7 @@ public static class Cli
     internal static float Truncation(float truncation)
     {
         if (truncation == 0) return 0;
-        if (!(truncation >= 0.05f) || float.IsInfinity(truncation)) throw new ArgumentException($"--truncation must be 0 (off) or a finite bound of at least 0.05, got {truncation}");
+        if (!Rng.IsTruncationBound(truncation)) throw new ArgumentException($"--truncation must be 0 (off) or a finite bound of at least {Rng.SmallestTruncationBound}, got {truncation}");
         AnsiConsole.MarkupLine($"[yellow]latents: N(0, I) truncated to ±{truncation:0.###} (not the protocol's prior)[/]");
         return truncation;
     }

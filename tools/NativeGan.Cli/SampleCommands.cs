@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NativeGan.Gan.Metrics;
 using NativeGan.Gan.Pictures;
 using NativeGan.Gan.Training;
 using Spectre.Console;
@@ -37,8 +38,7 @@ public static class SampleCommands
                 n = columns * job.ClassCount;
                 labels = Enumerable.Range(0, n).Select(i => i / columns).ToArray(); // one row per class
             }
-            float bound = Cli.Truncation(r.GetValue(truncation));
-            using var z = bound > 0 ? rng.TruncatedNormal(job.DeviceOf(), [n, job.LatentSize], bound) : rng.Normal(job.DeviceOf(), [n, job.LatentSize]);
+            using var z = GanEvaluation.Latents(rng, job.DeviceOf(), n, job.LatentSize, Cli.Truncation(r.GetValue(truncation)));
             using var samples = job.Generate(z, labels);
             Write(r.GetValue(output)!, samples, columns, $"{job.Kind} samples");
             return $"wrote {n} samples to {Path.GetFullPath(r.GetValue(output)!)}";

@@ -25,12 +25,16 @@ public static class GanEvaluation
         for (int start = 0; start < count; start += chunk)
         {
             int n = Math.Min(chunk, count - start);
-            using var z = truncation > 0 ? rng.TruncatedNormal(device, [n, job.LatentSize], truncation) : rng.Normal(device, [n, job.LatentSize]);
+            using var z = Latents(rng, device, n, job.LatentSize, truncation);
             using var x = job.Generate(z, labels?[start..(start + n)]);
             result.AddRange(x.ToArray());
         }
         return [.. result];
     }
+
+    /// <summary><paramref name="count"/> latents from N(0, I), or from it truncated to ±<paramref name="truncation"/> when that is above 0.</summary>
+    public static Tensor Latents(Rng rng, Device device, int count, int latentSize, float truncation = 0) =>
+        truncation > 0 ? rng.TruncatedNormal(device, [count, latentSize], truncation) : rng.Normal(device, [count, latentSize]);
 
     /// <summary>
     /// Mode coverage of a job trained on the mixture <paramref name="mixture"/> ("ring8"/"ring" or "grid25"/"grid"),

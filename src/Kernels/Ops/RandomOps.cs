@@ -226,6 +226,12 @@ public sealed class Rng(ulong seed, ulong offset = 0)
     public Tensor Normal(Device device, int[] shape, float mean = 0f, float std = 1f)
         => RandomOps.Normal(device, shape, Seed, Advance(Shapes.Numel(shape)), mean, std);
 
+    /// <summary>Below this bound fewer than 4% of draws are kept: almost surely a mistake, not a request.</summary>
+    public const float SmallestTruncationBound = 0.05f;
+
+    /// <summary>Whether <see cref="TruncatedNormal"/> takes <paramref name="bound"/>: finite and at least <see cref="SmallestTruncationBound"/>.</summary>
+    public static bool IsTruncationBound(float bound) => bound >= SmallestTruncationBound && !float.IsInfinity(bound);
+
     /// <summary>
     /// Standard normals restricted to [-bound, bound] (the "truncation trick" of BigGAN, Brock et al. 2019: a
     /// generator fed latents near the centre of its prior trades variety for fidelity). Rejection sampling: the
@@ -236,9 +242,8 @@ public sealed class Rng(ulong seed, ulong offset = 0)
     /// </summary>
     public Tensor TruncatedNormal(Device device, int[] shape, float bound)
     {
-        // Below 0.05 fewer than 4% of draws are kept; such a bound is almost surely a mistake, not a request.
-        if (!(bound >= 0.05f) || float.IsInfinity(bound))
-            throw new ArgumentOutOfRangeException(nameof(bound), bound, $"Rng.TruncatedNormal: the bound must be a finite number of at least 0.05, got {bound}");
+        if (!IsTruncationBound(bound))
+            throw new ArgumentOutOfRangeException(nameof(bound), bound, $"Rng.TruncatedNormal: the bound must be a finite number of at least {SmallestTruncationBound}, got {bound}");
         float[] z;
         using (var first = Normal(Device.Cpu, shape)) z = first.ToArray();
         var outside = new List<int>();
