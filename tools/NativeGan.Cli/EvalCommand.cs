@@ -40,36 +40,64 @@ public static class EvalCommand
 
     static Command Modes()
     {
-        var checkpoint = CheckpointOption();
+        var checkpoints = new Option<string[]>("--checkpoint")
+        {
+            Description = "Checkpoints written by `nativegan train` (one or more, e.g. one per seed: each is scored, then their mean and worst, the protocol's average over seeds).",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
         var mixture = new Option<string?>("--mixture") { Description = "ring8 or grid25 (default: the data the checkpoint was trained on)." };
         var count = new Option<int>("--count") { Description = "Generated points (PacGAN: 2,500).", DefaultValueFactory = _ => 2500 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
-        var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here." };
+        var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here (one checkpoint only)." };
         var generator = GeneratorOption();
         var truncation = Cli.TruncationOption();
         var device = Cli.DeviceOption();
         var command = new Command("modes", "Modes captured, % high-quality samples and reverse KL on the 8-ring or 25-grid (PacGAN's Table 1 protocol).")
         {
-            checkpoint, mixture, count, seed, scatter, generator, truncation, device,
+            checkpoints, mixture, count, seed, scatter, generator, truncation, device,
         };
-        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, d) =>
+        command.SetAction(r =>
         {
-            if (job is not IGenerativeJob g) throw new ArgumentException($"eval modes: a '{job.Kind}' model does not generate points");
-            ChooseGenerator(g, r.GetValue(generator)!);
-            // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
-            string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
-            var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed), Cli.Truncation(r.GetValue(truncation)));
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
-                                   $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
-            AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
-            AnsiConsole.MarkupLine($"[grey]not high-quality: {result.NearMissPercent:0.0}% near misses (3-{ModeCoverage.NearMissStds:0} std), {result.BetweenModesPercent:0.0}% between modes[/]");
-            AnsiConsole.MarkupLine($"[grey]cluster width: {result.ClusterWidth:0.00} std (the data's: 1.00)[/]");
-            if (r.GetValue(scatter) is { } path)
+            var files = r.GetValue(checkpoints)!;
+            if (files.Length > 1 && r.GetValue(scatter) is not null) { Cli.Error($"eval modes: --scatter takes one checkpoint, got {files.Length}"); return 2; }
+            var results = new List<ModeCoverageResult>();
+            foreach (var file in files)
             {
-                if (g is NativeGan.Gan.Models.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);
-                g.WriteSamples(path);
+                if (files.Length > 1) AnsiConsole.MarkupLine($"[bold]{Markup.Escape(file)}[/]");
+                int code = Cli.WithCheckpoint(file, r.GetValue(device)!, (job, meta, d) =>
+                {
+                    if (job is not IGenerativeJob g) throw new ArgumentException($"eval modes: {file} holds a '{job.Kind}' model, which does not generate points");
+                    ChooseGenerator(g, r.GetValue(generator)!);
+                    // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
+                    string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
+                    var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed), Cli.Truncation(r.GetValue(truncation)));
+                    AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
+                                           $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
+                    AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
+                    AnsiConsole.MarkupLine($"[grey]not high-quality: {result.NearMissPercent:0.0}% near misses (3-{ModeCoverage.NearMissStds:0} std), {result.BetweenModesPercent:0.0}% between modes[/]");
+                    AnsiConsole.MarkupLine($"[grey]cluster width: {result.ClusterWidth:0.00} std (the data's: 1.00)[/]");
+                    if (r.GetValue(scatter) is { } path)
+                    {
+                        if (g is NativeGan.Gan.Models.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);
+                        g.WriteSamples(path);
+                    }
+                    results.Add(result);
+                });
+                if (code != 0) return code;
             }
-        }));
+            if (results.Count > 1)
+            {
+                try
+                {
+                    var summary = ModeCoverage.Summarize(results);
+                    AnsiConsole.MarkupLine($"[bold]mean over {Markup.Escape(summary.ToString())}[/]");
+                    AnsiConsole.MarkupLine(summary.EveryModeInEveryRun ? "every run captured every mode" : $"[yellow]not every run captured every mode (fewest: {summary.FewestModesCaptured}/{summary.ModeCount})[/]");
+                }
+                catch (ArgumentException e) { Cli.Error(e.Message); return 2; }
+            }
+            return 0;
+        });
         return command;
     }
 

@@ -20,6 +20,35 @@ public class GanMetricsTests
         Assert.Equal((-4.0, -2.0), ModeCoverage.GridModes()[1]); // x outer, y inner, as Mixtures2D.Grid25
     }
 
+    static ModeCoverageResult Run(int modes, double quality, double kl) => new(modes, 8, quality, kl, new int[8], 0, 0, 1);
+
+    [Fact]
+    public void SeveralRunsAreSummarisedByTheirMeanAndTheirWorst()
+    {
+        // Hand computation: modes (8 + 7 + 8) / 3; quality mean 92.333..., deviations -1/3, -7/3, 8/3, so the sample
+        // variance is (1 + 49 + 64) / 9 / 2 = 6.333... and the sd 2.5166...
+        var s = ModeCoverage.Summarize([Run(8, 92.0, 0.01), Run(7, 90.0, 0.2), Run(8, 95.0, 0.03)]);
+        Assert.Equal(3, s.Runs);
+        Assert.Equal(8, s.ModeCount);
+        Assert.Equal(23.0 / 3, s.MeanModesCaptured, 12);
+        Assert.Equal(7, s.FewestModesCaptured);
+        Assert.False(s.EveryModeInEveryRun);
+        Assert.Equal(277.0 / 3, s.MeanHighQualityPercent, 12);
+        Assert.Equal(90.0, s.LowestHighQualityPercent);
+        Assert.Equal(Math.Sqrt(19.0 / 3), s.HighQualitySpread, 12);
+        Assert.Equal(0.08, s.MeanReverseKl, 12);
+        Assert.Equal("3 runs: modes 7.67/8 (fewest 7), high-quality 92.3% (lowest 90.0%, sd 2.5), reverse KL 0.0800", s.ToString());
+
+        var one = ModeCoverage.Summarize([Run(8, 93.5, 0.002)]);
+        Assert.True(one.EveryModeInEveryRun);
+        Assert.Equal(0, one.HighQualitySpread);
+        Assert.Equal(93.5, one.LowestHighQualityPercent);
+
+        Assert.Contains("no runs", Assert.Throws<ArgumentException>(() => ModeCoverage.Summarize([])).Message);
+        var grid = new ModeCoverageResult(25, 25, 80, 0.01, new int[25], 0, 0, 1);
+        Assert.Contains("different mixtures", Assert.Throws<ArgumentException>(() => ModeCoverage.Summarize([Run(8, 90, 0), grid])).Message);
+    }
+
     [Fact]
     public void AllModesEvenlyCoveredGiveFullCountsAndZeroKl()
     {

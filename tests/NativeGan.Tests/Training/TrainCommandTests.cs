@@ -245,6 +245,25 @@ public class TrainCommandTests : IDisposable
         for (int i = 0; i < picture.Data.Length; i += 3)
             if (picture.Data[i + 2] > picture.Data[i] + 40) blue++;
         Assert.True(blue > 300, $"{blue} blue pixels: the real points are missing from {scatter}");
+
+        // Two seeds at once: each run's figures, then their mean and worst (the protocol averages over seeds).
+        var second = Path.Combine(dir, "ring-seed2");
+        (code, output) = Run("train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "50", "--steps", "3", "--seed", "2", "--out", second,
+            "--set", "g_widths=16,16", "--set", "d_widths=16", "--set", "d_pieces=2");
+        Assert.True(code == 0, output);
+        string[] both = [Path.Combine(run, "checkpoint.safetensors"), Path.Combine(second, "checkpoint.safetensors")];
+        (code, output) = Run(["eval", "modes", "--checkpoint", .. both, "--count", "200", "--device", "cpu"]);
+        Assert.True(code == 0, output);
+        var each = System.Text.RegularExpressions.Regex.Matches(output, @"ring8: (\d)/8 modes captured, ([0-9.]+)% high-quality");
+        Assert.Equal(2, each.Count);
+        var mean = System.Text.RegularExpressions.Regex.Match(output, @"mean over 2 runs: modes ([0-9.]+)/8 \(fewest (\d)\), high-quality ([0-9.]+)%");
+        Assert.True(mean.Success, output);
+        double Value(System.Text.RegularExpressions.Match m, int group) => double.Parse(m.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal((Value(each[0], 2) + Value(each[1], 2)) / 2, Value(mean, 3), 0.1); // each printed to 0.1
+        Assert.Equal(Math.Min(Value(each[0], 1), Value(each[1], 1)), Value(mean, 2));
+        (code, output) = Run(["eval", "modes", "--checkpoint", .. both, "--scatter", scatter, "--device", "cpu"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--scatter takes one checkpoint, got 2", output);
     }
 
     [Theory]
