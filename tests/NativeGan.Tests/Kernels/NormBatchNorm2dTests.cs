@@ -13,7 +13,8 @@ public class NormBatchNorm2dTests
     /// <summary>Odd shapes: 1, 3 and 5 channels, 1x1 planes, planes not a multiple of the vector width.</summary>
     static int[][] Cases(Device d) => TestDevices.IsSlow(d)
         ? [[2, 3, 5, 7], [3, 5, 1, 1]]
-        : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1], [4, 3, 33, 31], [7, 5, 17, 9]];
+        : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1], [4, 3, 33, 31], [7, 5, 17, 9],
+           [13, 21, 1, 1], [37, 2077, 1, 1], [2, 9, 1, 1]]; // 1x1 planes: the [N, C] column kernels, with vector tails and (2077) two chunks
 
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]
     public void TrainingForwardMatchesFloat64AndUpdatesRunningStatistics(string deviceName)
