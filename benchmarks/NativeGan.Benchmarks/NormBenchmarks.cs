@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -101,4 +102,55 @@ public class NormBenchmarks
         }
     }
 
+}
+
+/// <summary>
+/// Batch norm of an [N, C] activation (the 2D models' generator, BatchNorm1d), forward (training) then backward,
+/// with the v1 kernels (a group's runs, here one element each) and the v2 column kernels, alternated in one
+/// process so that a busy machine disturbs both alike; best time of each over about 2 s.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- norm-quick [--threads T] [NxC...]</c>.
+/// </summary>
+public static class NormQuick
+{
+    public static void Run(string[] args)
+    {
+        var cpu = (CpuDevice)Device.Get("cpu");
+        var sizes = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
+            else sizes.Add(args[i]);
+        if (sizes.Count == 0) sizes = ["100x400", "64x1024", "256x4096"];
+        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
+                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        foreach (var size in sizes)
+        {
+            var s = Array.ConvertAll(size.Split('x'), int.Parse);
+            int n = s[0], c = s[1];
+            var rng = new Random(1);
+            float[] Random(int count) { var a = new float[count]; for (int i = 0; i < count; i++) a[i] = 3f + 2f * (rng.NextSingle() - 0.5f); return a; }
+            using var x = Tensor.FromArray(Random(n * c), [n, c, 1, 1], cpu);
+            using var dy = Tensor.FromArray(Random(n * c), [n, c, 1, 1], cpu);
+            using var gamma = Tensor.FromArray(Random(c), [c], cpu);
+            using var beta = Tensor.FromArray(Random(c), [c], cpu);
+            using var y = Tensor.EmptyLike(x);
+            using var dx = Tensor.EmptyLike(x);
+            using var dgamma = Tensor.EmptyLike(gamma);
+            using var dbeta = Tensor.EmptyLike(beta);
+            using var mean = Tensor.Empty(cpu, c);
+            using var invStd = Tensor.Empty(cpu, c);
+            var best = new Dictionary<bool, double> { [false] = double.MaxValue, [true] = double.MaxValue };
+            var watch = Stopwatch.StartNew();
+            for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 20; rep++)
+                foreach (bool columns in new[] { false, true })
+                {
+                    Normalization.ColumnKernels = columns;
+                    var sw = Stopwatch.StartNew();
+                    BatchNorm2d.ForwardInto(x, gamma, beta, null, null, true, y, mean, invStd);
+                    BatchNorm2d.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
+                    best[columns] = Math.Min(best[columns], sw.Elapsed.TotalSeconds);
+                }
+            Normalization.ColumnKernels = true;
+            Console.WriteLine($"{n}x{c}: forward + backward v1 (runs) {best[false] * 1e6:0.0} us, v2 (columns) {best[true] * 1e6:0.0} us: {best[false] / best[true]:0.0}x");
+        }
+    }
 }

@@ -3,4 +3,6 @@ using BenchmarkDotNet.Running;
 // Runs the BenchmarkDotNet suites of this folder: dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- --filter '*'
 // 'gemm-quick [MxNxK...]' runs the quick stand-alone GEMM measurement instead.
 if (args is ["gemm-quick", .. var shapes]) { NativeGan.Benchmarks.GemmQuick.Run(shapes); return; }
+// 'norm-quick [NxC...]' times batch norm of [N, C] with the v1 and v2 cpu kernels.
+if (args is ["norm-quick", .. var sizes]) { NativeGan.Benchmarks.NormQuick.Run(sizes); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

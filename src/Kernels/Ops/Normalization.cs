@@ -63,7 +63,7 @@ public readonly struct NormLayout
     /// Batch norm of an [N, C] tensor (or [N, C, 1, 1]): every group is one column of a row-major matrix, one
     /// element a row. The cpu kernels then sweep rows, vectorised across the columns (<c>*ColumnsCpu</c>).
     /// </summary>
-    public bool IsColumns => Inner == 1 && GroupStride == 1 && OuterStride == Groups && PerElement == 0;
+    public bool IsColumns => Inner == 1 && GroupStride == 1 && OuterStride == Groups && PerElement == 0 && Normalization.ColumnKernels;
 
     /// <summary>Flat index of element <paramref name="j"/> (0 .. Count-1) of group <paramref name="g"/>.</summary>
     public int Index(int g, int j) => j / Inner * OuterStride + g * GroupStride + j % Inner;
@@ -331,6 +331,10 @@ internal static class Normalization
     // The general kernels above walk a group's runs; for [N, C] a run is one element, so a 100 x 400 batch norm
     // made 80,000 one-element span calls (half the time of the 2D models' batch norm). These sweep the rows
     // instead, vectorised across the columns; sums still run over the rows in order, as the general kernels do.
+
+    /// <summary>Whether [N, C] layouts take the v2 column kernels (true) or the general v1 ones (false): a switch
+    /// for `norm-quick` in benchmarks/, which times the two against each other in one process.</summary>
+    internal static bool ColumnKernels = true;
 
     /// <summary>Columns per parallel chunk: a multiple of the vector width, the chunk holding about the grain's elements.</summary>
     static int ColumnGrain(NormLayout layout) => Math.Max(8, CpuGrainElements / Math.Max(1, layout.Runs)) / 8 * 8;
