@@ -329,7 +329,7 @@ internal static class Normalization
 
     // ---------------------------------------------------------------- v2: [N, C] batch norm, one column a group
     // The general kernels above walk a group's runs; for [N, C] a run is one element, so a 100 x 400 batch norm
-    // made 80,000 one-element span calls (half the time of the 2D models' batch norm). These sweep the rows
+    // made 80,000 one-element span calls (12% of a 2D wgan-gp step, benchmarks/NOTES.md). These sweep the rows
     // instead, vectorised across the columns; sums still run over the rows in order, as the general kernels do.
 
     /// <summary>Whether [N, C] layouts take the v2 column kernels (true) or the general v1 ones (false): a switch

@@ -57,29 +57,31 @@ public class NormBatchNorm2dTests
     {
         var d = TestDevices.Get(deviceName);
         var rng = new Random(22);
-        int[] shape = [3, 5, 5, 7];
-        int c = 5;
-        var x = NormTestData.OffCentre(rng, Shapes.Numel(shape));
-        var gamma = Random(rng, c, 0.5f, 1.5f);
-        var beta = Random(rng, c);
-        var rm = Random(rng, c, 2f, 4f);
-        var rv = Random(rng, c, 0.5f, 2f);
-        using var xt = Tensor.FromArray(x, shape, d);
-        using var gt = Tensor.FromArray(gamma, [c], d);
-        using var bt = Tensor.FromArray(beta, [c], d);
-        using var rmt = Tensor.FromArray(rm, [c], d);
-        using var rvt = Tensor.FromArray(rv, [c], d);
-        using var y = Poisoned(d, shape);
-        using var mean = Poisoned(d, c);
-        using var invStd = Poisoned(d, c);
-        BatchNorm2d.ForwardInto(xt, gt, bt, rmt, rvt, training: false, y, mean, invStd, Momentum, Eps);
+        foreach (int[] shape in new[] { [3, 5, 5, 7], new[] { 7, 13, 1, 1 } }) // the second: [N, C], the column kernels
+        {
+            int n = shape[0], c = shape[1], h = shape[2], w = shape[3];
+            var x = NormTestData.OffCentre(rng, Shapes.Numel(shape));
+            var gamma = Random(rng, c, 0.5f, 1.5f);
+            var beta = Random(rng, c);
+            var rm = Random(rng, c, 2f, 4f);
+            var rv = Random(rng, c, 0.5f, 2f);
+            using var xt = Tensor.FromArray(x, shape, d);
+            using var gt = Tensor.FromArray(gamma, [c], d);
+            using var bt = Tensor.FromArray(beta, [c], d);
+            using var rmt = Tensor.FromArray(rm, [c], d);
+            using var rvt = Tensor.FromArray(rv, [c], d);
+            using var y = Poisoned(d, shape);
+            using var mean = Poisoned(d, c);
+            using var invStd = Poisoned(d, c);
+            BatchNorm2d.ForwardInto(xt, gt, bt, rmt, rvt, training: false, y, mean, invStd, Momentum, Eps);
 
-        var expected = BatchNorm2d.Reference.Apply(ToDouble(x), 3, 5, 5, 7, ToDouble(gamma), ToDouble(beta), ToDouble(rm), ToDouble(rv), Eps);
-        AssertClose(expected, y.ToArray(), what: $"eval y on {d.Name}");
-        AssertClose(ToDouble(rm), mean.ToArray(), what: "mean = runningMean");
-        AssertClose(NormTestData.InvStd(ToDouble(rv), Eps), invStd.ToArray(), what: "invStd from runningVar");
-        Assert.Equal(rm, rmt.ToArray());
-        Assert.Equal(rv, rvt.ToArray());
+            var expected = BatchNorm2d.Reference.Apply(ToDouble(x), n, c, h, w, ToDouble(gamma), ToDouble(beta), ToDouble(rm), ToDouble(rv), Eps);
+            AssertClose(expected, y.ToArray(), what: $"eval y {Shapes.Format(shape)} on {d.Name}");
+            AssertClose(ToDouble(rm), mean.ToArray(), what: "mean = runningMean");
+            AssertClose(NormTestData.InvStd(ToDouble(rv), Eps), invStd.ToArray(), what: "invStd from runningVar");
+            Assert.Equal(rm, rmt.ToArray());
+            Assert.Equal(rv, rvt.ToArray());
+        }
     }
 
     [Theory, MemberData(nameof(Devices)),
