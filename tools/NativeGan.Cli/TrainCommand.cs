@@ -164,6 +164,15 @@ public static class TrainCommand
             AnsiConsole.MarkupLine("[yellow]Ctrl-C: finishing this step, saving a checkpoint...[/]");
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, timeout, docker stop, a batch scheduler) stops a run the same way: the step is finished and
+        // saved. A second SIGTERM ends the process at once.
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            if (cancel.IsCancellationRequested) return;
+            context.Cancel = true;
+            cancel.Cancel();
+            AnsiConsole.MarkupLine("[yellow]SIGTERM: finishing this step, saving a checkpoint...[/]");
+        });
         TrainResult result;
         try
         {

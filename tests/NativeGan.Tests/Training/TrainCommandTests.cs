@@ -112,6 +112,43 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task SigtermFinishesTheStepAndSavesACheckpoint()
+    {
+        if (OperatingSystem.IsWindows()) return; // no kill(1) to send it with
+        // The real program in a child process (the one in this folder), stopped with `kill -TERM` once it has logged
+        // a few steps of a run far too long to finish: it must save where it stands and exit normally.
+        var run = Path.Combine(dir, "terminated");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "nativegan.dll"), "train", "gan", "--data", "ring8", "--device", "cpu",
+                     "--batch", "20", "--steps", "10000000", "--sample-every", "1000000", "--checkpoint-every", "1000000", "--out", run,
+                     "--set", "g_widths=8,8", "--set", "d_widths=8", "--set", "d_pieces=2" })
+            start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var errors = child.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var losses = Path.Combine(run, "losses.jsonl");
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!(File.Exists(losses) && File.ReadAllLines(losses).Length >= 3) && waited.Elapsed.TotalSeconds < 120 && !child.HasExited)
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.False(child.HasExited, "the run ended before it was stopped");
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromMinutes(1)); // the run must stop within a minute of SIGTERM
+        await child.WaitForExitAsync(limit.Token);
+        string printed = await output + await errors;
+        Assert.True(child.ExitCode == 0, printed);
+        Assert.Contains("SIGTERM: finishing this step, saving a checkpoint", printed);
+        var (_, _, meta) = Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors"));
+        long step = long.Parse(meta["step"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(step, 3, 9_999_999); // saved where it stood: no earlier checkpoint was due
+        Assert.Equal(step, File.ReadAllLines(losses).Length);
+    }
+
+    [Fact]
     public void AResumedRunMayChangeItsLearningRateScheduleAndNothingElse()
     {
         // 4 steps at a constant rate, then a resume to step 8 that cools down linearly over steps 4..8: the last step
