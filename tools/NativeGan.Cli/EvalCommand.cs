@@ -101,8 +101,13 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>Where `eval mnist` keeps the classifier it trains once for a reference set (git-ignored cache).</summary>
-    static string DefaultClassifier(string reference) => Path.Combine(DataPaths.DefaultCache(), $"{reference}-classifier.safetensors");
+    /// <summary>
+    /// Where `eval classifier` saves, and `eval mnist` looks for, the classifier of a reference set and training length
+    /// (git-ignored cache). The name holds the epochs, so `eval mnist` finds only a judge of the recipe's length: one
+    /// trained shorter (or cached under an older recipe) is never silently used for scores quoted with this one.
+    /// </summary>
+    static string DefaultClassifier(string reference, int epochs = MnistClassifier.RecipeEpochs) =>
+        Path.Combine(DataPaths.DefaultCache(), $"{reference}-classifier-e{epochs}.safetensors");
 
     /// <summary>--reference: the digits the classifier learns from and the real test digits the scores compare with.</summary>
     static Option<string> ReferenceOption() => new("--reference")
@@ -116,9 +121,9 @@ public static class EvalCommand
 
     static Command Classifier()
     {
-        var output = new Option<string?>("--out") { Description = "Where to save the classifier (default: the cache, one per --reference)." };
+        var output = new Option<string?>("--out") { Description = "Where to save the classifier (default: the cache, one per --reference and --epochs; `eval mnist` uses the recipe's)." };
         var reference = ReferenceOption();
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs (the recipe: 8).", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = $"Training epochs (the recipe: {MnistClassifier.RecipeEpochs}).", DefaultValueFactory = _ => MnistClassifier.RecipeEpochs };
         var device = Cli.DeviceOption();
         var command = new Command("classifier", "Train the small MNIST classifier the MNIST scores use, on the bundled train digits; report its held-out accuracy.")
         {
@@ -131,7 +136,7 @@ public static class EvalCommand
             try
             {
                 string which = CheckReference(r.GetValue(reference)!);
-                using var c = TrainClassifier(d, r.GetValue(epochs), r.GetValue(output) ?? DefaultClassifier(which), which);
+                using var c = TrainClassifier(d, r.GetValue(epochs), r.GetValue(output) ?? DefaultClassifier(which, r.GetValue(epochs)), which);
                 return 0;
             }
             catch (Exception e) when (e is DataException or IOException or ArgumentException) { Cli.Error(e.Message); return 2; }
@@ -141,6 +146,7 @@ public static class EvalCommand
 
     static MnistClassifier TrainClassifier(Device device, int epochs, string path, string reference)
     {
+        if (epochs < 1) throw new ArgumentException($"eval classifier: --epochs must be at least 1, got {epochs}");
         var options = new DataOptions(ImageSize: 32, Log: Cli.Log);
         var train = DataSource.Load(reference, options);
         var test = DataSource.Load(reference + "-test", options);
@@ -173,7 +179,8 @@ public static class EvalCommand
             float bound = Cli.Truncation(r.GetValue(truncation));
             string which = CheckReference(r.GetValue(reference)!);
             string path = r.GetValue(classifier) ?? DefaultClassifier(which);
-            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, 8, path, which);
+            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, which);
+            AnsiConsole.MarkupLine($"[grey]judge: {Markup.Escape(Path.GetFullPath(path))} ({(c.Epochs is int e ? $"{e} epochs" : "epochs not recorded")})[/]");
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
             var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed), bound);

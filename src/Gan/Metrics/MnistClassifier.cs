@@ -39,6 +39,16 @@ public sealed class MnistClassifier : IDisposable
     /// <summary>The length of the feature vector the Fréchet distance uses.</summary>
     public const int FeatureSize = 128;
 
+    /// <summary>
+    /// The recipe's training length. A judge trained too briefly is unsure of real digits and scores them low: on the
+    /// full MNIST, 3 epochs give real test digits an Inception Score of 9.61, 10 epochs 9.84 (99.14% held out), near
+    /// the 9.88 quoted for a good classifier, so generated digits are scored on the scale people compare with.
+    /// </summary>
+    public const int RecipeEpochs = 10;
+
+    /// <summary>Epochs this classifier has been trained (saved with it): 0 when new, null when loaded from a file written before it was recorded.</summary>
+    public int? Epochs { get; private set; } = 0;
+
     public Net Model { get; }
     public Device Device { get; }
     public int[] SampleShape { get; }
@@ -69,7 +79,7 @@ public sealed class MnistClassifier : IDisposable
     /// Trains on <paramref name="train"/> (labelled images in [-1, 1]) for <paramref name="epochs"/> epochs of shuffled
     /// minibatches, Adam(lr). Returns the mean loss of the last epoch. <paramref name="progress"/> gets one line per epoch.
     /// </summary>
-    public double Train(Dataset train, int epochs = 8, int batchSize = 64, float learningRate = 1e-3f, ulong seed = 0,
+    public double Train(Dataset train, int epochs = RecipeEpochs, int batchSize = 64, float learningRate = 1e-3f, ulong seed = 0,
         Action<string>? progress = null)
     {
         CheckData(train, "Train");
@@ -105,6 +115,7 @@ public sealed class MnistClassifier : IDisposable
                 batches++;
             }
             lastEpochLoss = total / Math.Max(1, batches);
+            Epochs++;
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"classifier epoch {epoch + 1}/{epochs}: loss {lastEpochLoss:F4}"));
         }
         Model.ZeroGrad();
@@ -176,12 +187,17 @@ public sealed class MnistClassifier : IDisposable
     }
 
     /// <summary>Saves the weights as safetensors (names "features.0.weight", ..., "head.bias").</summary>
-    public void Save(string path) => Safetensors.Save(path, Model.StateDict(), new Dictionary<string, string>
+    public void Save(string path)
     {
-        ["kind"] = "mnist-classifier",
-        ["sample_shape"] = string.Join(",", SampleShape),
-        ["class_count"] = ClassCount.ToString(CultureInfo.InvariantCulture),
-    });
+        var meta = new Dictionary<string, string>
+        {
+            ["kind"] = "mnist-classifier",
+            ["sample_shape"] = string.Join(",", SampleShape),
+            ["class_count"] = ClassCount.ToString(CultureInfo.InvariantCulture),
+        };
+        if (Epochs is int e) meta["epochs"] = e.ToString(CultureInfo.InvariantCulture);
+        Safetensors.Save(path, Model.StateDict(), meta);
+    }
 
     /// <summary>Loads weights saved by <see cref="Save"/>.</summary>
     public static MnistClassifier Load(string path, Device? device = null)
@@ -192,6 +208,7 @@ public sealed class MnistClassifier : IDisposable
             var shape = meta["sample_shape"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var classifier = new MnistClassifier(shape, int.Parse(meta["class_count"], CultureInfo.InvariantCulture), device);
             classifier.Model.LoadStateDict(tensors);
+            classifier.Epochs = meta.TryGetValue("epochs", out var e) ? int.Parse(e, CultureInfo.InvariantCulture) : null;
             return classifier;
         }
         finally

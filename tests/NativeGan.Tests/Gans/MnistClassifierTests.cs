@@ -1,6 +1,7 @@
 using NativeGan;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Metrics;
+using NativeGan.Nn;
 
 namespace NativeGan.Tests.Gans;
 
@@ -65,6 +66,32 @@ public class MnistClassifierTests
             classifier.Save(path);
             using var loaded = MnistClassifier.Load(path);
             Assert.Equal(classifier.Evaluate(test.Data, 8).Probabilities, loaded.Evaluate(test.Data, 8).Probabilities);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void EpochsAreCountedSavedAndLoaded()
+    {
+        using var classifier = new MnistClassifier([1, 8, 8], 4, Device.Cpu, seed: 3);
+        Assert.Equal(0, classifier.Epochs);
+        var train = Quadrants(40, 5);
+        classifier.Train(train, epochs: 2, batchSize: 16);
+        classifier.Train(train, epochs: 1, batchSize: 16);
+        Assert.Equal(3, classifier.Epochs); // training continues: the count is cumulative
+        var path = Path.Combine(Path.GetTempPath(), $"classifier-epochs-{Environment.ProcessId}.safetensors");
+        try
+        {
+            classifier.Save(path);
+            using (var loaded = MnistClassifier.Load(path)) Assert.Equal(3, loaded.Epochs);
+
+            // A file from before the count was recorded loads, and says it does not know.
+            var (tensors, meta) = Safetensors.Load(path);
+            meta.Remove("epochs");
+            Safetensors.Save(path, tensors, meta);
+            foreach (var t in tensors.Values) t.Dispose();
+            using var old = MnistClassifier.Load(path);
+            Assert.Null(old.Epochs);
         }
         finally { File.Delete(path); }
     }

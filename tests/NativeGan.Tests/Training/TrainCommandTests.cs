@@ -338,6 +338,15 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvalClassifierRefusesZeroEpochs()
+    {
+        var (code, output) = Run("eval", "classifier", "--epochs", "0", "--device", "cpu", "--out", Path.Combine(dir, "c.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains("--epochs must be at least 1, got 0", output);
+        Assert.False(File.Exists(Path.Combine(dir, "c.safetensors")));
+    }
+
+    [Fact]
     public void SampleWithoutACheckpointSaysSo()
     {
         var (code, output) = Run("sample", "--checkpoint", Path.Combine(dir, "none.safetensors"), "--device", "cpu");
