@@ -178,7 +178,10 @@ public static class EvalCommand
             ChooseGenerator(g, r.GetValue(generator)!);
             float bound = Cli.Truncation(r.GetValue(truncation));
             string which = CheckReference(r.GetValue(reference)!);
-            string path = r.GetValue(classifier) ?? DefaultClassifier(which);
+            string? given = r.GetValue(classifier);
+            if (given is not null && !File.Exists(given))
+                throw new ArgumentException($"eval mnist: no classifier at {given} (train one with `nativegan eval classifier --out {given}`)");
+            string path = given ?? DefaultClassifier(which);
             using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, which);
             AnsiConsole.MarkupLine($"[grey]judge: {Markup.Escape(Path.GetFullPath(path))} ({(c.Epochs is int e ? $"{e} epochs" : "epochs not recorded")})[/]");
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));

@@ -96,6 +96,13 @@ public class TrainCommandTests : IDisposable
         Assert.NotEqual(0, code);
         Assert.Contains("--truncation must be 0 (off) or a finite bound of at least 0.05, got 0.01", output);
 
+        // A judge named but missing is refused before anything is trained or written in its place.
+        var judge = Path.Combine(dir, "no-such-classifier.safetensors");
+        (code, output) = Run("eval", "mnist", "--checkpoint", checkpoint, "--classifier", judge, "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains($"eval mnist: no classifier at {judge}", output);
+        Assert.False(File.Exists(judge));
+
         var walk = Path.Combine(dir, "walk.png");
         (code, output) = Run("interpolate", "--checkpoint", checkpoint, "--rows", "2", "--steps", "5", "--out", walk, "--device", "cpu");
         Assert.True(code == 0, output);
