@@ -16,6 +16,38 @@ public class NormBatchNorm2dTests
         : [[1, 1, 5, 7], [3, 3, 5, 7], [3, 5, 1, 1], [1, 3, 2, 1], [4, 3, 33, 31], [7, 5, 17, 9],
            [13, 21, 1, 1], [37, 2077, 1, 1], [2, 9, 1, 1]]; // 1x1 planes: the [N, C] column kernels, with vector tails and (2077) two chunks
 
+    /// <summary>
+    /// A forward call's inputs drawn in one order (x off-centre, gamma, beta, running mean, running variance), their
+    /// device copies, and poisoned outputs (y, mean, invStd) so an element the kernels skip fails the comparison.
+    /// </summary>
+    sealed class ForwardCase : IDisposable
+    {
+        public required float[] X, Gamma, Beta, RunningMean, RunningVar;
+        public required Tensor XT, GammaT, BetaT, RunningMeanT, RunningVarT, Y, Mean, InvStd;
+
+        public static ForwardCase Draw(Random rng, Device d, int[] shape, (float Low, float High) runningMeanRange)
+        {
+            int c = shape[1];
+            var x = NormTestData.OffCentre(rng, Shapes.Numel(shape));
+            var gamma = Random(rng, c, 0.5f, 1.5f);
+            var beta = Random(rng, c);
+            var rm = Random(rng, c, runningMeanRange.Low, runningMeanRange.High);
+            var rv = Random(rng, c, 0.5f, 2f);
+            return new ForwardCase
+            {
+                X = x, Gamma = gamma, Beta = beta, RunningMean = rm, RunningVar = rv,
+                XT = Tensor.FromArray(x, shape, d), GammaT = Tensor.FromArray(gamma, [c], d), BetaT = Tensor.FromArray(beta, [c], d),
+                RunningMeanT = Tensor.FromArray(rm, [c], d), RunningVarT = Tensor.FromArray(rv, [c], d),
+                Y = Poisoned(d, shape), Mean = Poisoned(d, c), InvStd = Poisoned(d, c),
+            };
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { XT, GammaT, BetaT, RunningMeanT, RunningVarT, Y, Mean, InvStd }) t.Dispose();
+        }
+    }
+
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]
     public void TrainingForwardMatchesFloat64AndUpdatesRunningStatistics(string deviceName)
     {
@@ -25,20 +57,10 @@ public class NormBatchNorm2dTests
             foreach (bool affine in new[] { true, false })
             {
                 int n = shape[0], c = shape[1], h = shape[2], w = shape[3];
-                var x = NormTestData.OffCentre(rng, n * c * h * w);
-                var gamma = Random(rng, c, 0.5f, 1.5f);
-                var beta = Random(rng, c);
-                var rm = Random(rng, c);
-                var rv = Random(rng, c, 0.5f, 2f);
-                using var xt = Tensor.FromArray(x, shape, d);
-                using var gt = Tensor.FromArray(gamma, [c], d);
-                using var bt = Tensor.FromArray(beta, [c], d);
-                using var rmt = Tensor.FromArray(rm, [c], d);
-                using var rvt = Tensor.FromArray(rv, [c], d);
-                using var y = Poisoned(d, shape);
-                using var mean = Poisoned(d, c);
-                using var invStd = Poisoned(d, c);
-                BatchNorm2d.ForwardInto(xt, affine ? gt : null, affine ? bt : null, rmt, rvt, training: true, y, mean, invStd, Momentum, Eps);
+                using var f = ForwardCase.Draw(rng, d, shape, runningMeanRange: (-1f, 1f));
+                var (x, gamma, beta, rm, rv) = (f.X, f.Gamma, f.Beta, f.RunningMean, f.RunningVar);
+                var (rmt, rvt, y, mean, invStd) = (f.RunningMeanT, f.RunningVarT, f.Y, f.Mean, f.InvStd);
+                BatchNorm2d.ForwardInto(f.XT, affine ? f.GammaT : null, affine ? f.BetaT : null, rmt, rvt, training: true, y, mean, invStd, Momentum, Eps);
 
                 var (ey, em, ev) = BatchNorm2d.Reference.Forward(ToDouble(x), n, c, h, w,
                     affine ? ToDouble(gamma) : null, affine ? ToDouble(beta) : null, Eps);
@@ -60,20 +82,10 @@ public class NormBatchNorm2dTests
         foreach (int[] shape in new[] { [3, 5, 5, 7], new[] { 7, 13, 1, 1 } }) // the second: [N, C], the column kernels
         {
             int n = shape[0], c = shape[1], h = shape[2], w = shape[3];
-            var x = NormTestData.OffCentre(rng, Shapes.Numel(shape));
-            var gamma = Random(rng, c, 0.5f, 1.5f);
-            var beta = Random(rng, c);
-            var rm = Random(rng, c, 2f, 4f);
-            var rv = Random(rng, c, 0.5f, 2f);
-            using var xt = Tensor.FromArray(x, shape, d);
-            using var gt = Tensor.FromArray(gamma, [c], d);
-            using var bt = Tensor.FromArray(beta, [c], d);
-            using var rmt = Tensor.FromArray(rm, [c], d);
-            using var rvt = Tensor.FromArray(rv, [c], d);
-            using var y = Poisoned(d, shape);
-            using var mean = Poisoned(d, c);
-            using var invStd = Poisoned(d, c);
-            BatchNorm2d.ForwardInto(xt, gt, bt, rmt, rvt, training: false, y, mean, invStd, Momentum, Eps);
+            using var f = ForwardCase.Draw(rng, d, shape, runningMeanRange: (2f, 4f));
+            var (x, gamma, beta, rm, rv) = (f.X, f.Gamma, f.Beta, f.RunningMean, f.RunningVar);
+            var (rmt, rvt, y, mean, invStd) = (f.RunningMeanT, f.RunningVarT, f.Y, f.Mean, f.InvStd);
+            BatchNorm2d.ForwardInto(f.XT, f.GammaT, f.BetaT, rmt, rvt, training: false, y, mean, invStd, Momentum, Eps);
 
             var expected = BatchNorm2d.Reference.Apply(ToDouble(x), n, c, h, w, ToDouble(gamma), ToDouble(beta), ToDouble(rm), ToDouble(rv), Eps);
             AssertClose(expected, y.ToArray(), what: $"eval y {Shapes.Format(shape)} on {d.Name}");
