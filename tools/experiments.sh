@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -142,6 +142,24 @@ if [[ $what == wgan-gp-longer ]]; then
       both "wgan-gp-ring8-$to-s$seed" modes --checkpoint "runs/wgan-gp-ring8-$to-s$seed/checkpoint.safetensors"
     done
   done
+fi
+
+if [[ $what == cool ]]; then
+  # A cool-down at length (eighth session): the 50,000-step ring runs of wgan-gp-longer and the 30,000-step grid
+  # seed 1 of wgan-gp-long, each copied and resumed for 10,000 more steps with both learning rates falling
+  # linearly to 0 (--set lr_decay_start/lr_decay_end: a resumed run may change its schedule and nothing else).
+  cooldown() { # DATA SEED FROM TO FROMSTEP STEPS
+    local src="runs/wgan-gp-$1-$3-s$2" dst="runs/wgan-gp-$1-$4-s$2"
+    rm -rf "$dst" && cp -r "$src" "$dst"
+    run "wgan-gp-$1-$4-s$2" $N train wgan-gp --data "$1" --seed "$2" --device "$device" --steps "$6" --resume --sample-every 1000 --out "$dst" --set lr_decay_start="$5" --set lr_decay_end="$6"
+    both "wgan-gp-$1-$4-s$2" modes --checkpoint "$dst/checkpoint.safetensors"
+  }
+  for seed in 1 2 3 4 5; do cooldown ring8 "$seed" 50k 60kcool 50000 60000; done
+  # grid seed 1: 25,000 -> 30,000 at the constant rate (seventh session), then the cool-down from there
+  rm -rf runs/wgan-gp-grid25-30k-s1 && cp -r runs/wgan-gp-grid25-25k-s1 runs/wgan-gp-grid25-30k-s1
+  run wgan-gp-grid25-30k-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 30000 --resume --sample-every 1000 --out runs/wgan-gp-grid25-30k-s1
+  both wgan-gp-grid25-30k-s1 modes --checkpoint runs/wgan-gp-grid25-30k-s1/checkpoint.safetensors
+  cooldown grid25 1 30k 40kcool 30000 40000
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
