@@ -17,10 +17,12 @@ public sealed class VanillaGanJob : GanJob
 {
     public const string KindName = "gan";
     readonly bool saturating;
+    readonly float realLabel;
 
     VanillaGanJob(JobConfig config, Device device, string kind = KindName) : base(kind, config, device)
     {
         saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
+        realLabel = RealLabel(config);
     }
 
     /// <summary>The defaults for data of <paramref name="sampleShape"/> ([2] or [C, H, W]).</summary>
@@ -29,7 +31,22 @@ public sealed class VanillaGanJob : GanJob
         var c = CommonDefaults(sampleShape, classCount);
         c["g_loss"] = "non-saturating";
         c["dropout"] = DefaultDropout(sampleShape);
+        c["real_label"] = "1";
         return c;
+    }
+
+    /// <summary>
+    /// <c>real_label</c>: D's target for real samples. 1 is the plain BCE; a value such as 0.9 is one-sided label
+    /// smoothing (Salimans et al. 2016, the paper of minibatch discrimination): D's optimum on real data becomes 0.9,
+    /// so it cannot grow arbitrarily confident and G keeps useful gradients. Fakes keep target 0: smoothing them
+    /// too would reward G for samples where the data has none.
+    /// </summary>
+    internal static float RealLabel(JobConfig config)
+    {
+        float label = config.Float("real_label");
+        if (label < 0.5f || label > 1f)
+            throw new ArgumentException($"{config.Kind}: real_label must lie in [0.5, 1] (1: no smoothing, 0.9: one-sided label smoothing), got {JobConfig.Format(label)}");
+        return label;
     }
 
     /// <summary>0.5 for images (the paper's maxout discriminator); none for points: PacGAN's 2D protocol, whose
@@ -41,20 +58,20 @@ public sealed class VanillaGanJob : GanJob
         new VanillaGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), 0), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
-        => BceCritic(realScores, fakeScores, log);
+        => BceCritic(realScores, fakeScores, realLabel, log);
 
     protected override Tensor GeneratorLoss(Tensor fakeScores) =>
         saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);
 
-    /// <summary>BCE on real (target 1) and fake (target 0) logits; logs the mean probabilities D gives each.</summary>
-    internal static Tensor BceCritic(Tensor realScores, Tensor fakeScores, Dictionary<string, Tensor> log)
+    /// <summary>BCE on real (target <paramref name="realLabel"/>, 1 unless smoothed) and fake (target 0) logits; logs the mean probabilities D gives each.</summary>
+    internal static Tensor BceCritic(Tensor realScores, Tensor fakeScores, float realLabel, Dictionary<string, Tensor> log)
     {
         using (Autograd.NoGrad())
         {
             log["d_real"] = realScores.Sigmoid().Mean();
             log["d_fake"] = fakeScores.Sigmoid().Mean();
         }
-        return Losses.BceWithLogits(realScores, 1f).Add(Losses.BceWithLogits(fakeScores, 0f));
+        return Losses.BceWithLogits(realScores, realLabel).Add(Losses.BceWithLogits(fakeScores, 0f));
     }
 }
 
@@ -68,11 +85,13 @@ public sealed class ConditionalGanJob : GanJob
 {
     public const string KindName = "cgan";
     readonly bool saturating;
+    readonly float realLabel;
 
     ConditionalGanJob(JobConfig config, Device device) : base(KindName, config, device, conditional: true)
     {
         if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
         saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
+        realLabel = VanillaGanJob.RealLabel(config);
     }
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 10)
@@ -80,6 +99,7 @@ public sealed class ConditionalGanJob : GanJob
         var c = CommonDefaults(sampleShape, classCount);
         c["g_loss"] = "non-saturating";
         c["dropout"] = VanillaGanJob.DefaultDropout(sampleShape);
+        c["real_label"] = "1";
         return c;
     }
 
@@ -87,7 +107,7 @@ public sealed class ConditionalGanJob : GanJob
         new ConditionalGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), ClassesOf(KindName, config, 10)), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
-        => VanillaGanJob.BceCritic(realScores, fakeScores, log);
+        => VanillaGanJob.BceCritic(realScores, fakeScores, realLabel, log);
 
     protected override Tensor GeneratorLoss(Tensor fakeScores) =>
         saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);

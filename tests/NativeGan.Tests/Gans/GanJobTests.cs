@@ -161,6 +161,29 @@ public class GanJobTests
         Assert.True(saturating < nonSaturating / 3, $"saturating {saturating} vs non-saturating {nonSaturating}");
     }
 
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("cgan")]
+    public void OneSidedLabelSmoothingCapsTheDiscriminatorsConfidenceOnRealData(string kind)
+    {
+        // D alone (G frozen) until it separates real from fake: with target 1 its belief in the real samples goes on
+        // rising; with real_label 0.9 the optimum is 0.9, and the fakes' target stays 0.
+        float[] Trained(string realLabel)
+        {
+            using var job = Make(kind, Small(kind, new() { ["real_label"] = realLabel, ["lr_g"] = "0", ["lr_d"] = "0.01", ["seed"] = "11" }));
+            var last = Run(job, 150, 32)[^1];
+            return [last["d_real"], last["d_fake"]];
+        }
+        var plain = Trained("1");
+        var smoothed = Trained("0.9");
+        Assert.True(plain[0] > 0.95f, $"{kind} target 1: d_real {plain[0]}");
+        Assert.InRange(smoothed[0], 0.8f, 0.93f);
+        Assert.True(smoothed[1] < 0.15f, $"{kind} real_label 0.9: d_fake {smoothed[1]} (fakes keep target 0)");
+
+        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create(kind, Small(kind, new() { ["real_label"] = "0.3" }), Cpu));
+        Assert.Contains($"{kind}: real_label must lie in [0.5, 1]", e.Message);
+    }
+
     [Fact]
     public void SameSeedSameRun()
     {
