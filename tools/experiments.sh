@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -160,6 +160,27 @@ if [[ $what == cool ]]; then
   run wgan-gp-grid25-30k-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 30000 --resume --sample-every 1000 --out runs/wgan-gp-grid25-30k-s1
   both wgan-gp-grid25-30k-s1 modes --checkpoint runs/wgan-gp-grid25-30k-s1/checkpoint.safetensors
   cooldown grid25 1 30k 40kcool 30000 40000
+  cooldown grid25 1 30k 50kcool 30000 50000   # a cool-down twice as long
+fi
+
+if [[ $what == smoothing ]]; then
+  # One-sided label smoothing (real_label 0.9) for the minibatch-discrimination GAN on the grid (eighth session):
+  # seeds 1 and 3 at 6,240 steps, continued to 25,000, then cooled to 0 over 5,000 more; seed 2 to 25,000.
+  for seed in 1 3; do
+    run "gan-mbd-ls-grid25-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 6240 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out "runs/gan-mbd-ls-grid25-s$seed"
+    both "gan-mbd-ls-grid25-s$seed" modes --checkpoint "runs/gan-mbd-ls-grid25-s$seed/checkpoint.safetensors"
+    for leg in "s 25k 25000" "25k 30kcool 30000"; do
+      read -r from to steps <<<"$leg"
+      src="runs/gan-mbd-ls-grid25-s$seed"; [[ $from != s ]] && src="runs/gan-mbd-ls-grid25-$from-s$seed"
+      dst="runs/gan-mbd-ls-grid25-$to-s$seed"
+      rm -rf "$dst" && cp -r "$src" "$dst"
+      schedule=(); [[ $to == 30kcool ]] && schedule=(--set lr_decay_start=25000 --set lr_decay_end=30000)
+      run "gan-mbd-ls-grid25-$to-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps "$steps" --resume --sample-every 1000 --out "$dst" "${schedule[@]}"
+      both "gan-mbd-ls-grid25-$to-s$seed" modes --checkpoint "$dst/checkpoint.safetensors"
+    done
+  done
+  run gan-mbd-ls-grid25-25k-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out runs/gan-mbd-ls-grid25-25k-s2
+  both gan-mbd-ls-grid25-25k-s2 modes --checkpoint runs/gan-mbd-ls-grid25-25k-s2/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
