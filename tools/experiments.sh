@@ -165,7 +165,8 @@ fi
 
 if [[ $what == smoothing ]]; then
   # One-sided label smoothing (real_label 0.9) for the minibatch-discrimination GAN on the grid (eighth session):
-  # seeds 1 and 3 at 6,240 steps, continued to 25,000, then cooled to 0 over 5,000 more; seed 2 to 25,000.
+  # seeds 1 and 3 at 6,240 steps, continued to 25,000, then cooled to 0 over 5,000 more; seed 2 the same from scratch;
+  # then one ring run.
   for seed in 1 3; do
     run "gan-mbd-ls-grid25-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 6240 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out "runs/gan-mbd-ls-grid25-s$seed"
     both "gan-mbd-ls-grid25-s$seed" modes --checkpoint "runs/gan-mbd-ls-grid25-s$seed/checkpoint.safetensors"
@@ -181,6 +182,12 @@ if [[ $what == smoothing ]]; then
   done
   run gan-mbd-ls-grid25-25k-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out runs/gan-mbd-ls-grid25-25k-s2
   both gan-mbd-ls-grid25-25k-s2 modes --checkpoint runs/gan-mbd-ls-grid25-25k-s2/checkpoint.safetensors
+  rm -rf runs/gan-mbd-ls-grid25-30kcool-s2 && cp -r runs/gan-mbd-ls-grid25-25k-s2 runs/gan-mbd-ls-grid25-30kcool-s2
+  run gan-mbd-ls-grid25-30kcool-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 30000 --resume --sample-every 1000 --out runs/gan-mbd-ls-grid25-30kcool-s2 --set lr_decay_start=25000 --set lr_decay_end=30000
+  both gan-mbd-ls-grid25-30kcool-s2 modes --checkpoint runs/gan-mbd-ls-grid25-30kcool-s2/checkpoint.safetensors
+  # one ring run, the schedule set from the start
+  run gan-mbd-ls-ring8-25kcool-s1 $N train gan --data ring8 --seed 1 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --set lr_decay_start=20000 --set lr_decay_end=25000 --sample-every 1000 --out runs/gan-mbd-ls-ring8-25kcool-s1
+  both gan-mbd-ls-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-ls-ring8-25kcool-s1/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
