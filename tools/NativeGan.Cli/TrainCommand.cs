@@ -156,23 +156,20 @@ public static class TrainCommand
                                $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}{(perStep > 1 ? $" x {perStep} updates" : "")}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
 
         using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
+        // Ctrl-C and SIGTERM (kill, timeout, docker stop, a batch scheduler) stop a run the same way: the step is
+        // finished and saved. The first one returns true (the caller then keeps the process alive); a second one
+        // returns false and ends the process at once.
+        bool StopAfterThisStep(string signal)
         {
-            if (cancel.IsCancellationRequested) return; // a second Ctrl-C ends the process at once
-            e.Cancel = true;
+            if (cancel.IsCancellationRequested) return false;
             cancel.Cancel();
-            AnsiConsole.MarkupLine("[yellow]Ctrl-C: finishing this step, saving a checkpoint...[/]");
-        };
+            AnsiConsole.MarkupLine($"[yellow]{signal}: finishing this step, saving a checkpoint...[/]");
+            return true;
+        }
+        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = StopAfterThisStep("Ctrl-C");
         Console.CancelKeyPress += onCancel;
-        // SIGTERM (kill, timeout, docker stop, a batch scheduler) stops a run the same way: the step is finished and
-        // saved. A second SIGTERM ends the process at once.
-        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
-        {
-            if (cancel.IsCancellationRequested) return;
-            context.Cancel = true;
-            cancel.Cancel();
-            AnsiConsole.MarkupLine("[yellow]SIGTERM: finishing this step, saving a checkpoint...[/]");
-        });
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context => context.Cancel = StopAfterThisStep("SIGTERM"));
         TrainResult result;
         try
         {
