@@ -29,10 +29,16 @@ public sealed class VanillaGanJob : GanJob
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
     {
         var c = CommonDefaults(sampleShape, classCount);
+        AddBceDefaults(c, sampleShape);
+        return c;
+    }
+
+    /// <summary>The settings of the BCE kinds (gan, cgan) beyond the common ones: generator loss, dropout, D's real target.</summary>
+    internal static void AddBceDefaults(Dictionary<string, string> c, int[] sampleShape)
+    {
         c["g_loss"] = "non-saturating";
         c["dropout"] = DefaultDropout(sampleShape);
         c["real_label"] = "1";
-        return c;
     }
 
     /// <summary>
@@ -97,9 +103,7 @@ public sealed class ConditionalGanJob : GanJob
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 10)
     {
         var c = CommonDefaults(sampleShape, classCount);
-        c["g_loss"] = "non-saturating";
-        c["dropout"] = VanillaGanJob.DefaultDropout(sampleShape);
-        c["real_label"] = "1";
+        VanillaGanJob.AddBceDefaults(c, sampleShape);
         return c;
     }
 
