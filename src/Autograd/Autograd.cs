@@ -201,17 +201,18 @@ public static class Autograd
                 if (input is not null && --consumers[input] == 0) ready.Enqueue(input);
         }
 
-        // ---- prune (Grad only): run a node only if some wanted input lies behind it
+        // ---- prune (Grad only): run a node only if some wanted input lies behind it, and have its rule compute
+        // only the gradients of the inputs that lead there (dD/dx needs no weight gradients)
         HashSet<object>? wanted = inputs is null ? null : new(inputs.Select(Key), ReferenceEqualityComparer.Instance);
-        var useful = new HashSet<GradNode>(ReferenceEqualityComparer.Instance);
+        var useful = new Dictionary<GradNode, bool[]>(ReferenceEqualityComparer.Instance); // node -> which of its inputs lead on
         for (int k = order.Count - 1; k >= 0; k--) // inputs come later in the order than their consumers
         {
             var n = order[k];
-            bool leadsOn = false;
-            for (int i = 0; i < n.InputNodes.Length && !leadsOn; i++)
-                leadsOn = n.InputNodes[i] is { } m ? useful.Contains(m) || (wanted?.Contains(m) ?? false)
-                        : n.InputLeaves[i] is { } l && (wanted?.Contains(l) ?? true);
-            if (leadsOn) useful.Add(n);
+            var leadsOn = new bool[n.InputNodes.Length];
+            for (int i = 0; i < leadsOn.Length; i++)
+                leadsOn[i] = n.InputNodes[i] is { } m ? useful.ContainsKey(m) || (wanted?.Contains(m) ?? false)
+                           : n.InputLeaves[i] is { } l && (wanted?.Contains(l) ?? true);
+            if (leadsOn.Contains(true)) useful[n] = leadsOn;
         }
 
         // ---- run the rules, outputs first
@@ -220,17 +221,17 @@ public static class Autograd
         {
             if (!pending.Remove(n, out var g)) continue; // no gradient reached it
             if (wanted is not null && wanted.Contains(n)) result[n] = g.Share();
-            if (useful.Contains(n))
+            if (useful.TryGetValue(n, out var leadsOn))
             {
                 Tensor?[] grads;
                 using (var scope = new TensorScope(ownsNodes: false)) // frees what the rule made but did not return
                 {
-                    grads = n.Apply(g);
+                    grads = n.Apply(g, leadsOn);
                     if (grads.Length != n.InputNodes.Length)
                         throw new InvalidOperationException($"{n.Name}: the backward rule returned {grads.Length} gradients for {n.InputNodes.Length} inputs");
                     for (int i = 0; i < grads.Length; i++)
                     {
-                        if (grads[i] is not { } gi || !n.NeedsGrad(i)) continue;
+                        if (grads[i] is not { } gi || !leadsOn[i]) continue;
                         if (!Shapes.Equal(gi.Shape, n.InputShapes[i]))
                             throw new InvalidOperationException($"{n.Name}: the backward rule returned a gradient of shape {Shapes.Format(gi.Shape)} for input {i} of shape {Shapes.Format(n.InputShapes[i])}");
                         var own = gi.Share(); // the engine's handle; the scope disposes the rule's

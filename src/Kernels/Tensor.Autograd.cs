@@ -112,8 +112,22 @@ public sealed class GradNode
     /// <summary>The tensors the backward rule reads (handles the node owns).</summary>
     public IReadOnlyList<Tensor> Saved => saved;
 
-    /// <summary>Whether input <paramref name="i"/> needs a gradient at all.</summary>
-    public bool NeedsGrad(int i) => InputNodes[i] is not null || InputLeaves[i] is not null;
+    /// <summary>
+    /// Whether input <paramref name="i"/> needs a gradient in the backward pass now running: it requires grad,
+    /// and (in <c>Autograd.Grad</c>) a wanted input lies behind it. A rule skips the others, so a gradient
+    /// taken only with respect to a network's input (the penalty's dD/dx) computes no weight gradients.
+    /// </summary>
+    public bool NeedsGrad(int i) => (InputNodes[i] is not null || InputLeaves[i] is not null) && (wantedInputs?[i] ?? true);
+
+    bool[]? wantedInputs;
+
+    /// <summary>Runs the backward rule with <see cref="NeedsGrad"/> limited to the inputs marked in <paramref name="wanted"/>.</summary>
+    public Tensor?[] Apply(Tensor gradOutput, bool[] wanted)
+    {
+        wantedInputs = wanted;
+        try { return Apply(gradOutput); }
+        finally { wantedInputs = null; }
+    }
 
     /// <summary>True once a backward without retainGraph (or a scope) freed this node's saved tensors.</summary>
     public bool IsReleased => rule is null;

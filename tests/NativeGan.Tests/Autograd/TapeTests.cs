@@ -185,6 +185,52 @@ public class TapeTests
         x.ZeroGrad();
     }
 
+    /// <summary>a * b recorded as an op whose rule notes which gradients the engine asked it for.</summary>
+    static Tensor Probe(Tensor a, Tensor b, List<string> asked, string name)
+    {
+        Tensor product;
+        using (Autograd.NoGrad()) product = a.Mul(b);
+        return Autograd.Record(name, product, [a, b], (g, n) =>
+        {
+            asked.Add($"{name}:{(n.NeedsGrad(0) ? "a" : "")}{(n.NeedsGrad(1) ? "b" : "")}");
+            return [n.NeedsGrad(0) ? g.Mul(n.Saved[1]) : null, n.NeedsGrad(1) ? g.Mul(n.Saved[0]) : null];
+        }, save: [a, b]);
+    }
+
+    [Fact]
+    public void GradAsksEachRuleOnlyForTheGradientsThatLeadToTheWantedInputs()
+    {
+        // y = sum(x w1 w2): the penalty's dD/dx needs no weight gradients, so Grad must not have the rules make them.
+        using var x = Leaf(Device.Cpu, [0.5f, -2, 3], 3);
+        using var w1 = Leaf(Device.Cpu, [1.5f, 0.25f, -1], 3);
+        using var w2 = Leaf(Device.Cpu, [-0.75f, 2, 0.5f], 3);
+        using var scope = new TensorScope();
+        var asked = new List<string>();
+        Tensor Y() => Probe(Probe(x, w1, asked, "first"), w2, asked, "second").Sum();
+
+        var dx = Autograd.Grad([Y()], [x])[0];
+        Assert.Equal(["second:a", "first:a"], asked);
+        Assert.Equal([1.5f * -0.75f, 0.25f * 2, -1 * 0.5f], dx.ToArray());
+
+        asked.Clear();
+        var dw1 = Autograd.Grad([Y()], [w1])[0];
+        Assert.Equal(["second:a", "first:b"], asked);
+        Assert.Equal([0.5f * -0.75f, -2f * 2, 3 * 0.5f], dw1.ToArray());
+
+        asked.Clear();
+        var dw2 = Autograd.Grad([Y()], [w2], createGraph: true)[0];
+        Assert.Equal(["second:b"], asked); // nothing behind w2: the first op's rule is not run at all
+        Assert.Equal([0.5f * 1.5f, -2f * 0.25f, 3 * -1f], dw2.ToArray());
+
+        asked.Clear();
+        Y().Backward(); // every leaf wanted: every gradient asked for
+        Assert.Equal(["second:ab", "first:ab"], asked);
+        Assert.Equal(dx.ToArray(), x.Grad!.ToArray());
+        Assert.Equal(dw1.ToArray(), w1.Grad!.ToArray());
+        Assert.Equal(dw2.ToArray(), w2.Grad!.ToArray());
+        foreach (var t in new[] { x, w1, w2 }) t.ZeroGrad();
+    }
+
     [Fact]
     public void SeveralOutputsWithTheirOwnGradOutputs()
     {
