@@ -30,8 +30,8 @@ public static partial class Ops
     /// The maximum over <paramref name="axis"/>, which is removed: [N, P, F] over axis 1 gives [N, F] (a maxout
     /// layer's pieces). One reduction kernel forward. Backward: each output gradient goes to the input elements
     /// that equal the maximum, shared evenly when several tie (PyTorch's <c>amax</c> rule), through the constant
-    /// mask hit / count with hit = 1 + sign(x - max) (1 at the maximum, else 0) and count = sum of hit over the
-    /// axis. Piecewise linear: the rule is differentiable again (its second derivative is 0).
+    /// mask hit / count (hit = 1 at the maximum, else 0; count = the hits along the axis), one kernel
+    /// (<see cref="MaxOverMask"/>). Piecewise linear: the rule is differentiable again (its second derivative is 0).
     /// </summary>
     public static Tensor MaxOver(this Tensor x, int axis)
     {
@@ -42,12 +42,7 @@ public static partial class Ops
         return Autograd.Record("MaxOver", Reduce.Max(x, [a], keepDims: false), [x],
             (g, n) =>
             {
-                using var max = n.Saved[1].ViewAs(kept);                        // raw views: constants
-                using var diff = Elementwise.Binary(BinaryOp.Sub, n.Saved[0], max);
-                using var sign = Elementwise.Unary(UnaryOp.Sign, diff);          // 0 at the maximum, -1 below
-                using var hit = Elementwise.Unary(UnaryOp.Affine, sign, 1f, 1f); // 1 at the maximum, else 0
-                using var count = Reduce.Sum(hit, [a], keepDims: true);
-                var mask = TensorScope.Track(Elementwise.Binary(BinaryOp.Div, hit, count));
+                var mask = TensorScope.Track(MaxOverMask.Compute(n.Saved[0], n.Saved[1], a)); // a constant
                 using var gKept = Reshape(g, kept);
                 return [gKept.Mul(mask)];                                         // broadcast over the axis
             },
