@@ -154,3 +154,39 @@ public static class NormQuick
         }
     }
 }
+
+/// <summary>
+/// The backward mask of a maxout layer's maximum over its pieces, x [N, P, F] over axis 1 (<see cref="MaxOverMask"/>):
+/// v1 (five general kernels) against v2 (one kernel), alternated in one process, best time of each over about 2 s.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- maxout-quick [--threads T] [NxPxF...]</c>.
+/// </summary>
+public static class MaxoutQuick
+{
+    public static void Run(string[] args)
+    {
+        var cpu = (CpuDevice)Device.Get("cpu");
+        var sizes = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
+            else sizes.Add(args[i]);
+        if (sizes.Count == 0) sizes = ["100x5x200", "64x5x1024"];
+        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
+                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        foreach (var size in sizes)
+        {
+            var s = Array.ConvertAll(size.Split('x'), int.Parse);
+            using var x = RandomOps.Uniform(cpu, s, seed: 1);
+            using var max = Reduce.Max(x, [1]);
+            var best = new double[2] { double.MaxValue, double.MaxValue };
+            var watch = Stopwatch.StartNew();
+            for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 20; rep++)
+                for (int v = 0; v < 2; v++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    using (var mask = v == 0 ? MaxOverMask.ComposedV1(x, max, 1) : MaxOverMask.Compute(x, max, 1))
+                        best[v] = Math.Min(best[v], sw.Elapsed.TotalSeconds);
+                }
+            Console.WriteLine($"{size}: mask v1 (five kernels) {best[0] * 1e6:0.0} us, v2 (one kernel) {best[1] * 1e6:0.0} us: {best[0] / best[1]:0.0}x");
+        }
+    }
+}

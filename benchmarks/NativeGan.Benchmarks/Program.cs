@@ -5,4 +5,6 @@ using BenchmarkDotNet.Running;
 if (args is ["gemm-quick", .. var shapes]) { NativeGan.Benchmarks.GemmQuick.Run(shapes); return; }
 // 'norm-quick [NxC...]' times batch norm of [N, C] with the v1 and v2 cpu kernels.
 if (args is ["norm-quick", .. var sizes]) { NativeGan.Benchmarks.NormQuick.Run(sizes); return; }
+// 'maxout-quick [NxPxF...]' times the backward mask of a maximum over P: v1 (five kernels) against v2 (one).
+if (args is ["maxout-quick", .. var layers]) { NativeGan.Benchmarks.MaxoutQuick.Run(layers); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

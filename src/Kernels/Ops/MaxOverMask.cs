@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -87,34 +90,51 @@ public static class MaxOverMask
         }
     }
 
+    /// <summary>
+    /// v1, kept to compare against (benchmarks' <c>maxout-quick</c>): the same mask from five general kernels,
+    /// hit = 1 + sign(x - max) and hit / (hit summed over the axis), as <c>Ops.MaxOver</c> built it until v2.
+    /// </summary>
+    public static Tensor ComposedV1(Tensor x, Tensor max, int axis)
+    {
+        var kept = (int[])x.Shape.Clone();
+        kept[axis] = 1;
+        using var m = max.ViewAs(kept);
+        using var diff = Elementwise.Binary(BinaryOp.Sub, x, m);
+        using var sign = Elementwise.Unary(UnaryOp.Sign, diff);          // 0 at the maximum, -1 below
+        using var hit = Elementwise.Unary(UnaryOp.Affine, sign, 1f, 1f); // 1 at the maximum, else 0
+        using var count = Reduce.Sum(hit, [axis], keepDims: true);
+        return Elementwise.Binary(BinaryOp.Div, hit, count);
+    }
+
     // ================================================================ cpu
 
     /// <summary>One [P, inner] slab: count the hits per column, then write 1 / count at each hit (vectors across the columns).</summary>
     static void MaskCpu(ReadOnlySpan<float> x, ReadOnlySpan<float> max, Span<float> mask, Span<float> inverse, int pieces)
     {
         int inner = max.Length, w = Vector<float>.Count, vectorEnd = inner - inner % w;
+        ref float m = ref MemoryMarshal.GetReference(max), inv = ref MemoryMarshal.GetReference(inverse);
         inverse.Clear();
         for (int p = 0; p < pieces; p++)
         {
-            var row = x.Slice(p * inner, inner);
+            ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), p * inner);
             int i = 0;
             for (; i < vectorEnd; i += w)
             {
-                var hit = Vector.ConditionalSelect(Vector.Equals(new Vector<float>(row[i..]), new Vector<float>(max[i..])), Vector<float>.One, Vector<float>.Zero);
-                (new Vector<float>(inverse[i..]) + hit).CopyTo(inverse[i..]);
+                var hit = Vector.ConditionalSelect(Vector.Equals(Vector.LoadUnsafe(ref row, (nuint)i), Vector.LoadUnsafe(ref m, (nuint)i)), Vector<float>.One, Vector<float>.Zero);
+                (Vector.LoadUnsafe(ref inv, (nuint)i) + hit).StoreUnsafe(ref inv, (nuint)i);
             }
-            for (; i < inner; i++) if (row[i] == max[i]) inverse[i] += 1f;
+            for (; i < inner; i++) if (Unsafe.Add(ref row, i) == max[i]) inverse[i] += 1f;
         }
-        for (int i = 0; i < inner; i++) inverse[i] = 1f / inverse[i]; // counts are >= 1 unless x holds NaN (then no hit anywhere)
+        TensorPrimitives.Divide(1f, inverse, inverse); // counts are >= 1 unless x holds NaN (then no hit anywhere)
         for (int p = 0; p < pieces; p++)
         {
-            var row = x.Slice(p * inner, inner);
-            var outRow = mask.Slice(p * inner, inner);
+            ref float row = ref Unsafe.Add(ref MemoryMarshal.GetReference(x), p * inner);
+            ref float outRow = ref Unsafe.Add(ref MemoryMarshal.GetReference(mask), p * inner);
             int i = 0;
             for (; i < vectorEnd; i += w)
-                Vector.ConditionalSelect(Vector.Equals(new Vector<float>(row[i..]), new Vector<float>(max[i..])), new Vector<float>(inverse[i..]), Vector<float>.Zero)
-                    .CopyTo(outRow[i..]);
-            for (; i < inner; i++) outRow[i] = row[i] == max[i] ? inverse[i] : 0f;
+                Vector.ConditionalSelect(Vector.Equals(Vector.LoadUnsafe(ref row, (nuint)i), Vector.LoadUnsafe(ref m, (nuint)i)), Vector.LoadUnsafe(ref inv, (nuint)i), Vector<float>.Zero)
+                    .StoreUnsafe(ref outRow, (nuint)i);
+            for (; i < inner; i++) Unsafe.Add(ref outRow, i) = Unsafe.Add(ref row, i) == max[i] ? inverse[i] : 0f;
         }
     }
 

@@ -45,6 +45,8 @@ public class MaxOverMaskTests
             var expected = MaxOverMask.Reference.Mask(ToDouble(x), ToDouble(max), outer, pieces, inner);
             if (pieces > 1) Assert.Contains(expected, v => v is > 0 and < 1); // ties were made
             AssertClose(expected, mask.ToArray(), rtol: 1e-7, atol: 0, what: $"mask of {Shapes.Format(shape)} over axis {axis} on {d.Name}");
+            using var v1 = MaxOverMask.ComposedV1(xt, mt, axis); // the five-kernel version it replaced: the same floats
+            Assert.Equal(v1.ToArray(), mask.ToArray());
         }
     }
 
