@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -188,6 +188,27 @@ if [[ $what == smoothing ]]; then
   # one ring run, the schedule set from the start
   run gan-mbd-ls-ring8-25kcool-s1 $N train gan --data ring8 --seed 1 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --set lr_decay_start=20000 --set lr_decay_end=25000 --sample-every 1000 --out runs/gan-mbd-ls-ring8-25kcool-s1
   both gan-mbd-ls-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-ls-ring8-25kcool-s1/checkpoint.safetensors
+fi
+
+if [[ $what == grid-seeds ]]; then
+  # The grid's other seeds at length (ninth session): wgan-gp as seed 1 of `cool` (30,000 steps at the constant
+  # rate, then cooled to 0 over 20,000 more; the session ran them on from their 6,240-step runs, which resuming
+  # makes the same), and the label-smoothed minibatch-discrimination GAN of `smoothing` in seeds 4 and 5.
+  # The ninth session finished wgan-gp seeds 2 and 3 and took seed 4 to 30,000 steps.
+  for seed in 2 3 4 5; do
+    run "wgan-gp-grid25-30k-s$seed" $N train wgan-gp --data grid25 --seed "$seed" --device "$device" --steps 30000 --sample-every 1000 --out "runs/wgan-gp-grid25-30k-s$seed"
+    both "wgan-gp-grid25-30k-s$seed" modes --checkpoint "runs/wgan-gp-grid25-30k-s$seed/checkpoint.safetensors"
+    rm -rf "runs/wgan-gp-grid25-50kcool-s$seed" && cp -r "runs/wgan-gp-grid25-30k-s$seed" "runs/wgan-gp-grid25-50kcool-s$seed"
+    run "wgan-gp-grid25-50kcool-s$seed" $N train wgan-gp --data grid25 --seed "$seed" --device "$device" --steps 50000 --resume --sample-every 1000 --out "runs/wgan-gp-grid25-50kcool-s$seed" --set lr_decay_start=30000 --set lr_decay_end=50000
+    both "wgan-gp-grid25-50kcool-s$seed" modes --checkpoint "runs/wgan-gp-grid25-50kcool-s$seed/checkpoint.safetensors"
+  done
+  for seed in 4 5; do
+    run "gan-mbd-ls-grid25-25k-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out "runs/gan-mbd-ls-grid25-25k-s$seed"
+    both "gan-mbd-ls-grid25-25k-s$seed" modes --checkpoint "runs/gan-mbd-ls-grid25-25k-s$seed/checkpoint.safetensors"
+    rm -rf "runs/gan-mbd-ls-grid25-30kcool-s$seed" && cp -r "runs/gan-mbd-ls-grid25-25k-s$seed" "runs/gan-mbd-ls-grid25-30kcool-s$seed"
+    run "gan-mbd-ls-grid25-30kcool-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 30000 --resume --sample-every 1000 --out "runs/gan-mbd-ls-grid25-30kcool-s$seed" --set lr_decay_start=25000 --set lr_decay_end=30000
+    both "gan-mbd-ls-grid25-30kcool-s$seed" modes --checkpoint "runs/gan-mbd-ls-grid25-30kcool-s$seed/checkpoint.safetensors"
+  done
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
