@@ -102,17 +102,14 @@ public static class GemmQuick
 {
     public static void Run(string[] args)
     {
-        var cpu = (CpuDevice)Device.Get("cpu");
-        var shapes = new List<string>();
+        if (args.Contains("--peak")) { MicroKernelPeak(); return; }
         bool packedOnly = false;
-        for (int i = 0; i < args.Length; i++)
-            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
-            else if (args[i] == "--packed-only") packedOnly = true;
-            else if (args[i] == "--peak") { MicroKernelPeak(); return; }
-            else shapes.Add(args[i]);
-        if (shapes.Count == 0) shapes = ["1024x1024x1024", "2048x2048x2048"];
-        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
-                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var (cpu, shapes) = Quick.Start(args, ["1024x1024x1024", "2048x2048x2048"], option: a =>
+        {
+            if (a != "--packed-only") return false;
+            packedOnly = true;
+            return true;
+        });
         var process = Process.GetCurrentProcess();
         foreach (var shape in shapes)
         {

@@ -114,14 +114,7 @@ public static class NormQuick
 {
     public static void Run(string[] args)
     {
-        var cpu = (CpuDevice)Device.Get("cpu");
-        var sizes = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
-            else sizes.Add(args[i]);
-        if (sizes.Count == 0) sizes = ["100x400", "64x1024", "256x4096"];
-        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
-                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var (cpu, sizes) = Quick.Start(args, ["100x400", "64x1024", "256x4096"]);
         foreach (var size in sizes)
         {
             var s = Array.ConvertAll(size.Split('x'), int.Parse);
@@ -164,14 +157,7 @@ public static class MaxoutQuick
 {
     public static void Run(string[] args)
     {
-        var cpu = (CpuDevice)Device.Get("cpu");
-        var sizes = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-            if (args[i] == "--threads") cpu.Threads = int.Parse(args[++i]);
-            else sizes.Add(args[i]);
-        if (sizes.Count == 0) sizes = ["100x5x200", "64x5x1024"];
-        Console.WriteLine($"cpu: {cpu.Description}; using {cpu.Threads} threads; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; " +
-                          $"load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var (cpu, sizes) = Quick.Start(args, ["100x5x200", "64x5x1024"]);
         foreach (var size in sizes)
         {
             var s = Array.ConvertAll(size.Split('x'), int.Parse);
