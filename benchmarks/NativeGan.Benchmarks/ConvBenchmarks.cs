@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -109,4 +110,56 @@ public class ConvBenchmarks
         }
     }
 
+}
+
+/// <summary>
+/// The convolutions of the MNIST WGAN-GP critic (width 32, batch 64, 4x4 kernels; conv2d forward, input gradient,
+/// weight gradient each) with the v1 and v2 cpu im2col / col2im, alternated in one process so that a busy machine
+/// disturbs both alike; best time of each over about 2 s. A size is Cin-Cout-H-stride-padding.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- conv-quick [--threads T] [Cin-Cout-H-S-P...]</c>.
+/// </summary>
+public static class ConvQuick
+{
+    public static void Run(string[] args)
+    {
+        int chunkFloats = 0;
+        var (cpu, sizes) = Quick.Start(args, ["1-32-32-2-1", "32-64-16-2-1", "64-128-8-2-1", "128-1-4-1-0"], option: a =>
+        {
+            if (!a.StartsWith("--chunk=", StringComparison.Ordinal)) return false;
+            chunkFloats = int.Parse(a["--chunk=".Length..]); // the column matrix's budget in floats (default Conv2d.CpuChunkFloats)
+            return true;
+        });
+        Conv2d.ChunkFloatsOverride = chunkFloats;
+        const int n = 64, k = 4;
+        foreach (var size in sizes)
+        {
+            var p = Array.ConvertAll(size.Split('-'), int.Parse);
+            int cin = p[0], cout = p[1], h = p[2], stride = p[3], pad = p[4], oh = (h + 2 * pad - k) / stride + 1;
+            using var x = RandomOps.Uniform(cpu, [n, cin, h, h], seed: 1);
+            using var w = RandomOps.Uniform(cpu, [cout, cin, k, k], seed: 2);
+            using var dy = RandomOps.Uniform(cpu, [n, cout, oh, oh], seed: 3);
+            using var y = Tensor.EmptyLike(dy);
+            using var dx = Tensor.EmptyLike(x);
+            using var dw = Tensor.EmptyLike(w);
+            var best = new double[2, 3];
+            for (int v = 0; v < 2; v++) for (int pass = 0; pass < 3; pass++) best[v, pass] = double.MaxValue;
+            var watch = Stopwatch.StartNew();
+            for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
+                for (int v = 0; v < 2; v++)
+                {
+                    Conv2d.UseIm2ColV1 = v == 0;
+                    for (int pass = 0; pass < 3; pass++)
+                    {
+                        var sw = Stopwatch.StartNew();
+                        if (pass == 0) Conv2d.ForwardInto(x, w, null, stride, pad, y);
+                        else if (pass == 1) Conv2d.InputGradInto(dy, w, h, h, stride, pad, dx);
+                        else Conv2d.WeightGradInto(x, dy, k, k, stride, pad, dw);
+                        best[v, pass] = Math.Min(best[v, pass], sw.Elapsed.TotalSeconds);
+                    }
+                }
+            Conv2d.UseIm2ColV1 = false;
+            string Pass(int pass) => $"{best[0, pass] * 1e3:0.00} -> {best[1, pass] * 1e3:0.00} ms ({best[0, pass] / best[1, pass]:0.00}x)";
+            Console.WriteLine($"{cin}-{cout} {h}->{oh} s{stride} p{pad}: forward {Pass(0)}, input grad {Pass(1)}, weight grad {Pass(2)}");
+        }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace NativeGan;
 
@@ -129,11 +131,112 @@ public static partial class Conv2d
         return (lo, Math.Max(lo, hi));
     }
 
+    /// <summary>Set (on the calling thread) to run v1 of im2col and col2im instead of v2: `conv-quick` in benchmarks/
+    /// times the two against each other in one process, and a test checks that they give the same floats.</summary>
+    [ThreadStatic] internal static bool UseIm2ColV1;
+
     /// <summary>
     /// col[(c, a, b), (n, i, j)] = x[n0 + n, c, i*s - p + a, j*s - p + b] (zero in the padding), for the m samples
-    /// from n0: a [C*KH*KW, m*OH*OW] matrix. Parallel over its rows; a row is a contiguous copy when the stride is 1.
+    /// from n0: a [C*KH*KW, m*OH*OW] matrix.
     /// </summary>
     static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    {
+        if (UseIm2ColV1) Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col);
+        else Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col);
+    }
+
+    /// <summary>The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied from that pixel.</summary>
+    static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    {
+        if (UseIm2ColV1) Col2ImCpuV1(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset);
+        else Col2ImCpuV2(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset);
+    }
+
+    /// <summary>
+    /// v2 of im2col: v1's loops on refs. The DCGAN layers have rows of 4 to 16 outputs and stride 2, where v1 spent
+    /// more on each row's span slices, clears and bounds checks than on the copy; here a row is three plain loops
+    /// (zeros left of the image, the strided gather, zeros right of it), and whole rows of padding one clear.
+    /// </summary>
+    static void Im2ColCpuV2(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    {
+        int plane = g.OutPlane, cols = m * plane, ow = g.OW, s = g.Stride;
+        CpuParallel.For(cpu, g.Rows, (start, count) =>
+        {
+            ref float xBase = ref MemoryMarshal.GetArrayDataReference(x);
+            ref float colBase = ref MemoryMarshal.GetArrayDataReference(col);
+            for (int r = start; r < start + count; r++)
+            {
+                int b = r % g.KW, a = r / g.KW % g.KH, c = r / (g.KW * g.KH);
+                var (iLo, iHi) = InsideRange(a, s, g.Pad, g.H, g.OH);
+                var (jLo, jHi) = InsideRange(b, s, g.Pad, g.W, g.OW);
+                if (jLo == jHi) (iLo, iHi) = (0, 0); // no column inside: the whole plane is padding
+                for (int n = 0; n < m; n++)
+                {
+                    var dst = col.AsSpan(r * cols + n * plane, plane);
+                    dst[..(iLo * ow)].Clear();
+                    dst[(iHi * ow)..].Clear();
+                    int xPlane = xOffset + ((n0 + n) * g.C + c) * g.InPlane;
+                    for (int i = iLo; i < iHi; i++)
+                    {
+                        ref float row = ref Unsafe.Add(ref colBase, r * cols + n * plane + i * ow);
+                        ref float src = ref Unsafe.Add(ref xBase, xPlane + (i * s - g.Pad + a) * g.W + (jLo * s - g.Pad + b));
+                        int j = 0;
+                        for (; j < jLo; j++) Unsafe.Add(ref row, j) = 0f;
+                        if (s == 1) // a contiguous run: a vectorised copy
+                        {
+                            MemoryMarshal.CreateReadOnlySpan(ref src, jHi - jLo).CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref row, jLo), jHi - jLo));
+                            j = jHi;
+                        }
+                        else for (int k = 0; j < jHi; j++, k += s) Unsafe.Add(ref row, j) = Unsafe.Add(ref src, k);
+                        for (; j < ow; j++) Unsafe.Add(ref row, j) = 0f;
+                    }
+                }
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, cols)));
+    }
+
+    /// <summary>
+    /// v2 of col2im: v1's loops on refs (see <see cref="Im2ColCpuV2"/>), the additions in v1's order, so the sums
+    /// round the same. Parallel over (sample, channel) planes, so each thread adds into its own plane only.
+    /// </summary>
+    static void Col2ImCpuV2(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    {
+        int plane = g.OutPlane, cols = m * plane, ow = g.OW, s = g.Stride;
+        CpuParallel.For(cpu, m * g.C, (start, count) =>
+        {
+            ref float colBase = ref MemoryMarshal.GetArrayDataReference(col);
+            ref float dxBase = ref MemoryMarshal.GetArrayDataReference(dx);
+            for (int q = start; q < start + count; q++)
+            {
+                int n = q / g.C, c = q % g.C, dstPlane = dxOffset + ((n0 + n) * g.C + c) * g.InPlane;
+                dx.AsSpan(dstPlane, g.InPlane).Fill(bias is null ? 0f : bias[biasOffset + c]);
+                for (int a = 0; a < g.KH; a++)
+                {
+                    var (iLo, iHi) = InsideRange(a, s, g.Pad, g.H, g.OH);
+                    for (int b = 0; b < g.KW; b++)
+                    {
+                        var (jLo, jHi) = InsideRange(b, s, g.Pad, g.W, g.OW);
+                        int length = jHi - jLo, colRow = ((c * g.KH + a) * g.KW + b) * cols + n * plane;
+                        if (length == 0) continue;
+                        for (int i = iLo; i < iHi; i++)
+                        {
+                            ref float src = ref Unsafe.Add(ref colBase, colRow + i * ow + jLo);
+                            ref float dst = ref Unsafe.Add(ref dxBase, dstPlane + (i * s - g.Pad + a) * g.W + (jLo * s - g.Pad + b));
+                            if (s == 1)
+                            {
+                                var target = MemoryMarshal.CreateSpan(ref dst, length);
+                                TensorPrimitives.Add(target, MemoryMarshal.CreateReadOnlySpan(ref src, length), target);
+                            }
+                            else for (int j = 0, k = 0; j < length; j++, k += s) Unsafe.Add(ref dst, k) += Unsafe.Add(ref src, j);
+                        }
+                    }
+                }
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, g.InPlane * g.KH * g.KW)));
+    }
+
+    /// <summary>v1 of im2col, kept to compare against: parallel over the column matrix's rows; a row is a contiguous copy when the stride is 1.</summary>
+    static void Im2ColCpuV1(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
     {
         int plane = g.OutPlane, cols = m * plane;
         CpuParallel.For(cpu, g.Rows, (start, count) =>
@@ -162,11 +265,8 @@ public static partial class Conv2d
         }, grain: Math.Max(1, 32768 / Math.Max(1, cols)));
     }
 
-    /// <summary>
-    /// The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied
-    /// from that pixel. Parallel over (sample, channel) planes, so each thread adds into its own plane only.
-    /// </summary>
-    static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    /// <summary>v1 of col2im, kept to compare against: parallel over (sample, channel) planes, so each thread adds into its own plane only.</summary>
+    static void Col2ImCpuV1(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
     {
         int plane = g.OutPlane, cols = m * plane;
         CpuParallel.For(cpu, m * g.C, (start, count) =>

@@ -168,6 +168,49 @@ public class Conv2dTests
 
     /// <summary>A batch cut into chunks of 2 samples (5 = 2 + 2 + 1): the relayout, the one-sample shortcut and the
     /// accumulation of the weight gradient across chunks all run.</summary>
+    [Fact]
+    public void CpuIm2ColV2GivesV1sFloats()
+    {
+        // v2 (loops on refs) must round exactly as v1, the version it replaced: the same copies, the same sums in
+        // the same order. Strides 1 to 3 (3 is in no float64 case above), paddings 0 to 2, rows of 1 to 6 outputs.
+        var rng = new Random(17);
+        foreach (var c in new ConvCase[] { new(3, 2, 3, 7, 9, 4, 3, 3, 2), new(2, 3, 2, 11, 6, 4, 4, 2, 1), new(1, 1, 2, 5, 5, 3, 3, 1, 0),
+                                           new(4, 2, 1, 8, 8, 4, 4, 2, 1), new(2, 1, 3, 9, 7, 2, 3, 3, 0), new(2, 2, 2, 4, 4, 4, 4, 1, 2) })
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            var b = Random(rng, c.O);
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            using var xt = Make(x, c.XShape, Device.Cpu);
+            using var wt = Make(w, c.WShape, Device.Cpu);
+            using var bt = Make(b, [c.O], Device.Cpu);
+            using var dyt = Make(dy, c.YShape, Device.Cpu);
+            var results = new float[2][][];
+            for (int v = 0; v < 2; v++)
+            {
+                using var y = Poisoned(Device.Cpu, c.YShape);
+                using var dx = Poisoned(Device.Cpu, c.XShape);
+                using var dw = Poisoned(Device.Cpu, c.WShape);
+                Conv2d.UseIm2ColV1 = v == 0;
+                try
+                {
+                    Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
+                    Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
+                    Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
+                }
+                finally
+                {
+                    Conv2d.UseIm2ColV1 = false;
+                }
+                results[v] = [y.ToArray(), dx.ToArray(), dw.ToArray()];
+            }
+            for (int pass = 0; pass < 3; pass++)
+                Assert.True(results[0][pass].SequenceEqual(results[1][pass]), $"{c}: pass {pass} (forward, input grad, weight grad) differs between v1 and v2");
+            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[1][0], what: $"{c} forward");
+            AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), results[1][1], what: $"{c} input gradient");
+        }
+    }
+
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.Col2Im"), Trait("Kernel", "Conv2d.SwapLeadingAxes")]
     public void ChunkedBatchesMatchFloat64(string deviceName)
     {
