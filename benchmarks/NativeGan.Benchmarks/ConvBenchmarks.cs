@@ -114,17 +114,20 @@ public class ConvBenchmarks
 
 /// <summary>
 /// The convolutions of the MNIST WGAN-GP critic (width 32, batch 64, 4x4 kernels; conv2d forward, input gradient,
-/// weight gradient each) with the v1 and v2 cpu im2col / col2im, alternated in one process so that a busy machine
+/// weight gradient each) with the v1, v2 and v3 cpu im2col / col2im, alternated in one process so that a busy machine
 /// disturbs both alike; best time of each over about 2 s. A size is Cin-Cout-H-stride-padding.
-/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- conv-quick [--threads T] [Cin-Cout-H-S-P...]</c>.
+/// <c>--copies</c> times im2col and col2im alone (the whole batch at once), without the products.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- conv-quick [--threads T] [--copies] [Cin-Cout-H-S-P...]</c>.
 /// </summary>
 public static class ConvQuick
 {
     public static void Run(string[] args)
     {
         int chunkFloats = 0;
+        bool copies = false;
         var (cpu, sizes) = Quick.Start(args, ["1-32-32-2-1", "32-64-16-2-1", "64-128-8-2-1", "128-1-4-1-0"], option: a =>
         {
+            if (a == "--copies") return copies = true;
             if (!a.StartsWith("--chunk=", StringComparison.Ordinal)) return false;
             chunkFloats = int.Parse(a["--chunk=".Length..]); // the column matrix's budget in floats (default Conv2d.CpuChunkFloats)
             return true;
@@ -135,19 +138,24 @@ public static class ConvQuick
         {
             var p = Array.ConvertAll(size.Split('-'), int.Parse);
             int cin = p[0], cout = p[1], h = p[2], stride = p[3], pad = p[4], oh = (h + 2 * pad - k) / stride + 1;
+            if (copies)
+            {
+                Copies(cpu, Conv2dGeometry.Of(n, cin, h, h, cout, k, k, stride, pad));
+                continue;
+            }
             using var x = RandomOps.Uniform(cpu, [n, cin, h, h], seed: 1);
             using var w = RandomOps.Uniform(cpu, [cout, cin, k, k], seed: 2);
             using var dy = RandomOps.Uniform(cpu, [n, cout, oh, oh], seed: 3);
             using var y = Tensor.EmptyLike(dy);
             using var dx = Tensor.EmptyLike(x);
             using var dw = Tensor.EmptyLike(w);
-            var best = new double[2, 3];
-            for (int v = 0; v < 2; v++) for (int pass = 0; pass < 3; pass++) best[v, pass] = double.MaxValue;
+            var best = new double[3, 3];
+            for (int v = 0; v < 3; v++) for (int pass = 0; pass < 3; pass++) best[v, pass] = double.MaxValue;
             var watch = Stopwatch.StartNew();
             for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
-                for (int v = 0; v < 2; v++)
+                for (int v = 0; v < 3; v++)
                 {
-                    Conv2d.UseIm2ColV1 = v == 0;
+                    Conv2d.Im2ColVariant = v + 1;
                     for (int pass = 0; pass < 3; pass++)
                     {
                         var sw = Stopwatch.StartNew();
@@ -157,9 +165,37 @@ public static class ConvQuick
                         best[v, pass] = Math.Min(best[v, pass], sw.Elapsed.TotalSeconds);
                     }
                 }
-            Conv2d.UseIm2ColV1 = false;
-            string Pass(int pass) => $"{best[0, pass] * 1e3:0.00} -> {best[1, pass] * 1e3:0.00} ms ({best[0, pass] / best[1, pass]:0.00}x)";
+            Conv2d.Im2ColVariant = 0;
+            string Pass(int pass) => $"{best[0, pass] * 1e3:0.00} -> {best[1, pass] * 1e3:0.00} -> {best[2, pass] * 1e3:0.00} ms ({best[0, pass] / best[2, pass]:0.00}x)";
             Console.WriteLine($"{cin}-{cout} {h}->{oh} s{stride} p{pad}: forward {Pass(0)}, input grad {Pass(1)}, weight grad {Pass(2)}");
         }
+    }
+
+    /// <summary>im2col and col2im of the whole batch, each variant alternated, best of about 2 s; GB/s counts the column matrix once.</summary>
+    static void Copies(CpuDevice cpu, Conv2dGeometry g)
+    {
+        var rng = new Random(1);
+        float[] x = new float[g.N * g.C * g.InPlane], col = new float[g.Rows * g.N * g.OutPlane], dx = new float[x.Length];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextSingle();
+        for (int i = 0; i < col.Length; i++) col[i] = rng.NextSingle();
+        var best = new double[3, 2];
+        for (int v = 0; v < 3; v++) best[v, 0] = best[v, 1] = double.MaxValue;
+        var watch = Stopwatch.StartNew();
+        for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
+            for (int v = 0; v < 3; v++)
+            {
+                Conv2d.Im2ColVariant = v + 1;
+                var sw = Stopwatch.StartNew();
+                Conv2d.Im2ColCpu(cpu, g, x, 0, 0, g.N, col);
+                best[v, 0] = Math.Min(best[v, 0], sw.Elapsed.TotalSeconds);
+                sw.Restart();
+                Conv2d.Col2ImCpu(cpu, g, col, 0, g.N, dx, 0, null, 0);
+                best[v, 1] = Math.Min(best[v, 1], sw.Elapsed.TotalSeconds);
+            }
+        Conv2d.Im2ColVariant = 0;
+        double bytes = 4.0 * col.Length;
+        string Pass(int pass) => string.Join(" -> ", Enumerable.Range(0, 3).Select(v => $"{best[v, pass] * 1e3:0.000}")) +
+                                 $" ms ({best[0, pass] / best[2, pass]:0.00}x; v3 {bytes / best[2, pass] / 1e9:0.0} GB/s)";
+        Console.WriteLine($"{g.C}-{g.O} {g.H}->{g.OH} s{g.Stride} p{g.Pad}, {g.Rows} x {g.N * g.OutPlane} columns: im2col {Pass(0)}, col2im {Pass(1)}");
     }
 }

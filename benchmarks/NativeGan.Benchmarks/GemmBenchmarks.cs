@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
@@ -102,10 +103,13 @@ public static class GemmQuick
 {
     public static void Run(string[] args)
     {
-        if (args.Contains("--peak")) { MicroKernelPeak(); return; }
+        // --narrow: the 6 x 16 Vector256 micro-kernel even where the CPU has AVX-512 (to compare the two there).
+        bool narrow = args.Contains("--narrow"), wide = Vector512.IsHardwareAccelerated && !narrow;
+        if (args.Contains("--peak")) { MicroKernelPeak(wide); return; }
         bool packedOnly = false;
         var (cpu, shapes) = Quick.Start(args, ["1024x1024x1024", "2048x2048x2048"], option: a =>
         {
+            if (a == "--narrow") return true;
             if (a != "--packed-only") return false;
             packedOnly = true;
             return true;
@@ -126,7 +130,7 @@ public static class GemmQuick
             {
                 Action run = variant == "CpuV1Naive"
                     ? () => Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n)
-                    : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n);
+                    : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n, wide);
                 // The first run warms up (JIT, pools); when it takes over 5 s (the naive variant at large
                 // sizes) it is the one measurement. Otherwise repeat for about 3 s; keep the best times.
                 double best = double.MaxValue, bestCpu = double.MaxValue, spent = 0;
@@ -143,7 +147,7 @@ public static class GemmQuick
                     bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalSeconds);
                     spent += s;
                 }
-                Console.WriteLine($"{shape,-16} {variant,-12} {best * 1e3,10:F2} ms  {flop / best / 1e9,7:F1} GFLOP/s wall  " +
+                Console.WriteLine($"{shape,-16} {variant + (variant == "CpuV2Packed" ? (wide ? " 6x32" : " 6x16") : ""),-17} {best * 1e3,10:F2} ms  {flop / best / 1e9,7:F1} GFLOP/s wall  " +
                                   $"{flop / bestCpu / 1e9,7:F1} GFLOP per CPU-second");
             }
         }
@@ -153,9 +157,8 @@ public static class GemmQuick
     /// The micro-kernel alone, one thread, on panels that stay in L1 (kc = 256): the ceiling the packed
     /// GEMM can approach on one core. Prints GFLOP per second of wall and of CPU time.
     /// </summary>
-    static unsafe void MicroKernelPeak()
+    static unsafe void MicroKernelPeak(bool wide)
     {
-        bool wide = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated;
         int nr = wide ? 32 : 16, kc = 256, reps = 20000;
         float* a = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(6 * 256 * 4, 64);
         float* b = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(nr * 256 * 4), 64);

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NativeGan;
 
@@ -131,25 +133,164 @@ public static partial class Conv2d
         return (lo, Math.Max(lo, hi));
     }
 
-    /// <summary>Set (on the calling thread) to run v1 of im2col and col2im instead of v2: `conv-quick` in benchmarks/
-    /// times the two against each other in one process, and a test checks that they give the same floats.</summary>
-    [ThreadStatic] internal static bool UseIm2ColV1;
+    /// <summary>Which cpu im2col / col2im this thread runs: 3 (the default, 0 means 3), or the earlier 1 or 2. `conv-quick` in
+    /// benchmarks/ times the variants against each other in one process, and a test checks that they give the same floats.</summary>
+    [ThreadStatic] internal static int Im2ColVariant;
 
     /// <summary>
     /// col[(c, a, b), (n, i, j)] = x[n0 + n, c, i*s - p + a, j*s - p + b] (zero in the padding), for the m samples
     /// from n0: a [C*KH*KW, m*OH*OW] matrix.
     /// </summary>
-    static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    internal static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
     {
-        if (UseIm2ColV1) Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col);
-        else Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col);
+        switch (Im2ColVariant)
+        {
+            case 1: Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col); break;
+            case 2: Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col); break;
+            default: Im2ColCpuV3(cpu, g, x, xOffset, n0, m, col); break;
+        }
     }
 
     /// <summary>The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied from that pixel.</summary>
-    static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    internal static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
     {
-        if (UseIm2ColV1) Col2ImCpuV1(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset);
-        else Col2ImCpuV2(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset);
+        switch (Im2ColVariant)
+        {
+            case 1: Col2ImCpuV1(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            case 2: Col2ImCpuV2(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            default: Col2ImCpuV3(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+        }
+    }
+
+    /// <summary>
+    /// v3 of im2col: one (sample, channel) plane at a time, copied first into a scratch plane with a border of zeros
+    /// <c>Pad</c> wide, so that every patch read lands inside it. Then the KH*KW rows this plane feeds are gathers through
+    /// one table of offsets: output (i, j) of row (a, b) reads scratch[a*Wp + b + offset[i*OW + j]], with offset =
+    /// s*i*Wp + s*j the same for every row. No padding tests, no clears, no work per output row: v2 spent most of its
+    /// time on those for the DCGAN layers, whose rows hold 4 to 16 outputs.
+    /// </summary>
+    static unsafe void Im2ColCpuV3(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    {
+        int plane = g.OutPlane, cols = m * plane, wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
+        int[] offsets = PatchOffsets(g, wp);
+        try
+        {
+            CpuParallel.For(cpu, m * g.C, (start, count) =>
+            {
+                float[] scratch = ArrayPool<float>.Shared.Rent(padded);
+                try
+                {
+                    Array.Clear(scratch, 0, padded); // the border stays zero: only the interior is written below
+                    fixed (float* sp = scratch, xp = x, cp = col)
+                    fixed (int* op = offsets)
+                        for (int q = start; q < start + count; q++)
+                        {
+                            int c = q / m, n = q % m; // samples innermost: the next plane writes the next floats of the same rows
+                            float* src = xp + xOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
+                            for (int y = 0; y < g.H; y++)
+                                new ReadOnlySpan<float>(src + y * g.W, g.W).CopyTo(new Span<float>(sp + (y + g.Pad) * wp + g.Pad, g.W));
+                            for (int a = 0; a < g.KH; a++)
+                                for (int b = 0; b < g.KW; b++)
+                                    GatherRow(sp + a * wp + b, op, cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane, plane);
+                        }
+                }
+                finally { ArrayPool<float>.Shared.Return(scratch); }
+            }, grain: Math.Max(1, 32768 / Math.Max(1, g.KH * g.KW * plane)));
+        }
+        finally { ArrayPool<int>.Shared.Return(offsets); }
+    }
+
+    /// <summary>
+    /// v3 of col2im, the adjoint of v3 of im2col: each (sample, channel) plane is summed in a scratch plane with the
+    /// zero border (what lands on the border is padding, dropped), row (a, b) added through the same offset table
+    /// (stride 2: a vector at a time, <see cref="AddToEveryOther"/>), then the interior copied out. Each pixel gets its bias, then the rows' entries in v1's order (a, then b), so
+    /// the sums round as v1's.
+    /// </summary>
+    static unsafe void Col2ImCpuV3(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    {
+        int plane = g.OutPlane, cols = m * plane, wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
+        int[] offsets = PatchOffsets(g, wp);
+        try
+        {
+            CpuParallel.For(cpu, m * g.C, (start, count) =>
+            {
+                float[] scratch = ArrayPool<float>.Shared.Rent(padded + 8); // AddToEveryOther may touch one float past a row
+                try
+                {
+                    fixed (float* sp = scratch, dp = dx, cp = col)
+                    fixed (int* op = offsets)
+                        for (int q = start; q < start + count; q++)
+                        {
+                            int c = q / m, n = q % m; // samples innermost: the next plane reads the next floats of the same rows
+                            new Span<float>(sp, padded).Fill(bias is null ? 0f : bias[biasOffset + c]);
+                            for (int a = 0; a < g.KH; a++)
+                                for (int b = 0; b < g.KW; b++)
+                                {
+                                    float* dst = sp + a * wp + b, src = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
+                                    if (g.Stride == 2 && Avx.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
+                                        for (int i = 0; i < g.OH; i++) AddToEveryOther(dst + 2 * i * wp, src + i * g.OW, g.OW);
+                                    else
+                                        for (int p = 0; p < plane; p++) dst[op[p]] += src[p];
+                                }
+                            float* target = dp + dxOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
+                            for (int y = 0; y < g.H; y++)
+                                new ReadOnlySpan<float>(sp + (y + g.Pad) * wp + g.Pad, g.W).CopyTo(new Span<float>(target + y * g.W, g.W));
+                        }
+                }
+                finally { ArrayPool<float>.Shared.Return(scratch); }
+            }, grain: Math.Max(1, 32768 / Math.Max(1, g.KH * g.KW * plane)));
+        }
+        finally { ArrayPool<int>.Shared.Return(offsets); }
+    }
+
+    /// <summary>offset[i*OW + j] = s*i*Wp + s*j: where output (i, j) of patch row (0, 0) reads in a plane <paramref name="wp"/> wide
+    /// (rented from the pool: the caller returns it).</summary>
+    static int[] PatchOffsets(in Conv2dGeometry g, int wp)
+    {
+        int[] offsets = ArrayPool<int>.Shared.Rent(g.OutPlane);
+        for (int i = 0; i < g.OH; i++)
+            for (int j = 0; j < g.OW; j++) offsets[i * g.OW + j] = g.Stride * (i * wp + j);
+        return offsets;
+    }
+
+    /// <summary>
+    /// d[2j] += s[j] for j &lt; count, the odd floats of d kept bit for bit (a blend, not an addition of zero, which
+    /// would turn -0 into +0): s's floats spread over every other lane, 8 (then 4) at a time. It reads and rewrites,
+    /// unchanged, the float d[2 count - 1] one past the last it adds to.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void AddToEveryOther(float* d, float* s, int count)
+    {
+        int j = 0;
+        var zero = Vector256<float>.Zero;
+        for (; j + 8 <= count; j += 8, d += 16)
+        {
+            var v = Avx.LoadVector256(s + j);
+            Vector256<float> low = Avx.UnpackLow(v, zero), high = Avx.UnpackHigh(v, zero); // s0 0 s1 0 | s4 0 s5 0 and s2 0 s3 0 | s6 0 s7 0
+            Vector256<float> d0 = Avx.LoadVector256(d), d1 = Avx.LoadVector256(d + 8);
+            Avx.Store(d, Avx.Blend(d0, Avx.Add(d0, Avx.Permute2x128(low, high, 0x20)), 0b0101_0101));
+            Avx.Store(d + 8, Avx.Blend(d1, Avx.Add(d1, Avx.Permute2x128(low, high, 0x31)), 0b0101_0101));
+        }
+        if (j + 4 <= count)
+        {
+            var v = Sse.LoadVector128(s + j);
+            var spread = Vector256.Create(Sse.UnpackLow(v, Vector128<float>.Zero), Sse.UnpackHigh(v, Vector128<float>.Zero));
+            var d0 = Avx.LoadVector256(d);
+            Avx.Store(d, Avx.Blend(d0, Avx.Add(d0, spread), 0b0101_0101));
+            j += 4;
+            d += 8;
+        }
+        for (int t = 0; j < count; j++, t += 2) d[t] += s[j];
+    }
+
+    /// <summary>dst[p] = src[offsets[p]] for p &lt; count: eight at a time with an AVX2 gather.</summary>
+    static unsafe void GatherRow(float* src, int* offsets, float* dst, int count)
+    {
+        int p = 0;
+        if (Avx2.IsSupported)
+            for (; p + 8 <= count; p += 8)
+                Avx.Store(dst + p, Avx2.GatherVector256(src, Avx.LoadVector256(offsets + p), 4));
+        for (; p < count; p++) dst[p] = src[offsets[p]];
     }
 
     /// <summary>
