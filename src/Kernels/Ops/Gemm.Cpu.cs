@@ -140,27 +140,27 @@ public static partial class Gemm
                                 float* tile = stackalloc float[MR * 32];
                                 for (int q = qFirst; q < qEnd; q++)          // B panel: stays in L1
                                 {
-                                    int col = jc + q * nr, cols = Math.Min(nr, n - col);
+                                    int col = jc + q * nr, cols = Math.Min(nr, n - col), width = PanelWidth(cols, nr);
                                     for (int r = 0; r < panelsA; r++)        // A panels: streamed from L2
                                     {
                                         int row = ic + r * MR, rowsHere = Math.Min(MR, m - row);
                                         float* cTile = cp + cOffset + (long)row * ldc + col;
                                         float* aPanel = ap + r * kc * MR, bPanel = bp + q * kc * nr;
-                                        if (rowsHere == MR && cols == nr)
+                                        if (rowsHere == MR && cols == width)
                                         {
-                                            if (wide) Kernel6x32(kc, aPanel, bPanel, cTile, ldc, alpha, betaNow);
+                                            if (width == 32) Kernel6x32(kc, aPanel, bPanel, cTile, ldc, alpha, betaNow);
                                             else Kernel6x16(kc, aPanel, bPanel, cTile, ldc, alpha, betaNow);
                                         }
                                         else
                                         {
                                             // A tail tile: compute the whole padded tile aside, keep the part inside C.
-                                            if (wide) Kernel6x32(kc, aPanel, bPanel, tile, nr, 1f, 0f);
-                                            else Kernel6x16(kc, aPanel, bPanel, tile, nr, 1f, 0f);
+                                            if (width == 32) Kernel6x32(kc, aPanel, bPanel, tile, width, 1f, 0f);
+                                            else Kernel6x16(kc, aPanel, bPanel, tile, width, 1f, 0f);
                                             for (int i = 0; i < rowsHere; i++)
                                                 for (int j = 0; j < cols; j++)
                                                 {
                                                     ref float cij = ref cTile[(long)i * ldc + j];
-                                                    float v = alpha * tile[i * nr + j];
+                                                    float v = alpha * tile[i * width + j];
                                                     cij = betaNow == 0f ? v : v + betaNow * cij;
                                                 }
                                         }
@@ -259,24 +259,24 @@ public static partial class Gemm
 
             if (nc % nr != 0 && full >= q0 && full < q1)
             {
-                // The last, partial panel (a layer of 200 or 1000 units ends in one of 8 columns): whole groups
-                // of 8 columns as above, the rest element by element, the columns past nc set to zero.
-                int cols = nc - full * nr, groups = cols / 8 * 8, col0 = jc + full * nr;
+                // The last, partial panel (a layer of 200 or 1000 units ends in one of 8 columns), PanelWidth wide:
+                // whole groups of 8 columns as above, the rest element by element, the columns past nc set to zero.
+                int cols = nc - full * nr, width = PanelWidth(cols, nr), groups = cols / 8 * 8, col0 = jc + full * nr;
                 float* d = dst + (long)full * kc * nr;
-                new Span<float>(d, kc * nr).Clear();
+                new Span<float>(d, kc * width).Clear();
                 if (!transB)
                     for (int p = 0; p < kc; p++)
                     {
                         float* s = src + (long)(pc + p) * ldb + col0;
-                        for (int j = 0; j < groups; j += 8) Vector256.Store(Vector256.Load(s + j), d + (long)p * nr + j);
-                        for (int j = groups; j < cols; j++) d[(long)p * nr + j] = s[j];
+                        for (int j = 0; j < groups; j += 8) Vector256.Store(Vector256.Load(s + j), d + (long)p * width + j);
+                        for (int j = groups; j < cols; j++) d[(long)p * width + j] = s[j];
                     }
                 else
                 {
                     for (int j = 0; j < groups; j += 8)
-                        PackTransposed8(src + (long)(col0 + j) * ldb + pc, ldb, kc, d + j, nr);
+                        PackTransposed8(src + (long)(col0 + j) * ldb + pc, ldb, kc, d + j, width);
                     for (int p = 0; p < kc; p++)
-                        for (int j = groups; j < cols; j++) d[(long)p * nr + j] = src[(long)(col0 + j) * ldb + pc + p];
+                        for (int j = groups; j < cols; j++) d[(long)p * width + j] = src[(long)(col0 + j) * ldb + pc + p];
                 }
             }
         }
@@ -292,6 +292,13 @@ public static partial class Gemm
         for (; p < kc; p++)
             for (int r = 0; r < 8; r++) d[(long)p * nr + r] = s[(long)r * ldb + p];
     }
+
+    /// <summary>
+    /// How wide a B panel of <paramref name="cols"/> columns is packed and computed: <paramref name="nr"/>, except that
+    /// a last panel of at most 16 columns is 16 wide, for the 6 x 16 micro-kernel, when the panels are 32 wide (a layer
+    /// of 200 units ends in 8 columns: padded to 32, its last panel did four times the work it needed).
+    /// </summary>
+    static int PanelWidth(int cols, int nr) => cols <= 16 ? 16 : nr;
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX), rows past <paramref name="rows"/> read as
     /// zero: rows are interleaved in pairs, then in fours, then the 128-bit halves are exchanged (24 shuffles). The

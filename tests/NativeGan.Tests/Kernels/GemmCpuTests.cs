@@ -52,6 +52,10 @@ public class GemmCpuTests
     [InlineData(7, 33, 5)]
     [InlineData(13, 70, 40)]
     [InlineData(33, 7, 130)]
+    // Last panels of exactly 16 (48), of 8 (200 = 6 x 32 + 8: the 6 x 16 kernel on a padded tile) and of 29 columns (32 wide).
+    [InlineData(9, 48, 19)]
+    [InlineData(7, 200, 21)]
+    [InlineData(13, 29, 40)]
     public void WideKernelMatchesFloat64AtTails(int m, int n, int k)
     {
         foreach (var (ta, tb) in Transposes)
