@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -194,7 +194,7 @@ if [[ $what == grid-seeds ]]; then
   # The grid's other seeds at length (ninth session): wgan-gp as seed 1 of `cool` (30,000 steps at the constant
   # rate, then cooled to 0 over 20,000 more; the session ran them on from their 6,240-step runs, which resuming
   # makes the same), and the label-smoothed minibatch-discrimination GAN of `smoothing` in seeds 4 and 5.
-  # The ninth session finished wgan-gp seeds 2 and 3 and took seed 4 to 30,000 steps.
+  # The ninth session finished wgan-gp seeds 2, 3 and 4; the tenth ran seed 5 (from scratch: the same numbers).
   for seed in 2 3 4 5; do
     run "wgan-gp-grid25-30k-s$seed" $N train wgan-gp --data grid25 --seed "$seed" --device "$device" --steps 30000 --sample-every 1000 --out "runs/wgan-gp-grid25-30k-s$seed"
     both "wgan-gp-grid25-30k-s$seed" modes --checkpoint "runs/wgan-gp-grid25-30k-s$seed/checkpoint.safetensors"
@@ -209,6 +209,25 @@ if [[ $what == grid-seeds ]]; then
     run "gan-mbd-ls-grid25-30kcool-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 30000 --resume --sample-every 1000 --out "runs/gan-mbd-ls-grid25-30kcool-s$seed" --set lr_decay_start=25000 --set lr_decay_end=30000
     both "gan-mbd-ls-grid25-30kcool-s$seed" modes --checkpoint "runs/gan-mbd-ls-grid25-30kcool-s$seed/checkpoint.safetensors"
   done
+fi
+
+if [[ $what == grid-longer ]]; then
+  # Tenth session, one core each: does a longer constant-rate phase help the grid? Seed 1 at 50,000 steps, then cooled
+  # to 0 at 70,000 (against `cool`'s 30,000 cooled to 50,000). Then two tries at the minibatch-discrimination GAN's
+  # lost grid lines on its worst seed (4): a latent of 8 dimensions instead of 2 (25,000 steps + 5,000 cooled, as
+  # `grid-seeds`), and batches of 256 instead of 100 (15,000 steps: the time there was).
+  run wgan-gp-grid25-50k-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 50000 --sample-every 1000 --out runs/wgan-gp-grid25-50k-s1
+  both wgan-gp-grid25-50k-s1 modes --checkpoint runs/wgan-gp-grid25-50k-s1/checkpoint.safetensors
+  rm -rf runs/wgan-gp-grid25-70kcool-s1 && cp -r runs/wgan-gp-grid25-50k-s1 runs/wgan-gp-grid25-70kcool-s1
+  run wgan-gp-grid25-70kcool-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 70000 --resume --sample-every 1000 --out runs/wgan-gp-grid25-70kcool-s1 --set lr_decay_start=50000 --set lr_decay_end=70000
+  both wgan-gp-grid25-70kcool-s1 modes --checkpoint runs/wgan-gp-grid25-70kcool-s1/checkpoint.safetensors
+  run gan-mbd-z8-25k-s4 $N train gan --data grid25 --seed 4 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 --set latent=8 --sample-every 1000 --out runs/gan-mbd-z8-25k-s4
+  both gan-mbd-z8-25k-s4 modes --checkpoint runs/gan-mbd-z8-25k-s4/checkpoint.safetensors
+  rm -rf runs/gan-mbd-z8-30kcool-s4 && cp -r runs/gan-mbd-z8-25k-s4 runs/gan-mbd-z8-30kcool-s4
+  run gan-mbd-z8-30kcool-s4 $N train gan --data grid25 --seed 4 --device "$device" --steps 30000 --resume --sample-every 1000 --out runs/gan-mbd-z8-30kcool-s4 --set lr_decay_start=25000 --set lr_decay_end=30000
+  both gan-mbd-z8-30kcool-s4 modes --checkpoint runs/gan-mbd-z8-30kcool-s4/checkpoint.safetensors
+  run gan-mbd-b256-15k-s4 $N train gan --data grid25 --seed 4 --device "$device" --steps 15000 --batch 256 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out runs/gan-mbd-b256-15k-s4
+  both gan-mbd-b256-15k-s4 modes --checkpoint runs/gan-mbd-b256-15k-s4/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
