@@ -210,8 +210,9 @@ public static partial class Conv2d
     /// <summary>
     /// v3 of col2im, the adjoint of v3 of im2col: each (sample, channel) plane is summed in a scratch plane with the
     /// zero border (what lands on the border is padding, dropped), row (a, b) added through the same offset table
-    /// (stride 2: a vector at a time, <see cref="AddToEveryOther"/>), then the interior copied out. Each pixel gets its bias, then the rows' entries in v1's order (a, then b), so
-    /// the sums round as v1's.
+    /// (stride 2: a vector at a time, <see cref="AddToEveryOther"/>), then the interior copied out. Each pixel gets
+    /// its bias, then the rows' entries in v1's order (a, then b), so the sums round as v1's. The scaffolding (plane
+    /// by plane over the cores, a scratch plane each) mirrors im2col's: the two are one op's forward and adjoint.
     /// </summary>
     static unsafe void Col2ImCpuV3(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
     {
