@@ -1,5 +1,5 @@
-using System.Runtime.Intrinsics;
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
