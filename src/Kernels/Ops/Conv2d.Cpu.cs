@@ -173,80 +173,84 @@ public static partial class Conv2d
     /// </summary>
     static unsafe void Im2ColCpuV3(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
     {
-        int plane = g.OutPlane, cols = m * plane, wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
-        int[] offsets = PatchOffsets(g, wp);
-        try
+        int plane = g.OutPlane, cols = m * plane, wp = g.W + 2 * g.Pad;
+        ForEachPlane(cpu, g, m, (c, n, sp, op) =>
         {
-            CpuParallel.For(cpu, m * g.C, (start, count) =>
+            fixed (float* xp = x, cp = col)
             {
-                float[] scratch = ArrayPool<float>.Shared.Rent(padded + 8); // TakeEveryOther may read one float past a row
-                try
-                {
-                    Array.Clear(scratch, 0, padded + 8); // the border stays zero: only the interior is written below
-                    fixed (float* sp = scratch, xp = x, cp = col)
-                    fixed (int* op = offsets)
-                        for (int q = start; q < start + count; q++)
-                        {
-                            int c = q / m, n = q % m; // samples innermost: the next plane writes the next floats of the same rows
-                            float* image = xp + xOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
-                            for (int y = 0; y < g.H; y++)
-                                new ReadOnlySpan<float>(image + y * g.W, g.W).CopyTo(new Span<float>(sp + (y + g.Pad) * wp + g.Pad, g.W));
-                            for (int a = 0; a < g.KH; a++)
-                                for (int b = 0; b < g.KW; b++)
-                                {
-                                    float* src = sp + a * wp + b, dst = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
-                                    if (g.Stride == 2 && Avx2.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
-                                        for (int i = 0; i < g.OH; i++) TakeEveryOther(src + 2 * i * wp, dst + i * g.OW, g.OW);
-                                    else GatherRow(src, op, dst, plane);
-                                }
-                        }
-                }
-                finally { ArrayPool<float>.Shared.Return(scratch); }
-            }, grain: Math.Max(1, 32768 / Math.Max(1, g.KH * g.KW * plane)));
-        }
-        finally { ArrayPool<int>.Shared.Return(offsets); }
+                // The interior of the scratch plane (its border stays zero).
+                float* image = xp + xOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
+                for (int y = 0; y < g.H; y++)
+                    new ReadOnlySpan<float>(image + y * g.W, g.W).CopyTo(new Span<float>(sp + (y + g.Pad) * wp + g.Pad, g.W));
+                for (int a = 0; a < g.KH; a++)
+                    for (int b = 0; b < g.KW; b++)
+                    {
+                        float* src = sp + a * wp + b, dst = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
+                        if (g.Stride == 2 && Avx2.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
+                            for (int i = 0; i < g.OH; i++) TakeEveryOther(src + 2 * i * wp, dst + i * g.OW, g.OW);
+                        else GatherRow(src, op, dst, plane);
+                    }
+            }
+        });
     }
 
     /// <summary>
     /// v3 of col2im, the adjoint of v3 of im2col: each (sample, channel) plane is summed in a scratch plane with the
     /// zero border (what lands on the border is padding, dropped), row (a, b) added through the same offset table
     /// (stride 2: a vector at a time, <see cref="AddToEveryOther"/>), then the interior copied out. Each pixel gets
-    /// its bias, then the rows' entries in v1's order (a, then b), so the sums round as v1's. The scaffolding (plane
-    /// by plane over the cores, a scratch plane each) mirrors im2col's: the two are one op's forward and adjoint.
+    /// its bias, then the rows' entries in v1's order (a, then b), so the sums round as v1's.
     /// </summary>
     static unsafe void Col2ImCpuV3(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
     {
         int plane = g.OutPlane, cols = m * plane, wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
+        ForEachPlane(cpu, g, m, (c, n, sp, op) =>
+        {
+            fixed (float* dp = dx, cp = col)
+            {
+                new Span<float>(sp, padded).Fill(bias is null ? 0f : bias[biasOffset + c]);
+                for (int a = 0; a < g.KH; a++)
+                    for (int b = 0; b < g.KW; b++)
+                    {
+                        float* dst = sp + a * wp + b, src = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
+                        if (g.Stride == 2 && Avx.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
+                            for (int i = 0; i < g.OH; i++) AddToEveryOther(dst + 2 * i * wp, src + i * g.OW, g.OW);
+                        else
+                            for (int p = 0; p < plane; p++) dst[op[p]] += src[p];
+                    }
+                float* target = dp + dxOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
+                for (int y = 0; y < g.H; y++)
+                    new ReadOnlySpan<float>(sp + (y + g.Pad) * wp + g.Pad, g.W).CopyTo(new Span<float>(target + y * g.W, g.W));
+            }
+        });
+    }
+
+    /// <summary>What v3 of im2col or col2im does with one plane (channel c, sample n), given its task's scratch plane and the offset table.</summary>
+    unsafe delegate void PlaneWork(int c, int n, float* scratch, int* offsets);
+
+    /// <summary>
+    /// The scaffolding v3 of im2col and of col2im share: the m*C planes of a chunk over the cores, samples innermost
+    /// (consecutive planes touch consecutive floats of the same column-matrix rows), each task with a scratch plane the
+    /// size of the padded image, zeroed once, plus 8 floats that a vector row may touch past its end (TakeEveryOther,
+    /// AddToEveryOther), and the offset table of <see cref="PatchOffsets"/>.
+    /// </summary>
+    static unsafe void ForEachPlane(CpuDevice cpu, Conv2dGeometry g, int m, PlaneWork work)
+    {
+        int wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
         int[] offsets = PatchOffsets(g, wp);
         try
         {
             CpuParallel.For(cpu, m * g.C, (start, count) =>
             {
-                float[] scratch = ArrayPool<float>.Shared.Rent(padded + 8); // AddToEveryOther may touch one float past a row
+                float[] scratch = ArrayPool<float>.Shared.Rent(padded + 8);
                 try
                 {
-                    fixed (float* sp = scratch, dp = dx, cp = col)
+                    Array.Clear(scratch, 0, padded + 8);
+                    fixed (float* sp = scratch)
                     fixed (int* op = offsets)
-                        for (int q = start; q < start + count; q++)
-                        {
-                            int c = q / m, n = q % m; // samples innermost: the next plane reads the next floats of the same rows
-                            new Span<float>(sp, padded).Fill(bias is null ? 0f : bias[biasOffset + c]);
-                            for (int a = 0; a < g.KH; a++)
-                                for (int b = 0; b < g.KW; b++)
-                                {
-                                    float* dst = sp + a * wp + b, src = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
-                                    if (g.Stride == 2 && Avx.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
-                                        for (int i = 0; i < g.OH; i++) AddToEveryOther(dst + 2 * i * wp, src + i * g.OW, g.OW);
-                                    else
-                                        for (int p = 0; p < plane; p++) dst[op[p]] += src[p];
-                                }
-                            float* target = dp + dxOffset + ((long)(n0 + n) * g.C + c) * g.InPlane;
-                            for (int y = 0; y < g.H; y++)
-                                new ReadOnlySpan<float>(sp + (y + g.Pad) * wp + g.Pad, g.W).CopyTo(new Span<float>(target + y * g.W, g.W));
-                        }
+                        for (int q = start; q < start + count; q++) work(q / m, q % m, sp, op);
                 }
                 finally { ArrayPool<float>.Shared.Return(scratch); }
-            }, grain: Math.Max(1, 32768 / Math.Max(1, g.KH * g.KW * plane)));
+            }, grain: Math.Max(1, 32768 / Math.Max(1, g.KH * g.KW * g.OutPlane)));
         }
         finally { ArrayPool<int>.Shared.Return(offsets); }
     }
