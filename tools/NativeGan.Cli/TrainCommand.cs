@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NativeGan.Gan.Data;
+using NativeGan.Gan.Models;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 using Spectre.Console;
@@ -81,6 +82,9 @@ public static class TrainCommand
         return true;
     }
 
+    /// <summary>The settings a resumed run may change, where its kind has them.</summary>
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey];
+
     internal static int Run(TrainRequest r)
     {
         if (r.Epochs < 1 || r.Batch < 1 || r.SampleEvery < 1 || r.CheckpointEvery < 1 || r.Steps is < 1)
@@ -108,16 +112,19 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                // The schedule may change on resume (cool a run down from where it stands); every other setting is the run's.
-                // A checkpoint from before the schedule existed lacks the keys: its kind's defaults (no decay) stand for them.
+                // Two things may change on resume: the learning-rate schedule (cool a run down from where it stands) and
+                // the gradient penalty's weight (a weaker penalty late in training); every other setting is the run's.
+                // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
+                var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
-                bool hasSchedule = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind")).ContainsKey(LinearDecay.StartKey);
-                string mayChange = hasSchedule ? $"only {string.Join(" and ", schedule)} may change" : $"a '{kind}' run has no learning-rate schedule, so nothing may change";
+                bool hasSchedule = defaults.ContainsKey(LinearDecay.StartKey);
+                string[] changeable = [.. ChangeableOnResume.Where(defaults.ContainsKey)];
+                string mayChange = hasSchedule ? $"only {string.Join(", ", changeable[..^1])} and {changeable[^1]} may change" : $"a '{kind}' run has no learning-rate schedule, so nothing may change";
                 var changes = new List<string>();
                 foreach (var (key, value) in r.Settings)
                 {
                     if (!hasSchedule && schedule.Contains(key)) { Cli.Error($"--resume: --set {key}: {mayChange}"); return 2; }
-                    if (!schedule.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored ({mayChange})"); continue; }
+                    if (!changeable.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored ({mayChange})"); continue; }
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     config[key] = value;
                 }

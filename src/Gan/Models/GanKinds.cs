@@ -167,9 +167,15 @@ public sealed class WganJob : GanJob
 public sealed class WganGpJob : GanJob
 {
     public const string KindName = "wgan-gp";
+    /// <summary>The penalty's weight lambda: one of the settings a resumed run may change (a weaker penalty late on).</summary>
+    public const string PenaltyKey = "gp_lambda";
     readonly float lambda;
 
-    WganGpJob(JobConfig config, Device device) : base(KindName, config, device) => lambda = config.Float("gp_lambda");
+    WganGpJob(JobConfig config, Device device) : base(KindName, config, device)
+    {
+        lambda = config.Float(PenaltyKey);
+        if (lambda < 0) throw new ArgumentException($"{KindName}: {PenaltyKey} must be >= 0, got {lambda}");
+    }
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
     {
@@ -177,7 +183,7 @@ public sealed class WganGpJob : GanJob
         c["lr_g"] = c["lr_d"] = "0.0001";
         c["beta1"] = "0";
         c["beta2"] = "0.9";
-        c["gp_lambda"] = sampleShape.Length == 1 ? "0.1" : "10"; // 2D points: the toy code's 0.1 (see above)
+        c[PenaltyKey] = sampleShape.Length == 1 ? "0.1" : "10"; // 2D points: the toy code's 0.1 (see above)
         c["d_norm"] = "none"; // conv critic: no batch norm (the penalty is per sample); instance is the per-sample alternative
         c["n_critic"] = c["batches_per_step"] = "5";
         return c;

@@ -201,6 +201,32 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void AResumedWganGpRunMayChangeItsPenaltyWeight()
+    {
+        // 2 steps at the 2D default lambda 0.1, then 2 more with lambda 0: the penalty logged in those steps is 0 exactly
+        // (a lambda the job ignored would log the first steps' positive values). A negative weight is refused.
+        var run = Path.Combine(dir, "gp");
+        string[] common = ["train", "wgan-gp", "--data", "ring8", "--device", "cpu", "--batch", "16", "--out", run,
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        var (code, output) = Run([.. common, "--steps", "2"]);
+        Assert.True(code == 0, output);
+        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "n_critic=1"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("gp_lambda 0.1 -> 0", output);
+        Assert.Contains("--set n_critic is ignored (only lr_decay_start, lr_decay_end and gp_lambda may change)", output);
+        var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("gp").GetDouble()).ToArray();
+        Assert.Equal(4, penalties.Length);
+        Assert.All(penalties[..2], p => Assert.True(p > 0, $"penalty {p} at lambda 0.1"));
+        Assert.Equal([0.0, 0.0], penalties[2..]);
+        Assert.Equal("0", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Config["gp_lambda"]);
+
+        (code, output) = Run([.. common, "--steps", "6", "--resume", "--set", "gp_lambda=-1"]);
+        Assert.Equal(2, code);
+        Assert.Contains("gp_lambda must be >= 0, got -1", output);
+    }
+
+    [Fact]
     public void StepsAloneSetTheLengthAndWithEpochsTheShorterWins()
     {
         // 8 images at batch 4: 2 steps an epoch, so dcgan's default 5 epochs are 10 steps. --steps 13 alone must
