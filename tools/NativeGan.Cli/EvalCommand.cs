@@ -50,17 +50,19 @@ public static class EvalCommand
         var count = new Option<int>("--count") { Description = "Generated points (PacGAN: 2,500).", DefaultValueFactory = _ => 2500 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var scatter = new Option<string?>("--scatter") { Description = "Also write a scatter PNG of real and generated points here (one checkpoint only)." };
+        var points = new Option<string?>("--points") { Description = "Also write the generated points as CSV here, each with its nearest mode, offset and place (high_quality, near_miss, between_modes); one checkpoint only." };
         var generator = GeneratorOption();
         var truncation = Cli.TruncationOption();
         var device = Cli.DeviceOption();
         var command = new Command("modes", "Modes captured, % high-quality samples and reverse KL on the 8-ring or 25-grid (PacGAN's Table 1 protocol).")
         {
-            checkpoints, mixture, count, seed, scatter, generator, truncation, device,
+            checkpoints, mixture, count, seed, scatter, points, generator, truncation, device,
         };
         command.SetAction(r =>
         {
             var files = r.GetValue(checkpoints)!;
-            if (files.Length > 1 && r.GetValue(scatter) is not null) { Cli.Error($"eval modes: --scatter takes one checkpoint, got {files.Length}"); return 2; }
+            foreach (var single in new[] { scatter, points })
+                if (files.Length > 1 && r.GetValue(single) is not null) { Cli.Error($"eval modes: {single.Name} takes one checkpoint, got {files.Length}"); return 2; }
             var results = new List<ModeCoverageResult>();
             foreach (var file in files)
             {
@@ -71,7 +73,7 @@ public static class EvalCommand
                     ChooseGenerator(g, r.GetValue(generator)!);
                     // The data's name starts with the mixture's ("ring8 (100000 points, seed 1)").
                     string which = r.GetValue(mixture) ?? (meta.GetValueOrDefault("data") ?? "").Split(' ')[0];
-                    var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed), Cli.Truncation(r.GetValue(truncation)));
+                    var result = GanEvaluation.Modes(g, d, which, r.GetValue(count), r.GetValue(seed), Cli.Truncation(r.GetValue(truncation)), r.GetValue(points));
                     AnsiConsole.MarkupLine($"[bold]{Markup.Escape(which)}[/]: {result.ModesCaptured}/{result.ModeCount} modes captured, " +
                                            $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
                     AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");

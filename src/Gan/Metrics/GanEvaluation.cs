@@ -40,7 +40,9 @@ public static class GanEvaluation
     /// Mode coverage of a job trained on the mixture <paramref name="mixture"/> ("ring8"/"ring" or "grid25"/"grid"),
     /// on <paramref name="count"/> = 2,500 generated points as in PacGAN's Table 1.
     /// </summary>
-    public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0, float truncation = 0)
+    /// <param name="pointsCsv">Where to write the same points with their places as CSV (<see cref="ModeCoverage.WritePointsCsv"/>); null: nowhere.</param>
+    public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0, float truncation = 0,
+        string? pointsCsv = null)
     {
         var (modes, std) = mixture.ToLowerInvariant() switch
         {
@@ -48,7 +50,9 @@ public static class GanEvaluation
             "grid25" or "grid" => (ModeCoverage.GridModes(), ModeCoverage.GridStd),
             _ => throw new ArgumentException($"eval modes: unknown mixture '{mixture}' (ring8 or grid25)"),
         };
-        return ModeCoverage.Evaluate(Sample(job, device, count, seed, truncation: truncation), modes, std);
+        var points = Sample(job, device, count, seed, truncation: truncation);
+        if (pointsCsv is not null) ModeCoverage.WritePointsCsv(pointsCsv, points, modes, std);
+        return ModeCoverage.Evaluate(points, modes, std);
     }
 
     /// <summary>

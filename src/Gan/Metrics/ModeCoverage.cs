@@ -19,6 +19,12 @@ public sealed record ModeCoverageResult(int ModesCaptured, int ModeCount, double
         $"modes {ModesCaptured}/{ModeCount}, high-quality {HighQualityPercent:F1}%, reverse KL {ReverseKl:F4}";
 }
 
+/// <summary>Where a sample lies under the mode-coverage counting rule (<see cref="ModeCoverage.Place"/>).</summary>
+public enum PlaceKind { HighQuality, NearMiss, BetweenModes }
+
+/// <summary>One sample's nearest mode (-1 for a sample that is not finite), its offset from it in std per axis, and its kind.</summary>
+public readonly record struct SamplePlace(int Nearest, double OffsetX, double OffsetY, PlaceKind Kind);
+
 /// <summary>What <see cref="ModeCoverage.Summarize"/> makes of several runs (seeds) of one model on one mixture.</summary>
 /// <param name="Runs">How many runs.</param>
 /// <param name="ModeCount">The mixture's modes.</param>
@@ -100,26 +106,17 @@ public static class ModeCoverage
         int n = points.Length / 2;
         var counts = new int[modes.Length];
         int highQuality = 0, nearMiss = 0, close = 0;
-        double squaredOffsets = 0; // sum of dx^2 + dy^2 over the samples within NearMissStds of their mode
+        double squaredOffsets = 0; // sum of dx^2 + dy^2 (in std) over the samples within NearMissStds of their mode
         for (int i = 0; i < n; i++)
         {
-            double x = points[2 * i], y = points[2 * i + 1];
-            if (!double.IsFinite(x) || !double.IsFinite(y)) continue; // a NaN sample is never high quality (counted between modes)
-            int nearest = 0;
-            double best = double.PositiveInfinity;
-            for (int k = 0; k < modes.Length; k++)
-            {
-                double dx = x - modes[k].X, dy = y - modes[k].Y, d2 = dx * dx + dy * dy;
-                if (d2 < best) { best = d2; nearest = k; }
-            }
-            double offX = x - modes[nearest].X, offY = y - modes[nearest].Y, offset = Math.Max(Math.Abs(offX), Math.Abs(offY));
-            if (offset > NearMissStds * std) continue; // between modes
+            var place = Place(points[2 * i], points[2 * i + 1], modes, std);
+            if (place.Kind == PlaceKind.BetweenModes) continue;
             close++;
-            squaredOffsets += offX * offX + offY * offY;
-            if (offset <= 3 * std)
+            squaredOffsets += place.OffsetX * place.OffsetX + place.OffsetY * place.OffsetY;
+            if (place.Kind == PlaceKind.HighQuality)
             {
                 highQuality++;
-                counts[nearest]++;
+                counts[place.Nearest]++;
             }
             else nearMiss++;
         }
@@ -131,7 +128,46 @@ public static class ModeCoverage
             SamplesPerMode: counts,
             NearMissPercent: n == 0 ? 0 : 100.0 * nearMiss / n,
             BetweenModesPercent: n == 0 ? 0 : 100.0 * (n - close) / n,
-            ClusterWidth: close == 0 ? double.NaN : Math.Sqrt(squaredOffsets / (2.0 * close)) / std);
+            ClusterWidth: close == 0 ? double.NaN : Math.Sqrt(squaredOffsets / (2.0 * close)));
+    }
+
+    /// <summary>
+    /// Where one sample lies under the counting rule: its nearest mode, its offset from it in std per axis, and whether it
+    /// is high quality (within 3 std on each axis), a near miss (within <see cref="NearMissStds"/>) or between modes
+    /// (farther, or not finite: a NaN sample is never high quality).
+    /// </summary>
+    public static SamplePlace Place(double x, double y, (double X, double Y)[] modes, double std)
+    {
+        if (!double.IsFinite(x) || !double.IsFinite(y)) return new SamplePlace(-1, double.NaN, double.NaN, PlaceKind.BetweenModes);
+        int nearest = 0;
+        double best = double.PositiveInfinity;
+        for (int k = 0; k < modes.Length; k++)
+        {
+            double dx = x - modes[k].X, dy = y - modes[k].Y, d2 = dx * dx + dy * dy;
+            if (d2 < best) { best = d2; nearest = k; }
+        }
+        double offX = x - modes[nearest].X, offY = y - modes[nearest].Y, offset = Math.Max(Math.Abs(offX), Math.Abs(offY));
+        var kind = offset <= 3 * std ? PlaceKind.HighQuality : offset <= NearMissStds * std ? PlaceKind.NearMiss : PlaceKind.BetweenModes;
+        return new SamplePlace(nearest, offX / std, offY / std, kind);
+    }
+
+    /// <summary>
+    /// Writes the points as CSV, one row per sample with its <see cref="Place"/>: x, y, the nearest mode (its index and
+    /// centre), the offset from it in std per axis and the place (high_quality, near_miss, between_modes), for a reader
+    /// who wants to see where the samples that are not high quality lie.
+    /// </summary>
+    public static void WritePointsCsv(string path, float[] points, (double X, double Y)[] modes, double std)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        using var w = new StreamWriter(path);
+        w.WriteLine("x,y,nearest_mode,mode_x,mode_y,offset_x_std,offset_y_std,place");
+        for (int i = 0; i + 1 < points.Length; i += 2)
+        {
+            var p = Place(points[i], points[i + 1], modes, std);
+            string mode = p.Nearest < 0 ? ",," : string.Create(inv, $"{p.Nearest},{modes[p.Nearest].X},{modes[p.Nearest].Y}");
+            string place = p.Kind switch { PlaceKind.HighQuality => "high_quality", PlaceKind.NearMiss => "near_miss", _ => "between_modes" };
+            w.WriteLine(string.Create(inv, $"{points[i]:R},{points[i + 1]:R},{mode},{p.OffsetX:0.###},{p.OffsetY:0.###},{place}"));
+        }
     }
 
     /// <summary>

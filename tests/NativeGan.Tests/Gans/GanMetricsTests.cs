@@ -142,6 +142,34 @@ public class GanMetricsTests
     }
 
     [Fact]
+    public void ThePointsCsvSaysWhereEachSampleLies()
+    {
+        // On the grid (std 0.05): at mode (2, -2) plus 2 std in x (high quality); 5 std right of (-4, 4) (a near miss);
+        // halfway between (0, 0) and (0, 2), nearer the first by 0.1 (between modes); and a NaN sample.
+        var modes = ModeCoverage.GridModes();
+        float[] pts = [2.1f, -2f, -3.75f, 4f, 0f, 0.9f, float.NaN, 1f];
+        var path = Path.Combine(Path.GetTempPath(), $"nativegan-points-{Guid.NewGuid():N}.csv");
+        try
+        {
+            ModeCoverage.WritePointsCsv(path, pts, modes, ModeCoverage.GridStd);
+            var rows = File.ReadAllLines(path);
+            Assert.Equal("x,y,nearest_mode,mode_x,mode_y,offset_x_std,offset_y_std,place", rows[0]);
+            Assert.Equal(5, rows.Length);
+            string[] Cells(int row) => rows[row].Split(',');
+            // Mode (x_i, y_j) has index 5 i + j with x, y in -4, -2, 0, 2, 4: (2, -2) is 16, (-4, 4) is 4, (0, 0) is 12.
+            Assert.Equal(["16", "2", "-2", "2", "0", "high_quality"], Cells(1)[2..]);
+            Assert.Equal(["4", "-4", "4", "5", "0", "near_miss"], Cells(2)[2..]);
+            Assert.Equal(["12", "0", "0", "0", "18", "between_modes"], Cells(3)[2..]);
+            Assert.Equal(["", "", "", "NaN", "NaN", "between_modes"], Cells(4)[2..]);
+            Assert.Equal(2.1f, float.Parse(Cells(1)[0], System.Globalization.CultureInfo.InvariantCulture)); // round-trips
+        }
+        finally { File.Delete(path); }
+        // Evaluate counts the same places: 1 of 4 high quality, 1 near miss, 2 between modes.
+        var r = ModeCoverage.Evaluate(pts, modes, ModeCoverage.GridStd);
+        Assert.Equal((25.0, 25.0, 50.0), (r.HighQualityPercent, r.NearMissPercent, r.BetweenModesPercent));
+    }
+
+    [Fact]
     public void ReverseKlOfTwoEvenModesOfFourIsLog2()
     {
         Assert.Equal(Math.Log(2), ModeCoverage.ReverseKl([10, 10, 0, 0]), 8);

@@ -303,10 +303,17 @@ public class TrainCommandTests : IDisposable
             "--set", "g_widths=16,16", "--set", "d_widths=16", "--set", "d_pieces=2");
         Assert.True(code == 0, output);
         var scatter = Path.Combine(dir, "scatter.png");
+        var points = Path.Combine(dir, "points.csv");
         (code, output) = Run("eval", "modes", "--checkpoint", Path.Combine(run, "checkpoint.safetensors"), "--count", "200", "--device", "cpu",
-            "--scatter", scatter);
+            "--scatter", scatter, "--points", points);
         Assert.True(code == 0, output);
-        Assert.Matches(@"ring8: \d/8 modes captured, [0-9.]+% high-quality samples", output);
+        var printed = System.Text.RegularExpressions.Regex.Match(output, @"ring8: \d/8 modes captured, ([0-9.]+)% high-quality samples");
+        Assert.True(printed.Success, output);
+        // The CSV holds the 200 scored points: its high-quality rows are the printed share.
+        var rows = File.ReadAllLines(points)[1..];
+        Assert.Equal(200, rows.Length);
+        Assert.Equal(double.Parse(printed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture),
+            100.0 * rows.Count(row => row.EndsWith(",high_quality", StringComparison.Ordinal)) / 200, 0.05);
 
         // The loaded checkpoint saw no data, so the real ring comes from the mixture itself: its points are drawn in the
         // palette's blue (the generated ones in orange); without them only the legend's dot would be blue.
@@ -334,6 +341,9 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run(["eval", "modes", "--checkpoint", .. both, "--scatter", scatter, "--device", "cpu"]);
         Assert.Equal(2, code);
         Assert.Contains("--scatter takes one checkpoint, got 2", output);
+        (code, output) = Run(["eval", "modes", "--checkpoint", .. both, "--points", points, "--device", "cpu"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--points takes one checkpoint, got 2", output);
     }
 
     [Theory]
