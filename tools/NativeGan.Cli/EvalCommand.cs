@@ -78,7 +78,8 @@ public static class EvalCommand
                                            $"{result.HighQualityPercent:0.0}% high-quality samples, reverse KL {result.ReverseKl:0.0000}");
                     AnsiConsole.MarkupLine($"[grey]samples per mode: {string.Join(" ", result.SamplesPerMode)}[/]");
                     AnsiConsole.MarkupLine($"[grey]not high-quality: {result.NearMissPercent:0.0}% near misses (3-{ModeCoverage.NearMissStds:0} std), {result.BetweenModesPercent:0.0}% between modes[/]");
-                    AnsiConsole.MarkupLine($"[grey]cluster width: {result.ClusterWidth:0.00} std (the data's: 1.00)[/]");
+                    AnsiConsole.MarkupLine($"[grey]clusters: core width {result.CoreWidth:0.00} std (the data's: 1.00), medians {result.CentreOffset:0.00} std off centre[/]");
+                    AnsiConsole.MarkupLine($"[grey]rms offset within {ModeCoverage.NearMissStds:0} std: {result.ClusterWidth:0.00} std (tails included)[/]");
                     if (r.GetValue(scatter) is { } path)
                     {
                         if (g is NativeGan.Gan.Models.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);

@@ -11,9 +11,15 @@ namespace NativeGan.Gan.Metrics;
 /// <param name="BetweenModesPercent">100 x (samples farther than 10 std from every mode, or not finite) / (all samples): on
 /// the bridges between modes or beyond the mixture.</param>
 /// <param name="ClusterWidth">The root-mean-square per-axis offset from the nearest mode of the samples within 10 std of it,
-/// in units of std: about 1.0 for the mixture's own samples, larger for blurred clusters (NaN when none is that close).</param>
+/// in units of std: about 1.0 for the mixture's own samples, larger for blurred clusters, and for sharp clusters whose
+/// bridges to their neighbours start within 10 std: the tails count (NaN when no sample is that close).</param>
+/// <param name="CoreWidth">The clusters' own width, blind to such tails: per mode with at least
+/// <see cref="ModeCoverage.MinCoreSamples"/> samples within 10 std, each axis's 1.4826 x median absolute deviation about
+/// the cluster's median (a Gaussian's std, robust to a minority of outliers), in std, averaged over the axes and modes
+/// (NaN without such a mode): about 1.0 for the mixture's own samples.</param>
+/// <param name="CentreOffset">How far those clusters' medians lie from their modes' centres, in std, averaged over the modes.</param>
 public sealed record ModeCoverageResult(int ModesCaptured, int ModeCount, double HighQualityPercent, double ReverseKl, int[] SamplesPerMode,
-    double NearMissPercent, double BetweenModesPercent, double ClusterWidth)
+    double NearMissPercent, double BetweenModesPercent, double ClusterWidth, double CoreWidth = double.NaN, double CentreOffset = double.NaN)
 {
     public override string ToString() =>
         $"modes {ModesCaptured}/{ModeCount}, high-quality {HighQualityPercent:F1}%, reverse KL {ReverseKl:F4}";
@@ -107,12 +113,15 @@ public static class ModeCoverage
         var counts = new int[modes.Length];
         int highQuality = 0, nearMiss = 0, close = 0;
         double squaredOffsets = 0; // sum of dx^2 + dy^2 (in std) over the samples within NearMissStds of their mode
+        var offsets = modes.Select(_ => (X: new List<double>(), Y: new List<double>())).ToArray(); // per mode, of those samples
         for (int i = 0; i < n; i++)
         {
             var place = Place(points[2 * i], points[2 * i + 1], modes, std);
             if (place.Kind == PlaceKind.BetweenModes) continue;
             close++;
             squaredOffsets += place.OffsetX * place.OffsetX + place.OffsetY * place.OffsetY;
+            offsets[place.Nearest].X.Add(place.OffsetX);
+            offsets[place.Nearest].Y.Add(place.OffsetY);
             if (place.Kind == PlaceKind.HighQuality)
             {
                 highQuality++;
@@ -120,6 +129,8 @@ public static class ModeCoverage
             }
             else nearMiss++;
         }
+        var cores = offsets.Where(o => o.X.Count >= MinCoreSamples)
+            .Select(o => (Width: (RobustStd(o.X) + RobustStd(o.Y)) / 2, Offset: Math.Sqrt(Square(Median(o.X)) + Square(Median(o.Y))))).ToArray();
         return new ModeCoverageResult(
             ModesCaptured: counts.Count(c => c > 0),
             ModeCount: modes.Length,
@@ -128,7 +139,29 @@ public static class ModeCoverage
             SamplesPerMode: counts,
             NearMissPercent: n == 0 ? 0 : 100.0 * nearMiss / n,
             BetweenModesPercent: n == 0 ? 0 : 100.0 * (n - close) / n,
-            ClusterWidth: close == 0 ? double.NaN : Math.Sqrt(squaredOffsets / (2.0 * close)));
+            ClusterWidth: close == 0 ? double.NaN : Math.Sqrt(squaredOffsets / (2.0 * close)),
+            CoreWidth: cores.Length == 0 ? double.NaN : cores.Average(c => c.Width),
+            CentreOffset: cores.Length == 0 ? double.NaN : cores.Average(c => c.Offset));
+    }
+
+    /// <summary>The fewest samples within <see cref="NearMissStds"/> of a mode for its cluster to count in the core width.</summary>
+    public const int MinCoreSamples = 10;
+
+    static double Square(double v) => v * v;
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int h = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
+    }
+
+    /// <summary>1.4826 x the median absolute deviation about the median: a Gaussian's standard deviation, unmoved by a
+    /// minority of far samples (a bridge's start), where the root-mean-square is led by them.</summary>
+    static double RobustStd(List<double> values)
+    {
+        double centre = Median(values);
+        return 1.4826 * Median(values.Select(v => Math.Abs(v - centre)).ToList());
     }
 
     /// <summary>

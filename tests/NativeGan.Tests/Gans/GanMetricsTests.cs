@@ -138,7 +138,46 @@ public class GanMetricsTests
             wide[2 * i] = (float)(m.X + 2 * (pts[2 * i] - m.X));
             wide[2 * i + 1] = (float)(m.Y + 2 * (pts[2 * i + 1] - m.Y));
         }
-        Assert.Equal(2.0, ModeCoverage.Evaluate(wide, modes, ModeCoverage.GridStd).ClusterWidth, 0.06);
+        var wideResult = ModeCoverage.Evaluate(wide, modes, ModeCoverage.GridStd);
+        Assert.Equal(2.0, wideResult.ClusterWidth, 0.06);
+        // The robust width reads the same for Gaussian clusters, and their medians sit on the centres.
+        Assert.Equal(1.0, result.CoreWidth, 0.03);
+        Assert.Equal(2.0, wideResult.CoreWidth, 0.06);
+        Assert.InRange(result.CentreOffset, 0, 0.1);
+    }
+
+    [Fact]
+    public void SharpClustersWithBridgesHaveANarrowCoreAndWideTails()
+    {
+        // What the grid's WGAN-GP generators make: each cluster 0.3 std wide with its median 0.7 std right of the mode, and
+        // one sample in eight spread evenly along the segments between neighbouring modes (the bridges). The rms offset
+        // within 10 std reads the bridges' starts as width (> 1); the core width and centre offset read the clusters.
+        var modes = ModeCoverage.GridModes();
+        var random = new Random(11);
+        var pts = new List<float>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            var m = modes[random.Next(modes.Length)];
+            double std = ModeCoverage.GridStd;
+            if (i % 8 == 7)
+            {
+                // A bridge point: on the segment to the right or upper neighbour (an edge mode bridges inwards).
+                bool alongX = random.Next(2) == 0;
+                double t = random.NextDouble() * 2 * ((alongX ? m.X : m.Y) < 4 ? 1 : -1);
+                pts.AddRange([(float)(m.X + (alongX ? t : 0)), (float)(m.Y + (alongX ? 0 : t))]);
+                continue;
+            }
+            double r = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())), a = 2 * Math.PI * random.NextDouble();
+            pts.AddRange([(float)(m.X + std * (0.7 + 0.3 * r * Math.Cos(a))), (float)(m.Y + std * 0.3 * r * Math.Sin(a))]);
+        }
+        var result = ModeCoverage.Evaluate([.. pts], modes, ModeCoverage.GridStd);
+        Assert.InRange(result.CoreWidth, 0.28, 0.34);
+        Assert.InRange(result.CentreOffset, 0.65, 0.75);
+        // Without the bridges the rms would be sqrt((0.7² + 0.3² + 0.3²) / 2) = 0.58; their starts (1 sample in 8, of which
+        // half lie within 10 std of a mode) double it.
+        Assert.True(result.ClusterWidth > 1.0, $"rms offset {result.ClusterWidth}: the bridges' starts should count");
+        // The bridges outside 3 std: the segments are 40 std long, and their first and last 3 std are high quality.
+        Assert.Equal(12.5 * 34 / 40, result.NearMissPercent + result.BetweenModesPercent, 0.6);
     }
 
     [Fact]
