@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|wgan-gp-mnist|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -228,6 +228,36 @@ if [[ $what == grid-longer ]]; then
   both gan-mbd-z8-30kcool-s4 modes --checkpoint runs/gan-mbd-z8-30kcool-s4/checkpoint.safetensors
   run gan-mbd-b256-15k-s4 $N train gan --data grid25 --seed 4 --device "$device" --steps 15000 --batch 256 --set minibatch_disc=true --set real_label=0.9 --sample-every 1000 --out runs/gan-mbd-b256-15k-s4
   both gan-mbd-b256-15k-s4 modes --checkpoint runs/gan-mbd-b256-15k-s4/checkpoint.safetensors
+fi
+
+if [[ $what == bridges ]]; then
+  # Eleventh session, one core each: where the grid's other samples lie (eval modes prints the clusters' core width and
+  # centre offset; --points writes every point), then the grid's cool-down with batches of 256 instead of 64 (seed 5 from
+  # `grid-seeds`' 30,000-step run, seed 1 from `grid-longer`'s 50,000) and with a weaker penalty (gp_lambda 0.1 -> 0.01).
+  for r in wgan-gp-grid25-30k-s5 wgan-gp-grid25-50kcool-s5 wgan-gp-grid25-50k-s1 wgan-gp-grid25-70kcool-s1; do
+    run "$r-points" $N eval modes --checkpoint runs/$r/checkpoint.safetensors --device "$device" --count 20000 --points runs/$r/points.csv
+  done
+  rm -rf runs/wgan-gp-grid25-50kcool-b256-s5 && cp -r runs/wgan-gp-grid25-30k-s5 runs/wgan-gp-grid25-50kcool-b256-s5
+  run wgan-gp-grid25-50kcool-b256-s5 $N train wgan-gp --data grid25 --seed 5 --device "$device" --steps 50000 --batch 256 --resume --sample-every 1000 --out runs/wgan-gp-grid25-50kcool-b256-s5 --set lr_decay_start=30000 --set lr_decay_end=50000
+  both wgan-gp-grid25-50kcool-b256-s5 modes --checkpoint runs/wgan-gp-grid25-50kcool-b256-s5/checkpoint.safetensors
+  rm -rf runs/wgan-gp-grid25-50kcool-gp001-s5 && cp -r runs/wgan-gp-grid25-30k-s5 runs/wgan-gp-grid25-50kcool-gp001-s5
+  run wgan-gp-grid25-50kcool-gp001-s5 $N train wgan-gp --data grid25 --seed 5 --device "$device" --steps 50000 --resume --sample-every 1000 --out runs/wgan-gp-grid25-50kcool-gp001-s5 --set lr_decay_start=30000 --set lr_decay_end=50000 --set gp_lambda=0.01
+  both wgan-gp-grid25-50kcool-gp001-s5 modes --checkpoint runs/wgan-gp-grid25-50kcool-gp001-s5/checkpoint.safetensors
+  rm -rf runs/wgan-gp-grid25-60kcool-b256-s1 && cp -r runs/wgan-gp-grid25-50k-s1 runs/wgan-gp-grid25-60kcool-b256-s1
+  run wgan-gp-grid25-60kcool-b256-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/wgan-gp-grid25-60kcool-b256-s1 --set lr_decay_start=50000 --set lr_decay_end=60000
+  both wgan-gp-grid25-60kcool-b256-s1 modes --checkpoint runs/wgan-gp-grid25-60kcool-b256-s1/checkpoint.safetensors
+fi
+
+if [[ $what == wgan-gp-mnist-long ]]; then
+  # Eleventh session: `wgan-gp-mnist`'s run from scratch at length on one core (~1.5 generator steps/s), a copy of the
+  # checkpoint every 2,000 steps, each scored with the recipe's 10-epoch judge (`eval mnist` trains and caches it on first use).
+  out=runs/wgan-gp-mnist60k-long
+  for s in 2000 4000 6000 8000 10000 12000 14000 16000 18000 20000; do
+    [[ -f $out/checkpoint.safetensors ]] && resume=--resume || resume=
+    run wgan-gp-mnist60k-long-$s $N train wgan-gp --data mnist60k --device "$device" --steps $s $resume --set g_width=32 --set d_width=32 --sample-every 500 --out $out
+    cp $out/checkpoint.safetensors $out/checkpoint-$s.safetensors
+    both wgan-gp-mnist60k-long-$s mnist --checkpoint $out/checkpoint-$s.safetensors --reference mnist60k --count 10000
+  done
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
