@@ -234,7 +234,9 @@ if [[ $what == bridges ]]; then
   # Eleventh session, one core each: where the grid's other samples lie (eval modes prints the clusters' core width and
   # centre offset; --points writes every point), then the grid's cool-down with batches of 256 instead of 64 (seed 5 from
   # `grid-seeds`' 30,000-step run, seed 1 from `grid-longer`'s 50,000) and with a weaker penalty (gp_lambda 0.1 -> 0.01).
+  # The table re-scores at the protocol's 2,500 points; the shares along the grid lines come from 20,000 written out.
   for r in wgan-gp-grid25-30k-s5 wgan-gp-grid25-50kcool-s5 wgan-gp-grid25-50k-s1 wgan-gp-grid25-70kcool-s1; do
+    run "$r-rescore" $N eval modes --checkpoint runs/$r/checkpoint.safetensors --device "$device"
     run "$r-points" $N eval modes --checkpoint runs/$r/checkpoint.safetensors --device "$device" --count 20000 --points runs/$r/points.csv
   done
   rm -rf runs/wgan-gp-grid25-50kcool-b256-s5 && cp -r runs/wgan-gp-grid25-30k-s5 runs/wgan-gp-grid25-50kcool-b256-s5

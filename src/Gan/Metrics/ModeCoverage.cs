@@ -129,8 +129,11 @@ public static class ModeCoverage
             }
             else nearMiss++;
         }
-        var cores = offsets.Where(o => o.X.Count >= MinCoreSamples)
-            .Select(o => (Width: (RobustStd(o.X) + RobustStd(o.Y)) / 2, Offset: Math.Sqrt(Square(Median(o.X)) + Square(Median(o.Y))))).ToArray();
+        var cores = offsets.Where(o => o.X.Count >= MinCoreSamples).Select(o =>
+        {
+            var (x, y) = (RobustCentreAndStd(o.X), RobustCentreAndStd(o.Y));
+            return (Width: (x.Std + y.Std) / 2, Offset: Math.Sqrt(x.Centre * x.Centre + y.Centre * y.Centre));
+        }).ToArray();
         return new ModeCoverageResult(
             ModesCaptured: counts.Count(c => c > 0),
             ModeCount: modes.Length,
@@ -147,8 +150,6 @@ public static class ModeCoverage
     /// <summary>The fewest samples within <see cref="NearMissStds"/> of a mode for its cluster to count in the core width.</summary>
     public const int MinCoreSamples = 10;
 
-    static double Square(double v) => v * v;
-
     static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
@@ -156,12 +157,12 @@ public static class ModeCoverage
         return sorted.Length % 2 == 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
     }
 
-    /// <summary>1.4826 x the median absolute deviation about the median: a Gaussian's standard deviation, unmoved by a
-    /// minority of far samples (a bridge's start), where the root-mean-square is led by them.</summary>
-    static double RobustStd(List<double> values)
+    /// <summary>The median, and 1.4826 x the median absolute deviation about it: a Gaussian's centre and standard deviation,
+    /// unmoved by a minority of far samples (a bridge's start), where the mean and root-mean-square are led by them.</summary>
+    static (double Centre, double Std) RobustCentreAndStd(List<double> values)
     {
         double centre = Median(values);
-        return 1.4826 * Median(values.Select(v => Math.Abs(v - centre)).ToList());
+        return (centre, 1.4826 * Median(values.Select(v => Math.Abs(v - centre)).ToList()));
     }
 
     /// <summary>
