@@ -260,6 +260,10 @@ if [[ $what == wgan-gp-mnist-long ]]; then
     cp $out/checkpoint.safetensors $out/checkpoint-$s.safetensors
     both wgan-gp-mnist60k-long-$s mnist --checkpoint $out/checkpoint-$s.safetensors --reference mnist60k --count 10000
   done
+  # Twelfth session: the score at 18,000 and 20,000 steps with a second draw of latents.
+  for s in 18000 20000; do
+    run wgan-gp-mnist60k-long-$s-seed1 $N eval mnist --checkpoint $out/checkpoint-$s.safetensors --reference mnist60k --count 10000 --seed 1 --device "$device"
+  done
 fi
 
 if [[ $what == wgan-gp-mnist ]]; then
