@@ -24,6 +24,12 @@ namespace NativeGan.Gan.Models;
 /// <para><b>Conditional kinds</b> give G the one-hot label concatenated to z, and D the one-hot label concatenated
 /// to its flattened input (MLP) or as K constant channels beside the image's (conv). The fakes of a critic update
 /// take the real slice's labels (so fakes follow the data's class frequencies without drawing random labels).</para>
+/// <para><b>Packing</b> (<c>pack</c> = m &gt; 1; PacGAN, Lin et al. 2018): D judges m samples at once, concatenated
+/// (points or flattened images side by side, image channels stacked), and gives one score per pack; real packs hold
+/// only real samples and fake packs only fakes. A generator that drops modes makes packs whose members are too alike,
+/// which D can see where it cannot in one sample. The losses are unchanged, taken over packs (for wgan-gp the penalty
+/// then sits at interpolates between real and fake packs: the packed critic is 1-Lipschitz in pack space). Every
+/// batch a critic or generator update sees must split into whole packs. Unconditional kinds only.</para>
 /// </summary>
 public abstract class GanJob : IGenerativeJob, IAveragedGenerator
 {
@@ -50,6 +56,9 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         ClassCount = conditional ? config.Int("classes") : 0;
         CriticSteps = config.Int("n_critic");
         if (CriticSteps < 1) throw new ArgumentException($"{kind}: n_critic must be >= 1, got {CriticSteps}");
+        Pack = config.Int("pack");
+        if (Pack < 1) throw new ArgumentException($"{kind}: pack must be >= 1 (1: no packing), got {Pack}");
+        if (Pack > 1 && ClassCount > 0) throw new ArgumentException($"{kind}: pack {Pack}: packing is for unconditional kinds (a pack would mix labels)");
         ulong seed = config.ULong("seed");
         Rng = new Rng(seed); // the trainer advances it to a checkpoint's offset on resume
         initRng = new Rng(seed ^ 0x1A17_0000_0000_0001UL);
@@ -67,7 +76,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             makeGenerator = rng => Dcgan.Generator(LatentSize + ClassCount, channels, side, config.Int("g_width"), device, rng);
             Generator = makeGenerator(initRng);
             var (before, extra) = GanNets.ConvMinibatchLayers(dWidth << (Dcgan.Stages(side) - 1), mbstd, mbd, mbdKernels, mbdDims, device, initRng);
-            Discriminator = Dcgan.Discriminator(channels + ClassCount, side, dWidth, device, initRng, norm, before, extra);
+            Discriminator = Dcgan.Discriminator(channels * Pack + ClassCount, side, dWidth, device, initRng, norm, before, extra);
         }
         else
         {
@@ -75,7 +84,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             makeGenerator = rng => GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
                 config.Bool("g_batchnorm"), device, rng);
             Generator = makeGenerator(initRng);
-            Discriminator = GanNets.MlpDiscriminator(features + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
+            Discriminator = GanNets.MlpDiscriminator(features * Pack + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
                 config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
         }
         startRates = (config.Float("lr_g"), config.Float("lr_d"));
@@ -122,6 +131,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Optimizer DiscriminatorOptimizer { get; }
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
+    /// <summary>Samples D judges at once (PacGAN's packing; 1: one at a time).</summary>
+    public int Pack { get; }
 
     // ------------------------------------------------------------------ the kind's losses
 
@@ -173,10 +184,11 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         Tensor fake;
         using (Autograd.NoGrad()) fake = GeneratorForward(z, onehot);
         Tensor Critic(Tensor x) => CriticForward(x, onehot);
-        var realScores = Critic(real);
-        var fakeScores = Critic(fake);
+        var (realPacks, fakePacks) = (Packed(real), Packed(fake));
+        var realScores = Critic(realPacks);
+        var fakeScores = Critic(fakePacks);
         var logged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var loss = CriticLoss(realScores, fakeScores, new CriticContext(Critic, real, fake), logged);
+        var loss = CriticLoss(realScores, fakeScores, new CriticContext(Critic, realPacks, fakePacks), logged);
         Discriminator.ZeroGrad();
         loss.Backward();
         DiscriminatorOptimizer.Step();
@@ -198,7 +210,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         try
         {
             var fake = GeneratorForward(z, onehot);
-            var loss = GeneratorLoss(CriticForward(fake, onehot));
+            var loss = GeneratorLoss(CriticForward(Packed(fake), onehot));
             Generator.ZeroGrad();
             loss.Backward();
             log["grad_norm_g"] = GradNorm(Generator);
@@ -238,7 +250,24 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         return generator.Forward(column);
     }
 
-    /// <summary>D's scores [N, 1] for samples: an MLP takes them flattened (with the one-hot label concatenated for a
+    /// <summary>
+    /// Samples [N, ...] as N / pack packs for D: consecutive samples side by side, [N/m, m * F] for points or flattened
+    /// images and [N/m, m * C, H, W] for images (both are the same memory, so it is a reshape, and gradients flow back
+    /// to each sample). With pack 1, the samples themselves.
+    /// </summary>
+    public Tensor Packed(Tensor samples)
+    {
+        if (Pack == 1) return samples;
+        int n = samples.Dim(0);
+        if (n % Pack != 0)
+            throw new TensorShapeException($"{Kind}: pack {Pack} needs every critic and generator batch to split into whole packs, got {n} samples (shape {Shapes.Format(samples.Shape)}): choose --batch a multiple of {Pack}");
+        var shape = (int[])samples.Shape.Clone();
+        shape[0] = n / Pack;
+        shape[1] *= Pack;
+        return Ops.Reshape(samples, shape); // made by an op: the enclosing TensorScope frees it
+    }
+
+    /// <summary>D's scores [N, 1] for samples (or packs: <see cref="Packed"/>): an MLP takes them flattened (with the one-hot label concatenated for a
     /// conditional model), a convolutional critic takes images (with the label as K constant channels).</summary>
     protected Tensor CriticForward(Tensor x, Tensor? onehot)
     {
@@ -382,6 +411,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["minibatch_disc"] = "false",
             ["mbd_kernels"] = "100",
             ["mbd_dims"] = "5",
+            ["pack"] = "1",
             ["optimizer"] = "adam",
             ["lr_g"] = image ? "0.0002" : "0.0001",
             ["lr_d"] = image ? "0.0002" : "0.0001",

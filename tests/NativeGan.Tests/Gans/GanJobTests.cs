@@ -311,6 +311,60 @@ public class GanJobTests
                 Assert.True(Math.Abs(gpu[s][name] - v) <= 1e-4 + 1e-3 * Math.Abs(v), $"{kind} step {s} {name}: cpu {v}, ilgpu-cpu {gpu[s][name]}");
     }
 
+    /// <summary>
+    /// PacGAN's packing: D scores m consecutive samples at once, as one input made of the m samples side by side (points
+    /// or flattened images) or with their channels stacked (conv): checked against packs assembled by hand on the host.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PackingScoresConsecutiveSamplesSideBySide(bool images)
+    {
+        int[] shape = images ? [2, 8, 8] : [2];
+        var extra = new Dictionary<string, string> { ["pack"] = "3", ["g_width"] = "4", ["d_width"] = "4", ["d_norm"] = "none" };
+        using var job = Make("gan", Small("gan", extra, shape));
+        Assert.Equal(images, job.IsConv);
+        int per = shape.Aggregate(1, (a, b) => a * b), n = 6;
+        var host = Numerics.Random(new Random(4), n * per);
+        using var samples = Tensor.FromArray(host, [n, .. shape], Cpu);
+        // By hand: pack r is samples 3r, 3r + 1, 3r + 2, one after another (the first sample's values, or its
+        // channels, first).
+        var byHand = new float[host.Length];
+        for (int r = 0; r < n / 3; r++)
+            for (int k = 0; k < 3; k++)
+                Array.Copy(host, (3 * r + k) * per, byHand, r * 3 * per + k * per, per);
+        using var packs = Tensor.FromArray(byHand, images ? [n / 3, 6, 8, 8] : [n / 3, 6], Cpu);
+        using var packed = job.Packed(samples);
+        Assert.Equal(packs.Shape, packed.Shape);
+        job.Discriminator.Eval();
+        using var expected = job.Discriminator.Forward(packs);
+        using var actual = job.Discriminator.Forward(packed);
+        Assert.Equal(2, expected.Dim(0));
+        Assert.Equal(expected.ToArray(), actual.ToArray());
+    }
+
+    [Theory]
+    [InlineData("gan")]
+    [InlineData("wgan")]
+    [InlineData("wgan-gp")]
+    public void PackedKindsStepAndRefuseBatchesThatDoNotSplitIntoPacks(string kind)
+    {
+        using var job = Make(kind, Small(kind, new() { ["pack"] = "4", ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2" }));
+        Assert.Equal(4, job.Pack);
+        int updates = int.Parse(job.Config["batches_per_step"]);
+        foreach (var log in Run(job, 3, updates * 8))
+            Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        var e = Assert.Throws<TensorShapeException>(() => Run(job, 1, updates * 10));
+        Assert.Contains($"{kind}: pack 4", e.Message);
+        Assert.Contains("got 10 samples", e.Message);
+
+        GanJobs.Register();
+        var zero = Assert.Throws<ArgumentException>(() => JobFactory.Create(kind, Small(kind, new() { ["pack"] = "0" }), Cpu));
+        Assert.Contains("pack must be >= 1", zero.Message);
+        var conditional = Assert.Throws<ArgumentException>(() => JobFactory.Create("cgan", Small("cgan", new() { ["pack"] = "2" }), Cpu));
+        Assert.Contains("unconditional", conditional.Message);
+    }
+
     [Fact]
     public void OnlyTheConditionalKindTakesClasses()
     {
