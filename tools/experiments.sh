@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -248,6 +248,30 @@ if [[ $what == bridges ]]; then
   rm -rf runs/wgan-gp-grid25-60kcool-b256-s1 && cp -r runs/wgan-gp-grid25-50k-s1 runs/wgan-gp-grid25-60kcool-b256-s1
   run wgan-gp-grid25-60kcool-b256-s1 $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/wgan-gp-grid25-60kcool-b256-s1 --set lr_decay_start=50000 --set lr_decay_end=60000
   both wgan-gp-grid25-60kcool-b256-s1 modes --checkpoint runs/wgan-gp-grid25-60kcool-b256-s1/checkpoint.safetensors
+fi
+
+if [[ $what == cool-batch ]]; then
+  # Twelfth session, one core each: the grid's cool-down at equal samples and at larger batches. Seed 1 from
+  # `grid-longer`'s 50,000 constant-rate steps, cooled to 0 over 40,000 steps of 64 (the samples of `bridges`' 10,000 of
+  # 256), over 5,000 of 256, and over 5,000 of 1,024.
+  for cfg in "90000 64" "55000 256" "55000 1024"; do
+    read -r end batch <<< "$cfg"
+    r=wgan-gp-grid25-$((end / 1000))kcool-b$batch-s1
+    rm -rf runs/$r && cp -r runs/wgan-gp-grid25-50k-s1 runs/$r
+    run $r $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps $end --batch $batch --resume --sample-every 1000 --out runs/$r --set lr_decay_start=50000 --set lr_decay_end=$end
+    both $r modes --checkpoint runs/$r/checkpoint.safetensors
+  done
+fi
+
+if [[ $what == pacgan ]]; then
+  # Twelfth session: PacGAN4 (`gan --set pack=4`, batches of 100 packs = 400 samples, as PacGAN's code) on the grid,
+  # seed 1, 25,000 steps and then cooled to 0 at 30,000; and the plain GAN at the same 400 samples a step, unpacked.
+  run pacgan4-grid25-25k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 25000 --batch 400 --set pack=4 --sample-every 1000 --out runs/pacgan4-grid25-s1
+  both pacgan4-grid25-25k-s1 modes --checkpoint runs/pacgan4-grid25-s1/checkpoint.safetensors
+  run pacgan4-grid25-30kcool-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 30000 --batch 400 --set pack=4 --resume --sample-every 1000 --out runs/pacgan4-grid25-s1 --set lr_decay_start=25000 --set lr_decay_end=30000
+  both pacgan4-grid25-30kcool-s1 modes --checkpoint runs/pacgan4-grid25-s1/checkpoint.safetensors
+  run gan-b400-grid25-25k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 25000 --batch 400 --sample-every 1000 --out runs/gan-b400-grid25-s1
+  both gan-b400-grid25-25k-s1 modes --checkpoint runs/gan-b400-grid25-s1/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
