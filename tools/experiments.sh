@@ -265,13 +265,15 @@ fi
 
 if [[ $what == pacgan ]]; then
   # Twelfth session: PacGAN4 (`gan --set pack=4`, batches of 100 packs = 400 samples, as PacGAN's code) on the grid,
-  # seed 1, 25,000 steps and then cooled to 0 at 30,000; and the plain GAN at the same 400 samples a step, unpacked.
+  # seed 1, 25,000 steps and then cooled to 0 at 30,000; the plain GAN at the same 400 samples a step, unpacked; PacGAN2
+  # for 8,000 steps (its losses.jsonl says whether D leaves chance).
   run pacgan4-grid25-25k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 25000 --batch 400 --set pack=4 --sample-every 1000 --out runs/pacgan4-grid25-s1
   both pacgan4-grid25-25k-s1 modes --checkpoint runs/pacgan4-grid25-s1/checkpoint.safetensors
   run pacgan4-grid25-30kcool-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 30000 --batch 400 --set pack=4 --resume --sample-every 1000 --out runs/pacgan4-grid25-s1 --set lr_decay_start=25000 --set lr_decay_end=30000
   both pacgan4-grid25-30kcool-s1 modes --checkpoint runs/pacgan4-grid25-s1/checkpoint.safetensors
   run gan-b400-grid25-25k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 25000 --batch 400 --sample-every 1000 --out runs/gan-b400-grid25-s1
   both gan-b400-grid25-25k-s1 modes --checkpoint runs/gan-b400-grid25-s1/checkpoint.safetensors
+  run pacgan2-grid25-8k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 8000 --batch 200 --set pack=2 --sample-every 1000 --out runs/pacgan2-grid25-s1
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
