@@ -20,8 +20,9 @@ public class GanTrainerTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    static Dictionary<string, string> Config(string kind) => new()
+    static Dictionary<string, string> Config(string kind, int pack = 1) => new()
     {
+        ["pack"] = pack.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["data_shape"] = "2", ["seed"] = "5", ["latent"] = "3", ["g_widths"] = "8,8", ["d_widths"] = "8", ["d_pieces"] = "2",
         ["mbstd"] = "true", ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2", ["dropout"] = kind == "gan" ? "0.5" : "0",
         ["classes"] = kind == "cgan" ? "8" : "0", ["n_critic"] = "2", ["batches_per_step"] = "2",
@@ -43,17 +44,16 @@ public class GanTrainerTests : IDisposable
     public void AResumedRunEndsBitIdentical(string kind, int pack = 1)
     {
         GanJobs.Register();
-        Dictionary<string, string> Config(string kind) => new(GanTrainerTests.Config(kind)) { ["pack"] = pack.ToString() };
         int batch = 10 * pack; // two critic slices a step, each of 5 packs
         var data = Mixtures2D.Ring(60, seed: 1);
         float[][] straight;
-        using (var job = JobFactory.Create(kind, Config(kind), Device.Cpu))
+        using (var job = JobFactory.Create(kind, Config(kind, pack), Device.Cpu))
         using (var loader = new DataLoader(data, batch, Device.Cpu, seed: 2))
         {
             Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 5), CancellationToken.None).Outcome);
             straight = Weights(job);
         }
-        using (var job = JobFactory.Create(kind, Config(kind), Device.Cpu))
+        using (var job = JobFactory.Create(kind, Config(kind, pack), Device.Cpu))
         using (var loader = new DataLoader(data, batch, Device.Cpu, seed: 2))
             Assert.Equal(3, Trainer.Run(job, loader, Options("resumed", 3), CancellationToken.None).Steps);
         var (savedKind, savedConfig, _) = Trainer.ReadJob(Path.Combine(dir, "resumed", Trainer.CheckpointFile));
