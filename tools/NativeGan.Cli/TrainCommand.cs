@@ -83,7 +83,8 @@ public static class TrainCommand
     }
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
-    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey];
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey, CriticStepsKey];
+    const string CriticStepsKey = "n_critic", BatchesKey = "batches_per_step";
 
     internal static int Run(TrainRequest r)
     {
@@ -112,8 +113,9 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                // Two things may change on resume: the learning-rate schedule (cool a run down from where it stands) and
-                // the gradient penalty's weight (a weaker penalty late in training); every other setting is the run's.
+                // Three things may change on resume: the learning-rate schedule (cool a run down from where it stands),
+                // the gradient penalty's weight (a weaker penalty late in training) and the critic updates a step (a
+                // sharper critic late in training); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
@@ -126,6 +128,9 @@ public static class TrainCommand
                     if (!hasSchedule && schedule.Contains(key)) { Cli.Error($"--resume: --set {key}: {mayChange}"); return 2; }
                     if (!changeable.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored ({mayChange})"); continue; }
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
+                    // More critic updates a step take as many batches (see GanJob.ReadConfig), unless the run chose otherwise.
+                    if (key == CriticStepsKey && config.GetValueOrDefault(BatchesKey) == config.GetValueOrDefault(key) && config.Remove(BatchesKey))
+                        changes.Add($"--resume: {BatchesKey} follows {key}: each critic update keeps its own batch");
                     config[key] = value;
                 }
                 if (changes.Count > 0 && !ScheduleFitsTheRun(kind, config, meta)) return 2;

@@ -431,8 +431,14 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     /// kind does not know are kept, not refused, so a checkpoint's metadata loads and is saved back whole (the
     /// command line refuses unknown <c>--set</c> keys before a job is made).
     /// </summary>
-    protected static JobConfig ReadConfig(string kind, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string> given) =>
-        new(kind, defaults, given, refuseUnknown: false);
+    protected static JobConfig ReadConfig(string kind, IReadOnlyDictionary<string, string> defaults, IReadOnlyDictionary<string, string> given)
+    {
+        // Each critic update takes its own batch: a given n_critic brings batches_per_step with it unless that is given
+        // too (else `--set n_critic=10` on a wgan would split its 5 batches into 10 half batches).
+        if (given.TryGetValue("n_critic", out var n) && !given.ContainsKey("batches_per_step"))
+            given = new Dictionary<string, string>(given, StringComparer.Ordinal) { ["batches_per_step"] = n };
+        return new(kind, defaults, given, refuseUnknown: false);
+    }
 
     /// <summary>The data shape named by config["data_shape"] (default "2": points), which the defaults depend on.</summary>
     protected static int[] ShapeOf(string kind, IReadOnlyDictionary<string, string> config) =>

@@ -210,10 +210,10 @@ public class TrainCommandTests : IDisposable
             "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
         var (code, output) = Run([.. common, "--steps", "2"]);
         Assert.True(code == 0, output);
-        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "n_critic=1"]);
+        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "lr_d=1"]);
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
-        Assert.Contains("--set n_critic is ignored (only lr_decay_start, lr_decay_end and gp_lambda may change)", output);
+        Assert.Contains("--set lr_d is ignored (only lr_decay_start, lr_decay_end, gp_lambda and n_critic may change)", output);
         var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
@@ -224,6 +224,47 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. common, "--steps", "6", "--resume", "--set", "gp_lambda=-1"]);
         Assert.Equal(2, code);
         Assert.Contains("gp_lambda must be >= 0, got -1", output);
+    }
+
+    [Fact]
+    public void CriticUpdatesAStepMayChangeOnResumeAndEachKeepsItsOwnBatch()
+    {
+        // n_critic alone sets the batches a step draws with it, at the start and on resume: 3 critic updates of 16
+        // samples each, then 2.
+        var run = Path.Combine(dir, "critic");
+        string[] common = ["train", "wgan-gp", "--data", "ring8", "--device", "cpu", "--batch", "16", "--out", run,
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        var (code, output) = Run([.. common, "--steps", "2", "--set", "n_critic=3"]);
+        Assert.True(code == 0, output);
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        var config = Trainer.ReadJob(checkpoint).Config;
+        Assert.Equal(("3", "3"), (config["n_critic"], config["batches_per_step"]));
+        using (var job = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
+        {
+            Assert.Equal(3, ((NativeGan.Gan.Models.GanJob)job).CriticSteps);
+            Assert.Equal(3, job.BatchesPerStep());
+        }
+
+        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "n_critic=2"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("n_critic 3 -> 2", output);
+        Assert.Contains("batches_per_step follows n_critic", output);
+        config = Trainer.ReadJob(checkpoint).Config;
+        Assert.Equal(("2", "2"), (config["n_critic"], config["batches_per_step"]));
+        using (var job = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
+            Assert.Equal((2, 2), (((NativeGan.Gan.Models.GanJob)job).CriticSteps, job.BatchesPerStep()));
+
+        // A run that chose its own batches_per_step keeps it.
+        var own = Path.Combine(dir, "critic-own");
+        string[] ownArgs = ["train", "wgan-gp", "--data", "ring8", "--device", "cpu", "--batch", "16", "--out", own,
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        (code, output) = Run([.. ownArgs, "--steps", "1", "--set", "n_critic=2", "--set", "batches_per_step=1"]);
+        Assert.True(code == 0, output);
+        (code, output) = Run([.. ownArgs, "--steps", "2", "--resume", "--set", "n_critic=4"]);
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("follows", output);
+        config = Trainer.ReadJob(Path.Combine(own, "checkpoint.safetensors")).Config;
+        Assert.Equal(("4", "1"), (config["n_critic"], config["batches_per_step"]));
     }
 
     [Fact]
