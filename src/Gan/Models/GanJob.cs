@@ -81,11 +81,13 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         else
         {
             int features = SampleShape.Aggregate(1, (a, b) => a * b);
-            makeGenerator = rng => GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
-                config.Bool("g_batchnorm"), device, rng);
+            float initStd = config.Float("init_std");
+            if (initStd < 0) throw new ArgumentException($"{kind}: init_std must be >= 0 (0: the layers' own initialisation), got {initStd}");
+            makeGenerator = rng => GanNets.NormalInit(GanNets.MlpGenerator(LatentSize + ClassCount, config.Ints("g_widths"), SampleShape,
+                config.Bool("g_batchnorm"), device, rng), initStd, rng);
             Generator = makeGenerator(initRng);
-            Discriminator = GanNets.MlpDiscriminator(features * Pack + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
-                config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng);
+            Discriminator = GanNets.NormalInit(GanNets.MlpDiscriminator(features * Pack + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
+                config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng), initStd, initRng);
         }
         startRates = (config.Float("lr_g"), config.Float("lr_d"));
         GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
@@ -412,6 +414,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["mbd_kernels"] = "100",
             ["mbd_dims"] = "5",
             ["pack"] = "1",
+            ["init_std"] = "0",
             ["optimizer"] = "adam",
             ["lr_g"] = image ? "0.0002" : "0.0001",
             ["lr_d"] = image ? "0.0002" : "0.0001",

@@ -39,6 +39,22 @@ public static class GanNets
     }
 
     /// <summary>
+    /// PacGAN's initialisation of its MLPs (the Blocks code's IsotropicGaussian(0.02) and Constant(0)): every weight
+    /// matrix N(0, <paramref name="std"/>), every bias 0; norm scales keep 1. std 0 keeps the layers' own initialisation
+    /// (PyTorch's uniform of 1/sqrt(fan_in)) and draws nothing, so such a run repeats one made before the option.
+    /// </summary>
+    public static Sequential NormalInit(Sequential network, float std, Rng rng)
+    {
+        if (std == 0) return network;
+        foreach (var (name, p) in network.NamedParameters())
+        {
+            if (p.Rank >= 2) Init.Normal(p, 0f, std, rng);
+            else if (name.EndsWith("bias", StringComparison.Ordinal)) Elementwise.Fill(p, 0f);
+        }
+        return network;
+    }
+
+    /// <summary>
     /// Flattened samples (plus a one-hot label: <paramref name="inputs"/> = features + classes) through one hidden
     /// layer per width (maxout of <paramref name="pieces"/> pieces, or Linear + LeakyReLU(0.2) for pieces = 1),
     /// each followed by dropout when <paramref name="dropout"/> &gt; 0; then the optional minibatch layers

@@ -365,6 +365,47 @@ public class GanJobTests
         Assert.Contains("unconditional", conditional.Message);
     }
 
+    /// <summary>
+    /// init_std = s draws every weight matrix of the MLP networks (G, D, the minibatch-discrimination tensor) from
+    /// N(0, s) and zeroes every bias; BatchNorm's scales keep 1. init_std 0 (the default) keeps the layers' own
+    /// uniform initialisation, unchanged from before the option existed. A negative value is refused.
+    /// </summary>
+    [Fact]
+    public void InitStdDrawsEveryWeightMatrixFromANormalAndZeroesTheBiases()
+    {
+        var wide = new Dictionary<string, string> { ["g_widths"] = "64,48", ["d_widths"] = "40,56", ["minibatch_disc"] = "true" };
+        using var normal = Make("gan", Small("gan", new(wide) { ["init_std"] = "0.3" }));
+        using var own = Make("gan", Small("gan", wide));
+        int matrices = 0, biases = 0, scales = 0;
+        foreach (var net in new[] { (Module)normal.Generator, normal.Discriminator })
+            foreach (var (name, p) in net.NamedParameters())
+            {
+                var v = p.ToArray();
+                if (p.Rank >= 2)
+                {
+                    // The sample std of >= 100 N(0, 0.3) draws lies within 0.3 * (1 +- 0.35) with overwhelming odds.
+                    double mean = v.Average(x => (double)x), sd = Math.Sqrt(v.Average(x => (double)x * x) - mean * mean);
+                    Assert.True(Math.Abs(sd - 0.3) < 0.105 && Math.Abs(mean) < 0.1, $"{name}: mean {mean}, sd {sd} over {v.Length}");
+                    matrices++;
+                }
+                else if (name.EndsWith("bias", StringComparison.Ordinal)) { Assert.All(v, x => Assert.Equal(0f, x)); biases++; }
+                else { Assert.All(v, x => Assert.Equal(1f, x)); scales++; }
+            }
+        // Matrices: G's 3 Linear, D's 2 maxout, the mbd tensor and D's Linear. Biases: those 3 + 3 and G's 2 BatchNorm
+        // shifts (the mbd layer has none). Scales: G's 2 BatchNorm scales.
+        Assert.Equal((7, 8, 2), (matrices, biases, scales));
+
+        // The default leaves the layers' own draw: G's first layer (fan-in 4) is uniform within +-1/2, biases nonzero.
+        var first = own.Generator.NamedParameters().First();
+        Assert.Equal(2, first.Tensor.Rank);
+        Assert.All(first.Tensor.ToArray(), x => Assert.InRange(x, -0.5f, 0.5f));
+        Assert.Contains(own.Generator.NamedParameters(), p => p.Name.EndsWith("bias", StringComparison.Ordinal) && p.Tensor.ToArray().Any(x => x != 0));
+
+        GanJobs.Register();
+        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create("gan", Small("gan", new() { ["init_std"] = "-0.1" }), Cpu));
+        Assert.Contains("init_std must be >= 0", e.Message);
+    }
+
     [Fact]
     public void OnlyTheConditionalKindTakesClasses()
     {
