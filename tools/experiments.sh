@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -274,6 +274,30 @@ if [[ $what == pacgan ]]; then
   run gan-b400-grid25-25k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 25000 --batch 400 --sample-every 1000 --out runs/gan-b400-grid25-s1
   both gan-b400-grid25-25k-s1 modes --checkpoint runs/gan-b400-grid25-s1/checkpoint.safetensors
   run pacgan2-grid25-8k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 8000 --batch 200 --set pack=2 --sample-every 1000 --out runs/pacgan2-grid25-s1
+fi
+
+if [[ $what == grid-b256 ]]; then
+  # Thirteenth session, one core each: one cool-down recipe in every seed: `grid-seeds`' 30,000 constant-rate steps
+  # (seeds 1 and 4 from scratch: `cool` and the ninth session cooled theirs in place), then batches of 256 cooled to 0
+  # at 40,000.
+  # Then two levers on seed 1's 50,000-step checkpoint (`grid-longer`): 10 critic updates a step instead of 5 in a
+  # 5,000-step cool-down of 256 (`cool-batch`'s row with 5); and two tries at PacGAN4's dead D (`pacgan`): PacGAN's
+  # initialisation, N(0, 0.02), and a critic rate 4 times G's.
+  for seed in 1 4; do
+    run wgan-gp-grid25-30k-s$seed $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 30000 --sample-every 1000 --out runs/wgan-gp-grid25-30k-s$seed
+  done
+  for seed in 1 2 3 4 5; do
+    r=wgan-gp-grid25-40kcool-b256-s$seed
+    rm -rf runs/$r && cp -r runs/wgan-gp-grid25-30k-s$seed runs/$r
+    run $r $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 40000 --batch 256 --resume --sample-every 1000 --out runs/$r --set lr_decay_start=30000 --set lr_decay_end=40000
+    both $r modes --checkpoint runs/$r/checkpoint.safetensors
+  done
+  r=wgan-gp-grid25-55kcool-b256-c10-s1
+  rm -rf runs/$r && cp -r runs/wgan-gp-grid25-50k-s1 runs/$r
+  run $r $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 55000 --batch 256 --resume --sample-every 1000 --out runs/$r --set lr_decay_start=50000 --set lr_decay_end=55000 --set n_critic=10
+  both $r modes --checkpoint runs/$r/checkpoint.safetensors
+  run pacgan4-init02-grid25-8k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 8000 --batch 400 --set pack=4 --set init_std=0.02 --sample-every 1000 --out runs/pacgan4-init02-grid25-s1
+  run pacgan4-lrd4-grid25-6k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 6000 --batch 400 --set pack=4 --set lr_d=0.0004 --sample-every 1000 --out runs/pacgan4-lrd4-grid25-s1
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
