@@ -128,9 +128,13 @@ public static class TrainCommand
                     if (!hasSchedule && schedule.Contains(key)) { Cli.Error($"--resume: --set {key}: {mayChange}"); return 2; }
                     if (!changeable.Contains(key)) { Cli.Warn($"--resume: the run keeps the checkpoint's settings; --set {key} is ignored ({mayChange})"); continue; }
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
-                    // More critic updates a step take as many batches (see GanJob.ReadConfig), unless the run chose otherwise.
-                    if (key == CriticStepsKey && config.GetValueOrDefault(BatchesKey) == config.GetValueOrDefault(key) && config.Remove(BatchesKey))
+                    // More critic updates a step take as many batches, unless the run chose otherwise: without the key,
+                    // GanJob.ReadConfig sets it from the new n_critic.
+                    if (key == CriticStepsKey && config.GetValueOrDefault(BatchesKey) == config.GetValueOrDefault(key))
+                    {
+                        config.Remove(BatchesKey);
                         changes.Add($"--resume: {BatchesKey} follows {key}: each critic update keeps its own batch");
+                    }
                     config[key] = value;
                 }
                 if (changes.Count > 0 && !ScheduleFitsTheRun(kind, config, meta)) return 2;
