@@ -83,8 +83,7 @@ public static class TrainCommand
     }
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
-    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey, CriticStepsKey];
-    const string CriticStepsKey = "n_critic", BatchesKey = "batches_per_step";
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
 
     internal static int Run(TrainRequest r)
     {
@@ -130,10 +129,10 @@ public static class TrainCommand
                     changes.Add($"--resume: {key} {config.GetValueOrDefault(key, "(default)")} -> {value}");
                     // More critic updates a step take as many batches, unless the run chose otherwise: without the key,
                     // GanJob.ReadConfig sets it from the new n_critic.
-                    if (key == CriticStepsKey && config.GetValueOrDefault(BatchesKey) == config.GetValueOrDefault(key))
+                    if (key == GanJob.CriticStepsKey && config.GetValueOrDefault(GanJob.BatchesPerStepKey) == config.GetValueOrDefault(key))
                     {
-                        config.Remove(BatchesKey);
-                        changes.Add($"--resume: {BatchesKey} follows {key}: each critic update keeps its own batch");
+                        config.Remove(GanJob.BatchesPerStepKey);
+                        changes.Add($"--resume: {GanJob.BatchesPerStepKey} follows {key}: each critic update keeps its own batch");
                     }
                     config[key] = value;
                 }

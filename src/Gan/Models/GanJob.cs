@@ -54,7 +54,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         LatentSize = config.Int("latent");
         // Only a conditional kind reads the key (an unconditional one never picks up a dataset's labels).
         ClassCount = conditional ? config.Int("classes") : 0;
-        CriticSteps = config.Int("n_critic");
+        CriticSteps = config.Int(CriticStepsKey);
         if (CriticSteps < 1) throw new ArgumentException($"{kind}: n_critic must be >= 1, got {CriticSteps}");
         Pack = config.Int("pack");
         if (Pack < 1) throw new ArgumentException($"{kind}: pack must be >= 1 (1: no packing), got {Pack}");
@@ -131,6 +131,9 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Sequential Discriminator { get; }
     public Optimizer GeneratorOptimizer { get; }
     public Optimizer DiscriminatorOptimizer { get; }
+    /// <summary>The config keys of the critic updates a step and of the loader batches a step takes (one per update).</summary>
+    public const string CriticStepsKey = "n_critic", BatchesPerStepKey = "batches_per_step";
+
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
     /// <summary>Samples D judges at once (PacGAN's packing; 1: one at a time).</summary>
@@ -398,8 +401,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["data_shape"] = JobConfig.Format(sampleShape),
             ["latent"] = image ? "100" : "2",
             ["seed"] = "0",
-            ["n_critic"] = "1",
-            ["batches_per_step"] = "1",
+            [CriticStepsKey] = "1",
+            [BatchesPerStepKey] = "1",
             ["arch"] = image && sampleShape[1] == sampleShape[2] && sampleShape[1] >= 8 && (sampleShape[1] & (sampleShape[1] - 1)) == 0 ? "conv" : "mlp",
             ["g_width"] = "64",
             ["d_width"] = "64",
@@ -438,8 +441,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     {
         // Each critic update takes its own batch: a given n_critic brings batches_per_step with it unless that is given
         // too (else `--set n_critic=10` on a wgan would split its 5 batches into 10 half batches).
-        if (given.TryGetValue("n_critic", out var n) && !given.ContainsKey("batches_per_step"))
-            given = new Dictionary<string, string>(given, StringComparer.Ordinal) { ["batches_per_step"] = n };
+        if (given.TryGetValue(CriticStepsKey, out var n) && !given.ContainsKey(BatchesPerStepKey))
+            given = new Dictionary<string, string>(given, StringComparer.Ordinal) { [BatchesPerStepKey] = n };
         return new(kind, defaults, given, refuseUnknown: false);
     }
 

@@ -136,7 +136,7 @@ public sealed class WganJob : GanJob
         c["optimizer"] = "rmsprop";
         c["lr_g"] = c["lr_d"] = "0.00005";
         c["clip"] = "0.01";
-        c["n_critic"] = c["batches_per_step"] = "5";
+        c[CriticStepsKey] = c[BatchesPerStepKey] = "5";
         return c;
     }
 
@@ -185,7 +185,7 @@ public sealed class WganGpJob : GanJob
         c["beta2"] = "0.9";
         c[PenaltyKey] = sampleShape.Length == 1 ? "0.1" : "10"; // 2D points: the toy code's 0.1 (see above)
         c["d_norm"] = "none"; // conv critic: no batch norm (the penalty is per sample); instance is the per-sample alternative
-        c["n_critic"] = c["batches_per_step"] = "5";
+        c[CriticStepsKey] = c[BatchesPerStepKey] = "5";
         return c;
     }
 
