@@ -83,7 +83,7 @@ public static class TrainCommand
     }
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
-    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, "lr", "lr_g", "lr_d", WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
 
     internal static int Run(TrainRequest r)
     {
@@ -112,8 +112,9 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                // Three things may change on resume: the learning-rate schedule (cool a run down from where it stands),
-                // the gradient penalty's weight (a weaker penalty late in training) and the critic updates a step (a
+                // Four things may change on resume: the learning-rate schedule (cool a run down from where it stands),
+                // the rates it starts from (faster or slower from here on; the optimizers' moments carry over), the
+                // gradient penalty's weight (a weaker penalty late in training) and the critic updates a step (a
                 // sharper critic late in training); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));

@@ -156,10 +156,11 @@ public class TrainCommandTests : IDisposable
     }
 
     [Fact]
-    public void AResumedRunMayChangeItsLearningRateScheduleAndNothingElse()
+    public void AResumedRunMayChangeItsLearningRatesAndScheduleAndNothingElse()
     {
         // 4 steps at a constant rate, then a resume to step 8 that cools down linearly over steps 4..8: the last step
-        // (t = 7) runs at lr * (8 - 7) / (8 - 4). Another --set on resume is ignored with a warning.
+        // (t = 7) runs at lr * (8 - 7) / (8 - 4), G from its new start rate 4e-4 and D from its old 1e-4. Another --set
+        // on resume is ignored with a warning.
         var run = Path.Combine(dir, "cool");
         string[] common = ["train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "20", "--out", run,
             "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
@@ -175,14 +176,16 @@ public class TrainCommandTests : IDisposable
             meta["config"] = System.Text.Json.JsonSerializer.Serialize(config0);
             NativeGan.Nn.Checkpoint.Save(checkpoint, old.Modules, old.Optimizers, meta);
         }
-        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_end=8", "--set", "lr_g=1"]);
+        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_end=8", "--set", "lr_g=0.0004", "--set", "beta1=0.1"]);
         Assert.True(code == 0, output);
-        Assert.Contains("--set lr_g is ignored", output);
+        Assert.Contains("--set beta1 is ignored", output);
+        Assert.Contains("lr_g 0.0001 -> 0.0004", output);
         Assert.Contains("lr_decay_end (default) -> 8", output);
         var (_, config, _) = Trainer.ReadJob(checkpoint);
-        Assert.Equal(("4", "8", "0.0001"), (config["lr_decay_start"], config["lr_decay_end"], config["lr_g"]));
+        Assert.Equal(("4", "8", "0.0004", "0.0001"), (config["lr_decay_start"], config["lr_decay_end"], config["lr_g"], config["lr_d"]));
+        Assert.NotEqual("0.1", config["beta1"]);
         using var job = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
-        Assert.Equal(1e-4 / 4, job.GeneratorOptimizer.LearningRate, 1e-10);
+        Assert.Equal(4e-4 / 4, job.GeneratorOptimizer.LearningRate, 1e-10);
         Assert.Equal(1e-4 / 4, job.DiscriminatorOptimizer.LearningRate, 1e-10);
 
         // Refused: an unparsable value, and an end the run has already passed (every remaining step at rate 0).
@@ -197,7 +200,7 @@ public class TrainCommandTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("drop at once to 0.5 of their start values", output);
         using var cooled = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
-        Assert.Equal(1e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
+        Assert.Equal(4e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
     }
 
     [Fact]
@@ -210,10 +213,10 @@ public class TrainCommandTests : IDisposable
             "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
         var (code, output) = Run([.. common, "--steps", "2"]);
         Assert.True(code == 0, output);
-        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "lr_d=1"]);
+        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "beta1=0.5"]);
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
-        Assert.Contains("--set lr_d is ignored (only lr_decay_start, lr_decay_end, gp_lambda and n_critic may change)", output);
+        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_g, lr_d, gp_lambda and n_critic may change)", output);
         var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
