@@ -25,6 +25,22 @@ public static class TestDevices
         return Device.Get(name);
     }
 
+    /// <summary>
+    /// The device pool's bytes in use once storage that earlier tests let go of without Dispose has been finalised
+    /// (0 on the cpu device, which has no pool): the baseline of a leak check. Without it such storage can go back to
+    /// the pool inside the measured window and lower the count (a flaky CI failure once). Read the count after the
+    /// window plainly (<see cref="BytesInUse"/>): collecting there would hide the window's own undisposed storage.
+    /// </summary>
+    public static long SettledBytesInUse(Device d)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        return BytesInUse(d);
+    }
+
+    /// <summary>The device pool's bytes in use now (0 on the cpu device).</summary>
+    public static long BytesInUse(Device d) => d is GpuDevice g ? g.Pool.BytesInUse : 0;
+
     /// <summary>True for devices that should only get tiny sizes (ILGPU's CPU accelerator is ~1000x slower than plain code).</summary>
     public static bool IsSlow(Device d) => d.Kind == DeviceKind.IlgpuCpu;
 }

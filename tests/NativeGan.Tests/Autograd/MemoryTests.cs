@@ -44,12 +44,8 @@ public class MemoryTests
         using var x = Tensor.FromArray(Numerics.Random(rng, 3 * 7), [3, 7], d);
         x.RequiresGrad = true;
         for (int i = 0; i < 3; i++) Step(p, x); // warm up: kernels compiled, pool lists filled
-        // Storage that earlier tests let go of without Dispose goes back to the pool when the GC finalises it; let
-        // that happen now, not inside the measured steps, where it lowered the count (a flaky failure in CI). No
-        // collection after the steps: a step's own leaked storage must show, not be finalised away.
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        long inUse = d.Pool.BytesInUse, driver = d.Pool.DriverAllocations;
+        // Settled: storage earlier tests never disposed is finalised now, not inside the measured steps.
+        long inUse = TestDevices.SettledBytesInUse(d), driver = d.Pool.DriverAllocations;
         for (int i = 0; i < 60; i++) Step(p, x);
         Assert.Equal(inUse, d.Pool.BytesInUse);           // nothing left behind by a step
         Assert.Equal(driver, d.Pool.DriverAllocations);   // and every buffer came from the pool

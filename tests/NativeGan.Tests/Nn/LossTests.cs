@@ -15,8 +15,6 @@ public class LossTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    static long InUse(Device d) => d is GpuDevice g ? g.Pool.BytesInUse : 0;
-
     static Tensor Input(Device d, float[] values, params int[] shape)
     {
         var t = Tensor.FromArray(values, shape, d);
@@ -56,7 +54,7 @@ public class LossTests
     public void MseAndL1MatchTheReference(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(1);
         int[] shape = ShapeFor(d);
         int n = Shapes.Numel(shape);
@@ -76,7 +74,7 @@ public class LossTests
         AssertClose(sx, h[0], what: "L1 dx");
         AssertClose(sx.Select(v => -v).ToArray(), h[1], what: "L1 dy");
         x.Dispose(); y.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -245,7 +243,7 @@ public class LossTests
     public void PenaltiesOfALinearCriticAreItsWeightNorm(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(5);
         int[] shape = [3, 2, 3, 1]; // 6 features per sample
         int dim = 6;
@@ -272,7 +270,7 @@ public class LossTests
         Assert.Null(real.Grad);
         Assert.Null(fake.Grad);
         real.Dispose(); fake.Dispose(); w.Dispose(); b.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -284,7 +282,7 @@ public class LossTests
     static void CheckNonlinear(string deviceName, bool r1)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(r1 ? 7 : 6);
         const int n = 3, dim = 5;
         int[] shape = [n, 1, 5, 1];
@@ -331,7 +329,7 @@ public class LossTests
         }
         foreach (var t in p) t.Dispose();
         real.Dispose(); fake.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     // ---------------------------------------------------------------- bad inputs

@@ -15,8 +15,6 @@ public class ModuleLayerTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    static long InUse(Device d) => d is GpuDevice g ? g.Pool.BytesInUse : 0;
-
     static double[] D(Tensor t) => ToDouble(t.ToArray());
 
     /// <summary>
@@ -50,7 +48,7 @@ public class ModuleLayerTests
     public void LinearMatchesTheReference(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(1);
         const int n = 5, inF = 7, outF = 3;
         using var layer = new Linear(inF, outF, device: d, rng: new Rng(11));
@@ -83,7 +81,7 @@ public class ModuleLayerTests
         Assert.Equal(["weight", "bias"], layer.NamedParameters().Select(p => p.Name));
         Assert.Equal([outF, inF], layer.Weight.Shape);
         x.Dispose(); layer.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -131,7 +129,7 @@ public class ModuleLayerTests
     public void BatchNorm2dTrainingMatchesTheReference(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(4);
         const int n = 3, c = 5, h = 3, w = 7;
         var layer = new BatchNorm2d(c, device: d);
@@ -149,14 +147,14 @@ public class ModuleLayerTests
         AssertClose(dgRef, dp["weight"], rtol: 1e-3, atol: 1e-4, what: "dweight");
         AssertClose(dbRef, dp["bias"], what: "dbias");
         x.Dispose(); layer.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Theory, MemberData(nameof(Devices))]
     public void BatchNorm2dRunningStatisticsAfterTwoStepsAndEvalUsesThem(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(5);
         const int n = 2, c = 3, h = 5, w = 3;
         const double momentum = 0.3;
@@ -198,7 +196,7 @@ public class ModuleLayerTests
         AssertClose(dbRef, dp["bias"], what: "eval dbias");
         AssertClose(rm, layer.RunningMean.ToArray(), what: "running_mean unchanged in eval");
         xe.Dispose(); layer.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Theory, MemberData(nameof(Devices))]
@@ -335,7 +333,7 @@ public class ModuleLayerTests
     public void SequentialChainsLayersAndFreesIntermediates(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(9);
         var seq = new Sequential(new Linear(6, 4, device: d, rng: new Rng(1)), new LeakyReLU(0.2f), new Linear(4, 3, device: d, rng: new Rng(2)), new Tanh());
         using var x = Tensor.FromArray(Random(rng, 5 * 6), [5, 6], d);
@@ -355,6 +353,6 @@ public class ModuleLayerTests
         Assert.Equal(4, seq.Parameters().Count());
         seq.Dispose();
         x.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 }

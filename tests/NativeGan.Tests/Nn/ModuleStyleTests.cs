@@ -13,8 +13,6 @@ public class ModuleStyleTests
 {
     public static TheoryData<string> Devices => TestDevices.All;
 
-    static long InUse(Device d) => d is GpuDevice g ? g.Pool.BytesInUse : 0;
-
     static double[] D(Tensor t) => ToDouble(t.ToArray());
 
     static Tensor Input(Device d, float[] values, params int[] shape)
@@ -40,7 +38,7 @@ public class ModuleStyleTests
     public void AdaINMatchesTheReference(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(1);
         bool slow = TestDevices.IsSlow(d);
         int n = 2, c = slow ? 3 : 5, h = 3, w = slow ? 2 : 7, s = slow ? 3 : 5;
@@ -105,7 +103,7 @@ public class ModuleStyleTests
 
         content.ZeroGrad(); style.ZeroGrad(); layer.ZeroGrad();
         content.Dispose(); style.Dispose(); layer.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Fact]
@@ -131,7 +129,7 @@ public class ModuleStyleTests
     public void DropoutKeepsOneMinusPScaledAndIsSeeded(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         int count = TestDevices.IsSlow(d) ? 3001 : 64_001;
         const float p = 0.3f;
         var rng = new Random(2);
@@ -181,7 +179,7 @@ public class ModuleStyleTests
         AssertClose(re, x.Grad!.ToArray(), what: "eval dropout dx");
         x.ZeroGrad();
         x.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Fact]
@@ -203,7 +201,7 @@ public class ModuleStyleTests
     public void EmbeddingLooksUpRowsAndSumsTheirGradients(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
-        long before = InUse(d);
+        long before = TestDevices.SettledBytesInUse(d);
         var rng = new Random(3);
         const int classes = 5, dim = 3;
         var layer = new Embedding(classes, dim, device: d, rng: new Rng(4));
@@ -225,7 +223,7 @@ public class ModuleStyleTests
         AssertClose(dw, layer.Weight.Grad!.ToArray(), what: "Embedding d weight"); // row 3 (unused) stays 0
         layer.ZeroGrad();
         layer.Dispose();
-        Assert.Equal(before, InUse(d));
+        Assert.Equal(before, TestDevices.BytesInUse(d));
     }
 
     [Fact]
