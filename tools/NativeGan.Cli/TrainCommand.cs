@@ -120,7 +120,8 @@ public static class TrainCommand
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
                 bool hasSchedule = defaults.ContainsKey(LinearDecay.StartKey);
-                string[] changeable = [.. ChangeableOnResume.Where(defaults.ContainsKey)];
+                // A kind without a schedule (the autoencoders) changes nothing, though it has an "lr" of its own.
+                string[] changeable = hasSchedule ? [.. ChangeableOnResume.Where(defaults.ContainsKey)] : [];
                 string mayChange = hasSchedule ? $"only {string.Join(", ", changeable[..^1])} and {changeable[^1]} may change" : $"a '{kind}' run has no learning-rate schedule, so nothing may change";
                 var changes = new List<string>();
                 foreach (var (key, value) in r.Settings)

@@ -322,9 +322,11 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. resume, "--steps", "6", "--set", "lr_decay_end=6"]);
         Assert.Equal(2, code);
         Assert.Contains("--set lr_decay_end: a 'ae-denoising' run has no learning-rate schedule", output);
-        (code, output) = Run([.. resume, "--steps", "5", "--set", "code=3"]);
+        (code, output) = Run([.. resume, "--steps", "5", "--set", "code=3", "--set", "lr=0.5"]);
         Assert.True(code == 0, output);
         Assert.Contains("--set code is ignored (a 'ae-denoising' run has no learning-rate schedule, so nothing may change)", output);
+        Assert.Contains("--set lr is ignored", output);
+        Assert.NotEqual("0.5", Trainer.ReadJob(checkpoint).Config["lr"]);
 
         // A noisy picture from disk, restored: input row over output row.
         var noisy = Path.Combine(dir, "noisy.png");
