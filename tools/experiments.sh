@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -298,6 +298,29 @@ if [[ $what == grid-b256 ]]; then
   both $r modes --checkpoint runs/$r/checkpoint.safetensors
   run pacgan4-init02-grid25-8k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 8000 --batch 400 --set pack=4 --set init_std=0.02 --sample-every 1000 --out runs/pacgan4-init02-grid25-s1
   run pacgan4-lrd4-grid25-6k-s1 $N train gan --data grid25 --seed 1 --device "$device" --steps 6000 --batch 400 --set pack=4 --set lr_d=0.0004 --sample-every 1000 --out runs/pacgan4-lrd4-grid25-s1
+fi
+
+if [[ $what == grid-fast ]]; then
+  # Fourteenth session, one core each: faster rates before the cool-down. From each seed's 30,000-step checkpoint
+  # (`grid-b256`), both start rates 4e-4 instead of 1e-4 (`--resume` may change them) for 20,000 steps at batch 64,
+  # then batches of 256 cooled to 0 at 60,000. Seed 1 also with G's rate alone raised.
+  for seed in 1 2 3 4 5; do
+    r=wgan-gp-grid25-50k-lr4-s$seed
+    rm -rf runs/$r && cp -r runs/wgan-gp-grid25-30k-s$seed runs/$r
+    run $r $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 50000 --resume --sample-every 1000 --out runs/$r --set lr_g=0.0004 --set lr_d=0.0004
+    both $r modes --checkpoint runs/$r/checkpoint.safetensors
+    c=wgan-gp-grid25-50k-lr4-60kcool-b256-s$seed
+    rm -rf runs/$c && cp -r runs/$r runs/$c
+    run $c $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/$c --set lr_decay_start=50000 --set lr_decay_end=60000
+    both $c modes --checkpoint runs/$c/checkpoint.safetensors
+  done
+  r=wgan-gp-grid25-50k-lrg4-s1
+  rm -rf runs/$r && cp -r runs/wgan-gp-grid25-30k-s1 runs/$r
+  run $r $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 50000 --resume --sample-every 1000 --out runs/$r --set lr_g=0.0004
+  c=wgan-gp-grid25-50k-lrg4-60kcool-b256-s1
+  rm -rf runs/$c && cp -r runs/$r runs/$c
+  run $c $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/$c --set lr_decay_start=50000 --set lr_decay_end=60000
+  both $c modes --checkpoint runs/$c/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
