@@ -83,7 +83,8 @@ public static class TrainCommand
     }
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
-    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, "lr", "lr_g", "lr_d", WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, DcganJob.RateKey, GanJob.GeneratorRateKey, GanJob.CriticRateKey,
+        WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
 
     internal static int Run(TrainRequest r)
     {

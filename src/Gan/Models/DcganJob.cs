@@ -16,6 +16,8 @@ namespace NativeGan.Gan.Models;
 public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
 {
     public const string KindName = "dcgan";
+    /// <summary>The config key of both nets' start rate (what the schedule scales; a resumed run may change it).</summary>
+    public const string RateKey = "lr";
 
     /// <summary>The defaults: the paper's DCGAN at 32x32, one channel (MNIST padded to 32x32).</summary>
     public static IReadOnlyDictionary<string, string> DefaultConfig { get; } = new Dictionary<string, string>
@@ -24,7 +26,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         ["g_width"] = "64",           // generator channels before the image: 256 -> 128 -> 64 at 32x32
         ["d_width"] = "64",
         ["image"] = "1,32,32",        // channels, height, width (square, side 2^k)
-        ["lr"] = "0.0002",
+        [RateKey] = "0.0002",
         ["beta1"] = "0.5",
         ["beta2"] = "0.999",
         ["seed"] = "1",
@@ -57,7 +59,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         var init = new Rng(seed, 1UL << 62);
         Generator = Dcgan.Generator(LatentSize, image[0], image[1], c.Int("g_width", 1), device, init);
         Discriminator = Dcgan.Discriminator(image[0], image[1], c.Int("d_width", 1), device, init);
-        float lr = c.Float("lr"), b1 = c.Float("beta1"), b2 = c.Float("beta2");
+        float lr = c.Float(RateKey), b1 = c.Float("beta1"), b2 = c.Float("beta2");
         learningRate = lr;
         OptimizerG = new Adam(Generator.Parameters(), lr, b1, b2);
         OptimizerD = new Adam(Discriminator.Parameters(), lr, b1, b2);

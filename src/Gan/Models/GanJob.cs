@@ -89,7 +89,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             Discriminator = GanNets.NormalInit(GanNets.MlpDiscriminator(features * Pack + ClassCount, config.Ints("d_widths"), config.Int("d_pieces"),
                 config.Float("dropout"), mbstd, mbd, mbdKernels, mbdDims, device, initRng, Rng), initStd, initRng);
         }
-        startRates = (config.Float("lr_g"), config.Float("lr_d"));
+        startRates = (config.Float(GeneratorRateKey), config.Float(CriticRateKey));
         GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, startRates.D);
         decay = config.LinearDecaySteps();
@@ -133,6 +133,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     public Optimizer DiscriminatorOptimizer { get; }
     /// <summary>The config keys of the critic updates a step and of the loader batches a step takes (one per update).</summary>
     public const string CriticStepsKey = "n_critic", BatchesPerStepKey = "batches_per_step";
+    /// <summary>The config keys of G's and D's start rates (what the schedule scales; a resumed run may change them).</summary>
+    public const string GeneratorRateKey = "lr_g", CriticRateKey = "lr_d";
 
     /// <summary>Critic updates per generator update.</summary>
     public int CriticSteps { get; }
@@ -419,8 +421,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["pack"] = "1",
             ["init_std"] = "0",
             ["optimizer"] = "adam",
-            ["lr_g"] = image ? "0.0002" : "0.0001",
-            ["lr_d"] = image ? "0.0002" : "0.0001",
+            [GeneratorRateKey] = image ? "0.0002" : "0.0001",
+            [CriticRateKey] = image ? "0.0002" : "0.0001",
             ["beta1"] = image ? "0.5" : "0.8",
             ["beta2"] = "0.999",
             ["clip"] = "0",

@@ -134,7 +134,7 @@ public sealed class WganJob : GanJob
     {
         var c = CommonDefaults(sampleShape, classCount);
         c["optimizer"] = "rmsprop";
-        c["lr_g"] = c["lr_d"] = "0.00005";
+        c[GeneratorRateKey] = c[CriticRateKey] = "0.00005";
         c["clip"] = "0.01";
         c[CriticStepsKey] = c[BatchesPerStepKey] = "5";
         return c;
@@ -180,7 +180,7 @@ public sealed class WganGpJob : GanJob
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 0)
     {
         var c = CommonDefaults(sampleShape, classCount);
-        c["lr_g"] = c["lr_d"] = "0.0001";
+        c[GeneratorRateKey] = c[CriticRateKey] = "0.0001";
         c["beta1"] = "0";
         c["beta2"] = "0.9";
         c[PenaltyKey] = sampleShape.Length == 1 ? "0.1" : "10"; // 2D points: the toy code's 0.1 (see above)
