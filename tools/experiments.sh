@@ -29,6 +29,19 @@ both() { # NAME EVAL-ARGS...: scores a checkpoint with the generator average and
   for g in average live; do run "$name-eval-$g" $N eval "$@" --device "$device" --generator "$g"; done
 }
 
+grid_phase() { # SEED FROM TO STEPS [--set ...]: wgan-gp grid run FROM copied to TO and trained on to STEPS at batch 64, then scored
+  local seed=$1 from=$2 to=$3 steps=$4; shift 4
+  rm -rf runs/$to && cp -r runs/$from runs/$to
+  run $to $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps $steps --resume --sample-every 1000 --out runs/$to "$@"
+  both $to modes --checkpoint runs/$to/checkpoint.safetensors
+}
+grid_cool() { # SEED FROM TO START [--set ...]: wgan-gp grid run FROM copied to TO, 10,000 steps of 256 cooled to 0 from START, scored
+  local seed=$1 from=$2 to=$3 start=$4; shift 4
+  rm -rf runs/$to && cp -r runs/$from runs/$to
+  run $to $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps $((start + 10000)) --batch 256 --resume --sample-every 1000 --out runs/$to --set lr_decay_start=$start --set lr_decay_end=$((start + 10000)) "$@"
+  both $to modes --checkpoint runs/$to/checkpoint.safetensors
+}
+
 if [[ $what == main || $what == all ]]; then
   # The README's main job, then its MNIST scores.
   run dcgan-main $N train dcgan --device "$device" --epochs 6 --set g_width=32 --set d_width=32 --out runs/mnist-dcgan
@@ -305,53 +318,30 @@ if [[ $what == grid-fast ]]; then
   # (`grid-b256`), both start rates 4e-4 instead of 1e-4 (`--resume` may change them) for 20,000 steps at batch 64,
   # then batches of 256 cooled to 0 at 60,000. Seed 1 also with G's rate alone raised.
   for seed in 1 2 3 4 5; do
-    r=wgan-gp-grid25-50k-lr4-s$seed
-    rm -rf runs/$r && cp -r runs/wgan-gp-grid25-30k-s$seed runs/$r
-    run $r $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 50000 --resume --sample-every 1000 --out runs/$r --set lr_g=0.0004 --set lr_d=0.0004
-    both $r modes --checkpoint runs/$r/checkpoint.safetensors
-    c=wgan-gp-grid25-50k-lr4-60kcool-b256-s$seed
-    rm -rf runs/$c && cp -r runs/$r runs/$c
-    run $c $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/$c --set lr_decay_start=50000 --set lr_decay_end=60000
-    both $c modes --checkpoint runs/$c/checkpoint.safetensors
+    grid_phase $seed wgan-gp-grid25-30k-s$seed wgan-gp-grid25-50k-lr4-s$seed 50000 --set lr_g=0.0004 --set lr_d=0.0004
+    grid_cool $seed wgan-gp-grid25-50k-lr4-s$seed wgan-gp-grid25-50k-lr4-60kcool-b256-s$seed 50000
   done
-  r=wgan-gp-grid25-50k-lrg4-s1
-  rm -rf runs/$r && cp -r runs/wgan-gp-grid25-30k-s1 runs/$r
-  run $r $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 50000 --resume --sample-every 1000 --out runs/$r --set lr_g=0.0004
-  c=wgan-gp-grid25-50k-lrg4-60kcool-b256-s1
-  rm -rf runs/$c && cp -r runs/$r runs/$c
-  run $c $N train wgan-gp --data grid25 --seed 1 --device "$device" --steps 60000 --batch 256 --resume --sample-every 1000 --out runs/$c --set lr_decay_start=50000 --set lr_decay_end=60000
-  both $c modes --checkpoint runs/$c/checkpoint.safetensors
+  grid_phase 1 wgan-gp-grid25-30k-s1 wgan-gp-grid25-50k-lrg4-s1 50000 --set lr_g=0.0004
+  grid_cool 1 wgan-gp-grid25-50k-lrg4-s1 wgan-gp-grid25-50k-lrg4-60kcool-b256-s1 50000
 fi
 
 if [[ $what == grid-rates ]]; then
   # Fifteenth session, one core each: how fast and how long the phase before the cool-down should be. Each run goes
   # on from a checkpoint of `grid-b256` (30,000 steps at 1e-4) or `grid-fast` (then 20,000 at 4e-4), and ends with
   # 10,000 steps in batches of 256 cooled linearly to 0.
-  phase() { # SEED FROM TO STEPS [--set ...]: copies run FROM to TO and trains it on to STEPS at batch 64
-    local seed=$1 from=$2 to=$3 steps=$4; shift 4
-    rm -rf runs/$to && cp -r runs/$from runs/$to
-    run $to $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps $steps --resume --sample-every 1000 --out runs/$to "$@"
-    both $to modes --checkpoint runs/$to/checkpoint.safetensors
-  }
-  cool() { # SEED FROM TO START: copies run FROM to TO, then 10,000 steps of 256 cooled to 0 from START
-    local seed=$1 from=$2 to=$3 start=$4; shift 4
-    rm -rf runs/$to && cp -r runs/$from runs/$to
-    run $to $N train wgan-gp --data grid25 --seed $seed --device "$device" --steps $((start + 10000)) --batch 256 --resume --sample-every 1000 --out runs/$to --set lr_decay_start=$start --set lr_decay_end=$((start + 10000)) "$@"
-    both $to modes --checkpoint runs/$to/checkpoint.safetensors
-  }
   # The cool-down from 4e-4 straight after 30,000 steps (no fast phase).
-  cool 5 wgan-gp-grid25-30k-s5 wgan-gp-grid25-40kcool-from-lr4-b256-s5 30000 --set lr_g=0.0004 --set lr_d=0.0004
+  grid_cool 5 wgan-gp-grid25-30k-s5 wgan-gp-grid25-40kcool-from-lr4-b256-s5 30000 --set lr_g=0.0004 --set lr_d=0.0004
   # 20,000 steps at 8e-4 and at 1.6e-3 instead of 4e-4 (seed 5, the lowest with 4e-4), then 1.6e-3 in seeds 2 and 1.
   for run in 5:0.0008 5:0.0016 2:0.0016 1:0.0016; do
     seed=${run%%:*} rate=${run#*:}
-    phase $seed wgan-gp-grid25-30k-s$seed wgan-gp-grid25-50k-lr$rate-s$seed 50000 --set lr_g=$rate --set lr_d=$rate
-    cool $seed wgan-gp-grid25-50k-lr$rate-s$seed wgan-gp-grid25-50k-lr$rate-60kcool-b256-s$seed 50000
+    grid_phase $seed wgan-gp-grid25-30k-s$seed wgan-gp-grid25-50k-lr$rate-s$seed 50000 --set lr_g=$rate --set lr_d=$rate
+    grid_cool $seed wgan-gp-grid25-50k-lr$rate-s$seed wgan-gp-grid25-50k-lr$rate-60kcool-b256-s$seed 50000
   done
   # 40,000 steps at 4e-4 instead of 20,000 (`grid-fast`'s 50,000-step run on to 70,000), and at 8e-4 (scored before
   # any cool-down only: its cool-down gave way to the seeds above).
-  phase 5 wgan-gp-grid25-50k-lr4-s5 wgan-gp-grid25-70k-lr4-s5 70000
-  cool 5 wgan-gp-grid25-70k-lr4-s5 wgan-gp-grid25-70k-lr4-80kcool-b256-s5 70000
-  phase 5 wgan-gp-grid25-50k-lr0.0008-s5 wgan-gp-grid25-70k-lr0.0008-s5 70000
+  grid_phase 5 wgan-gp-grid25-50k-lr4-s5 wgan-gp-grid25-70k-lr4-s5 70000
+  grid_cool 5 wgan-gp-grid25-70k-lr4-s5 wgan-gp-grid25-70k-lr4-80kcool-b256-s5 70000
+  grid_phase 5 wgan-gp-grid25-50k-lr0.0008-s5 wgan-gp-grid25-70k-lr0.0008-s5 70000
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
