@@ -29,6 +29,7 @@ public static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the data.", DefaultValueFactory = _ => kind.DefaultEpochs };
         var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };
         var batch = new Option<int>("--batch") { Description = "Batch size.", DefaultValueFactory = _ => kind.DefaultBatch };
+        var batchFrom = new Option<string[]>("--batch-from") { Description = "STEP:SIZE (repeatable): batches of SIZE from step STEP on, e.g. --batch 64 --batch-from 50000:256 (needs --steps; give the same options again with --resume).", AllowMultipleArgumentsPerToken = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the weights, the noise and the data order: one seed, one run.", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve).", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Steps between sample pictures and loss-curve updates.", DefaultValueFactory = _ => 100 };
@@ -38,7 +39,7 @@ public static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable). Keys and defaults: " + kind.SettingsHelp, AllowMultipleArgumentsPerToken = true };
         var command = new Command(kind.Name, kind.Description)
         {
-            data, device, epochs, steps, batch, seed, output, sampleEvery, checkpointEvery, resume, imageSize, set,
+            data, device, epochs, steps, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, imageSize, set,
         };
         if (kind.ExtraOption is { } extra) command.Options.Add(extra.Option);
         command.SetAction(result =>
@@ -53,37 +54,73 @@ public static class TrainCommand
             if (kind.ExtraOption is { } x && result.GetValue(x.Option) is { Length: > 0 } v) settings[x.Key] = v;
             var request = new TrainRequest(kind, result.GetValue(data)!, result.GetValue(device)!, result.GetValue(epochs),
                 result.GetResult(epochs) is { Implicit: false }, result.GetValue(steps), result.GetValue(batch), result.GetValue(seed), result.GetValue(output)!,
-                result.GetValue(sampleEvery), result.GetValue(checkpointEvery), result.GetValue(resume), result.GetValue(imageSize), settings);
+                result.GetValue(sampleEvery), result.GetValue(checkpointEvery), result.GetValue(resume), result.GetValue(imageSize), settings)
+            { BatchFrom = result.GetValue(batchFrom) ?? [] };
             return Run(request);
         });
         return command;
     }
 
     internal sealed record TrainRequest(Kinds.Info Kind, string Data, string Device, int Epochs, bool EpochsGiven, long? Steps, int Batch, ulong Seed,
-        string Out, int SampleEvery, int CheckpointEvery, bool Resume, int? ImageSize, Dictionary<string, string> Settings);
-
-    /// <summary>A schedule changed on resume must still have steps to decay over: an end at or before the checkpoint's step
-    /// would train every remaining step at rate 0 (refused), and a decay that began before it makes the rate jump (a
-    /// warning: the run continues at the rate an uninterrupted run with this schedule would have).</summary>
-    static bool ScheduleFitsTheRun(string kind, Dictionary<string, string> config, Dictionary<string, string> meta)
+        string Out, int SampleEvery, int CheckpointEvery, bool Resume, int? ImageSize, Dictionary<string, string> Settings)
     {
-        // JobConfig parses and checks the two settings as the job will (a bad value throws, naming the setting).
-        var noDecay = new Dictionary<string, string> { [LinearDecay.StartKey] = "0", [LinearDecay.EndKey] = "0" };
-        var (from, to) = new JobConfig(kind, noDecay, config, refuseUnknown: false).LinearDecaySteps();
-        long step = long.Parse(meta["step"], System.Globalization.CultureInfo.InvariantCulture);
-        if (to == 0) return true;
-        if (to <= step)
+        /// <summary>--batch-from STEP:SIZE values, as typed.</summary>
+        public string[] BatchFrom { get; init; } = [];
+    }
+
+    /// <summary>--batch-from's STEP:SIZE values as (step, size), steps increasing; null (after an error message) when one
+    /// is malformed or the run has no --steps.</summary>
+    static List<(long Step, int Size)>? ParseBatchFrom(TrainRequest r)
+    {
+        var changes = new List<(long, int)>();
+        foreach (var item in r.BatchFrom.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
-            Cli.Error($"--resume: the checkpoint is at step {step}; {LinearDecay.EndKey} {to} would train every remaining step at rate 0 (give a later step)");
+            int colon = item.IndexOf(':');
+            if (colon <= 0 || !long.TryParse(item[..colon], System.Globalization.CultureInfo.InvariantCulture, out long step) || step < 1
+                || !int.TryParse(item[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture, out int size) || size < 1)
+            {
+                Cli.Error($"train {r.Kind.Name}: --batch-from expects STEP:SIZE with STEP and SIZE at least 1 (e.g. 50000:256), got '{item}'");
+                return null;
+            }
+            if (changes.Count > 0 && step <= changes[^1].Item1)
+            {
+                Cli.Error($"train {r.Kind.Name}: --batch-from steps must increase, got {changes[^1].Item1} then {step}");
+                return null;
+            }
+            changes.Add((step, size));
+        }
+        if (changes.Count > 0 && (r.Steps is null || r.EpochsGiven))
+        {
+            Cli.Error($"train {r.Kind.Name}: --batch-from needs --steps and no --epochs (epochs differ in length once the batch changes)");
+            return null;
+        }
+        return changes;
+    }
+
+    /// <summary>A schedule changed on resume must still train: one whose factor is 0 at every remaining step is refused
+    /// (an lr_decay_end at or before the checkpoint's step, say), and one whose factor at the checkpoint's step differs
+    /// from the old schedule's makes the rates jump (a warning: the run continues at the rate an uninterrupted run with
+    /// this schedule would have).</summary>
+    static bool ScheduleFitsTheRun(string kind, Dictionary<string, string> before, Dictionary<string, string> config, Dictionary<string, string> meta)
+    {
+        // JobConfig parses and checks the settings as the job will (a bad value throws, naming the setting).
+        var none = new Dictionary<string, string> { [LinearDecay.StartKey] = "0", [LinearDecay.EndKey] = "0", [RateSchedule.Key] = "" };
+        var schedule = new JobConfig(kind, none, config, refuseUnknown: false).Schedule();
+        var old = new JobConfig(kind, none, before, refuseUnknown: false).Schedule();
+        long step = long.Parse(meta["step"], System.Globalization.CultureInfo.InvariantCulture);
+        if (schedule.ZeroFrom(step))
+        {
+            Cli.Error($"--resume: the checkpoint is at step {step}; the schedule {schedule} would train every remaining step at rate 0 (give a later step)");
             return false;
         }
-        if (from < step)
-            Cli.Warn($"--resume: the decay starts at step {from}, before the checkpoint's step {step}: the rates drop at once to {(double)(to - step) / (to - from):0.###} of their start values");
+        double was = old.Factor(step), now = schedule.Factor(step);
+        if (now != was)
+            Cli.Warn($"--resume: at the checkpoint's step {step} the schedule's factor changes at once from {was:0.###} to {now:0.###} (of the start rates)");
         return true;
     }
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
-    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, DcganJob.RateKey, GanJob.GeneratorRateKey, GanJob.CriticRateKey,
+    static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key, DcganJob.RateKey, GanJob.GeneratorRateKey, GanJob.CriticRateKey,
         WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
 
     internal static int Run(TrainRequest r)
@@ -93,6 +130,8 @@ public static class TrainCommand
             Cli.Error($"train {r.Kind.Name}: --epochs, --batch, --steps, --sample-every and --checkpoint-every must be at least 1");
             return 2;
         }
+        var batchFrom = ParseBatchFrom(r);
+        if (batchFrom is null) return 2;
         var device = Cli.OpenDevice(r.Device);
         if (device is null) return 2;
 
@@ -119,12 +158,13 @@ public static class TrainCommand
                 // sharper critic late in training); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
-                string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey];
+                string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key];
                 bool hasSchedule = defaults.ContainsKey(LinearDecay.StartKey);
                 // A kind without a schedule (the autoencoders) changes nothing, though it has an "lr" of its own.
                 string[] changeable = hasSchedule ? [.. ChangeableOnResume.Where(defaults.ContainsKey)] : [];
                 string mayChange = hasSchedule ? $"only {string.Join(", ", changeable[..^1])} and {changeable[^1]} may change" : $"a '{kind}' run has no learning-rate schedule, so nothing may change";
                 var changes = new List<string>();
+                var before = new Dictionary<string, string>(config, StringComparer.Ordinal);
                 foreach (var (key, value) in r.Settings)
                 {
                     if (!hasSchedule && schedule.Contains(key)) { Cli.Error($"--resume: --set {key}: {mayChange}"); return 2; }
@@ -139,7 +179,7 @@ public static class TrainCommand
                     }
                     config[key] = value;
                 }
-                if (changes.Count > 0 && !ScheduleFitsTheRun(kind, config, meta)) return 2;
+                if (changes.Count > 0 && !ScheduleFitsTheRun(kind, before, config, meta)) return 2;
                 job = JobFactory.Create(kind, config, device);
                 changes.ForEach(Cli.Log);
             }
@@ -159,7 +199,20 @@ public static class TrainCommand
         // A kind that makes several updates a step (WGAN's 5 critic updates) takes that many batches at once, so
         // each update sees its own --batch samples.
         int perStep = job.BatchesPerStep();
-        using var loader = new DataLoader(dataset, r.Batch * perStep, device, r.Seed);
+        // One loader for --batch and one for each --batch-from size (a data set smaller than a batch is refused here).
+        DataLoader loader;
+        var laterLoaders = new List<(long Step, DataLoader Loader)>();
+        try
+        {
+            loader = new DataLoader(dataset, r.Batch * perStep, device, r.Seed);
+            foreach (var (step, size) in batchFrom) laterLoaders.Add((step, new DataLoader(dataset, size * perStep, device, r.Seed)));
+        }
+        catch (DataException e)
+        {
+            Cli.Error($"train {r.Kind.Name}: {e.Message}{(perStep > 1 ? $" (each step takes {perStep} batches, one per update)" : "")}: use a smaller --batch");
+            return 2;
+        }
+        using var _loaders = new Disposables(laterLoaders.Select(l => l.Loader).Prepend(loader));
         // --steps alone sets the run's length (a kind's default epochs would otherwise cut it short, silently);
         // an explicit --epochs as well makes whichever ends first the end.
         int epochs = r.Steps is long wanted && !r.EpochsGiven
@@ -168,10 +221,11 @@ public static class TrainCommand
         var options = new TrainerOptions
         {
             OutDir = r.Out, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
-            CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name,
+            CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name, LaterLoaders = laterLoaders,
         };
+        string later = string.Concat(batchFrom.Select(b => $", {b.Size} from step {b.Step:N0}"));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {dataset.Count:N0} samples of {Markup.Escape(string.Join("x", dataset.SampleShape))} " +
-                               $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}{(perStep > 1 ? $" x {perStep} updates" : "")}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
+                               $"from {Markup.Escape(dataset.Name)}, batch {r.Batch}{later}{(perStep > 1 ? $" x {perStep} updates" : "")}, {loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(r.Out)}");
 
         using var cancel = new CancellationTokenSource();
         // Ctrl-C and SIGTERM (kill, timeout, docker stop, a batch scheduler) stop a run the same way: the step is
@@ -213,4 +267,11 @@ public static class TrainCommand
         $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +
         string.Join(", ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:0.000}"));
 
+
+    /// <summary>Disposes a set of objects together (the later loaders).</summary>
+    sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable
+    {
+        readonly List<IDisposable> items = [.. items];
+        public void Dispose() => items.ForEach(i => i.Dispose());
+    }
 }

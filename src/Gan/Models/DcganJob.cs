@@ -33,6 +33,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         ["sample_count"] = "64",      // the fixed latent batch of the progress pictures
         [LinearDecay.StartKey] = "0", // lr_decay_start: the step where the linear decay begins
         [LinearDecay.EndKey] = "0",   // lr_decay_end > 0: lr reaches 0 at this step (LinearDecay); 0: constant
+        [RateSchedule.Key] = "",      // lr_schedule STEP:FACTOR,...: a piecewise-linear schedule instead (RateSchedule)
         ["g_ema"] = "0.999",          // moving average of G's weights for sampling (0: off); see ExponentialMovingAverage
     };
 
@@ -41,7 +42,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
     readonly int[] image;
     readonly ExponentialMovingAverage? generatorAverage;
     readonly float learningRate; // the start rate of both optimizers
-    readonly (int From, int To) decay; // lr_decay_start, lr_decay_end (LinearDecay; To = 0: constant rate)
+    readonly RateSchedule schedule; // lr_schedule, or lr_decay_start and lr_decay_end
 
     public DcganJob(IReadOnlyDictionary<string, string> config, Device device)
     {
@@ -52,7 +53,7 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         image = c.Shape("image");
         if (image.Length != 3 || image[1] != image[2])
             throw new ArgumentException($"{KindName}: setting 'image' must be channels,side,side (square), got {c.String("image")}");
-        decay = c.LinearDecaySteps();
+        schedule = c.Schedule();
         ulong seed = c.ULong("seed");
         Rng = new Rng(seed);
         // Weights come from their own stream so changing the sampling of a step never changes the initial weights.
@@ -113,8 +114,8 @@ public sealed class DcganJob : IGenerativeJob, IAveragedGenerator
         CheckBatch(real);
         if (z.Rank != 4 || z.Dim(0) != real.Dim(0) || z.Dim(1) != LatentSize || z.Dim(2) != 1 || z.Dim(3) != 1)
             throw new TensorShapeException($"{KindName}: latents must be [{real.Dim(0)}, {LatentSize}, 1, 1] for a batch of {real.Dim(0)}, got {Shapes.Format(z.Shape)}");
-        LinearDecay.Apply(OptimizerD, learningRate, step, decay.From, decay.To);
-        LinearDecay.Apply(OptimizerG, learningRate, step, decay.From, decay.To);
+        schedule.Apply(OptimizerD, learningRate, step);
+        schedule.Apply(OptimizerG, learningRate, step);
         using var scope = new TensorScope();
         var fake = Generator.Forward(z);
 

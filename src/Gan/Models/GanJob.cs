@@ -39,7 +39,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     readonly List<float> realPoints = [];    // 2D runs: real points seen, for the scatter picture
     readonly ExponentialMovingAverage? generatorAverage; // g_ema > 0: what sampling and metrics use
     readonly (float G, float D) startRates;               // lr_g, lr_d: the rates before the schedule lowers them
-    readonly (int From, int To) decay;                    // lr_decay_start, lr_decay_end (LinearDecay; To = 0: constant)
+    readonly RateSchedule schedule;                       // lr_schedule, or lr_decay_start and lr_decay_end
     const int ScatterPoints = 2000;
 
     /// <summary>Builds G, D, their optimizers and the random streams from <paramref name="config"/>.</summary>
@@ -92,7 +92,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         startRates = (config.Float(GeneratorRateKey), config.Float(CriticRateKey));
         GeneratorOptimizer = MakeOptimizer(Generator, startRates.G);
         DiscriminatorOptimizer = MakeOptimizer(Discriminator, startRates.D);
-        decay = config.LinearDecaySteps();
+        schedule = config.Schedule();
         if (config.Float("clip") > 0) DiscriminatorOptimizer.ClipAfterStep(config.Float("clip"));
         // The average's copy of G draws its own init stream (then overwritten), so G's and D's init is unchanged.
         generatorAverage = GeneratorAveraging.FromConfig(kind, config.Float("g_ema"), Generator, () => makeGenerator(new Rng(seed ^ 0x0E3A_0000_0000_0001UL)));
@@ -165,8 +165,8 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         if (!IsImage && realPoints.Count < 2 * ScatterPoints)
             realPoints.AddRange(samples.ToArray().Take(2 * ScatterPoints - realPoints.Count));
 
-        LinearDecay.Apply(GeneratorOptimizer, startRates.G, step, decay.From, decay.To);
-        LinearDecay.Apply(DiscriminatorOptimizer, startRates.D, step, decay.From, decay.To);
+        schedule.Apply(GeneratorOptimizer, startRates.G, step);
+        schedule.Apply(DiscriminatorOptimizer, startRates.D, step);
         int total = samples.Dim(0);
         bool split = CriticSteps > 1 && total % CriticSteps == 0 && total / CriticSteps >= 2;
         int size = split ? total / CriticSteps : total;
@@ -428,6 +428,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             ["clip"] = "0",
             [LinearDecay.StartKey] = "0",
             [LinearDecay.EndKey] = "0",
+            [RateSchedule.Key] = "",
             ["g_ema"] = "0.999",
         };
         if (classCount > 0) defaults["classes"] = JobConfig.Format(classCount); // conditional kinds only

@@ -122,6 +122,22 @@ public sealed class JobConfig
         return steps;
     }
 
+    /// <summary>
+    /// The learning-rate schedule: <c>lr_schedule</c> (<see cref="RateSchedule"/>) when given, else the linear decay of
+    /// lr_decay_start and lr_decay_end (constant when lr_decay_end is 0). Both at once are refused: which one would hold?
+    /// A config without the <c>lr_schedule</c> key (a checkpoint from before it existed) reads as "".
+    /// </summary>
+    public RateSchedule Schedule()
+    {
+        var (from, to) = LinearDecaySteps();
+        string text = values.TryGetValue(RateSchedule.Key, out var v) ? v.Trim() : "";
+        if (text.Length == 0) return to == 0 ? RateSchedule.Constant : RateSchedule.LinearDecay(from, to);
+        if (to != 0)
+            throw new ArgumentException($"{Kind}: give {RateSchedule.Key} ('{text}') or {LinearDecay.StartKey}/{LinearDecay.EndKey} ({from}, {to}), not both " +
+                                        $"(the decay is the schedule {RateSchedule.LinearDecay(from, to)})");
+        return RateSchedule.Parse(Kind, text);
+    }
+
     ArgumentException Bad(string key, string what) => new($"{Kind}: setting '{key}' must be {what}, got '{values[key]}'");
 
     // ------------------------------------------------------------------ formatting (what defaults and checkpoints store)

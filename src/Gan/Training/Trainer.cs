@@ -28,6 +28,14 @@ public sealed record TrainerOptions
     /// <summary>Continue from OutDir/checkpoint.safetensors (the caller builds the job from its metadata).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Loaders that take over at later steps, in increasing step order (<c>--batch-from STEP:SIZE</c>): from each step
+    /// on its loader's batches are used. A batch size changed this way places the run in the new loader's epochs at
+    /// that step, exactly where a run resumed there with the new --batch would stand, so the two are bit-identical on
+    /// cpu. Needs <see cref="MaxSteps"/> (epochs differ in length once the batch changes).
+    /// </summary>
+    public IReadOnlyList<(long Step, DataLoader Loader)> LaterLoaders { get; init; } = [];
+
     /// <summary>The data's name and the loader's seed, saved with the checkpoint so a resume can check them.</summary>
     public string DataName { get; init; } = "";
 }
@@ -70,8 +78,7 @@ public static class Trainer
         if (options.Epochs < 1) throw new ArgumentException($"train: epochs must be at least 1, got {options.Epochs}");
         if (options.SampleEvery < 1 || options.CheckpointEvery < 1)
             throw new ArgumentException("train: sample and checkpoint intervals must be at least 1 step");
-        if (loader.BatchesPerEpoch < 1)
-            throw new ArgumentException($"train: the data ({options.DataName}) gives no full batch; use a smaller batch size");
+        CheckLoaders(loader, options);
         Directory.CreateDirectory(options.OutDir);
         Directory.CreateDirectory(Path.Combine(options.OutDir, SamplesFolder));
         string checkpoint = Path.Combine(options.OutDir, CheckpointFile);
@@ -79,9 +86,9 @@ public static class Trainer
         string lossCurve = Path.Combine(options.OutDir, LossCurveFile);
         string latest = Path.Combine(options.OutDir, SamplesFolder, "latest.png");
 
-        long perEpoch = loader.BatchesPerEpoch;
-        long total = options.Epochs * perEpoch;
-        if (options.MaxSteps is long max) total = Math.Min(total, max);
+        long total = options.LaterLoaders.Count > 0
+            ? options.MaxSteps!.Value // epochs differ in length once the batch changes: the steps alone set the length
+            : Math.Min(options.Epochs * (long)loader.BatchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         long step = 0;
         if (options.Resume)
@@ -98,8 +105,11 @@ public static class Trainer
         using var logWriter = new StreamWriter(lossLog, append: true);
         while (step < total)
         {
+            // The loader for this step, and the step where the next one takes over (the batch size changes there).
+            var (current, until) = LoaderAt(loader, options.LaterLoaders, step);
+            long perEpoch = current.BatchesPerEpoch;
             int epoch = (int)(step / perEpoch);
-            foreach (var batch in loader.Epoch(epoch, (int)(step % perEpoch)))
+            foreach (var batch in current.Epoch(epoch, (int)(step % perEpoch)))
             {
                 using (batch) last = job.Step(batch, step);
                 step++;
@@ -129,10 +139,41 @@ public static class Trainer
                 if (stop)
                     return new TrainResult(TrainOutcome.Interrupted, step,
                         $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue", checkpoint, latest, lossCurve);
-                if (end) break;
+                if (end || step == until) break;
             }
         }
         return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps", checkpoint, latest, lossCurve);
+    }
+
+    static void CheckLoaders(DataLoader first, TrainerOptions options)
+    {
+        if (first.BatchesPerEpoch < 1)
+            throw new ArgumentException($"train: the data ({options.DataName}) gives no full batch of {first.BatchSize}; use a smaller batch size");
+        if (options.LaterLoaders.Count == 0) return;
+        if (options.MaxSteps is null)
+            throw new ArgumentException("train: a batch size that changes mid-run needs a number of steps (epochs differ in length once the batch changes)");
+        long previous = 0;
+        foreach (var (at, later) in options.LaterLoaders)
+        {
+            if (at <= previous)
+                throw new ArgumentException($"train: the batch size changes at steps {string.Join(", ", options.LaterLoaders.Select(l => l.Step))}: they must be > 0 and increasing");
+            if (later.BatchesPerEpoch < 1)
+                throw new ArgumentException($"train: the data ({options.DataName}) gives no full batch of {later.BatchSize} (from step {at}); use a smaller batch size");
+            previous = at;
+        }
+    }
+
+    /// <summary>The loader of step <paramref name="step"/>: the last later loader whose step has come, else the first;
+    /// and the step where the next one takes over (long.MaxValue: none).</summary>
+    static (DataLoader Loader, long Until) LoaderAt(DataLoader first, IReadOnlyList<(long Step, DataLoader Loader)> later, long step)
+    {
+        var current = first;
+        foreach (var (at, loader) in later)
+        {
+            if (at > step) return (current, at);
+            current = loader;
+        }
+        return (current, long.MaxValue);
     }
 
     // ------------------------------------------------------------------ checkpoints

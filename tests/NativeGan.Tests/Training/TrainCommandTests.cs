@@ -198,9 +198,81 @@ public class TrainCommandTests : IDisposable
         // A decay that began before the checkpoint's step: a warning, then the rate an uninterrupted run would have.
         (code, output) = Run([.. common, "--steps", "12", "--resume", "--set", "lr_decay_start=0", "--set", "lr_decay_end=16"]);
         Assert.True(code == 0, output);
-        Assert.Contains("drop at once to 0.5 of their start values", output);
+        Assert.Contains("at the checkpoint's step 8 the schedule's factor changes at once from 0 to 0.5", output);
         using var cooled = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
         Assert.Equal(4e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
+    }
+
+    [Fact]
+    public void OneRunWithAScheduleAndABatchChangeEqualsTheSameRecipeInThreeResumes()
+    {
+        // The grid recipe in small: the start rate, then 2x it, then a larger batch cooled to 0. Chained: three runs,
+        // the second resumed with doubled rates, the third with --batch 24 and a linear decay. In one: lr_schedule and
+        // --batch-from. A power-of-two factor keeps the rates exact, so the weights must agree bit for bit.
+        string[] common = ["train", "wgan-gp", "--data", "ring8", "--device", "cpu", "--batch", "12", "--sample-every", "100",
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        const string rate = "0.0009765625", fast = "0.001953125"; // 2^-10 and 2^-9
+        var chained = Path.Combine(dir, "chained");
+        var (code, output) = Run([.. common, "--out", chained, "--steps", "3", "--set", $"lr_g={rate}", "--set", $"lr_d={rate}"]);
+        Assert.True(code == 0, output);
+        (code, output) = Run([.. common, "--out", chained, "--steps", "6", "--resume", "--set", $"lr_g={fast}", "--set", $"lr_d={fast}"]);
+        Assert.True(code == 0, output);
+        common[Array.IndexOf(common, "12")] = "24";
+        (code, output) = Run([.. common, "--out", chained, "--steps", "9", "--resume", "--set", "lr_decay_start=6", "--set", "lr_decay_end=10"]);
+        Assert.True(code == 0, output);
+        common[Array.IndexOf(common, "24")] = "12";
+
+        var single = Path.Combine(dir, "single");
+        (code, output) = Run([.. common, "--out", single, "--steps", "9", "--batch-from", "6:24", "--set", $"lr_g={rate}", "--set", $"lr_d={rate}",
+            "--set", "lr_schedule=3:1,3:2,6:2,10:0"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("batch 12, 24 from step 6", output);
+        Assert.Contains("finished 9 steps", output);
+
+        using var a = Trainer.Load(Path.Combine(chained, "checkpoint.safetensors"), NativeGan.Device.Cpu);
+        using var b = Trainer.Load(Path.Combine(single, "checkpoint.safetensors"), NativeGan.Device.Cpu);
+        foreach (var (name, module) in a.Modules)
+        {
+            var pa = module.Parameters().Select(p => p.ToArray()).ToList();
+            var pb = b.Modules[name].Parameters().Select(p => p.ToArray()).ToList();
+            Assert.Equal(pa.Count, pb.Count);
+            for (int i = 0; i < pa.Count; i++) Assert.Equal(pa[i], pb[i]); // bit for bit
+        }
+        // The last steps really ran on 24-sample batches: a batch change that was ignored would differ from the chain,
+        // and so would a rate left at 2^-10 (checked against a chained run without the batch change).
+        var noChange = Path.Combine(dir, "no-change");
+        (code, output) = Run([.. common, "--out", noChange, "--steps", "9", "--set", $"lr_g={rate}", "--set", $"lr_d={rate}",
+            "--set", "lr_schedule=3:1,3:2,6:2,10:0"]);
+        Assert.True(code == 0, output);
+        using var c = Trainer.Load(Path.Combine(noChange, "checkpoint.safetensors"), NativeGan.Device.Cpu);
+        Assert.NotEqual(c.Modules["generator"].Parameters().First().ToArray(), b.Modules["generator"].Parameters().First().ToArray());
+
+        // --resume of the one-command run with the same options continues it; a resumed run may change its schedule.
+        (code, output) = Run([.. common, "--out", single, "--steps", "10", "--batch-from", "6:24", "--resume", "--set", "lr_schedule=3:1,3:2,6:2,12:0"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("lr_schedule 3:1,3:2,6:2,10:0 -> 3:1,3:2,6:2,12:0", output);
+        Assert.Contains("factor changes at once from 0.5 to 1", output);
+        (code, output) = Run([.. common, "--out", single, "--steps", "12", "--resume", "--set", "lr_schedule=0:1,8:0"]);
+        Assert.Equal(2, code);
+        Assert.Contains("the schedule 0:1,8:0 would train every remaining step at rate 0", output);
+    }
+
+    [Theory]
+    [InlineData("--batch-from", "6", "--batch-from expects STEP:SIZE")]
+    [InlineData("--batch-from", "0:24", "--batch-from expects STEP:SIZE")]
+    [InlineData("--batch-from", "6:0", "--batch-from expects STEP:SIZE")]
+    [InlineData("--batch-from", "6:24,4:30", "--batch-from steps must increase, got 6 then 4")]
+    [InlineData("--batch-from", "2:200000", "fewer than one batch of 200000: use a smaller --batch")]
+    [InlineData("--epochs", "2", "--batch-from needs --steps and no --epochs")]
+    public void ABadBatchChangeIsRefused(string option, string value, string expected)
+    {
+        string[] args = ["train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "12", "--steps", "4", "--out", Path.Combine(dir, "bad-batch"),
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2", option, value];
+        if (option != "--batch-from") args = [.. args, "--batch-from", "2:24"];
+        var (code, output) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, output);
+        Assert.False(File.Exists(Path.Combine(dir, "bad-batch", "checkpoint.safetensors")));
     }
 
     [Fact]
@@ -216,7 +288,7 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "beta1=0.5"]);
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
-        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_g, lr_d, gp_lambda and n_critic may change)", output);
+        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_schedule, lr_g, lr_d, gp_lambda and n_critic may change)", output);
         var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
             .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
