@@ -44,7 +44,8 @@ public class LearningRateDecayTests
         Assert.Matches("^dcgan: .*lr_decay_", e.Message);
     }
 
-    static Dictionary<string, string> Small(string kind, Dictionary<string, string> extra)
+    /// <summary>A tiny config of a GAN kind on points, with <paramref name="extra"/> on top (shared with RateScheduleTests).</summary>
+    internal static Dictionary<string, string> Small(string kind, Dictionary<string, string> extra)
     {
         var c = new Dictionary<string, string>(GanJobs.DefaultConfig(kind, [2]))
         {
@@ -54,13 +55,13 @@ public class LearningRateDecayTests
         return c;
     }
 
-    static GanJob MakeGan(string kind, Dictionary<string, string> extra)
+    internal static GanJob MakeGan(string kind, Dictionary<string, string> extra)
     {
         GanJobs.Register();
         return (GanJob)JobFactory.Create(kind, Small(kind, extra), Device.Cpu);
     }
 
-    static Batch Points(int n, int seed)
+    internal static Batch Points(int n, int seed)
     {
         var random = new Random(seed);
         var data = new float[2 * n];
@@ -120,14 +121,9 @@ public class LearningRateDecayTests
     [Fact]
     public void DcganDecaysBothRatesAndStopsMovingAtTheEnd()
     {
-        var config = new Dictionary<string, string>
-        {
-            ["latent"] = "6", ["g_width"] = "4", ["d_width"] = "4", ["image"] = "1,8,8", ["sample_count"] = "4",
-            ["lr"] = "0.002", ["lr_decay_end"] = "10",
-        };
-        using var job = new DcganJob(config, Device.Cpu);
+        using var job = TinyDcgan("lr_decay_end", "10");
         var random = new Random(4);
-        Batch Images() => new(Tensor.FromArray([.. Enumerable.Range(0, 6 * 64).Select(_ => (float)(random.NextDouble() * 2 - 1))], [6, 1, 8, 8], Device.Cpu), null, 0, 0);
+        Batch Images() => SixImages(random);
         using (var b = Images()) job.Step(b, 4);
         Assert.Equal(0.002 * 0.6, job.OptimizerG.LearningRate, 1e-9);
         Assert.Equal(0.002 * 0.6, job.OptimizerD.LearningRate, 1e-9);
@@ -138,4 +134,15 @@ public class LearningRateDecayTests
         Assert.Equal(g, Weights(job.Generator));
         Assert.Equal(d, Weights(job.Discriminator));
     }
+
+    /// <summary>A DCGAN on 8x8 images at lr 0.002 with one more setting (shared with RateScheduleTests).</summary>
+    internal static DcganJob TinyDcgan(string key, string value) => new(new Dictionary<string, string>
+    {
+        ["latent"] = "6", ["g_width"] = "4", ["d_width"] = "4", ["image"] = "1,8,8", ["sample_count"] = "4",
+        ["lr"] = "0.002", [key] = value,
+    }, Device.Cpu);
+
+    /// <summary>Six random 8x8 images in [-1, 1].</summary>
+    internal static Batch SixImages(Random random) =>
+        new(Tensor.FromArray([.. Enumerable.Range(0, 6 * 64).Select(_ => (float)(random.NextDouble() * 2 - 1))], [6, 1, 8, 8], Device.Cpu), null, 0, 0);
 }

@@ -1,7 +1,3 @@
-using NativeGan;
-using NativeGan.Gan.Data;
-using NativeGan.Gan.Models;
-using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
 namespace NativeGan.Tests.Gans;
@@ -88,28 +84,15 @@ public class RateScheduleTests
         var e = Assert.Throws<ArgumentException>(() => RateSchedule.Parse("wgan-gp", text));
         Assert.StartsWith($"wgan-gp: lr_schedule '{text}': ", e.Message);
         Assert.Contains(expected, e.Message);
-        GanJobs.Register();
-        e = Assert.Throws<ArgumentException>(() => JobFactory.Create("gan", Small("gan", new() { ["lr_schedule"] = text }), Device.Cpu));
+        e = Assert.Throws<ArgumentException>(() => LearningRateDecayTests.MakeGan("gan", new() { ["lr_schedule"] = text }));
         Assert.Contains(expected, e.Message);
     }
 
     [Fact]
     public void AScheduleAndALinearDecayTogetherAreRefused()
     {
-        GanJobs.Register();
-        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create("wgan-gp",
-            Small("wgan-gp", new() { ["lr_schedule"] = "0:1,10:0", ["lr_decay_end"] = "10" }), Device.Cpu));
+        var e = Assert.Throws<ArgumentException>(() => LearningRateDecayTests.MakeGan("wgan-gp", new() { ["lr_schedule"] = "0:1,10:0", ["lr_decay_end"] = "10" }));
         Assert.Matches("^wgan-gp: give lr_schedule .* or lr_decay_start/lr_decay_end .*not both", e.Message);
-    }
-
-    static Dictionary<string, string> Small(string kind, Dictionary<string, string> extra)
-    {
-        var c = new Dictionary<string, string>(GanJobs.DefaultConfig(kind, [2]))
-        {
-            ["g_widths"] = "8,8", ["d_widths"] = "8", ["d_pieces"] = "2", ["latent"] = "3", ["seed"] = "5",
-        };
-        foreach (var (k, v) in extra) c[k] = v;
-        return c;
     }
 
     [Theory]
@@ -117,12 +100,10 @@ public class RateScheduleTests
     [InlineData("wgan-gp")]
     public void EachGanStepUsesTheScheduleOfItsStep(string kind)
     {
-        GanJobs.Register();
-        using var job = (GanJob)JobFactory.Create(kind, Small(kind, new() { ["lr_g"] = "0.001", ["lr_d"] = "0.002", ["lr_schedule"] = "2:1,2:4,6:4,10:0" }), Device.Cpu);
-        var random = new Random(7);
+        using var job = LearningRateDecayTests.MakeGan(kind, new() { ["lr_g"] = "0.001", ["lr_d"] = "0.002", ["lr_schedule"] = "2:1,2:4,6:4,10:0" });
         foreach (long t in new long[] { 7, 0, 2, 12, 4, 1 })
         {
-            using var b = new Batch(Tensor.FromArray([.. Enumerable.Range(0, 40).Select(_ => (float)random.NextDouble())], [20, 2], Device.Cpu), null, 0, 0);
+            using var b = LearningRateDecayTests.Points(20, (int)t + 1);
             job.Step(b, t);
             double factor = t < 2 ? 1 : t <= 6 ? 4 : Math.Max(0, 4 * (10 - t) / 4.0);
             Assert.Equal(0.001 * factor, job.GeneratorOptimizer.LearningRate, 1e-9);
@@ -133,14 +114,8 @@ public class RateScheduleTests
     [Fact]
     public void DcganFollowsTheSchedule()
     {
-        var config = new Dictionary<string, string>
-        {
-            ["latent"] = "6", ["g_width"] = "4", ["d_width"] = "4", ["image"] = "1,8,8", ["sample_count"] = "4",
-            ["lr"] = "0.002", ["lr_schedule"] = "0:0.5,4:2",
-        };
-        using var job = new DcganJob(config, Device.Cpu);
-        var random = new Random(4);
-        using var b = new Batch(Tensor.FromArray([.. Enumerable.Range(0, 6 * 64).Select(_ => (float)(random.NextDouble() * 2 - 1))], [6, 1, 8, 8], Device.Cpu), null, 0, 0);
+        using var job = LearningRateDecayTests.TinyDcgan("lr_schedule", "0:0.5,4:2");
+        using var b = LearningRateDecayTests.SixImages(new Random(4));
         job.Step(b, 1);
         Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.OptimizerG.LearningRate, 1e-9);
         Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.OptimizerD.LearningRate, 1e-9);
