@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -331,8 +331,9 @@ if [[ $what == grid-rates ]]; then
   # 10,000 steps in batches of 256 cooled linearly to 0.
   # The cool-down from 4e-4 straight after 30,000 steps (no fast phase).
   grid_cool 5 wgan-gp-grid25-30k-s5 wgan-gp-grid25-40kcool-from-lr4-b256-s5 30000 --set lr_g=0.0004 --set lr_d=0.0004
-  # 20,000 steps at 8e-4 and at 1.6e-3 instead of 4e-4 (seed 5, the lowest with 4e-4), then 1.6e-3 in seeds 2 and 1.
-  for run in 5:0.0008 5:0.0016 2:0.0016 1:0.0016; do
+  # 20,000 steps at 8e-4 and at 1.6e-3 instead of 4e-4 (seed 5, the lowest with 4e-4), then 1.6e-3 in seeds 2 and 1,
+  # and (sixteenth session) in seeds 3 and 4.
+  for run in 5:0.0008 5:0.0016 2:0.0016 1:0.0016 3:0.0016 4:0.0016; do
     seed=${run%%:*} rate=${run#*:}
     grid_phase $seed wgan-gp-grid25-30k-s$seed wgan-gp-grid25-50k-lr$rate-s$seed 50000 --set lr_g=$rate --set lr_d=$rate
     grid_cool $seed wgan-gp-grid25-50k-lr$rate-s$seed wgan-gp-grid25-50k-lr$rate-60kcool-b256-s$seed 50000
@@ -342,6 +343,21 @@ if [[ $what == grid-rates ]]; then
   grid_phase 5 wgan-gp-grid25-50k-lr4-s5 wgan-gp-grid25-70k-lr4-s5 70000
   grid_cool 5 wgan-gp-grid25-70k-lr4-s5 wgan-gp-grid25-70k-lr4-80kcool-b256-s5 70000
   grid_phase 5 wgan-gp-grid25-50k-lr0.0008-s5 wgan-gp-grid25-70k-lr0.0008-s5 70000
+fi
+
+if [[ $what == grid-recipe ]]; then
+  # Sixteenth session, one core each. The grid recipe of `grid-rates` (30,000 steps at 1e-4, 20,000 at 1.6e-3, then
+  # 10,000 with batches of 256 cooled to 0) as one command from scratch, seed 5: lr_schedule and --batch-from.
+  run wgan-gp-grid25-onecmd-60k-s5 $N train wgan-gp --data grid25 --seed 5 --device "$device" --steps 60000 --batch-from 50000:256 \
+    --set lr_schedule=30000:1,30000:16,50000:16,60000:0 --sample-every 1000 --out runs/wgan-gp-grid25-onecmd-60k-s5
+  both wgan-gp-grid25-onecmd-60k-s5 modes --checkpoint runs/wgan-gp-grid25-onecmd-60k-s5/checkpoint.safetensors
+  # The smoothed minibatch-discrimination GAN of `grid-seeds` with both rates 4 times faster (4e-4) for its 25,000
+  # steps, then cooled to 0 at 30,000, in its two weakest seeds.
+  for seed in 4 2; do
+    run gan-mbd-ls-x4-grid25-30kcool-s$seed $N train gan --data grid25 --seed $seed --device "$device" --steps 30000 --set minibatch_disc=true \
+      --set real_label=0.9 --set lr_schedule=0:4,25000:4,30000:0 --sample-every 1000 --out runs/gan-mbd-ls-x4-grid25-30kcool-s$seed
+    both gan-mbd-ls-x4-grid25-30kcool-s$seed modes --checkpoint runs/gan-mbd-ls-x4-grid25-30kcool-s$seed/checkpoint.safetensors
+  done
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
