@@ -152,7 +152,8 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                // Four things may change on resume: the learning-rate schedule (cool a run down from where it stands),
+                // Four things may change on resume: the learning-rate schedule (cool a run down from where it stands:
+                // lr_decay_start and lr_decay_end, or lr_schedule),
                 // the rates it starts from (faster or slower from here on; the optimizers' moments carry over), the
                 // gradient penalty's weight (a weaker penalty late in training) and the critic updates a step (a
                 // sharper critic late in training); every other setting is the run's.
@@ -267,8 +268,7 @@ public static class TrainCommand
         $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +
         string.Join(", ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:0.000}"));
 
-
-    /// <summary>Disposes a set of objects together (the later loaders).</summary>
+    /// <summary>Disposes a set of objects together (the run's data loaders).</summary>
     sealed class Disposables(IEnumerable<IDisposable> items) : IDisposable
     {
         readonly List<IDisposable> items = [.. items];
