@@ -11,6 +11,8 @@ namespace NativeGan.Nn;
 /// the last steps settle.</para>
 /// <para>The rate is a function of the step alone (no state), so a run resumed from a checkpoint at step t sets
 /// the same rate an uninterrupted one would.</para>
+/// <para>The jobs apply it as <see cref="RateSchedule.LinearDecay"/>, the knots <c>from:1,to:0</c> of the general
+/// piecewise-linear schedule, which gives these rates bit for bit (a test checks it).</para>
 /// </summary>
 public static class LinearDecay
 {
@@ -24,10 +26,6 @@ public static class LinearDecay
         if (step <= from) return start;
         return step >= to ? 0f : (float)(start * ((double)(to - step) / (to - from)));
     }
-
-    /// <summary>Sets <paramref name="optimizer"/>'s rate for step <paramref name="step"/> (call before that step's update).</summary>
-    public static void Apply(Optimizer optimizer, float start, long step, long from, long to) =>
-        optimizer.LearningRate = Rate(start, step, from, to);
 
     /// <summary>Throws an <see cref="ArgumentException"/> naming <paramref name="who"/> and the settings when the steps
     /// do not make a schedule: either both 0 (no decay) or 0 &lt;= From &lt; To. A start without an end would be ignored,
