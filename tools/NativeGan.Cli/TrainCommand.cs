@@ -121,7 +121,7 @@ public static class TrainCommand
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
     static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key, DcganJob.RateKey, GanJob.GeneratorRateKey, GanJob.CriticRateKey,
-        WganGpJob.PenaltyKey, GanJob.CriticStepsKey];
+        WganGpJob.PenaltyKey, VanillaGanJob.R1Key, VanillaGanJob.R1EveryKey, GanJob.CriticStepsKey];
 
     internal static int Run(TrainRequest r)
     {

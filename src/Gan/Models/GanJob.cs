@@ -150,8 +150,9 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
     /// <summary>The generator's loss on the critic's scores of fresh fakes (gradients flow through D into G).</summary>
     protected abstract Tensor GeneratorLoss(Tensor fakeScores);
 
-    /// <summary>What a critic loss may need besides the scores: the critic as a function of its input, and the batches.</summary>
-    protected sealed record CriticContext(Func<Tensor, Tensor> Critic, Tensor Real, Tensor Fake);
+    /// <summary>What a critic loss may need besides the scores: the critic as a function of its input, the batches,
+    /// and the training step (a penalty applied every few steps only, as lazy R1).</summary>
+    protected sealed record CriticContext(Func<Tensor, Tensor> Critic, Tensor Real, Tensor Fake, long Step);
 
     // ------------------------------------------------------------------ the step
 
@@ -176,14 +177,14 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
             int start = split ? k * size : 0;
             using var real = samples.SliceBatch(start, size);
             int[]? labels = batch.Labels is { } l && ClassCount > 0 ? l[start..(start + size)] : null;
-            CriticUpdate(real, labels, log, last: k == CriticSteps - 1);
+            CriticUpdate(real, labels, step, log, last: k == CriticSteps - 1);
         }
         int[]? gLabels = batch.Labels is { } gl && ClassCount > 0 ? gl[..size] : null;
         GeneratorUpdate(size, gLabels, log);
         return log;
     }
 
-    void CriticUpdate(Tensor real, int[]? labels, Dictionary<string, float> log, bool last)
+    void CriticUpdate(Tensor real, int[]? labels, long step, Dictionary<string, float> log, bool last)
     {
         using var scope = new TensorScope();
         using var onehot = labels is null ? null : OneHot(labels);
@@ -195,7 +196,7 @@ public abstract class GanJob : IGenerativeJob, IAveragedGenerator
         var realScores = Critic(realPacks);
         var fakeScores = Critic(fakePacks);
         var logged = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var loss = CriticLoss(realScores, fakeScores, new CriticContext(Critic, realPacks, fakePacks), logged);
+        var loss = CriticLoss(realScores, fakeScores, new CriticContext(Critic, realPacks, fakePacks, step), logged);
         Discriminator.ZeroGrad();
         loss.Backward();
         DiscriminatorOptimizer.Step();

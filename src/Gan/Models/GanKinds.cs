@@ -16,13 +16,18 @@ namespace NativeGan.Gan.Models;
 public sealed class VanillaGanJob : GanJob
 {
     public const string KindName = "gan";
+    /// <summary>The R1 penalty's weight gamma (0: none) and the steps between its applications (lazy R1): settings a
+    /// resumed run may change.</summary>
+    public const string R1Key = "r1_gamma", R1EveryKey = "r1_every";
     readonly bool saturating;
     readonly float realLabel;
+    readonly R1Penalty r1;
 
     VanillaGanJob(JobConfig config, Device device, string kind = KindName) : base(kind, config, device)
     {
         saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
         realLabel = RealLabel(config);
+        r1 = R1Penalty.FromConfig(config);
     }
 
     /// <summary>The defaults for data of <paramref name="sampleShape"/> ([2] or [C, H, W]).</summary>
@@ -33,12 +38,24 @@ public sealed class VanillaGanJob : GanJob
         return c;
     }
 
-    /// <summary>The settings of the BCE kinds (gan, cgan) beyond the common ones: generator loss, dropout, D's real target.</summary>
+    /// <summary>The settings of the BCE kinds (gan, cgan) beyond the common ones: generator loss, dropout, D's real target, R1 weight.</summary>
     internal static void AddBceDefaults(Dictionary<string, string> c, int[] sampleShape)
     {
         c["g_loss"] = "non-saturating";
         c["dropout"] = DefaultDropout(sampleShape);
         c["real_label"] = "1";
+        c[R1Key] = "0";
+        c[R1EveryKey] = "1";
+    }
+
+    /// <summary>D's BCE loss plus the R1 penalty at the real samples when <paramref name="r1"/> applies at this step (logged as <c>r1</c>).</summary>
+    internal static Tensor BceCriticWithR1(Tensor realScores, Tensor fakeScores, float realLabel, R1Penalty r1, Func<Tensor, Tensor> critic, Tensor real, long step, Dictionary<string, Tensor> log)
+    {
+        var loss = BceCritic(realScores, fakeScores, realLabel, log);
+        if (!r1.AppliesAt(step)) return loss;
+        var penalty = Losses.R1(critic, real, r1.Gamma * r1.Every);
+        using (Autograd.NoGrad()) log["r1"] = penalty.Detach();
+        return loss.Add(penalty);
     }
 
     /// <summary>
@@ -64,7 +81,7 @@ public sealed class VanillaGanJob : GanJob
         new VanillaGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), 0), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
-        => BceCritic(realScores, fakeScores, realLabel, log);
+        => BceCriticWithR1(realScores, fakeScores, realLabel, r1, context.Critic, context.Real, context.Step, log);
 
     protected override Tensor GeneratorLoss(Tensor fakeScores) =>
         saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);
@@ -82,6 +99,31 @@ public sealed class VanillaGanJob : GanJob
 }
 
 /// <summary>
+/// <c>r1_gamma</c> and <c>r1_every</c> of the BCE kinds: the R1 penalty (Mescheder et al. 2018, <see cref="Losses.R1"/>)
+/// added to D's loss, (gamma / 2) * mean ||dD/dx||^2 at the real samples, D's logit differentiated through the tape (a
+/// gradient of a gradient, as WGAN-GP's penalty). It keeps D flat on the data, so D cannot grow a cliff around each real
+/// point that saturates its output on every fake (D(fake) ~0.01 late in every minibatch-discrimination run on the grid
+/// without it). Gamma 0 (default) leaves plain BCE. <c>r1_every</c> K > 1 is StyleGAN2's lazy regularisation: the penalty
+/// only at steps that are multiples of K, weighted K times, so it costs 1/K as much (its double backward roughly triples
+/// a D update). With minibatch discrimination D's logits mix samples, so the penalty is that of the batch's summed logit.
+/// </summary>
+internal readonly record struct R1Penalty(float Gamma, int Every)
+{
+    public static R1Penalty FromConfig(JobConfig config)
+    {
+        float gamma = config.Float(VanillaGanJob.R1Key);
+        int every = config.Int(VanillaGanJob.R1EveryKey);
+        if (gamma < 0)
+            throw new ArgumentException($"{config.Kind}: {VanillaGanJob.R1Key} must be >= 0 (0: no penalty), got {JobConfig.Format(gamma)}");
+        if (every < 1)
+            throw new ArgumentException($"{config.Kind}: {VanillaGanJob.R1EveryKey} must be >= 1 (1: every step), got {every}");
+        return new R1Penalty(gamma, every);
+    }
+
+    public bool AppliesAt(long step) => Gamma > 0 && step % Every == 0;
+}
+
+/// <summary>
 /// <c>cgan</c>: the conditional GAN (Mirza and Osindero 2014): G(z, y) and D(x, y) both see the class label y
 /// (one-hot, concatenated to z and to D's flattened input), D minimises binary cross-entropy on (real, y) vs
 /// (fake, y) pairs and G the non-saturating loss, so G must make samples D believes are of class y:
@@ -92,12 +134,14 @@ public sealed class ConditionalGanJob : GanJob
     public const string KindName = "cgan";
     readonly bool saturating;
     readonly float realLabel;
+    readonly R1Penalty r1;
 
     ConditionalGanJob(JobConfig config, Device device) : base(KindName, config, device, conditional: true)
     {
         if (ClassCount < 1) throw new ArgumentException($"cgan: classes must be >= 1, got {ClassCount}");
         saturating = config.OneOf("g_loss", "saturating", "non-saturating") == "saturating";
         realLabel = VanillaGanJob.RealLabel(config);
+        r1 = R1Penalty.FromConfig(config);
     }
 
     public static IReadOnlyDictionary<string, string> DefaultConfig(int[] sampleShape, int classCount = 10)
@@ -111,7 +155,7 @@ public sealed class ConditionalGanJob : GanJob
         new ConditionalGanJob(ReadConfig(KindName, DefaultConfig(ShapeOf(KindName, config), ClassesOf(KindName, config, 10)), config), device);
 
     protected override Tensor CriticLoss(Tensor realScores, Tensor fakeScores, CriticContext context, Dictionary<string, Tensor> log)
-        => VanillaGanJob.BceCritic(realScores, fakeScores, realLabel, log);
+        => VanillaGanJob.BceCriticWithR1(realScores, fakeScores, realLabel, r1, context.Critic, context.Real, context.Step, log);
 
     protected override Tensor GeneratorLoss(Tensor fakeScores) =>
         saturating ? Losses.SaturatingGeneratorLoss(fakeScores) : Losses.BceWithLogits(fakeScores, 1f);
@@ -213,10 +257,17 @@ public static class GanJobs
     /// <summary>The kinds this family adds: gan, cgan, wgan, wgan-gp.</summary>
     public static readonly string[] Kinds = [VanillaGanJob.KindName, ConditionalGanJob.KindName, WganJob.KindName, WganGpJob.KindName];
 
+    /// <summary>The BCE kinds' settings newer than some of their checkpoints: generator averaging, then R1 (off).</summary>
+    static readonly IReadOnlyDictionary<string, string> BceKeysAddedLater = new Dictionary<string, string>(GeneratorAveraging.KeysAddedLater)
+    {
+        [VanillaGanJob.R1Key] = "0",
+        [VanillaGanJob.R1EveryKey] = "1",
+    };
+
     public static void Register()
     {
-        JobFactory.Register(VanillaGanJob.KindName, VanillaGanJob.Create, GeneratorAveraging.KeysAddedLater);
-        JobFactory.Register(ConditionalGanJob.KindName, ConditionalGanJob.Create, GeneratorAveraging.KeysAddedLater);
+        JobFactory.Register(VanillaGanJob.KindName, VanillaGanJob.Create, BceKeysAddedLater);
+        JobFactory.Register(ConditionalGanJob.KindName, ConditionalGanJob.Create, BceKeysAddedLater);
         JobFactory.Register(WganJob.KindName, WganJob.Create, GeneratorAveraging.KeysAddedLater);
         JobFactory.Register(WganGpJob.KindName, WganGpJob.Create, GeneratorAveraging.KeysAddedLater);
     }
