@@ -121,7 +121,7 @@ public static class Trainer
                         $"step {step}: {bad.Key} is {bad.Value}; training stopped and nothing was saved after it; {kept}. " +
                         "A lower learning rate or another seed may help.", checkpoint, latest, lossCurve);
                 }
-                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last));
+                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last, job.Optimizers));
                 history.Add((step, last));
 
                 double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -243,10 +243,13 @@ public static class Trainer
 
     // ------------------------------------------------------------------ loss log and pictures
 
-    static string LogLine(long step, int epoch, double seconds, IReadOnlyDictionary<string, float> losses)
+    /// <summary>One line of the loss log: the step's numbers, then each optimizer's learning rate in that step as
+    /// <c>lr_NAME</c> (what a schedule made of it; the console line leaves them out).</summary>
+    static string LogLine(long step, int epoch, double seconds, IReadOnlyDictionary<string, float> losses, IReadOnlyDictionary<string, Optimizer> optimizers)
     {
         var line = new Dictionary<string, object> { ["step"] = step, ["epoch"] = epoch, ["seconds"] = Math.Round(seconds, 3) };
         foreach (var (k, v) in losses) line[k] = v;
+        foreach (var (name, optimizer) in optimizers) line[$"lr_{name}"] = optimizer.LearningRate;
         return JsonSerializer.Serialize(line);
     }
 

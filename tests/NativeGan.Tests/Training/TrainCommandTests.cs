@@ -228,6 +228,16 @@ public class TrainCommandTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("batch 12, 24 from step 6", output);
         Assert.Contains("finished 9 steps", output);
+        // The loss log gives each step's rates: 2^-10 times the schedule's factor at that step (0-based t = logged step - 1):
+        // 1 before step 3, 2 from 3 to 6, then falling linearly to 0 at step 10.
+        foreach (var line in File.ReadLines(Path.Combine(single, "losses.jsonl")))
+        {
+            var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
+            long t = json.GetProperty("step").GetInt64() - 1;
+            double factor = t < 3 ? 1 : t <= 6 ? 2 : 2 * (10 - t) / 4.0;
+            foreach (var name in new[] { "lr_generator", "lr_discriminator" })
+                Assert.Equal(factor / 1024, json.GetProperty(name).GetDouble(), 9);
+        }
 
         using var a = Trainer.Load(Path.Combine(chained, "checkpoint.safetensors"), NativeGan.Device.Cpu);
         using var b = Trainer.Load(Path.Combine(single, "checkpoint.safetensors"), NativeGan.Device.Cpu);
@@ -299,6 +309,28 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. common, "--steps", "6", "--resume", "--set", "gp_lambda=-1"]);
         Assert.Equal(2, code);
         Assert.Contains("gp_lambda must be >= 0, got -1", output);
+    }
+
+    [Fact]
+    public void AResumedGanRunMayTurnOnTheR1Penalty()
+    {
+        // 2 plain steps, then 4 with r1_gamma 0.5 applied every 2nd step: only steps 3 and 5 (0-based 2 and 4) log r1.
+        var run = Path.Combine(dir, "r1");
+        string[] common = ["train", "gan", "--data", "grid25", "--device", "cpu", "--batch", "16", "--out", run,
+            "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        var (code, output) = Run([.. common, "--steps", "2"]);
+        Assert.True(code == 0, output);
+        (code, output) = Run([.. common, "--steps", "6", "--resume", "--set", "r1_gamma=0.5", "--set", "r1_every=2"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("r1_gamma 0 -> 0.5", output);
+        Assert.Contains("r1_every 1 -> 2", output);
+        var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .Select(e => e.TryGetProperty("r1", out var v) ? v.GetDouble() : double.NaN).ToArray();
+        Assert.Equal(6, penalties.Length);
+        for (int i = 0; i < 6; i++)
+            Assert.True(i is 2 or 4 ? penalties[i] > 0 : double.IsNaN(penalties[i]), $"logged step {i + 1}: r1 {penalties[i]}");
+        Assert.Equal("0.5", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Config["r1_gamma"]);
     }
 
     [Fact]
