@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -363,6 +363,35 @@ if [[ $what == grid-recipe ]]; then
     run gan-mbd-ls-d4slow-grid25-30kcool-s$seed $N train gan --data grid25 --seed $seed --device "$device" --steps 30000 --set minibatch_disc=true \
       --set real_label=0.9 --set lr_d=0.000025 --set lr_decay_start=25000 --set lr_decay_end=30000 --sample-every 1000 --out runs/gan-mbd-ls-d4slow-grid25-30kcool-s$seed
     both gan-mbd-ls-d4slow-grid25-30kcool-s$seed modes --checkpoint runs/gan-mbd-ls-d4slow-grid25-30kcool-s$seed/checkpoint.safetensors
+  done
+fi
+
+if [[ $what == grid-r1 ]]; then
+  # Seventeenth session, one core each: the R1 penalty on the minibatch-discrimination GAN's D (`--set r1_gamma=G`,
+  # new; lazily every 4th step, weighted 4x) with `grid-seeds`' recipe (real_label 0.9, 25,000 steps, cooled to 0 at
+  # 30,000). Gamma 1 and 0.1 in the worst seed (4), then 0.1 in all five seeds.
+  r1_run() { # NAME SEED GAMMA
+    run "$1" $N train gan --data grid25 --seed "$2" --device "$device" --steps 30000 --set minibatch_disc=true --set real_label=0.9 \
+      --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma="$3" --set r1_every=4 --sample-every 1000 --out "runs/$1"
+    both "$1" modes --checkpoint "runs/$1/checkpoint.safetensors"
+  }
+  r1_run gan-mbd-r1g1-grid25-30kcool-s4 4 1
+  for seed in 4 2 3 1 5; do r1_run gan-mbd-r1g0.1-grid25-30kcool-s$seed $seed 0.1; done
+  # Seed 4's cool-down varied, from its 25,000-step checkpoint (the same run trained to 25,000 alone, then copied):
+  # R1 off for the cool-down, and batches of 256 for it. (A third, 10,000 steps at 16 times the rate before the
+  # cool-down, WGAN-GP's fast phase, collapsed G to one blob within 5,000 steps and was stopped.)
+  base=runs/gan-mbd-r1g0.1-grid25-25k-s4
+  run gan-mbd-r1g0.1-grid25-25k-s4 $N train gan --data grid25 --seed 4 --device "$device" --steps 25000 --set minibatch_disc=true \
+    --set real_label=0.9 --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$base"
+  for v in cool0 b256cool; do
+    out=runs/gan-mbd-r1g0.1-grid25-$v-s4
+    rm -rf "$out" && cp -r "$base" "$out"
+    case $v in
+      cool0) extra=(--set r1_gamma=0) ;;
+      b256cool) extra=(--batch 256) ;;
+    esac
+    run "gan-mbd-r1g0.1-grid25-$v-s4" $N train gan --data grid25 --seed 4 --device "$device" --steps 30000 --resume "${extra[@]}" --sample-every 1000 --out "$out"
+    both "gan-mbd-r1g0.1-grid25-$v-s4" modes --checkpoint "$out/checkpoint.safetensors"
   done
 fi
 
