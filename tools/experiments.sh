@@ -393,6 +393,10 @@ if [[ $what == grid-r1 ]]; then
     run "gan-mbd-r1g0.1-grid25-$v-s4" $N train gan --data grid25 --seed 4 --device "$device" --steps 30000 --resume "${extra[@]}" --sample-every 1000 --out "$out"
     both "gan-mbd-r1g0.1-grid25-$v-s4" modes --checkpoint "$out/checkpoint.safetensors"
   done
+  # The ring, seed 1: `smoothing`'s ring run (25,000 steps, cooled to 0 from 20,000) with the same R1.
+  run gan-mbd-r1g0.1-ring8-25kcool-s1 $N train gan --data ring8 --seed 1 --device "$device" --steps 25000 --set minibatch_disc=true --set real_label=0.9 \
+    --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/gan-mbd-r1g0.1-ring8-25kcool-s1
+  both gan-mbd-r1g0.1-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-r1g0.1-ring8-25kcool-s1/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
