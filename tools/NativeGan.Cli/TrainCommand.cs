@@ -155,8 +155,8 @@ public static class TrainCommand
                 // Four things may change on resume: the learning-rate schedule (cool a run down from where it stands:
                 // lr_decay_start and lr_decay_end, or lr_schedule),
                 // the rates it starts from (faster or slower from here on; the optimizers' moments carry over), the
-                // gradient penalty's weight (a weaker penalty late in training) and the critic updates a step (a
-                // sharper critic late in training); every other setting is the run's.
+                // penalties on D (WGAN-GP's weight, weaker late in training; the BCE kinds' R1 weight and period) and
+                // the critic updates a step (a sharper critic late in training); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key];

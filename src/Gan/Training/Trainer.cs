@@ -103,6 +103,7 @@ public static class Trainer
         long firstStep = step;
         var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
         using var logWriter = new StreamWriter(lossLog, append: true);
+        var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
         while (step < total)
         {
             // The loader for this step, and the step where the next one takes over (the batch size changes there).
@@ -121,7 +122,7 @@ public static class Trainer
                         $"step {step}: {bad.Key} is {bad.Value}; training stopped and nothing was saved after it; {kept}. " +
                         "A lower learning rate or another seed may help.", checkpoint, latest, lossCurve);
                 }
-                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last, job.Optimizers));
+                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last, optimizers));
                 history.Add((step, last));
 
                 double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);

@@ -203,6 +203,10 @@ public class TrainCommandTests : IDisposable
         Assert.Equal(4e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
     }
 
+    /// <summary>The lines of a run folder's losses.jsonl, one JSON object a step.</summary>
+    static System.Text.Json.JsonElement[] LossLog(string run) =>
+        [.. File.ReadLines(Path.Combine(run, Trainer.LossLogFile)).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)];
+
     [Fact]
     public void OneRunWithAScheduleAndABatchChangeEqualsTheSameRecipeInThreeResumes()
     {
@@ -230,9 +234,8 @@ public class TrainCommandTests : IDisposable
         Assert.Contains("finished 9 steps", output);
         // The loss log gives each step's rates: 2^-10 times the schedule's factor at that step (0-based t = logged step - 1):
         // 1 before step 3, 2 from 3 to 6, then falling linearly to 0 at step 10.
-        foreach (var line in File.ReadLines(Path.Combine(single, "losses.jsonl")))
+        foreach (var json in LossLog(single))
         {
-            var json = System.Text.Json.JsonDocument.Parse(line).RootElement;
             long t = json.GetProperty("step").GetInt64() - 1;
             double factor = t < 3 ? 1 : t <= 6 ? 2 : 2 * (10 - t) / 4.0;
             foreach (var name in new[] { "lr_generator", "lr_discriminator" })
@@ -299,8 +302,7 @@ public class TrainCommandTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
         Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_schedule, lr_g, lr_d, gp_lambda and n_critic may change)", output);
-        var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
-            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("gp").GetDouble()).ToArray();
+        var penalties = LossLog(run).Select(e => e.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
         Assert.All(penalties[..2], p => Assert.True(p > 0, $"penalty {p} at lambda 0.1"));
         Assert.Equal([0.0, 0.0], penalties[2..]);
@@ -324,8 +326,7 @@ public class TrainCommandTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Contains("r1_gamma 0 -> 0.5", output);
         Assert.Contains("r1_every 1 -> 2", output);
-        var penalties = File.ReadLines(Path.Combine(run, "losses.jsonl"))
-            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+        var penalties = LossLog(run)
             .Select(e => e.TryGetProperty("r1", out var v) ? v.GetDouble() : double.NaN).ToArray();
         Assert.Equal(6, penalties.Length);
         for (int i = 0; i < 6; i++)
