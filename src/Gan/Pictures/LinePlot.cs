@@ -8,21 +8,28 @@ public sealed record Series(string Name, double[] X, double[] Y)
         new(name, Enumerable.Range(0, y.Length).Select(i => (double)i).ToArray(), y);
 }
 
+/// <summary>A labelled vertical line at x: where something changed during training (a rate schedule's phase, a batch size).</summary>
+public sealed record Marker(double X, string Label);
+
 /// <summary>
 /// Curves against a common x axis: training losses per step, gradient norms, a metric per epoch. Each series
 /// takes the next <see cref="Palette"/> colour and a legend line; the axes get 1-2-5 ticks (decades with
 /// <c>logY</c>) around the finite data. A point whose x or y is not finite (or y &lt;= 0 on a log axis) is
 /// skipped and breaks its line there. With <c>smooth</c> &gt; 1 each curve is drawn faintly as measured and
-/// boldly as its trailing moving average over <c>smooth</c> points (the TensorBoard look).
+/// boldly as its trailing moving average over <c>smooth</c> points (the TensorBoard look). Each <see cref="Marker"/>
+/// is a dashed grey line across the plot with its label at the top, under the curves.
 /// </summary>
 public static class LinePlot
 {
     public static void Save(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        bool logY = false, int width = 900, int height = 500, int smooth = 1) =>
-        Render(title, xLabel, yLabel, series, logY, width, height, smooth).SavePng(path);
+        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null) =>
+        Render(title, xLabel, yLabel, series, logY, width, height, smooth, markers).SavePng(path);
+
+    /// <summary>The colour of markers' lines and labels: darker than the grid, lighter than the frame.</summary>
+    public static readonly Rgb MarkerColour = new(110, 110, 110);
 
     public static RenderedPlot Render(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        bool logY = false, int width = 900, int height = 500, int smooth = 1)
+        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null)
     {
         if (smooth < 1) throw new ArgumentException($"LinePlot: smooth must be at least 1, got {smooth}");
         foreach (var s in series)
@@ -63,6 +70,7 @@ public static class LinePlot
         var area = frame.Area;
         var canvas = frame.Canvas;
         frame.DrawBackground();
+        DrawMarkers(canvas, area, markers ?? []);
         for (int k = 0; k < series.Count; k++)
         {
             var s = series[k];
@@ -89,6 +97,30 @@ public static class LinePlot
         frame.DrawForeground();
         if (empty) canvas.DrawText("no data", area.Left + area.Width / 2 - 20, area.Top + area.Height / 2 - 4, Rgb.Gray);
         return new RenderedPlot(canvas, area);
+    }
+
+    /// <summary>
+    /// Dashed lines (4 on, 3 off) at the markers inside the x range; each label at the top of the plot, right of its
+    /// line (left of it where it would leave the frame), moved down a text row while it would overlap a label before it.
+    /// </summary>
+    static void DrawMarkers(Canvas canvas, PlotArea area, IReadOnlyList<Marker> markers)
+    {
+        var placed = new List<(int Left, int Right, int Row)>();
+        foreach (var marker in markers.Where(m => double.IsFinite(m.X) && m.X >= area.XMin && m.X <= area.XMax).OrderBy(m => m.X))
+        {
+            int column = (int)Math.Floor(area.PixelX(marker.X));
+            for (int y = area.Top + 1; y < area.Top + area.Height; y += 7)
+                canvas.FillRect(column, y, 1, Math.Min(4, area.Top + area.Height - y), MarkerColour);
+            if (marker.Label.Length == 0) continue;
+            int labelWidth = BitmapFont.Measure(marker.Label).Width;
+            int left = column + 3 + labelWidth <= area.Left + area.Width ? column + 3 : Math.Max(area.Left + 2, column - 2 - labelWidth);
+            int row = 0;
+            while (placed.Any(p => p.Row == row && left <= p.Right + 4 && p.Left <= left + labelWidth + 4)) row++;
+            placed.Add((left, left + labelWidth, row));
+            int top = area.Top + 3 + row * (BitmapFont.CellHeight + 2);
+            canvas.FillRect(left - 1, top - 1, labelWidth + 2, BitmapFont.GlyphHeight + 2, Rgb.White); // legible over the grid
+            canvas.DrawText(marker.Label, left, top, MarkerColour);
+        }
     }
 
     /// <summary>

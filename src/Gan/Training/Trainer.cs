@@ -104,6 +104,7 @@ public static class Trainer
         var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
         using var logWriter = new StreamWriter(lossLog, append: true);
         var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
+        int batchesPerStep = job.BatchesPerStep(); // a loader batch holds that many of the user's --batch (a critic's n updates)
         while (step < total)
         {
             // The loader for this step, and the step where the next one takes over (the batch size changes there).
@@ -122,8 +123,9 @@ public static class Trainer
                         $"step {step}: {bad.Key} is {bad.Value}; training stopped and nothing was saved after it; {kept}. " +
                         "A lower learning rate or another seed may help.", checkpoint, latest, lossCurve);
                 }
-                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, last, optimizers));
-                history.Add((step, last));
+                var logged = Logged(last, current.BatchSize / batchesPerStep, optimizers);
+                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, logged));
+                history.Add((step, logged));
 
                 double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 progress?.Invoke(new TrainProgress(step, total, epoch, rate, clock.Elapsed,
@@ -244,13 +246,21 @@ public static class Trainer
 
     // ------------------------------------------------------------------ loss log and pictures
 
-    /// <summary>One line of the loss log: the step's numbers, then each optimizer's learning rate in that step as
-    /// <c>lr_NAME</c> (what a schedule made of it; the console line leaves them out).</summary>
-    static string LogLine(long step, int epoch, double seconds, IReadOnlyDictionary<string, float> losses, IReadOnlyDictionary<string, Optimizer> optimizers)
+    /// <summary>What the loss log keeps of a step: its numbers (losses, penalties, D's outputs), the batch size as
+    /// <c>batch</c> (the --batch of one update) and each optimizer's learning rate in that step as <c>lr_NAME</c> (what a schedule made of it).
+    /// The console line shows only the first group; the loss curve marks where the last two change.</summary>
+    static Dictionary<string, float> Logged(IReadOnlyDictionary<string, float> losses, int batch, IReadOnlyDictionary<string, Optimizer> optimizers)
+    {
+        var values = new Dictionary<string, float>(losses) { ["batch"] = batch };
+        foreach (var (name, optimizer) in optimizers) values[$"lr_{name}"] = optimizer.LearningRate;
+        return values;
+    }
+
+    /// <summary>One line of the loss log: step, epoch and seconds, then the step's <see cref="Logged"/> values.</summary>
+    static string LogLine(long step, int epoch, double seconds, IReadOnlyDictionary<string, float> values)
     {
         var line = new Dictionary<string, object> { ["step"] = step, ["epoch"] = epoch, ["seconds"] = Math.Round(seconds, 3) };
-        foreach (var (k, v) in losses) line[k] = v;
-        foreach (var (name, optimizer) in optimizers) line[$"lr_{name}"] = optimizer.LearningRate;
+        foreach (var (k, v) in values) line[k] = v;
         return JsonSerializer.Serialize(line);
     }
 
@@ -299,6 +309,7 @@ public static class Trainer
         var series = names.Select(n => new Series(n,
             [.. history.Select(h => (double)h.Step)],
             [.. history.Select(h => h.Losses.TryGetValue(n, out var v) ? v : double.NaN)])).ToList();
-        LinePlot.Save(lossCurve, $"{job.Kind} losses", "step", "loss", series, smooth: Math.Max(1, history.Count / 50));
+        LinePlot.Save(lossCurve, $"{job.Kind} losses", "step", "loss", series, smooth: Math.Max(1, history.Count / 50),
+            markers: TrainingPhases.Find(history));
     }
 }

@@ -170,6 +170,39 @@ public class PlotTests
     }
 
     [Fact]
+    public void MarkersAreDashedLinesWithTheirLabelsAtTheTop()
+    {
+        double[] x = Enumerable.Range(0, 101).Select(i => (double)i).ToArray();
+        double[] y = x.Select(v => 1.0).ToArray();
+        var plain = LinePlot.Render("markers", "step", "loss", [new Series("flat", x, y)]);
+        var plot = LinePlot.Render("markers", "step", "loss", [new Series("flat", x, y)],
+            markers: [new Marker(30, "lr x16"), new Marker(31, "batch 256"), new Marker(100, "lr x0"), new Marker(150, "off the axis")]);
+        var area = plot.Area;
+        Assert.Equal((0.0, 100.0), (area.XMin, area.XMax)); // a marker does not widen the axis
+
+        int MarkerInk(int column, int fromRow, int toRow) =>
+            Enumerable.Range(fromRow, toRow - fromRow).Count(r => plot.Canvas.GetPixel(column, r) == LinePlot.MarkerColour);
+        // Dashed: 4 of every 7 rows in the marker's column below the labels, none in a column between markers.
+        int c30 = (int)Math.Floor(area.PixelX(30)), c60 = (int)Math.Floor(area.PixelX(60));
+        int lower = area.Top + area.Height * 3 / 5, lowerEnd = lower + 70; // below the flat curve at mid-height
+        Assert.InRange(MarkerInk(c30, lower, lowerEnd), 38, 42);
+        Assert.Equal(0, MarkerInk(c60, area.Top + 1, area.Top + area.Height));
+        // The labels: ink right of the line at x = 30 in the top text row; the label at 31 would overlap it, so it
+        // moves a row down; the one at the right edge of the frame goes left of its line.
+        int TextInk(int left, int right, int top) => Enumerable.Range(left, right - left)
+            .Sum(c => Enumerable.Range(top, BitmapFont.GlyphHeight).Count(r => plot.Canvas.GetPixel(c, r) == LinePlot.MarkerColour));
+        int row0 = area.Top + 3, row1 = row0 + BitmapFont.CellHeight + 2;
+        Assert.True(TextInk(c30 + 3, c30 + 40, row0) > 20);
+        int c31 = (int)Math.Floor(area.PixelX(31));
+        Assert.True(TextInk(c31 + 3, c31 + 55, row1) > 20);
+        int c100 = (int)Math.Floor(area.PixelX(100));
+        Assert.True(TextInk(c100 - 35, c100 - 1, row0) > 20);
+        // Nothing else changed: away from the markers and labels the two pictures agree.
+        for (int r = lower; r < area.Top + area.Height; r++)
+            Assert.Equal(plain.Canvas.GetPixel(c60, r), plot.Canvas.GetPixel(c60, r));
+    }
+
+    [Fact]
     public void MismatchedLengthsThrowNamingThePlot()
     {
         Assert.Contains("LinePlot", Assert.Throws<ArgumentException>(() =>

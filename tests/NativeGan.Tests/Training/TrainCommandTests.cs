@@ -1,4 +1,5 @@
 using NativeGan.Cli;
+using NativeGan.Gan.Pictures;
 using NativeGan.Gan.Training;
 using Spectre.Console;
 using StbImageSharp;
@@ -241,6 +242,10 @@ public class TrainCommandTests : IDisposable
             foreach (var name in new[] { "lr_generator", "lr_discriminator" })
                 Assert.Equal(factor / 1024, json.GetProperty(name).GetDouble(), 9);
         }
+        // The loss curve marks the doubled rate and the cool-down with its larger batch (logged steps are 1-based).
+        var logged = LossLog(single).Select(json => (json.GetProperty("step").GetInt64(), (IReadOnlyDictionary<string, float>)json.EnumerateObject()
+            .Where(p => p.Name == "batch" || p.Name.StartsWith("lr_", StringComparison.Ordinal)).ToDictionary(p => p.Name, p => p.Value.GetSingle()))).ToList();
+        Assert.Equal([new Marker(4, "lr x2"), new Marker(7, "lr x2 to x1, batch 24")], TrainingPhases.Find(logged));
 
         using var a = Trainer.Load(Path.Combine(chained, "checkpoint.safetensors"), NativeGan.Device.Cpu);
         using var b = Trainer.Load(Path.Combine(single, "checkpoint.safetensors"), NativeGan.Device.Cpu);
