@@ -176,3 +176,41 @@ public static class MaxoutQuick
         }
     }
 }
+
+/// <summary>
+/// A gradient of a gradient through minibatch discrimination's closeness (what R1 or WGAN-GP's penalty asks of a
+/// discriminator with the layer), m [N, B, C]: the first gradient recorded, then the gradient of v · it.
+/// v1 composes the recorded backward from broadcast ops over [N, N, B, C]; v2 records it as one op with fused
+/// kernels for its own backward (<see cref="Ops.ClosenessDoubleBackward"/>). Alternated, best of each over ~2 s.
+/// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- mbd-quick [--threads T] [NxBxC...]</c>.
+/// </summary>
+public static class MbdQuick
+{
+    public static void Run(string[] args)
+    {
+        var (cpu, sizes) = Quick.Start(args, ["100x100x5", "256x100x5"]);
+        foreach (var size in sizes)
+        {
+            var s = Array.ConvertAll(size.Split('x'), int.Parse);
+            using var m = RandomOps.Uniform(cpu, s, seed: 1);
+            using var v = RandomOps.Uniform(cpu, s, seed: 2);
+            m.RequiresGrad = true;
+            var variants = new[] { Ops.ClosenessDoubleBackwardVariant.Composed, Ops.ClosenessDoubleBackwardVariant.Fused };
+            var best = new double[2] { double.MaxValue, double.MaxValue };
+            var watch = Stopwatch.StartNew();
+            for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 5; rep++)
+                for (int k = 0; k < 2; k++)
+                {
+                    Ops.ClosenessDoubleBackward = variants[k];
+                    var sw = Stopwatch.StartNew();
+                    using (var scope = new TensorScope())
+                    {
+                        var dm = Autograd.Grad([m.MinibatchCloseness().Sum()], [m], createGraph: true)[0];
+                        Autograd.Grad([dm.Mul(v).Sum()], [m]);
+                    }
+                    best[k] = Math.Min(best[k], sw.Elapsed.TotalSeconds);
+                }
+            Console.WriteLine($"{size}: closeness forward + gradient + its gradient: v1 (broadcast ops) {best[0] * 1e3:0.00} ms, v2 (fused) {best[1] * 1e3:0.00} ms: {best[0] / best[1]:0.0}x");
+        }
+    }
+}

@@ -7,6 +7,8 @@ if (args is ["gemm-quick", .. var shapes]) { NativeGan.Benchmarks.GemmQuick.Run(
 if (args is ["norm-quick", .. var sizes]) { NativeGan.Benchmarks.NormQuick.Run(sizes); return; }
 // 'maxout-quick [NxPxF...]' times the backward mask of a maximum over P: v1 (five kernels) against v2 (one).
 if (args is ["maxout-quick", .. var layers]) { NativeGan.Benchmarks.MaxoutQuick.Run(layers); return; }
+// 'mbd-quick [NxBxC...]' times a gradient of a gradient through minibatch discrimination: v1 (broadcast ops) against v2 (fused).
+if (args is ["mbd-quick", .. var mbds]) { NativeGan.Benchmarks.MbdQuick.Run(mbds); return; }
 // 'conv-quick [Cin-Cout-H-S-P...]' times conv2d's three passes with the v1 and v2 cpu im2col / col2im.
 if (args is ["conv-quick", .. var convs]) { NativeGan.Benchmarks.ConvQuick.Run(convs); return; }
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

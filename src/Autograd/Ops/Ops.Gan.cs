@@ -51,19 +51,60 @@ public static partial class Ops
 
     /// <summary>
     /// Minibatch discrimination's closeness o [N, B] of m [N, B, C]: o[i, b] = Σ_{j≠i} exp(-‖m[i, b] - m[j, b]‖₁)
-    /// (<paramref name="includeSelf"/> adds the j = i term, 1). One fused kernel each way; when the backward is
-    /// itself recorded (createGraph) it is built from broadcast ops over [N, N, B, C] instead, with the sign of
-    /// m[k] - m[j] a constant (the L1 norm is piecewise linear), so it differentiates again.
+    /// (<paramref name="includeSelf"/> adds the j = i term, 1). One fused kernel each way. When the backward is
+    /// itself recorded (createGraph: a penalty on D's input gradient, R1 or WGAN-GP's), it is an op of its own,
+    /// <see cref="ClosenessBackward"/>, whose backward is fused again (<see cref="ClosenessDoubleBackward"/> picks
+    /// the older composition of broadcast ops instead).
     /// </summary>
     public static Tensor MinibatchCloseness(this Tensor m, bool includeSelf = false) =>
         Autograd.Record("MinibatchCloseness", NativeGan.MinibatchCloseness.Forward(m, includeSelf), [m],
-            (g, n) => Autograd.IsGradEnabled
-                ? [ClosenessBackwardRecorded(g, n.Saved[0])]
-                : [TensorScope.Track(NativeGan.MinibatchCloseness.Backward(g, n.Saved[0]))],
+            (g, n) => !Autograd.IsGradEnabled
+                ? [TensorScope.Track(NativeGan.MinibatchCloseness.Backward(g, n.Saved[0]))]
+                : ClosenessDoubleBackward == ClosenessDoubleBackwardVariant.Fused
+                    ? [ClosenessBackward(g, n.Saved[0])]
+                    : [ClosenessBackwardComposed(g, n.Saved[0])],
             save: [m]);
 
+    /// <summary>How a recorded closeness backward is differentiated (kept both ways to compare them: the benchmarks' `mbd-quick`).</summary>
+    public enum ClosenessDoubleBackwardVariant
+    {
+        /// <summary>v1: broadcast ops over [N, N, B, C], several tensors of N²·B·C floats each way; any order.</summary>
+        Composed,
+        /// <summary>v2: one fused kernel for dm and one each for its gradients; second derivatives only.</summary>
+        Fused,
+    }
+
+    /// <summary>The variant a recorded closeness backward uses on this thread (the one running the backward):
+    /// <see cref="ClosenessDoubleBackwardVariant.Fused"/> unless a benchmark or test sets it, which then reaches no other thread.</summary>
+    public static ClosenessDoubleBackwardVariant ClosenessDoubleBackward
+    {
+        get => closenessDoubleBackward ?? ClosenessDoubleBackwardVariant.Fused;
+        set => closenessDoubleBackward = value;
+    }
+
+    [ThreadStatic] static ClosenessDoubleBackwardVariant? closenessDoubleBackward;
+
+    /// <summary>
+    /// dm = Backward(g, m) as a recorded op of g and m: its backward takes H = dL/d(dm) to (dG, dm) in fused
+    /// kernels (<see cref="NativeGan.MinibatchCloseness.BackwardBackward"/>). A third derivative would need that
+    /// backward recorded in turn, which this op does not do: it says so (the composed variant can).
+    /// </summary>
+    static Tensor ClosenessBackward(Tensor g, Tensor m) =>
+        Autograd.Record("MinibatchClosenessBackward", NativeGan.MinibatchCloseness.Backward(g, m), [g, m],
+            (h, n) =>
+            {
+                if (Autograd.IsGradEnabled)
+                    throw new NotSupportedException("MinibatchClosenessBackward: a third derivative of minibatch discrimination is not implemented " +
+                        "by the fused variant; set Ops.ClosenessDoubleBackward = ClosenessDoubleBackwardVariant.Composed");
+                var (dg, dm) = NativeGan.MinibatchCloseness.BackwardBackward(h, n.Saved[0], n.Saved[1]);
+                TensorScope.Track(dg);
+                TensorScope.Track(dm);
+                return [n.NeedsGrad(0) ? dg : null, n.NeedsGrad(1) ? dm : null];
+            },
+            save: [g, m]);
+
     /// <summary>dm = -Σ_j (G[k] + G[j]) e[k, j] sign(m[k] - m[j]) from recorded ops (see <see cref="NativeGan.MinibatchCloseness"/>).</summary>
-    static Tensor ClosenessBackwardRecorded(Tensor g, Tensor m)
+    static Tensor ClosenessBackwardComposed(Tensor g, Tensor m)
     {
         int n = m.Dim(0), kernels = m.Dim(1), dims = m.Dim(2);
         using var scope = new TensorScope(ownsNodes: false); // frees the intermediates; the nodes belong to the graph being made

@@ -15,6 +15,13 @@ namespace NativeGan;
 /// <c>dm[k, b, c] = -Σ_j (G[k, b] + G[j, b]) · e[k, j, b] · sign(m[k, b, c] - m[j, b, c])</c>,
 /// where e[k, j, b] is the closeness term above (the j = k term has sign 0).</para>
 ///
+/// <para>Backward of the backward (a gradient penalty such as R1 differentiates D's input gradient again): with
+/// H = dL/d(dm) and, per pair, s = sign(m[i, b] - m[j, b]) (a constant: the L1 norm is piecewise linear) and
+/// <c>R[i, j, b] = Σ_c (H[i, b, c] - H[j, b, c]) · s[c]</c>,
+/// <c>dG[i, b] = -Σ_j e[i, j, b] · R[i, j, b]</c> and
+/// <c>d m[i, b, c] = Σ_j (G[i, b] + G[j, b]) · e[i, j, b] · R[i, j, b] · s[c]</c>
+/// (e depends on m through both samples of a pair; both give the same sign, hence R's two H terms).</para>
+///
 /// <para>Why its own op: built from broadcast ops the layer makes an [N, N, B, C] tensor (5 M floats for
 /// N = B = 100, C = 5) several times forward and back. Fused, the work is the same N²·B·C distance terms with
 /// no temporary larger than [N]; the backward recomputes e rather than storing [N, N, B].</para>
@@ -57,6 +64,25 @@ public static class MinibatchCloseness
                             dm[(k * kernels + b) * dims + c] -= w * Math.Sign(m[(k * kernels + b) * dims + c] - m[(j * kernels + b) * dims + c]);
                     }
             return dm;
+        }
+
+        /// <summary>(dG [n, b], dm [n, b, c]) of L(G, m) = Σ H · Backward(G, m) (see the class summary).</summary>
+        public static (double[] Dg, double[] Dm) BackwardBackward(double[] h, double[] g, double[] m, int n, int kernels, int dims)
+        {
+            var dg = new double[g.Length];
+            var dm = new double[m.Length];
+            for (int i = 0; i < n; i++)
+                for (int b = 0; b < kernels; b++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        int ri = (i * kernels + b) * dims, rj = (j * kernels + b) * dims;
+                        double e = Term(m, kernels, dims, i, j, b), r = 0;
+                        for (int c = 0; c < dims; c++) r += (h[ri + c] - h[rj + c]) * Math.Sign(m[ri + c] - m[rj + c]);
+                        dg[i * kernels + b] -= e * r;
+                        double w = (g[i * kernels + b] + g[j * kernels + b]) * e * r;
+                        for (int c = 0; c < dims; c++) dm[ri + c] += w * Math.Sign(m[ri + c] - m[rj + c]);
+                    }
+            return (dg, dm);
         }
     }
 
@@ -111,6 +137,38 @@ public static class MinibatchCloseness
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>>(BackwardSpec)
                     (gpu.Stream, m.Length, g.View, m.View, dm.View, n, kernels, dims);
+                break;
+        }
+    }
+
+    /// <summary>(dG [N, B], dm [N, B, C]) from h = dL/d(dm) [N, B, C] and the backward's inputs g [N, B] and m.</summary>
+    public static (Tensor Dg, Tensor Dm) BackwardBackward(Tensor h, Tensor g, Tensor m)
+    {
+        CheckInput(m);
+        var dg = Tensor.EmptyLike(g);
+        var dm = Tensor.EmptyLike(m);
+        BackwardBackwardInto(h, g, m, dg, dm);
+        return (dg, dm);
+    }
+
+    public static void BackwardBackwardInto(Tensor h, Tensor g, Tensor m, Tensor dg, Tensor dm)
+    {
+        CheckInput(m);
+        Check.SameDevice(Op, h, g, m, dg, dm);
+        Check.Shape(Op, "g", g, m.Dim(0), m.Dim(1));
+        Check.Shape(Op, "dg", dg, m.Dim(0), m.Dim(1));
+        Check.SameShape(Op, m, h);
+        Check.SameShape(Op, m, dm);
+        int n = m.Dim(0), kernels = m.Dim(1), dims = m.Dim(2);
+        if (m.Length == 0) return;
+        switch (m.Device)
+        {
+            case CpuDevice cpu: BackwardBackwardCpu(cpu, h, g, m, dg, dm, n, kernels, dims); break;
+            case GpuDevice gpu:
+                gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>>(GradOfGSpec)
+                    (gpu.Stream, g.Length, h.View, m.View, dg.View, n, kernels, dims);
+                gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>>(GradOfMSpec)
+                    (gpu.Stream, m.Length, h.View, g.View, m.View, dm.View, n, kernels, dims);
                 break;
         }
     }
@@ -219,12 +277,63 @@ public static class MinibatchCloseness
         }, grain: Math.Max(1, 65536 / Math.Max(1, n * dims)));
     }
 
+    /// <summary>acc[j] += (hv - hx[j]) · sign(v - x[j]), vectorised: R's terms for one c.</summary>
+    static void AddSignedDifference(ReadOnlySpan<float> x, float v, ReadOnlySpan<float> hx, float hv, Span<float> acc)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> vv = Vector256.Create(v), hvv = Vector256.Create(hv);
+            for (; j <= x.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                var xs = Vector256.Create(x.Slice(j, Vector256<float>.Count));
+                var d = hvv - Vector256.Create(hx.Slice(j, Vector256<float>.Count));
+                (Vector256.Create(acc.Slice(j, Vector256<float>.Count)) + (Vector256.LessThan(xs, vv) & d) - (Vector256.GreaterThan(xs, vv) & d)).CopyTo(acc.Slice(j));
+            }
+        }
+        for (; j < x.Length; j++) acc[j] += x[j] < v ? hv - hx[j] : x[j] > v ? hx[j] - hv : 0f;
+    }
+
+    static void BackwardBackwardCpu(CpuDevice cpu, Tensor h, Tensor g, Tensor m, Tensor dg, Tensor dm, int n, int kernels, int dims)
+    {
+        var mt = TransposeToKernelMajor(m, n, kernels, dims);
+        var ht = TransposeToKernelMajor(h, n, kernels, dims);
+        var gt = TransposeToKernelMajor(g, n, kernels, 1);
+        var (ha, ho) = h.CpuBuffer;
+        var (ga, go) = g.CpuBuffer;
+        var (ma, mo) = m.CpuBuffer;
+        var (dga, dgo) = dg.CpuBuffer;
+        var (dma, dmo) = dm.CpuBuffer;
+        CpuParallel.For(cpu, n * kernels, (start, count) =>
+        {
+            var e = new float[n];
+            var r = new float[n];
+            for (int row = start; row < start + count; row++)
+            {
+                int i = row / kernels, b = row % kernels;
+                Terms(mt, ma, mo, n, kernels, dims, i, b, e);                                 // e[j] = e[i, j]
+                r.AsSpan().Clear();
+                for (int c = 0; c < dims; c++)                                               // r[j] = R[i, j]
+                    AddSignedDifference(mt.AsSpan((b * dims + c) * n, n), ma[mo + row * dims + c], ht.AsSpan((b * dims + c) * n, n), ha[ho + row * dims + c], r);
+                TensorPrimitives.Multiply(e, r, e);                                          // e[j] = e[i, j] R[i, j]
+                dga[dgo + row] = -TensorPrimitives.Sum<float>(e);
+                TensorPrimitives.AddMultiply(gt.AsSpan(b * n, n), ga[go + row], e, e);        // (G[j] + G[i]) e R
+                // dm[i, b, c] = Σ_j w[j] sign(m[i] - m[j]) = -Σ_j w[j] sign(m[j] - m[i])
+                for (int c = 0; c < dims; c++)
+                    dma[dmo + row * dims + c] = -SignWeightedSum(mt.AsSpan((b * dims + c) * n, n), ma[mo + row * dims + c], e);
+            }
+        }, grain: Math.Max(1, 65536 / Math.Max(1, n * dims)));
+    }
+
     // ================================================================ GPU kernels
     // One thread per output element; each walks the batch. N²·B·C (forward) and N²·B·C² (backward, e recomputed
     // per c) multiply-adds for minibatches of a few hundred: small next to the layers around it.
 
     internal static readonly KernelSpec ForwardSpec = KernelSpec.Implicit("MinibatchCloseness.Forward", typeof(MinibatchCloseness), nameof(ForwardKernel));
     internal static readonly KernelSpec BackwardSpec = KernelSpec.Implicit("MinibatchCloseness.Backward", typeof(MinibatchCloseness), nameof(BackwardKernel));
+
+    internal static readonly KernelSpec GradOfGSpec = KernelSpec.Implicit("MinibatchCloseness.BackwardBackward.G", typeof(MinibatchCloseness), nameof(GradOfGKernel));
+    internal static readonly KernelSpec GradOfMSpec = KernelSpec.Implicit("MinibatchCloseness.BackwardBackward.M", typeof(MinibatchCloseness), nameof(GradOfMKernel));
 
     static float L1(ArrayView<float> m, int rowI, int rowJ, int dims)
     {
@@ -255,5 +364,47 @@ public static class MinibatchCloseness
             sum += (g[row] + g[j * kernels + b]) * e * (d > 0f ? 1f : -1f);
         }
         dm[t] = -sum;
+    }
+
+    /// <summary>R[i, j] = Σ_c (h[i, c] - h[j, c]) sign(m[i, c] - m[j, c]) for the rows starting at rowI and rowJ.</summary>
+    static float SignedDifference(ArrayView<float> h, ArrayView<float> m, int rowI, int rowJ, int dims)
+    {
+        float r = 0f;
+        for (int c = 0; c < dims; c++)
+        {
+            float d = m[rowI + c] - m[rowJ + c];
+            if (d != 0f) r += (h[rowI + c] - h[rowJ + c]) * (d > 0f ? 1f : -1f);
+        }
+        return r;
+    }
+
+    /// <summary>dG[i, b] = -Σ_j e[i, j] R[i, j]: one thread per (i, b).</summary>
+    static void GradOfGKernel(Index1D row, ArrayView<float> h, ArrayView<float> m, ArrayView<float> dg, int n, int kernels, int dims)
+    {
+        int b = row % kernels, mine = row * dims;
+        float sum = 0f;
+        for (int j = 0; j < n; j++)
+        {
+            int other = (j * kernels + b) * dims;
+            float r = SignedDifference(h, m, mine, other, dims); // 0 for j = i
+            if (r != 0f) sum += MathF.Exp(-L1(m, mine, other, dims)) * r;
+        }
+        dg[row] = -sum;
+    }
+
+    /// <summary>dm[i, b, c] = Σ_j (G[i] + G[j]) e[i, j] R[i, j] sign(m[i, c] - m[j, c]): one thread per element.</summary>
+    static void GradOfMKernel(Index1D t, ArrayView<float> h, ArrayView<float> g, ArrayView<float> m, ArrayView<float> dm, int n, int kernels, int dims)
+    {
+        int row = t / dims, c = t % dims, b = row % kernels, mine = row * dims;
+        float sum = 0f;
+        for (int j = 0; j < n; j++)
+        {
+            int other = (j * kernels + b) * dims;
+            float d = m[t] - m[other + c];
+            if (d == 0f) continue; // sign 0, and j = i
+            float w = (g[row] + g[j * kernels + b]) * MathF.Exp(-L1(m, mine, other, dims)) * SignedDifference(h, m, mine, other, dims);
+            sum += d > 0f ? w : -w;
+        }
+        dm[t] = sum;
     }
 }

@@ -147,6 +147,34 @@ public class GanLayerTests
     [InlineData("Maxout N3 in4 out5 pieces3")]
     public void SecondDerivativesMatchFloat64(string op) => GradChecker.GradGradCheck(TestDevices.Get("cpu"), Cases[op]);
 
+    /// <summary>Both ways of differentiating minibatch discrimination's backward (fused kernels, or broadcast ops) on
+    /// every device, against float64 finite differences; and the fused way refuses a third derivative by name.</summary>
+    [Theory]
+    [InlineData("cpu", Ops.ClosenessDoubleBackwardVariant.Fused)]
+    [InlineData("cpu", Ops.ClosenessDoubleBackwardVariant.Composed)]
+    [InlineData("ilgpu-cpu", Ops.ClosenessDoubleBackwardVariant.Fused)]
+    [InlineData("cuda", Ops.ClosenessDoubleBackwardVariant.Fused)]
+    public void MinibatchDiscriminationSecondDerivativesEitherWay(string deviceName, Ops.ClosenessDoubleBackwardVariant variant)
+    {
+        var before = Ops.ClosenessDoubleBackward;
+        Ops.ClosenessDoubleBackward = variant;
+        try
+        {
+            GradChecker.GradGradCheck(TestDevices.Get(deviceName), Cases["MinibatchDisc N5 A3 B4 C3"]);
+            GradChecker.GradGradCheck(TestDevices.Get(deviceName), Cases["MinibatchDisc self N3 A2 B2 C1"]);
+            if (variant != Ops.ClosenessDoubleBackwardVariant.Fused) return;
+            using var scope = new TensorScope();
+            var m = Tensor.FromArray(Numerics.Random(new Random(3), 4 * 2 * 3, -0.6f, 0.6f), [4, 2, 3], TestDevices.Get(deviceName));
+            m.RequiresGrad = true;
+            var dm = Autograd.Grad([m.MinibatchCloseness().Sum()], [m], createGraph: true)[0];
+            Autograd.Grad([dm.Mul(dm).Sum()], [m], retainGraph: true); // a second derivative: fine
+            // Recording the second derivative (the way to a third) is refused when it is asked for.
+            var e = Assert.Throws<NotSupportedException>(() => Autograd.Grad([dm.Mul(dm).Sum()], [m], createGraph: true));
+            Assert.Contains("MinibatchClosenessBackward", e.Message);
+        }
+        finally { Ops.ClosenessDoubleBackward = before; }
+    }
+
     [Theory, MemberData(nameof(Devices))]
     public void MaxOverSharesTheGradientOfTies(string deviceName)
     {
