@@ -17,19 +17,22 @@ public sealed record Marker(double X, string Label);
 /// <c>logY</c>) around the finite data. A point whose x or y is not finite (or y &lt;= 0 on a log axis) is
 /// skipped and breaks its line there. With <c>smooth</c> &gt; 1 each curve is drawn faintly as measured and
 /// boldly as its trailing moving average over <c>smooth</c> points (the TensorBoard look). Each <see cref="Marker"/>
-/// is a dashed grey line across the plot with its label at the top, under the curves.
+/// is a dashed grey line across the plot with its label at the top, under the curves. With <c>clipOutliers</c> the
+/// y axis spans the 1st to 99th percentile of the values (widened by a tenth of that span each side, never past
+/// the data), so one early spike does not flatten a whole training run; the curves run off the frame there and
+/// a note at the bottom left says so.
 /// </summary>
 public static class LinePlot
 {
     public static void Save(string path, string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null) =>
-        Render(title, xLabel, yLabel, series, logY, width, height, smooth, markers).SavePng(path);
+        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null, bool clipOutliers = false) =>
+        Render(title, xLabel, yLabel, series, logY, width, height, smooth, markers, clipOutliers).SavePng(path);
 
     /// <summary>The colour of markers' lines and labels: darker than the grid, lighter than the frame.</summary>
     public static readonly Rgb MarkerColour = new(110, 110, 110);
 
     public static RenderedPlot Render(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null)
+        bool logY = false, int width = 900, int height = 500, int smooth = 1, IReadOnlyList<Marker>? markers = null, bool clipOutliers = false)
     {
         if (smooth < 1) throw new ArgumentException($"LinePlot: smooth must be at least 1, got {smooth}");
         foreach (var s in series)
@@ -50,6 +53,16 @@ public static class LinePlot
                 }
         bool empty = xMin > xMax;
         if (empty) (xMin, xMax, yMin, yMax) = (0, 1, logY ? 0.1 : 0, 1);
+        bool clipped = false;
+        if (clipOutliers && !empty)
+        {
+            var values = series.SelectMany(s => s.X.Zip(s.Y).Where(p => Usable(p.First, p.Second)).Select(p => logY ? Math.Log10(p.Second) : p.Second)).Order().ToArray();
+            double Quantile(double q) => values[(int)Math.Round(q * (values.Length - 1))];
+            double low = Quantile(0.01), high = Quantile(0.99), margin = (high - low) * 0.1;
+            double lo = logY ? Math.Pow(10, low - margin) : low - margin, hi = logY ? Math.Pow(10, high + margin) : high + margin;
+            if (lo > yMin || hi < yMax) clipped = true;
+            (yMin, yMax) = (Math.Max(yMin, lo), Math.Min(yMax, hi));
+        }
 
         var xRange = Ticks.NiceRange(xMin, xMax);
         (double Min, double Max) yRange;
@@ -95,6 +108,13 @@ public static class LinePlot
             canvas.DrawPolyline(px, py, colour, width: 2);
         }
         frame.DrawForeground();
+        if (clipped)
+        {
+            const string note = "some values off the scale (axis: 1st-99th percentile)";
+            int top = area.Top + area.Height - BitmapFont.CellHeight - 2;
+            canvas.FillRect(area.Left + 2, top - 2, BitmapFont.Measure(note).Width + 4, BitmapFont.CellHeight + 2, Rgb.White);
+            canvas.DrawText(note, area.Left + 4, top, Rgb.Gray);
+        }
         if (empty) canvas.DrawText("no data", area.Left + area.Width / 2 - 20, area.Top + area.Height / 2 - 4, Rgb.Gray);
         return new RenderedPlot(canvas, area);
     }

@@ -310,6 +310,6 @@ public static class Trainer
             [.. history.Select(h => (double)h.Step)],
             [.. history.Select(h => h.Losses.TryGetValue(n, out var v) ? v : double.NaN)])).ToList();
         LinePlot.Save(lossCurve, $"{job.Kind} losses", "step", "loss", series, smooth: Math.Max(1, history.Count / 50),
-            markers: TrainingPhases.Find(history));
+            markers: TrainingPhases.Find(history), clipOutliers: true);
     }
 }

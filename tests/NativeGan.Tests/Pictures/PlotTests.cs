@@ -203,6 +203,30 @@ public class PlotTests
     }
 
     [Fact]
+    public void ClippingOutliersScalesTheAxisToTheBulkOfTheValues()
+    {
+        // 1,000 losses around 1 with one early spike of 25 (a GAN's first steps) and one dip to -3.
+        var rng = new Random(5);
+        double[] x = Enumerable.Range(0, 1000).Select(i => (double)i).ToArray();
+        double[] y = x.Select(i => i == 3 ? 25 : i == 500 ? -3 : 1 + 0.2 * (rng.NextDouble() - 0.5)).ToArray();
+        var full = LinePlot.Render("loss", "step", "loss", [new Series("loss_d", x, y)]);
+        Assert.True(full.Area.YMax >= 25 && full.Area.YMin <= -3);
+        var clipped = LinePlot.Render("loss", "step", "loss", [new Series("loss_d", x, y)], clipOutliers: true);
+        // The 1st-99th percentile of the values (0.9 to 1.1) widened by a tenth, then out to nice ticks: the spike
+        // and the dip are off the scale.
+        Assert.InRange(clipped.Area.YMin, 0.8, 0.92);
+        Assert.InRange(clipped.Area.YMax, 1.08, 1.2);
+        Assert.True(IsBlueInk(PixelAt(clipped, 700, y[700])), "the bulk is drawn");
+        // The note, in grey text at the bottom left of the frame.
+        int row = clipped.Area.Top + clipped.Area.Height - BitmapFont.CellHeight - 2;
+        Assert.Contains(Enumerable.Range(clipped.Area.Left + 4, 200).SelectMany(c => Enumerable.Range(row, BitmapFont.GlyphHeight).Select(r => clipped.Canvas.GetPixel(c, r))), p => p == Rgb.Gray);
+        // Values that need no clipping keep the plain axis, and no note.
+        var tame = LinePlot.Render("loss", "step", "loss", [new Series("s", [0, 1, 2], [1, 2, 3])], clipOutliers: true);
+        var plain = LinePlot.Render("loss", "step", "loss", [new Series("s", [0, 1, 2], [1, 2, 3])]);
+        Assert.Equal(plain.Canvas.Pixels, tame.Canvas.Pixels);
+    }
+
+    [Fact]
     public void MismatchedLengthsThrowNamingThePlot()
     {
         Assert.Contains("LinePlot", Assert.Throws<ArgumentException>(() =>
