@@ -400,7 +400,7 @@ if [[ $what == grid-r1 ]]; then
 fi
 
 if [[ $what == grid-r1-levers ]]; then
-  # Eighteenth session, one core each: levers on `grid-r1`'s recipe in its lowest seed (2), each from the same
+  # Nineteenth session, one core each: levers on `grid-r1`'s recipe in its lowest seed (2), each from the same
   # 25,000-step checkpoint, then the recipe without one-sided label smoothing (real_label 1) in all five seeds.
   base=runs/gan-mbd-r1g0.1-grid25-25k-s2
   run gan-mbd-r1g0.1-grid25-25k-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 25000 --set minibatch_disc=true \
