@@ -429,6 +429,19 @@ if [[ $what == grid-r1-levers ]]; then
       --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$out"
     both "gan-mbd-r1-rl1-grid25-30kcool-s$seed" modes --checkpoint "$out/checkpoint.safetensors"
   done
+  # The ring, seed 1, as in grid-r1 but with real_label 1.
+  run gan-mbd-r1-rl1-ring8-25kcool-s1 $N train gan --data ring8 --seed 1 --device "$device" --steps 25000 --set minibatch_disc=true \
+    --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/gan-mbd-r1-rl1-ring8-25kcool-s1
+  both gan-mbd-r1-rl1-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-r1-rl1-ring8-25kcool-s1/checkpoint.safetensors
+  # Seed 3 from its 25,000-step checkpoint (the run above trained to 25,000 alone, then copied): 10,000 steps at 4x both
+  # rates, then cooled to 0 at 40,000.
+  base=runs/gan-mbd-r1-rl1-grid25-25k-s3
+  run gan-mbd-r1-rl1-grid25-25k-s3 $N train gan --data grid25 --seed 3 --device "$device" --steps 25000 --set minibatch_disc=true \
+    --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$base"
+  rm -rf runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3 && cp -r "$base" runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3
+  run gan-mbd-r1-rl1-grid25-40kcool-x4-s3 $N train gan --data grid25 --seed 3 --device "$device" --sample-every 1000 --out runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3 \
+    --resume --steps 40000 --set lr_decay_start=35000 --set lr_decay_end=40000 --set lr_g=0.0004 --set lr_d=0.0004
+  both gan-mbd-r1-rl1-grid25-40kcool-x4-s3 modes --checkpoint runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3/checkpoint.safetensors
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
