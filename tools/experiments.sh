@@ -402,46 +402,41 @@ fi
 if [[ $what == grid-r1-levers ]]; then
   # Nineteenth session, one core each: levers on `grid-r1`'s recipe in its lowest seed (2), each from the same
   # 25,000-step checkpoint, then the recipe without one-sided label smoothing (real_label 1) in all five seeds.
-  base=runs/gan-mbd-r1g0.1-grid25-25k-s2
-  run gan-mbd-r1g0.1-grid25-25k-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 25000 --set minibatch_disc=true \
-    --set real_label=0.9 --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$base"
-  lever() { # NAME --resume ARGS...: seed 2's 25,000-step checkpoint copied to NAME, trained on with ARGS, scored
-    local name=$1; shift
-    rm -rf "runs/$name" && cp -r "$base" "runs/$name"
-    run "$name" $N train gan --data grid25 --seed 2 --device "$device" --sample-every 1000 --out "runs/$name" --resume "$@"
+  r1_base() { # NAME SEED [--set ...]: the R1 recipe (gamma 0.1 every 4th step, cooled from 25,000 to 30,000) trained to 25,000 alone
+    local name=$1 seed=$2; shift 2
+    run "$name" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 25000 --set minibatch_disc=true \
+      --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "runs/$name" "$@"
+  }
+  branch() { # SEED BASE NAME ARGS...: run BASE copied to NAME, resumed with ARGS, scored (on cpu the same as one run)
+    local seed=$1 base=$2 name=$3; shift 3
+    rm -rf "runs/$name" && cp -r "runs/$base" "runs/$name"
+    run "$name" $N train gan --data grid25 --seed "$seed" --device "$device" --sample-every 1000 --out "runs/$name" --resume "$@"
     both "$name" modes --checkpoint "runs/$name/checkpoint.safetensors"
   }
+  base=gan-mbd-r1g0.1-grid25-25k-s2
+  r1_base $base 2 --set real_label=0.9
   later=(--steps 40000 --set lr_decay_start=35000 --set lr_decay_end=40000) # 10,000 more steps, then cooled to 0 at 40,000
-  lever gan-mbd-r1g0.1-grid25-30kcool-s2 --steps 30000                       # the recipe itself
-  lever gan-mbd-r1g0.1-grid25-40kcool-s2 "${later[@]}"
-  lever gan-mbd-r1g0.1-grid25-40kcool-x4-s2 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004
-  lever gan-mbd-r1g0.1-grid25-40kcool-dx4-s2 "${later[@]}" --set lr_d=0.0004
-  lever gan-mbd-r1g0.1-grid25-40kcool-gx4-s2 "${later[@]}" --set lr_g=0.0004
-  lever gan-mbd-r1g0.001-grid25-40kcool-x4-s2 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004 --set r1_gamma=0.001
+  branch 2 $base gan-mbd-r1g0.1-grid25-30kcool-s2 --steps 30000            # the recipe itself
+  branch 2 $base gan-mbd-r1g0.1-grid25-40kcool-s2 "${later[@]}"
+  branch 2 $base gan-mbd-r1g0.1-grid25-40kcool-x4-s2 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004
+  branch 2 $base gan-mbd-r1g0.1-grid25-40kcool-dx4-s2 "${later[@]}" --set lr_d=0.0004
+  branch 2 $base gan-mbd-r1g0.1-grid25-40kcool-gx4-s2 "${later[@]}" --set lr_g=0.0004
+  branch 2 $base gan-mbd-r1g0.001-grid25-40kcool-x4-s2 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004 --set r1_gamma=0.001
   # (n_critic 5 from the same checkpoint was stopped at 29,600 steps: 75.3% against 77.3% at 25,000, at a quarter of the speed.)
   run gan-mbd-r1g0.01-grid25-30kcool-s2 $N train gan --data grid25 --seed 2 --device "$device" --steps 30000 --set minibatch_disc=true \
     --set real_label=0.9 --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.01 --set r1_every=4 --sample-every 1000 --out runs/gan-mbd-r1g0.01-grid25-30kcool-s2
   both gan-mbd-r1g0.01-grid25-30kcool-s2 modes --checkpoint runs/gan-mbd-r1g0.01-grid25-30kcool-s2/checkpoint.safetensors
-  # The recipe without label smoothing (real_label 1, the default), five seeds.
+  # The recipe without label smoothing (real_label 1, the default), five seeds: to 25,000, then cooled to 30,000.
   for seed in 2 4 5 1 3; do
-    out=runs/gan-mbd-r1-rl1-grid25-30kcool-s$seed
-    run "gan-mbd-r1-rl1-grid25-30kcool-s$seed" $N train gan --data grid25 --seed "$seed" --device "$device" --steps 30000 --set minibatch_disc=true \
-      --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$out"
-    both "gan-mbd-r1-rl1-grid25-30kcool-s$seed" modes --checkpoint "$out/checkpoint.safetensors"
+    r1_base gan-mbd-r1-rl1-grid25-25k-s$seed "$seed"
+    branch "$seed" gan-mbd-r1-rl1-grid25-25k-s$seed gan-mbd-r1-rl1-grid25-30kcool-s$seed --steps 30000
   done
   # The ring, seed 1, as in grid-r1 but with real_label 1.
   run gan-mbd-r1-rl1-ring8-25kcool-s1 $N train gan --data ring8 --seed 1 --device "$device" --steps 25000 --set minibatch_disc=true \
     --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/gan-mbd-r1-rl1-ring8-25kcool-s1
   both gan-mbd-r1-rl1-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-r1-rl1-ring8-25kcool-s1/checkpoint.safetensors
-  # Seed 3 from its 25,000-step checkpoint (the run above trained to 25,000 alone, then copied): 10,000 steps at 4x both
-  # rates, then cooled to 0 at 40,000.
-  base=runs/gan-mbd-r1-rl1-grid25-25k-s3
-  run gan-mbd-r1-rl1-grid25-25k-s3 $N train gan --data grid25 --seed 3 --device "$device" --steps 25000 --set minibatch_disc=true \
-    --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out "$base"
-  rm -rf runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3 && cp -r "$base" runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3
-  run gan-mbd-r1-rl1-grid25-40kcool-x4-s3 $N train gan --data grid25 --seed 3 --device "$device" --sample-every 1000 --out runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3 \
-    --resume --steps 40000 --set lr_decay_start=35000 --set lr_decay_end=40000 --set lr_g=0.0004 --set lr_d=0.0004
-  both gan-mbd-r1-rl1-grid25-40kcool-x4-s3 modes --checkpoint runs/gan-mbd-r1-rl1-grid25-40kcool-x4-s3/checkpoint.safetensors
+  # Seed 3 from its 25,000-step checkpoint: 10,000 steps at 4x both rates, then cooled to 0 at 40,000.
+  branch 3 gan-mbd-r1-rl1-grid25-25k-s3 gan-mbd-r1-rl1-grid25-40kcool-x4-s3 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
