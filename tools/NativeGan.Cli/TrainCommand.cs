@@ -55,7 +55,11 @@ public static class TrainCommand
             var request = new TrainRequest(kind, result.GetValue(data)!, result.GetValue(device)!, result.GetValue(epochs),
                 result.GetResult(epochs) is { Implicit: false }, result.GetValue(steps), result.GetValue(batch), result.GetValue(seed), result.GetValue(output)!,
                 result.GetValue(sampleEvery), result.GetValue(checkpointEvery), result.GetValue(resume), result.GetValue(imageSize), settings)
-            { BatchFrom = result.GetValue(batchFrom) ?? [] };
+            {
+                BatchFrom = result.GetValue(batchFrom) ?? [],
+                DataGiven = result.GetResult(data) is { Implicit: false },
+                SeedGiven = result.GetResult(seed) is { Implicit: false },
+            };
             return Run(request);
         });
         return command;
@@ -66,6 +70,41 @@ public static class TrainCommand
     {
         /// <summary>--batch-from STEP:SIZE values, as typed.</summary>
         public string[] BatchFrom { get; init; } = [];
+
+        /// <summary>Whether --data and --seed were typed (a resumed run takes the checkpoint's where they were not).</summary>
+        public bool DataGiven { get; init; } = true;
+        public bool SeedGiven { get; init; } = true;
+    }
+
+    /// <summary>
+    /// A resumed run trains on what its checkpoint was trained on: where --data or --seed is not typed, the
+    /// checkpoint's (saved as data_source and data_seed) stands in for the kind's default, so `--resume` alone
+    /// continues a grid25 run of seed 3 on grid25 of seed 3, not on MNIST of seed 1. A checkpoint from before those
+    /// keys were saved keeps the defaults, and <see cref="DataMatchesTheCheckpoint"/> then refuses a mismatch.
+    /// </summary>
+    static TrainRequest WithTheCheckpointsData(TrainRequest r, Dictionary<string, string> meta)
+    {
+        if (!r.DataGiven && meta.TryGetValue(Trainer.DataSourceKey, out var source) && source != r.Data)
+        {
+            Cli.Log($"--resume: --data {source} (the checkpoint's)");
+            r = r with { Data = source };
+        }
+        if (!r.SeedGiven && meta.TryGetValue(Trainer.DataSeedKey, out var text)
+            && ulong.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out ulong seed) && seed != r.Seed)
+        {
+            Cli.Log($"--resume: --seed {seed} (the checkpoint's)");
+            r = r with { Seed = seed };
+        }
+        return r;
+    }
+
+    /// <summary>Where --data was not typed and the checkpoint does not say where its data came from, the default data
+    /// must be what it was trained on: else the run would continue on other data (an error naming both).</summary>
+    static bool DataMatchesTheCheckpoint(TrainRequest r, Dictionary<string, string> meta, string dataName, string checkpoint)
+    {
+        if (r.DataGiven || !meta.TryGetValue("data", out var trainedOn) || trainedOn == dataName) return true;
+        Cli.Error($"--resume: {checkpoint} was trained on '{trainedOn}', and without --data this run would use '{dataName}' ({r.Data}, the default): pass the --data (and --seed) it was trained with");
+        return false;
     }
 
     /// <summary>--batch-from's STEP:SIZE values as (step, size), steps increasing; null (after an error message) when one
@@ -135,6 +174,19 @@ public static class TrainCommand
         var device = Cli.OpenDevice(r.Device);
         if (device is null) return 2;
 
+        string checkpoint = Path.Combine(r.Out, Trainer.CheckpointFile);
+        Dictionary<string, string>? resumeMeta = null;
+        if (r.Resume && File.Exists(checkpoint))
+        {
+            try { resumeMeta = Checkpoint.ReadMetadata(checkpoint); }
+            catch (Exception e) when (e is NativeGan.Nn.CheckpointException or IOException)
+            {
+                Cli.Error(e.Message);
+                return 2;
+            }
+            r = WithTheCheckpointsData(r, resumeMeta);
+        }
+
         Dataset dataset;
         try { dataset = DataSource.Load(r.Data, new DataOptions(ImageSize: r.ImageSize ?? r.Kind.ImageSize(r.Data), Log: Cli.Log, Seed: r.Seed)); }
         catch (Exception e) when (e is DataException or IOException or UnauthorizedAccessException or ArgumentException)
@@ -143,8 +195,9 @@ public static class TrainCommand
             return 2;
         }
 
+        if (resumeMeta is not null && !DataMatchesTheCheckpoint(r, resumeMeta, dataset.Name, checkpoint)) return 2;
+
         ITrainingJob job;
-        string checkpoint = Path.Combine(r.Out, Trainer.CheckpointFile);
         try
         {
             if (r.Resume)
@@ -223,6 +276,7 @@ public static class TrainCommand
         {
             OutDir = r.Out, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery,
             CheckpointEvery = r.CheckpointEvery, Resume = r.Resume, DataName = dataset.Name, LaterLoaders = laterLoaders,
+            DataSource = r.Data, DataSeed = r.Seed,
         };
         string later = string.Concat(batchFrom.Select(b => $", {b.Size} from step {b.Step:N0}"));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {dataset.Count:N0} samples of {Markup.Escape(string.Join("x", dataset.SampleShape))} " +

@@ -43,7 +43,9 @@ public static class MnistFull
         log ??= _ => { };
         var files = Files(cacheDir);
         if (Entries(files).All(e => File.Exists(e.Target))) return files;
-        Directory.CreateDirectory(cacheDir);
+        // One process fetches at a time; one that waited finds the files there.
+        using var cacheLock = DataPaths.LockCache(cacheDir, log);
+        if (Entries(files).All(e => File.Exists(e.Target))) return files;
         var tarball = Path.Combine(cacheDir, TarballName);
         if (!File.Exists(tarball))
         {

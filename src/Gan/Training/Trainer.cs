@@ -36,8 +36,13 @@ public sealed record TrainerOptions
     /// </summary>
     public IReadOnlyList<(long Step, DataLoader Loader)> LaterLoaders { get; init; } = [];
 
-    /// <summary>The data's name and the loader's seed, saved with the checkpoint so a resume can check them.</summary>
+    /// <summary>The data's name, saved with the checkpoint so a resume can check it.</summary>
     public string DataName { get; init; } = "";
+
+    /// <summary>Where the data came from (the --data argument) and the seed of its points and order (--seed), saved
+    /// with the checkpoint so that a resume without them continues on the same data (null: not saved).</summary>
+    public string? DataSource { get; init; }
+    public ulong? DataSeed { get; init; }
 }
 
 /// <summary>What the loop reports after every step (the command line draws its progress bar from it).</summary>
@@ -181,7 +186,11 @@ public static class Trainer
 
     // ------------------------------------------------------------------ checkpoints
 
+    /// <summary>Checkpoint metadata keys: the --data argument and the --seed a run was trained with.</summary>
+    public const string DataSourceKey = "data_source", DataSeedKey = "data_seed";
+
     /// <summary>Saves weights, optimizer state and where the run stands (atomically: a crash keeps the previous file).</summary>
+
     public static void Save(ITrainingJob job, string path, long step, long batchesPerEpoch, TrainerOptions options)
     {
         var meta = new Dictionary<string, string>
@@ -195,6 +204,8 @@ public static class Trainer
             ["data"] = options.DataName,
             ["saved_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
         };
+        if (options.DataSource is { } source) meta[DataSourceKey] = source;
+        if (options.DataSeed is { } seed) meta[DataSeedKey] = seed.ToString(CultureInfo.InvariantCulture);
         Checkpoint.Save(path, job.Modules, job.Optimizers, meta);
     }
 

@@ -94,6 +94,47 @@ public class MnistNpmTests
     }
 
     [Fact]
+    public void Two_runs_started_at_once_convert_the_package_once()
+    {
+        // Two trainings launched together used to convert into the same temporary files, and one failed. The cache
+        // lock makes the second wait; it then finds the files in place and says nothing more.
+        using var dir = new TempDir();
+        WriteFakePackage(dir.File(MnistNpm.TarballName));
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var start = new Barrier(4);
+        var results = new MnistFiles?[4];
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var threads = Enumerable.Range(0, 4).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            try { results[i] = MnistNpm.EnsureMnist(dir.Path, log.Enqueue); }
+            catch (Exception e) { errors.Enqueue(e); }
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        Assert.Empty(errors);
+        Assert.Single(log, line => line.Contains("converted"));
+        var files = results[0]!;
+        Assert.Equal(Enumerable.Range(0, 10).Sum(c => PerClass(c) * 9 / 10), Idx.ReadImages(files.TrainImages).Count);
+        Assert.DoesNotContain(Directory.GetFiles(dir.Path), f => f.Contains("partial"));
+    }
+
+    [Fact]
+    public void A_cache_held_too_long_is_refused_naming_the_lock()
+    {
+        using var dir = new TempDir();
+        var log = new List<string>();
+        using (DataPaths.LockCache(dir.Path))
+        {
+            var e = Assert.Throws<DataException>(() => DataPaths.LockCache(dir.Path, log.Add, TimeSpan.FromMilliseconds(300)));
+            Assert.Contains(Path.Combine(dir.Path, ".fetch.lock"), e.Message);
+            Assert.Contains($"waiting for another process that is fetching data into {dir.Path}", Assert.Single(log));
+        }
+        using var free = DataPaths.LockCache(dir.Path, log.Add, TimeSpan.FromMilliseconds(300)); // released: taken at once
+        Assert.Single(log);
+    }
+
+    [Fact]
     public void A_package_without_a_digit_file_is_refused_naming_it()
     {
         using var dir = new TempDir();

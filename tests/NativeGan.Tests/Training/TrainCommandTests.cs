@@ -204,6 +204,35 @@ public class TrainCommandTests : IDisposable
         Assert.Equal(4e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
     }
 
+    [Fact]
+    public void AResumeWithoutDataOrSeedContinuesOnTheCheckpointsData()
+    {
+        // Trained on grid25 of seed 3; `--resume` alone must not fall back to the kind's defaults (MNIST, seed 1).
+        var run = Path.Combine(dir, "grid-s3");
+        string[] tiny = ["--device", "cpu", "--batch", "20", "--out", run, "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
+        var (code, output) = Run(["train", "gan", "--data", "grid25", "--seed", "3", "--steps", "3", .. tiny]);
+        Assert.True(code == 0, output);
+        var checkpoint = Path.Combine(run, "checkpoint.safetensors");
+        var meta = NativeGan.Nn.Checkpoint.ReadMetadata(checkpoint);
+        Assert.Equal(("grid25", "3"), (meta[Trainer.DataSourceKey], meta[Trainer.DataSeedKey]));
+        string trainedOn = meta["data"];
+
+        (code, output) = Run(["train", "gan", "--steps", "5", "--resume", .. tiny]);
+        Assert.True(code == 0, output);
+        Assert.Contains("--resume: --data grid25 (the checkpoint's)", output);
+        Assert.Contains("--resume: --seed 3 (the checkpoint's)", output);
+        Assert.DoesNotContain("note: the checkpoint was trained on", output);
+        Assert.Contains("finished 5 steps", output);
+        meta = NativeGan.Nn.Checkpoint.ReadMetadata(checkpoint);
+        Assert.Equal((trainedOn, "grid25", "3"), (meta["data"], meta[Trainer.DataSourceKey], meta[Trainer.DataSeedKey]));
+
+        // Typed options still win (a run may be continued on other data on purpose): a note says so.
+        (code, output) = Run(["train", "gan", "--data", "grid25", "--seed", "4", "--steps", "6", "--resume", .. tiny]);
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("(the checkpoint's)", output);
+        Assert.Contains($"note: the checkpoint was trained on '{trainedOn}'", output);
+    }
+
     /// <summary>The lines of a run folder's losses.jsonl, one JSON object a step.</summary>
     static System.Text.Json.JsonElement[] LossLog(string run) =>
         [.. File.ReadLines(Path.Combine(run, Trainer.LossLogFile)).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)];
