@@ -160,7 +160,7 @@ public static class TrainCommand
 
     /// <summary>The settings a resumed run may change, where its kind has them.</summary>
     static readonly string[] ChangeableOnResume = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key, DcganJob.RateKey, GanJob.GeneratorRateKey, GanJob.CriticRateKey,
-        WganGpJob.PenaltyKey, VanillaGanJob.R1Key, VanillaGanJob.R1EveryKey, GanJob.CriticStepsKey];
+        WganGpJob.PenaltyKey, VanillaGanJob.R1Key, VanillaGanJob.R1EveryKey, GanJob.CriticStepsKey, GanJob.GeneratorNormFrozenKey];
 
     internal static int Run(TrainRequest r)
     {
@@ -205,11 +205,12 @@ public static class TrainCommand
                 if (!File.Exists(checkpoint)) { Cli.Error($"--resume: no checkpoint at {checkpoint}"); return 2; }
                 var (kind, config, meta) = Trainer.ReadJob(checkpoint);
                 if (!r.Kind.Owns(kind)) { Cli.Error($"--resume: {checkpoint} was written by a '{kind}' run, not by `train {r.Kind.Name}`"); return 2; }
-                // Four things may change on resume: the learning-rate schedule (cool a run down from where it stands:
+                // Five things may change on resume: the learning-rate schedule (cool a run down from where it stands:
                 // lr_decay_start and lr_decay_end, or lr_schedule),
                 // the rates it starts from (faster or slower from here on; the optimizers' moments carry over), the
-                // penalties on D (WGAN-GP's weight, weaker late in training; the BCE kinds' R1 weight and period) and
-                // the critic updates a step (a sharper critic late in training); every other setting is the run's.
+                // penalties on D (WGAN-GP's weight, weaker late in training; the BCE kinds' R1 weight and period),
+                // the critic updates a step (a sharper critic late in training) and whether G's BatchNorms keep their
+                // running statistics (a cool-down of the generator sampling uses); every other setting is the run's.
                 // A checkpoint from before the schedule existed lacks its keys: its kind's defaults (no decay) stand for them.
                 var defaults = r.Kind.DefaultsFor(dataset.SampleShape, dataset.ClassCount, config.GetValueOrDefault("kind"));
                 string[] schedule = [LinearDecay.StartKey, LinearDecay.EndKey, RateSchedule.Key];

@@ -64,6 +64,35 @@ public class GanJobTests
         return logs;
     }
 
+    [Fact]
+    public void AFrozenGeneratorNormKeepsItsStatisticsWhileItsWeightsTrain()
+    {
+        // g_bn_frozen: G's BatchNorms normalise with their running statistics in training, as sampling does, so the
+        // statistics stay where they are (the default moves them every step) while every weight of G still trains.
+        static Dictionary<string, float[]> Snapshot(Module m, bool buffers) =>
+            (buffers ? m.NamedBuffers() : m.NamedParameters()).ToDictionary(p => p.Name, p => p.Tensor.ToArray());
+        foreach (bool frozen in new[] { false, true })
+        {
+            using var job = Make("gan", Small("gan", new() { [GanJob.GeneratorNormFrozenKey] = frozen ? "true" : "false", ["g_ema"] = "0" }));
+            Assert.Equal(!frozen, job.Generator.Training);
+            var buffers = Snapshot(job.Generator, buffers: true);
+            var weights = Snapshot(job.Generator, buffers: false);
+            Assert.Equal(6, buffers.Count); // two BatchNorms: running mean, running variance, batches counted
+            Run(job, 3, 24);
+            foreach (var (name, before) in buffers)
+            {
+                var after = job.Generator.NamedBuffers().Single(b => b.Name == name).Tensor.ToArray();
+                if (frozen) Assert.Equal(before, after);
+                else Assert.NotEqual(before, after);
+            }
+            foreach (var (name, before) in weights)
+                Assert.NotEqual(before, job.Generator.NamedParameters().Single(p => p.Name == name).Tensor.ToArray());
+            // Sampling leaves the mode as it found it.
+            using (var z = Tensor.FromArray(new float[8], [2, 4], Cpu)) job.Generate(z).Dispose();
+            Assert.Equal(!frozen, job.Generator.Training);
+        }
+    }
+
     [Theory]
     [InlineData("gan")]
     [InlineData("cgan")]
