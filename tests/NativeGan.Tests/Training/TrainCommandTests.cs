@@ -335,7 +335,7 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "beta1=0.5"]);
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
-        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_schedule, lr_g, lr_d, gp_lambda and n_critic may change)", output);
+        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_schedule, lr_g, lr_d, gp_lambda, n_critic and g_bn_frozen may change)", output);
         var penalties = LossLog(run).Select(e => e.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
         Assert.All(penalties[..2], p => Assert.True(p > 0, $"penalty {p} at lambda 0.1"));
