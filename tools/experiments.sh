@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -437,6 +437,35 @@ if [[ $what == grid-r1-levers ]]; then
   both gan-mbd-r1-rl1-ring8-25kcool-s1 modes --checkpoint runs/gan-mbd-r1-rl1-ring8-25kcool-s1/checkpoint.safetensors
   # Seed 3 from its 25,000-step checkpoint: 10,000 steps at 4x both rates, then cooled to 0 at 40,000.
   branch 3 gan-mbd-r1-rl1-grid25-25k-s3 gan-mbd-r1-rl1-grid25-40kcool-x4-s3 "${later[@]}" --set lr_g=0.0004 --set lr_d=0.0004
+fi
+
+if [[ $what == grid-nobn ]]; then
+  # Twentieth session, one core each. `grid-r1-levers`' real_label-1 recipe: its 25,000-step checkpoints (seeds 3 and 4)
+  # cooled over 20,000 steps instead of 5,000, and seed 3's with G's BatchNorms frozen (g_bn_frozen) in the usual
+  # cool-down; then the recipe with no BatchNorm in G (g_batchnorm=false) from scratch, five grid seeds and the ring.
+  # (Run by hand as the same commands; `python3 tools/bn_jitter.py CHECKPOINT generator` is the numpy look at the jitter.)
+  branch() { # SEED BASE NAME ARGS...: run BASE copied to NAME, resumed with ARGS, scored
+    local seed=$1 base=$2 name=$3; shift 3
+    rm -rf "runs/$name" && cp -r "runs/$base" "runs/$name"
+    run "$name" $N train gan --data grid25 --seed "$seed" --device "$device" --sample-every 1000 --out "runs/$name" --resume "$@"
+    both "$name" modes --checkpoint "runs/$name/checkpoint.safetensors"
+  }
+  for seed in 3 4; do
+    branch $seed gan-mbd-r1-rl1-grid25-25k-s$seed gan-mbd-r1-rl1-grid25-45kcool-s$seed --steps 45000 --set lr_decay_start=25000 --set lr_decay_end=45000
+  done
+  branch 3 gan-mbd-r1-rl1-grid25-25k-s3 gan-mbd-r1-rl1-grid25-30kcool-bnfrozen-s3 --steps 30000 --set g_bn_frozen=true
+  for seed in 4 3 5 1 2; do
+    name=gan-mbd-r1-nobn-grid25-30kcool-s$seed
+    run $name $N train gan --data grid25 --seed $seed --device "$device" --steps 30000 --set minibatch_disc=true --set g_batchnorm=false \
+      --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
+    both $name modes --checkpoint runs/$name/checkpoint.safetensors
+  done
+  for seed in 1 2 3; do
+    name=gan-mbd-r1-nobn-ring8-25kcool-s$seed
+    run $name $N train gan --data ring8 --seed $seed --device "$device" --steps 25000 --set minibatch_disc=true --set g_batchnorm=false \
+      --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
+    both $name modes --checkpoint runs/$name/checkpoint.safetensors
+  done
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
