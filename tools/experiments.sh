@@ -442,7 +442,7 @@ fi
 if [[ $what == grid-nobn ]]; then
   # Twentieth session, one core each. `grid-r1-levers`' real_label-1 recipe: its 25,000-step checkpoints (seeds 3 and 4)
   # cooled over 20,000 steps instead of 5,000, and seed 3's with G's BatchNorms frozen (g_bn_frozen) in the usual
-  # cool-down; then the recipe with no BatchNorm in G (g_batchnorm=false) from scratch, five grid seeds and the ring.
+  # cool-down; then the recipe with no BatchNorm in G (g_batchnorm=false) from scratch, five grid seeds and five ring seeds.
   # (Run by hand as the same commands; `python3 tools/bn_jitter.py CHECKPOINT generator` is the numpy look at the jitter.)
   branch() { # SEED BASE NAME ARGS...: run BASE copied to NAME, resumed with ARGS, scored
     local seed=$1 base=$2 name=$3; shift 3
@@ -460,7 +460,7 @@ if [[ $what == grid-nobn ]]; then
       --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
     both $name modes --checkpoint runs/$name/checkpoint.safetensors
   done
-  for seed in 1 2 3; do
+  for seed in 1 2 3 4 5; do
     name=gan-mbd-r1-nobn-ring8-25kcool-s$seed
     run $name $N train gan --data ring8 --seed $seed --device "$device" --steps 25000 --set minibatch_disc=true --set g_batchnorm=false \
       --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
