@@ -454,18 +454,14 @@ if [[ $what == grid-nobn ]]; then
     branch $seed gan-mbd-r1-rl1-grid25-25k-s$seed gan-mbd-r1-rl1-grid25-45kcool-s$seed --steps 45000 --set lr_decay_start=25000 --set lr_decay_end=45000
   done
   branch 3 gan-mbd-r1-rl1-grid25-25k-s3 gan-mbd-r1-rl1-grid25-30kcool-bnfrozen-s3 --steps 30000 --set g_bn_frozen=true
-  for seed in 4 3 5 1 2; do
-    name=gan-mbd-r1-nobn-grid25-30kcool-s$seed
-    run $name $N train gan --data grid25 --seed $seed --device "$device" --steps 30000 --set minibatch_disc=true --set g_batchnorm=false \
-      --set lr_decay_start=25000 --set lr_decay_end=30000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
+  nobn() { # DATA SEED STEPS: the R1 recipe (real_label 1) with no BatchNorm in G, cooled to 0 over its last 5,000 steps, scored
+    local data=$1 seed=$2 steps=$3 name=gan-mbd-r1-nobn-$1-$(($3 / 1000))kcool-s$2
+    run $name $N train gan --data $data --seed $seed --device "$device" --steps $steps --set minibatch_disc=true --set g_batchnorm=false \
+      --set lr_decay_start=$((steps - 5000)) --set lr_decay_end=$steps --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
     both $name modes --checkpoint runs/$name/checkpoint.safetensors
-  done
-  for seed in 1 2 3 4 5; do
-    name=gan-mbd-r1-nobn-ring8-25kcool-s$seed
-    run $name $N train gan --data ring8 --seed $seed --device "$device" --steps 25000 --set minibatch_disc=true --set g_batchnorm=false \
-      --set lr_decay_start=20000 --set lr_decay_end=25000 --set r1_gamma=0.1 --set r1_every=4 --sample-every 1000 --out runs/$name
-    both $name modes --checkpoint runs/$name/checkpoint.safetensors
-  done
+  }
+  for seed in 4 3 5 1 2; do nobn grid25 $seed 30000; done
+  for seed in 1 2 3 4 5; do nobn ring8 $seed 25000; done
 fi
 
 if [[ $what == wgan-gp-mnist-long ]]; then
