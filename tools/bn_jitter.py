@@ -8,20 +8,13 @@ Runs the checkpoint's MLP generator (PacGAN's 4 layers of Linear, BatchNorm, ReL
 latents three ways: with the BatchNorms' running statistics (what sampling and `eval modes` use), and with the
 statistics of each batch of 100 or of 1,000 latents (what D judged in training with batches of 100). It scores each
 on the 25-mode grid with the PacGAN rule (a sample is high quality within 3 std = 0.15 of its nearest mode on each
-axis). Needs numpy; reads the safetensors file itself.
+axis). Needs numpy; reads the safetensors file itself (tools/safetensors_numpy.py).
 """
-import json, struct, sys
+import sys
 import numpy as np
+from safetensors_numpy import load
 
-def load(path):
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], dtype=np.float32)
-            .reshape(v['shape']).astype(np.float64)
-            for k, v in header.items() if k != '__metadata__' and v['dtype'] == 'F32'}
-
-t = load(sys.argv[1])
+t = {k: v.astype(np.float64) for k, v in load(sys.argv[1]).items()}
 net = sys.argv[2] if len(sys.argv) > 2 else 'generator_ema'
 rng = np.random.default_rng(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
 modes = np.array([(x, y) for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)], float)

@@ -6,17 +6,11 @@
 Runs the checkpoint's discriminator (PacGAN's 3 maxout layers, then minibatch discrimination) in numpy on BATCH real
 grid25 points and prints the kernels' L1 distances within and between modes, the size of the closeness features
 o_b = sum over the other samples of exp(-L1), and how much D's score through them moves when the batch loses the
-column x = 2. Needs numpy; reads the safetensors file itself.
+column x = 2. Needs numpy; reads the safetensors file itself (tools/safetensors_numpy.py).
 """
-import json, struct, sys
+import sys
 import numpy as np
-
-def load(path):
-    raw = open(path, 'rb').read()
-    n = struct.unpack('<Q', raw[:8])[0]
-    header = json.loads(raw[8:8 + n])
-    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]], dtype=np.float32).reshape(v['shape'])
-            for k, v in header.items() if k != '__metadata__'}
+from safetensors_numpy import load
 
 t = load(sys.argv[1])
 batch = int(sys.argv[2]) if len(sys.argv) > 2 else 100

@@ -179,7 +179,7 @@ public static class TrainCommand
         if (r.Resume && File.Exists(checkpoint))
         {
             try { resumeMeta = Checkpoint.ReadMetadata(checkpoint); }
-            catch (Exception e) when (e is NativeGan.Nn.CheckpointException or IOException)
+            catch (Exception e) when (e is CheckpointException or IOException)
             {
                 Cli.Error(e.Message);
                 return 2;

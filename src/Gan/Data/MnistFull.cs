@@ -42,10 +42,11 @@ public static class MnistFull
     {
         log ??= _ => { };
         var files = Files(cacheDir);
-        if (Entries(files).All(e => File.Exists(e.Target))) return files;
+        bool Present() => Entries(files).All(e => File.Exists(e.Target));
+        if (Present()) return files;
         // One process fetches at a time; one that waited finds the files there.
         using var cacheLock = DataPaths.LockCache(cacheDir, log);
-        if (Entries(files).All(e => File.Exists(e.Target))) return files;
+        if (Present()) return files;
         var tarball = Path.Combine(cacheDir, TarballName);
         if (!File.Exists(tarball))
         {

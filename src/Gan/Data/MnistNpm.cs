@@ -51,12 +51,11 @@ public static class MnistNpm
     {
         log ??= _ => { };
         var files = Files(cacheDir);
-        if (new[] { files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels }.All(File.Exists))
-            return files;
+        bool Present() => new[] { files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels }.All(File.Exists);
+        if (Present()) return files;
         // One process fetches at a time; one that waited finds the files there.
         using var cacheLock = DataPaths.LockCache(cacheDir, log);
-        if (new[] { files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels }.All(File.Exists))
-            return files;
+        if (Present()) return files;
         var tarball = Path.Combine(cacheDir, TarballName);
         if (!File.Exists(tarball))
         {

@@ -190,7 +190,6 @@ public static class Trainer
     public const string DataSourceKey = "data_source", DataSeedKey = "data_seed";
 
     /// <summary>Saves weights, optimizer state and where the run stands (atomically: a crash keeps the previous file).</summary>
-
     public static void Save(ITrainingJob job, string path, long step, long batchesPerEpoch, TrainerOptions options)
     {
         var meta = new Dictionary<string, string>
