@@ -57,6 +57,27 @@ public static class Losses
         return logits.Softplus().Sub(logits.Mul(target)).Mean();
     }
 
+    /// <summary>Mean cross-entropy of logits [N, K] against class labels: -mean_n log softmax(logits_n)[y_n] (PyTorch's
+    /// <c>F.cross_entropy</c>); a label outside 0..K-1 is refused naming it.</summary>
+    public static Tensor CrossEntropy(Tensor logits, int[] labels)
+    {
+        Check.Rank("CrossEntropy", "logits", logits, 2);
+        int k = logits.Dim(1);
+        if (labels.Length != logits.Dim(0))
+            throw new TensorShapeException($"CrossEntropy: {labels.Length} labels for logits of shape {Shapes.Format(logits.Shape)}");
+        var onehot = new float[labels.Length * k];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] < 0 || labels[i] >= k) throw new ArgumentException($"CrossEntropy: label {labels[i]} (sample {i}) is outside 0..{k - 1}");
+            onehot[i * k + labels[i]] = 1f;
+        }
+        using var target = Tensor.FromArray(onehot, [labels.Length, k], logits.Device);
+        using var logp = logits.LogSoftmax();
+        using var picked = logp.Mul(target);
+        using var sum = picked.Sum();
+        return sum.Mul(-1f / labels.Length);
+    }
+
     /// <summary>
     /// The original GAN's saturating generator loss, mean(log(1 - D(G(z)))) with D = sigmoid(logits), to be
     /// minimised: log(1 - s(x)) = -softplus(x). Its gradient vanishes when the discriminator rejects the fakes

@@ -47,8 +47,7 @@ public static class BenchCommand
                     Cli.Error($"bench {name}: --batch must be at least 2 (batch norm), --steps at least 1, --warmup at least 0");
                     return 2;
                 }
-                Kinds.EnsureRegistered();
-                if (!JobFactory.Kinds.Contains(kind)) { Cli.Error($"bench {name}: the model kind '{kind}' is not built into this program"); return 2; }
+                if (!ModelKinds.All.Any(k => k.Name == kind)) { Cli.Error($"bench {name}: the model kind '{kind}' is not built into this program"); return 2; }
                 return Run(d, kind, workload, b, n, w, result.GetValue(json));
             });
             bench.Subcommands.Add(command);
@@ -60,10 +59,10 @@ public static class BenchCommand
     {
         // The config `train KIND` would give 32x32 one-channel data (MNIST padded), seed 1, without the generator
         // average (the PyTorch reference keeps none, so the two time the same work).
-        var info = Kinds.All.First(k => k.Name == kind);
-        var shape = new Dataset("random", [], [1, 32, 32], null, 0);
-        using var job = JobFactory.Create(kind, info.Config(shape, 1, new Dictionary<string, string> { ["g_ema"] = "0" }), device);
-        int perStep = job.BatchesPerStep();
+        var model = ModelKinds.Find(kind);
+        var options = model.Options(new DataFacts([1, 32, 32], 0), new Dictionary<string, string> { ["g_ema"] = "0" }) with { Seed = 1 };
+        using var job = model.Create(options, device);
+        int perStep = job.BatchesPerStep;
         var rng = new Rng(12345);
         if (!json)
             AnsiConsole.MarkupLine($"{workload} on [bold]{device.Name}[/] ({Markup.Escape(device.Description)}), batch {batch}: " +

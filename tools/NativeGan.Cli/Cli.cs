@@ -144,15 +144,14 @@ public static class Cli
     /// </summary>
     internal static int WithCheckpoint(string checkpoint, string deviceName, Action<NativeGan.Gan.Training.ITrainingJob, Dictionary<string, string>, Device> work)
     {
-        Kinds.EnsureRegistered();
         var device = OpenDevice(deviceName);
         if (device is null) return 2;
         if (!File.Exists(checkpoint)) { Error($"no checkpoint at {checkpoint}"); return 2; }
         try
         {
-            var (_, _, meta) = NativeGan.Gan.Training.Trainer.ReadJob(checkpoint);
+            var saved = NativeGan.Gan.Training.Trainer.ReadJob(checkpoint);
             using var job = NativeGan.Gan.Training.Trainer.Load(checkpoint, device);
-            work(job, meta, device);
+            work(job, saved.Metadata, device);
             return 0;
         }
         catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or IOException)

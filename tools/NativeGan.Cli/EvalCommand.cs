@@ -82,7 +82,7 @@ public static class EvalCommand
                     AnsiConsole.MarkupLine($"[grey]rms offset within {ModeCoverage.NearMissStds:0} std: {result.ClusterWidth:0.00} std (tails included)[/]");
                     if (r.GetValue(scatter) is { } path)
                     {
-                        if (g is NativeGan.Gan.Models.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);
+                        if (g is NativeGan.Gan.Gans.GanJob gan && Mixtures2D.ByName(which) is { } m) gan.ShowRealPoints(m.Sample(2000, seed: 1).Data);
                         g.WriteSamples(path);
                     }
                     results.Add(result);
@@ -209,7 +209,7 @@ public static class EvalCommand
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
         {
             if (job is not AutoencoderJob ae) throw new ArgumentException($"eval ae: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, not an autoencoder");
-            var test = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: ae.Options.Shape.Length == 3 ? ae.Options.Shape[1] : null, Log: Cli.Log));
+            var test = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: ae.Options.DataShape.Length == 3 ? ae.Options.DataShape[1] : null, Log: Cli.Log));
             var e = ae.Evaluate(test);
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on {e.Count} samples of {Markup.Escape(test.Name)}: reconstruction MSE {e.Mse:0.00000} ([[-1,1]] scale), {e.Mse01:0.00000} ([[0,1]] scale)" +
                 (double.IsNaN(e.Elbo) ? "" : $", ELBO {e.Elbo:0.00} nats (recon {e.ReconNll:0.00} + KL {e.Kl:0.00})") +
@@ -242,7 +242,7 @@ public static class EvalCommand
             string path = r.GetValue(output)!;
             if (r.GetValue(input) is { } file)
             {
-                var shape = ae.Options.Shape;
+                var shape = ae.Options.DataShape;
                 var image = ImageFolder.LoadFile(file, shape[1], shape[0]);
                 using var x = Tensor.FromArray(image, [1, .. shape], d);
                 using var restored = ae.Reconstruct(x);
@@ -250,7 +250,7 @@ public static class EvalCommand
             }
             else
             {
-                var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: ae.Options.Shape[1], Log: Cli.Log));
+                var test = DataSource.Load("mnist-test", new DataOptions(ImageSize: ae.Options.DataShape[1], Log: Cli.Log));
                 using var clean = Tensor.FromArray(test.Data[..(8 * test.SampleSize)], [8, .. test.SampleShape], d);
                 ae.WriteDenoising(path, clean);
             }

@@ -63,44 +63,20 @@ public class AutoencoderJob : ITrainingJob
         Optimizer = new Adam([.. Encoder.Parameters(), .. Decoder.Parameters()], options.LearningRate, options.Beta1, options.Beta2);
         modules = new(StringComparer.Ordinal) { ["encoder"] = Encoder, ["decoder"] = Decoder };
         optimizers = new(StringComparer.Ordinal) { ["model"] = Optimizer };
-        Config = options.ToConfig();
     }
 
     // ------------------------------------------------------------------ factory
 
-    /// <summary>The full default config of <paramref name="kind"/> ("undercomplete", ..., "vae"): see <see cref="AutoencoderOptions.Defaults"/>.</summary>
-    public static IReadOnlyDictionary<string, string> DefaultConfig(string kind) => AutoencoderOptions.Defaults(kind);
-
-    /// <summary>
-    /// A job from a config (missing keys take the kind's defaults; "kind" defaults to undercomplete): a
-    /// <see cref="VaeJob"/> for kind vae, an <see cref="AutoencoderJob"/> otherwise. Bad keys or values throw
-    /// <see cref="ArgumentException"/> naming them.
-    /// </summary>
-    public static ITrainingJob Create(IReadOnlyDictionary<string, string> config, Device device)
+    /// <summary>A job for <paramref name="options"/> (checked again here): a <see cref="VaeJob"/> for kind vae, an
+    /// <see cref="AutoencoderJob"/> otherwise.</summary>
+    public static ITrainingJob Create(AutoencoderOptions options, Device device)
     {
-        var options = AutoencoderOptions.Parse(config);
+        options.Validate(JobKind(options.Kind));
         return options.Kind == AutoencoderKind.Vae ? new VaeJob(options, device) : new AutoencoderJob(options, device);
     }
 
-    /// <summary>The job kind of an autoencoder kind in checkpoints and <see cref="JobFactory"/>: "ae-" + name ("ae-vae").</summary>
+    /// <summary>The job kind of an autoencoder kind in checkpoints: "ae-" + name ("ae-vae").</summary>
     public static string JobKind(AutoencoderKind kind) => "ae-" + AutoencoderOptions.Name(kind);
-
-    /// <summary>Registers every "ae-KIND" with <see cref="JobFactory"/> (idempotent).</summary>
-    public static void RegisterAll()
-    {
-        foreach (var kind in Enum.GetValues<AutoencoderKind>())
-        {
-            var name = AutoencoderOptions.Name(kind);
-            JobFactory.Register(JobKind(kind), (config, device) =>
-            {
-                var full = new Dictionary<string, string>(config, StringComparer.Ordinal);
-                if (full.TryGetValue("kind", out var k) && k != name)
-                    throw new ArgumentException($"autoencoder: the config says kind '{k}' but the job kind is '{JobKind(kind)}'");
-                full["kind"] = name;
-                return Create(full, device);
-            });
-        }
-    }
 
     // ------------------------------------------------------------------ the job
 
@@ -116,13 +92,13 @@ public class AutoencoderJob : ITrainingJob
     public Adam Optimizer { get; }
 
     public string Kind => JobKind(Options.Kind);
-    public IReadOnlyDictionary<string, string> Config { get; }
+    ModelOptions ITrainingJob.Options => Options;
     public IReadOnlyDictionary<string, Module> Modules => modules;
     public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
     public Rng Rng { get; }
 
     /// <summary>Whether the contractive penalty uses the closed form (one sigmoid layer) rather than k vector-Jacobian products.</summary>
-    public bool UsesClosedFormJacobian => Options.Jacobian == "closed" || (Options.Jacobian == "auto" && Options.HasClosedFormJacobian);
+    public bool UsesClosedFormJacobian => Options.Jacobian == AutoencoderOptions.JacobianKind.Closed || (Options.Jacobian == AutoencoderOptions.JacobianKind.Auto && Options.HasClosedFormJacobian);
 
     /// <summary>
     /// One Adam step on the batch. Returns "loss" and "recon" (the reconstruction term: per element for the
@@ -258,7 +234,7 @@ public class AutoencoderJob : ITrainingJob
 
     Tensor HeldBatch() => held is null
         ? throw new InvalidOperationException("WriteSamples: no batch is held yet (call Hold(x) or run a Step first)")
-        : Tensor.FromArray(held, [heldCount, .. Options.Shape], Device);
+        : Tensor.FromArray(held, [heldCount, .. Options.DataShape], Device);
 
     /// <summary>
     /// The progress picture (PNG): the held batch's inputs over their reconstructions; for the denoising kind
@@ -267,7 +243,7 @@ public class AutoencoderJob : ITrainingJob
     /// </summary>
     public virtual void WriteSamples(string path)
     {
-        if (Options.Shape.Length != 3) return;
+        if (Options.DataShape.Length != 3) return;
         using var x = HeldBatch();
         if (Options.Noise > 0)
         {
@@ -317,8 +293,8 @@ public class AutoencoderJob : ITrainingJob
     /// </summary>
     public AutoencoderEvaluation Evaluate(Dataset data, int batchSize = 256)
     {
-        if (!data.SampleShape.SequenceEqual(Options.Shape))
-            throw new ArgumentException($"Evaluate: the data's samples are [{string.Join(", ", data.SampleShape)}], the model's are [{string.Join(", ", Options.Shape)}]");
+        if (!data.SampleShape.SequenceEqual(Options.DataShape))
+            throw new ArgumentException($"Evaluate: the data's samples are [{string.Join(", ", data.SampleShape)}], the model's are [{string.Join(", ", Options.DataShape)}]");
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         double sqErr = 0, recon = 0, kl = 0, act = 0, denoiseErr = 0;
         var evalRng = new Rng(Options.Seed, EvalStream);
@@ -333,7 +309,7 @@ public class AutoencoderJob : ITrainingJob
                 int n = Math.Min(batchSize, data.Count - start);
                 var slice = new float[n * data.SampleSize];
                 Array.Copy(data.Data, (long)start * data.SampleSize, slice, 0, slice.Length);
-                using var x = Tensor.FromArray(slice, [n, .. Options.Shape], Device);
+                using var x = Tensor.FromArray(slice, [n, .. Options.DataShape], Device);
                 using (Autograd.NoGrad())
                 using (new TensorScope())
                 {
@@ -377,8 +353,8 @@ public class AutoencoderJob : ITrainingJob
     /// </summary>
     public LatentCodes LatentScatter(Dataset data, int maxCount = 5000)
     {
-        if (!data.SampleShape.SequenceEqual(Options.Shape))
-            throw new ArgumentException($"LatentScatter: the data's samples are [{string.Join(", ", data.SampleShape)}], the model's are [{string.Join(", ", Options.Shape)}]");
+        if (!data.SampleShape.SequenceEqual(Options.DataShape))
+            throw new ArgumentException($"LatentScatter: the data's samples are [{string.Join(", ", data.SampleShape)}], the model's are [{string.Join(", ", Options.DataShape)}]");
         int count = Math.Min(maxCount, data.Count), k = Options.Code;
         var codes = new float[count * k];
         Encoder.Eval();
@@ -389,7 +365,7 @@ public class AutoencoderJob : ITrainingJob
                 int n = Math.Min(256, count - start);
                 var slice = new float[n * data.SampleSize];
                 Array.Copy(data.Data, (long)start * data.SampleSize, slice, 0, slice.Length);
-                using var x = Tensor.FromArray(slice, [n, .. Options.Shape], Device);
+                using var x = Tensor.FromArray(slice, [n, .. Options.DataShape], Device);
                 using (Autograd.NoGrad())
                 using (var h = Encoder.Forward(x))
                     h.ToArray().CopyTo(codes, start * k);
@@ -421,14 +397,14 @@ public class AutoencoderJob : ITrainingJob
 
     protected void RequireImages(string what)
     {
-        if (Options.Shape.Length != 3)
-            throw new InvalidOperationException($"{what}: pictures need image data [C, H, W], this model's samples are [{string.Join(", ", Options.Shape)}]");
+        if (Options.DataShape.Length != 3)
+            throw new InvalidOperationException($"{what}: pictures need image data [C, H, W], this model's samples are [{string.Join(", ", Options.DataShape)}]");
     }
 
     void CheckBatch(string what, Tensor x)
     {
-        if (x.Rank != Options.Shape.Length + 1 || !x.Shape.AsSpan(1).SequenceEqual(Options.Shape))
-            throw new TensorShapeException($"AutoencoderJob.{what}: expected a batch [N, {string.Join(", ", Options.Shape)}], got {Shapes.Format(x.Shape)}");
+        if (x.Rank != Options.DataShape.Length + 1 || !x.Shape.AsSpan(1).SequenceEqual(Options.DataShape))
+            throw new TensorShapeException($"AutoencoderJob.{what}: expected a batch [N, {string.Join(", ", Options.DataShape)}], got {Shapes.Format(x.Shape)}");
         if (x.Device != Device)
             throw new ArgumentException($"AutoencoderJob.{what}: the batch is on {x.Device.Name}, the model on {Device.Name}");
     }

@@ -62,48 +62,82 @@ public enum DecoderDistribution
 }
 
 /// <summary>
-/// Every setting of an autoencoder job, parsed from (and written back to) the string config a checkpoint
-/// keeps. <see cref="Defaults"/> lists each key with its default per kind; <see cref="Parse"/> checks them.
+/// Every setting of an autoencoder (<c>nativegan train ae</c>): the kind, the networks, the optimizer and each kind's
+/// regulariser. <see cref="For"/> gives each kind's defaults (for 1x32x32 MNIST digits with a code of 32).
 /// </summary>
-public sealed record AutoencoderOptions
+public sealed record AutoencoderOptions : ModelOptions
 {
+    public enum Architecture { Mlp, Conv }
+
+    /// <summary>The MSE decoder's output: tanh (in [-1, 1]) or linear (an affine last layer: the linear autoencoder).</summary>
+    public enum OutputKind { Tanh, Linear }
+
+    /// <summary>How the contractive penalty's Jacobian is computed: the closed form when the encoder is one sigmoid layer
+    /// (auto picks it then, else autodiff), or k vector-Jacobian products through the tape.</summary>
+    public enum JacobianKind { Auto, Closed, Autodiff }
+
+    [Setting("kind", "Which autoencoder (the command's --kind).")]
     public AutoencoderKind Kind { get; init; }
-    /// <summary>"mlp" or "conv".</summary>
-    public string Arch { get; init; } = "mlp";
-    /// <summary>One sample's shape: [C, H, W] for images (conv needs H and W divisible by 4), or [D].</summary>
-    public int[] Shape { get; init; } = [1, 32, 32];
-    /// <summary>The code size k = dim(h) (the latent size of the VAE).</summary>
+
+    [Setting("arch", "Networks: mlp, or conv (two strided convolutions; H and W divisible by 4).")]
+    public Architecture Arch { get; init; } = Architecture.Mlp;
+
+    [Setting("code", "The code size k = dim(h) (the VAE's latent size).", Min = 1)]
     public int Code { get; init; } = 32;
-    /// <summary>Hidden widths of the MLP encoder (the decoder mirrors them); empty for a one-layer encoder.</summary>
+
+    [Setting("hidden", "Hidden widths of the MLP encoder (the decoder mirrors them; empty: one layer).", Min = 1)]
     public int[] Hidden { get; init; } = [512];
-    /// <summary>Channels of the conv variant's first convolution (the second has twice as many).</summary>
+
+    [Setting("conv_width", "Channels of the conv encoder's first convolution (the second has twice as many).", Min = 1)]
     public int ConvWidth { get; init; } = 32;
+
+    [Setting("lr", "Adam's learning rate (one optimizer over encoder and decoder).", Min = 0, MinExclusive = true)]
     public float LearningRate { get; init; } = 1e-3f;
+
+    [Setting("beta1", "Adam's beta1.", Min = 0, Max = 1, MaxExclusive = true)]
     public float Beta1 { get; init; } = 0.9f;
+
+    [Setting("beta2", "Adam's beta2.", Min = 0, Max = 1, MaxExclusive = true)]
     public float Beta2 { get; init; } = 0.999f;
+
+    [Setting("recon", "Reconstruction term: mse (on [-1, 1]) or bce (of sigmoid logits against (x + 1) / 2).")]
     public ReconstructionLoss Recon { get; init; } = ReconstructionLoss.Mse;
-    /// <summary>For MSE: "tanh" (outputs in [-1, 1]) or "linear" (the decoder's last layer is affine: the linear autoencoder).</summary>
-    public string Output { get; init; } = "tanh";
+
+    [Setting("output", "MSE decoder's output: tanh, or linear (the linear autoencoder).")]
+    public OutputKind Output { get; init; } = OutputKind.Tanh;
+
+    [Setting("code_activation", "Activation on the code h of a deterministic encoder.")]
     public CodeActivation CodeActivation { get; init; } = CodeActivation.Linear;
-    /// <summary>Denoising: the Gaussian noise std or the masking rate; 0 for no corruption.</summary>
+
+    [Setting("noise", "Denoising: the Gaussian noise's std or the masking rate (0: no corruption).", Min = 0)]
     public float Noise { get; init; }
+
+    [Setting("noise_kind", "Denoising: gaussian (x + sigma eps) or mask (pixels set to -1 with probability noise).")]
     public NoiseKind NoiseKind { get; init; } = NoiseKind.Gaussian;
-    /// <summary>Sparse: the penalty's weight beta; 0 for none.</summary>
+
+    [Setting("sparsity", "Sparse: the penalty's weight beta (0: none).", Min = 0)]
     public float Sparsity { get; init; }
+
+    [Setting("sparse_penalty", "Sparse: l1 on h, or kl to a target rate rho (sigmoid codes).")]
     public SparsePenalty SparsePenalty { get; init; } = SparsePenalty.L1;
-    /// <summary>The target activation rate of the KL sparsity penalty.</summary>
+
+    [Setting("rho", "Sparse, kl: the target activation rate.", Min = 0, Max = 1, MinExclusive = true, MaxExclusive = true)]
     public float Rho { get; init; } = 0.05f;
-    /// <summary>Contractive: the weight lambda of ||dh/dx||_F^2; 0 for none.</summary>
+
+    [Setting("lambda", "Contractive: the weight lambda of ||dh/dx||_F^2 (0: none).", Min = 0)]
     public float Lambda { get; init; }
-    /// <summary>"auto" (closed form when the encoder is one sigmoid layer, else autodiff), "closed" or "autodiff".</summary>
-    public string Jacobian { get; init; } = "auto";
+
+    [Setting("jacobian", "Contractive: auto, closed (one sigmoid layer) or autodiff.")]
+    public JacobianKind Jacobian { get; init; } = JacobianKind.Auto;
+
+    [Setting("decoder", "VAE: the decoder distribution p(x|h), bernoulli or gaussian.")]
     public DecoderDistribution Decoder { get; init; } = DecoderDistribution.Bernoulli;
-    /// <summary>The Gaussian decoder's fixed standard deviation (on the [-1, 1] scale).</summary>
+
+    [Setting("decoder_sigma", "VAE, gaussian: the decoder's fixed standard deviation on the [-1, 1] scale.", Min = 0, MinExclusive = true)]
     public float DecoderSigma { get; init; } = 0.2f;
-    public ulong Seed { get; init; }
 
     /// <summary>Elements per sample, D = dim(x).</summary>
-    public int SampleSize => Shape.Aggregate(1, (a, b) => a * b);
+    public int SampleSize => DataShape.Aggregate(1, (a, b) => a * b);
 
     /// <summary>The kind as the command line spells it ("undercomplete", ..., "vae").</summary>
     public static string Name(AutoencoderKind kind) => kind.ToString().ToLowerInvariant();
@@ -120,168 +154,69 @@ public sealed record AutoencoderOptions
     }
 
     /// <summary>
-    /// The full default config of <paramref name="kind"/> (every key, as strings). The defaults suit
-    /// 1x32x32 MNIST digits with a code of 32; the lead's command fills "shape" from the data set.
+    /// The defaults of <paramref name="kind"/> for samples of <paramref name="shape"/>: an MLP of 512 hidden units and a
+    /// code of 32, MSE with tanh outputs, Adam 1e-3; then what each kind needs to be that kind (Goodfellow et al., ch. 14).
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Defaults(string kind)
+    public static AutoencoderOptions For(AutoencoderKind kind, int[] shape)
     {
-        var k = ParseKind(kind);
-        var d = new Dictionary<string, string>(StringComparer.Ordinal)
+        var o = new AutoencoderOptions { Kind = kind, DataShape = shape };
+        return kind switch
         {
-            ["kind"] = Name(k),
-            ["arch"] = "mlp",
-            ["shape"] = "1,32,32",
-            ["code"] = "32",
-            ["hidden"] = "512",
-            ["conv_width"] = "32",
-            ["lr"] = "0.001",
-            ["beta1"] = "0.9",
-            ["beta2"] = "0.999",
-            ["recon"] = "mse",
-            ["output"] = "tanh",
-            ["code_activation"] = "linear",
-            ["noise"] = "0",
-            ["noise_kind"] = "gaussian",
-            ["sparsity"] = "0",
-            ["sparse_penalty"] = "l1",
-            ["rho"] = "0.05",
-            ["lambda"] = "0",
-            ["jacobian"] = "auto",
-            ["decoder"] = "bernoulli",
-            ["decoder_sigma"] = "0.2",
-            ["seed"] = "0",
+            // k >= D for 1x32x32; a sparse ReLU code keeps it from copying.
+            AutoencoderKind.Overcomplete => o with { Code = 1024, CodeActivation = CodeActivation.Relu, Sparsity = 0.001f },
+            AutoencoderKind.Sparse => o with { CodeActivation = CodeActivation.Relu, Sparsity = 0.001f },
+            AutoencoderKind.Denoising => o with { Noise = 0.5f },
+            // Rifai et al.'s contractive autoencoder: one sigmoid layer, so the Jacobian has a closed form.
+            AutoencoderKind.Contractive => o with { Hidden = [], CodeActivation = CodeActivation.Sigmoid, Lambda = 0.01f },
+            _ => o,
         };
-        switch (k)
-        {
-            case AutoencoderKind.Overcomplete:
-                // k >= D for 1x32x32; a sparse ReLU code keeps it from copying.
-                d["code"] = "1024"; d["code_activation"] = "relu"; d["sparsity"] = "0.001"; break;
-            case AutoencoderKind.Sparse:
-                d["code_activation"] = "relu"; d["sparsity"] = "0.001"; break;
-            case AutoencoderKind.Denoising:
-                d["noise"] = "0.5"; break;
-            case AutoencoderKind.Contractive:
-                // Rifai et al.'s contractive autoencoder: one sigmoid layer, so the Jacobian has a closed form.
-                d["hidden"] = ""; d["code_activation"] = "sigmoid"; d["lambda"] = "0.01"; break;
-        }
-        return d;
     }
 
-    /// <summary>
-    /// Reads a config (missing keys take <see cref="Defaults"/> of its kind; an unknown key or a bad value
-    /// throws <see cref="ArgumentException"/> naming it) and checks that the kind's requirements hold.
-    /// </summary>
-    public static AutoencoderOptions Parse(IReadOnlyDictionary<string, string> config)
-    {
-        var kindName = config.TryGetValue("kind", out var kn) ? kn : "undercomplete";
-        var kind = ParseKind(kindName);
-        // Errors name the job kind as checkpoints do ("ae-sparse: setting 'lr' must be ...").
-        var c = new JobConfig("ae-" + Name(kind), Defaults(kindName), config, refuseUnknown: true);
-        var o = new AutoencoderOptions
-        {
-            Kind = kind,
-            Arch = c.OneOf("arch", "mlp", "conv"),
-            Shape = c.Shape("shape"),
-            Code = c.Int("code", min: 1),
-            Hidden = c.Ints("hidden"),
-            ConvWidth = c.Int("conv_width", min: 1),
-            LearningRate = c.Float("lr"),
-            Beta1 = c.Float("beta1"),
-            Beta2 = c.Float("beta2"),
-            Recon = c.OneOf<ReconstructionLoss>("recon"),
-            Output = c.OneOf("output", "tanh", "linear"),
-            CodeActivation = c.OneOf<CodeActivation>("code_activation"),
-            Noise = c.Float("noise"),
-            NoiseKind = c.OneOf<NoiseKind>("noise_kind"),
-            Sparsity = c.Float("sparsity"),
-            SparsePenalty = c.OneOf<SparsePenalty>("sparse_penalty"),
-            Rho = c.Float("rho"),
-            Lambda = c.Float("lambda"),
-            Jacobian = c.OneOf("jacobian", "auto", "closed", "autodiff"),
-            Decoder = c.OneOf<DecoderDistribution>("decoder"),
-            DecoderSigma = c.Float("decoder_sigma"),
-            Seed = c.ULong("seed"),
-        };
-        o.Validate();
-        return o;
-    }
-
-    /// <summary>The config as strings (every key), what a checkpoint saves; <see cref="Parse"/> reads it back to an equal options.</summary>
-    public IReadOnlyDictionary<string, string> ToConfig()
-    {
-        static string L(string s) => s.ToLowerInvariant();
-        return new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["kind"] = Name(Kind),
-            ["arch"] = Arch,
-            ["shape"] = JobConfig.Format(Shape),
-            ["code"] = JobConfig.Format(Code),
-            ["hidden"] = JobConfig.Format(Hidden),
-            ["conv_width"] = JobConfig.Format(ConvWidth),
-            ["lr"] = JobConfig.Format(LearningRate),
-            ["beta1"] = JobConfig.Format(Beta1),
-            ["beta2"] = JobConfig.Format(Beta2),
-            ["recon"] = L(Recon.ToString()),
-            ["output"] = Output,
-            ["code_activation"] = L(CodeActivation.ToString()),
-            ["noise"] = JobConfig.Format(Noise),
-            ["noise_kind"] = L(NoiseKind.ToString()),
-            ["sparsity"] = JobConfig.Format(Sparsity),
-            ["sparse_penalty"] = L(SparsePenalty.ToString()),
-            ["rho"] = JobConfig.Format(Rho),
-            ["lambda"] = JobConfig.Format(Lambda),
-            ["jacobian"] = Jacobian,
-            ["decoder"] = L(Decoder.ToString()),
-            ["decoder_sigma"] = JobConfig.Format(DecoderSigma),
-            ["seed"] = JobConfig.Format(Seed),
-        };
-    }
+    /// <summary>The options of <paramref name="settings"/> ("kind" picks the defaults, undercomplete when absent; "data_shape"
+    /// defaults to 1,32,32): a bad key or value throws an <see cref="ArgumentException"/> naming it.</summary>
+    public static AutoencoderOptions Parse(IReadOnlyDictionary<string, string> settings) =>
+        (AutoencoderOptions)AutoencoderFamily.Kinds[0].FromSettings(settings);
 
     /// <summary>Whether the code layer is one sigmoid layer on x, the case with a closed-form Jacobian.</summary>
-    public bool HasClosedFormJacobian => Arch == "mlp" && Hidden.Length == 0 && CodeActivation == CodeActivation.Sigmoid;
+    public bool HasClosedFormJacobian => Arch == Architecture.Mlp && Hidden.Length == 0 && CodeActivation == CodeActivation.Sigmoid;
 
-    void Validate()
+    public override void Validate(string kind)
     {
-        static void Require(bool ok, string message)
+        void Require(bool ok, string message)
         {
-            if (!ok) throw new ArgumentException("autoencoder: " + message);
+            if (!ok) throw new ArgumentException($"{kind}: " + message);
         }
-        string kind = Name(Kind);
-        if (Arch == "conv")
-            Require(Shape.Length == 3 && Shape[1] % 4 == 0 && Shape[2] % 4 == 0 && Shape[1] >= 4 && Shape[2] >= 4,
-                $"arch conv needs an image shape c,h,w with h and w divisible by 4 (e.g. 1,28,28 or 1,32,32), got {string.Join(",", Shape)}");
-        Require(LearningRate > 0, $"'lr' must be > 0, got {LearningRate}");
-        Require(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, $"'beta1' and 'beta2' must lie in [0, 1), got {Beta1} and {Beta2}");
-        Require(Noise >= 0 && Sparsity >= 0 && Lambda >= 0, $"'noise', 'sparsity' and 'lambda' must be >= 0, got {Noise}, {Sparsity}, {Lambda}");
+        string name = Name(Kind);
+        if (Arch == Architecture.Conv)
+            Require(DataShape.Length == 3 && DataShape[1] % 4 == 0 && DataShape[2] % 4 == 0 && DataShape[1] >= 4 && DataShape[2] >= 4,
+                $"arch conv needs an image shape c,h,w with h and w divisible by 4 (e.g. 1,28,28 or 1,32,32), got {string.Join(",", DataShape)}");
         Require(NoiseKind != NoiseKind.Mask || Noise < 1, $"the masking rate 'noise' must be below 1, got {Noise}");
-        Require(Rho is > 0 and < 1, $"'rho' must lie in (0, 1), got {Rho}");
-        Require(DecoderSigma > 0, $"'decoder_sigma' must be > 0, got {DecoderSigma}");
         if (Sparsity > 0 && SparsePenalty == SparsePenalty.Kl)
             Require(CodeActivation == CodeActivation.Sigmoid, $"the KL sparsity penalty needs codes in (0, 1): set code_activation sigmoid (got {L(CodeActivation)})");
-        if (Lambda > 0 && Jacobian == "closed")
+        if (Lambda > 0 && Jacobian == JacobianKind.Closed)
             Require(HasClosedFormJacobian, "jacobian closed needs arch mlp, hidden empty (one encoder layer) and code_activation sigmoid");
         int d = SampleSize;
         switch (Kind)
         {
             case AutoencoderKind.Undercomplete:
-                Require(Code < d, $"kind {kind} needs code < dim(x) = {d}, got code {Code} (use kind overcomplete with a regulariser)");
+                Require(Code < d, $"kind {name} needs code < dim(x) = {d}, got code {Code} (use kind overcomplete with a regulariser)");
                 break;
             case AutoencoderKind.Overcomplete:
-                Require(Code >= d, $"kind {kind} needs code >= dim(x) = {d}, got code {Code}");
+                Require(Code >= d, $"kind {name} needs code >= dim(x) = {d}, got code {Code}");
                 Require(Sparsity > 0 || Noise > 0 || Lambda > 0,
-                    $"kind {kind} can learn the identity: it needs a regulariser (sparsity > 0, noise > 0 or lambda > 0)");
+                    $"kind {name} can learn the identity: it needs a regulariser (sparsity > 0, noise > 0 or lambda > 0)");
                 break;
             case AutoencoderKind.Sparse:
-                Require(Sparsity > 0, $"kind {kind} needs sparsity > 0");
+                Require(Sparsity > 0, $"kind {name} needs sparsity > 0");
                 break;
             case AutoencoderKind.Denoising:
-                Require(Noise > 0, $"kind {kind} needs noise > 0");
+                Require(Noise > 0, $"kind {name} needs noise > 0");
                 break;
             case AutoencoderKind.Contractive:
-                Require(Lambda > 0, $"kind {kind} needs lambda > 0");
+                Require(Lambda > 0, $"kind {name} needs lambda > 0");
                 break;
             case AutoencoderKind.Vae:
-                Require(Noise == 0 && Sparsity == 0 && Lambda == 0, $"kind {kind} takes no noise, sparsity or lambda (its regulariser is the KL term)");
+                Require(Noise == 0 && Sparsity == 0 && Lambda == 0, $"kind {name} takes no noise, sparsity or lambda (its regulariser is the KL term)");
                 break;
         }
     }

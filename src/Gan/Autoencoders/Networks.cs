@@ -2,14 +2,6 @@ using NativeGan.Nn;
 
 namespace NativeGan.Gan.Autoencoders;
 
-/// <summary>[N, F] to [N, ...shape] (a recorded reshape, so gradients pass): the step from a linear layer back to an image.</summary>
-public sealed class Unflatten(int[] shape) : Module
-{
-    public int[] Shape { get; } = shape;
-
-    public override Tensor Forward(Tensor x) => Ops.Reshape(x, [x.Dim(0), .. Shape]);
-}
-
 /// <summary>
 /// A deterministic encoder h = f(x) = a(W body(x) + b): a body (flatten and hidden layers, or strided
 /// convolutions), the code layer <see cref="Code"/> (a Linear to k units) and the code activation a.
@@ -96,9 +88,9 @@ public static class Networks
     /// <summary>The part of the encoder before the code layer, and the number of features it outputs.</summary>
     public static (Module Body, int Features) EncoderBody(AutoencoderOptions o, Device device, Rng rng)
     {
-        if (o.Arch == "conv")
+        if (o.Arch == AutoencoderOptions.Architecture.Conv)
         {
-            int c = o.Shape[0], h = o.Shape[1], w = o.Shape[2], cw = o.ConvWidth;
+            int c = o.DataShape[0], h = o.DataShape[1], w = o.DataShape[2], cw = o.ConvWidth;
             var body = new Sequential(
                 new Nn.Conv2d(c, cw, 4, 2, 1, device: device, rng: rng), new LeakyReLU(0.2f),
                 new Nn.Conv2d(cw, 2 * cw, 4, 2, 1, device: device, rng: rng), new LeakyReLU(0.2f),
@@ -134,18 +126,18 @@ public static class Networks
     /// <summary>True when the decoder ends in a Tanh (its output is a value in [-1, 1]).</summary>
     public static bool DecoderEndsInTanh(AutoencoderOptions o) => o.Kind == AutoencoderKind.Vae
         ? o.Decoder == DecoderDistribution.Gaussian
-        : o.Recon == ReconstructionLoss.Mse && o.Output == "tanh";
+        : o.Recon == ReconstructionLoss.Mse && o.Output == AutoencoderOptions.OutputKind.Tanh;
 
     /// <summary>The decoder h [N, k] -> [N, ...shape] (logits or values, see the class summary).</summary>
     public static Sequential Decoder(AutoencoderOptions o, Device device, Rng rng)
     {
         var layers = new List<Module>();
-        if (o.Arch == "conv")
+        if (o.Arch == AutoencoderOptions.Architecture.Conv)
         {
-            int c = o.Shape[0], h = o.Shape[1], w = o.Shape[2], cw = o.ConvWidth;
+            int c = o.DataShape[0], h = o.DataShape[1], w = o.DataShape[2], cw = o.ConvWidth;
             layers.Add(new Linear(o.Code, 2 * cw * (h / 4) * (w / 4), device: device, rng: rng));
             layers.Add(new ReLU());
-            layers.Add(new Unflatten([2 * cw, h / 4, w / 4]));
+            layers.Add(new Reshape(2 * cw, h / 4, w / 4));
             layers.Add(new Nn.ConvTranspose2d(2 * cw, cw, 4, 2, 1, device: device, rng: rng));
             layers.Add(new ReLU());
             layers.Add(new Nn.ConvTranspose2d(cw, c, 4, 2, 1, device: device, rng: rng));
@@ -160,7 +152,7 @@ public static class Networks
                 width = hidden;
             }
             layers.Add(new Linear(width, o.SampleSize, device: device, rng: rng));
-            layers.Add(new Unflatten(o.Shape));
+            layers.Add(new Reshape(o.DataShape));
         }
         if (DecoderEndsInTanh(o)) layers.Add(new Nn.Tanh());
         return new Sequential([.. layers]);

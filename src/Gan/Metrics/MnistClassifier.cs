@@ -62,19 +62,6 @@ public sealed class MnistClassifier : IDisposable
         Model = new Net(sampleShape, classCount, Device, new Rng(seed ^ 0xC1A5_5000_0000_0001UL));
     }
 
-    /// <summary>Mean cross-entropy of logits [N, K] against labels: -mean_n log softmax(logits_n)[y_n].</summary>
-    public static Tensor CrossEntropy(Tensor logits, int[] labels)
-    {
-        int k = logits.Dim(1);
-        var onehot = new float[labels.Length * k];
-        for (int i = 0; i < labels.Length; i++) onehot[i * k + labels[i]] = 1f;
-        using var target = Tensor.FromArray(onehot, [labels.Length, k], logits.Device);
-        using var logp = logits.LogSoftmax();
-        using var picked = logp.Mul(target);
-        using var sum = picked.Sum();
-        return sum.Mul(-1f / labels.Length);
-    }
-
     /// <summary>
     /// Trains on <paramref name="train"/> (labelled images in [-1, 1]) for <paramref name="epochs"/> epochs of shuffled
     /// minibatches, Adam(lr). Returns the mean loss of the last epoch. <paramref name="progress"/> gets one line per epoch.
@@ -107,7 +94,7 @@ public sealed class MnistClassifier : IDisposable
                 }
                 using var scope = new TensorScope();
                 using var x = Tensor.FromArray(data, [n, .. SampleShape], Device);
-                var loss = CrossEntropy(Model.Forward(x), labels);
+                var loss = Losses.CrossEntropy(Model.Forward(x), labels);
                 Model.ZeroGrad();
                 loss.Backward();
                 optimizer.Step();

@@ -14,9 +14,12 @@ public interface ITrainingJob : IDisposable
     /// <summary>The model kind as the command names it ("dcgan", "wgan-gp", "ae-vae", ...); saved in checkpoints.</summary>
     string Kind { get; }
 
-    /// <summary>Everything needed to rebuild the job (widths, latent size, learning rates, ...), saved in the
-    /// checkpoint's metadata as strings; a job is rebuilt from it by its factory (see <see cref="JobFactory"/>).</summary>
-    IReadOnlyDictionary<string, string> Config { get; }
+    /// <summary>Everything needed to rebuild the job (widths, latent size, learning rates, ...): its kind's typed options
+    /// record, saved in the checkpoint's metadata as JSON; a job is rebuilt from it by its kind (see <see cref="ModelKind"/>).</summary>
+    ModelOptions Options { get; }
+
+    /// <summary>How many loader batches one <see cref="Step"/> consumes (a WGAN critic's 5 updates each get their own batch).</summary>
+    int BatchesPerStep => 1;
 
     /// <summary>The networks by name ("generator", "discriminator", "encoder", ...): their state dicts are saved
     /// under "NAME." prefixes.</summary>
@@ -73,85 +76,9 @@ public interface IAveragedGenerator
     bool SampleLive { get; set; }
 }
 
-/// <summary>What the GAN jobs share to keep a generator average (<see cref="IAveragedGenerator"/>).</summary>
-public static class GeneratorAveraging
-{
-    /// <summary>The settings a GAN kind gained with averaging (2026-11-24), with the value that loads older checkpoints
-    /// as they were trained: pass to <see cref="JobFactory.Register"/>.</summary>
-    public static readonly IReadOnlyDictionary<string, string> KeysAddedLater = new Dictionary<string, string> { ["g_ema"] = "0" };
-
-    /// <summary>The average of <paramref name="generator"/> for config value g_ema = <paramref name="decay"/>: null
-    /// for 0 (off); otherwise over a second network from <paramref name="makeCopy"/> (same architecture; its initial
-    /// weights are overwritten with the generator's).</summary>
-    public static ExponentialMovingAverage? FromConfig(string kind, float decay, Module generator, Func<Module> makeCopy)
-    {
-        if (decay < 0 || decay >= 1) throw new ArgumentException($"{kind}: g_ema must be 0 (off) or a decay in (0, 1), got {decay}");
-        return decay > 0 ? new ExponentialMovingAverage(generator, makeCopy(), decay) : null;
-    }
-
-    /// <summary>A job's modules by checkpoint name, with the average as "generator_ema" when there is one.</summary>
-    public static IReadOnlyDictionary<string, Module> Modules(Module generator, Module discriminator, ExponentialMovingAverage? average)
-    {
-        var modules = new Dictionary<string, Module> { ["generator"] = generator, ["discriminator"] = discriminator };
-        if (average is not null) modules["generator_ema"] = average.Average;
-        return modules;
-    }
-}
-
-/// <summary>Helpers every caller of a job shares.</summary>
+/// <summary>What every caller of a job may ask of it.</summary>
 public static class TrainingJobs
 {
-    /// <summary>
-    /// How many loader batches one <see cref="ITrainingJob.Step"/> consumes: the config's "batches_per_step" (a WGAN
-    /// critic's 5 updates each get their own batch), 1 when the job does not say.
-    /// </summary>
-    public static int BatchesPerStep(this ITrainingJob job) =>
-        job.Config.TryGetValue("batches_per_step", out var v) ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : 1;
-}
-
-/// <summary>
-/// Builds jobs by kind, from a full config (a checkpoint's metadata or the command's options with defaults
-/// filled in). Each model registers itself once (in <c>JobFactory</c>'s static table) so the command line,
-/// resume and `sample` need no per-model code.
-/// </summary>
-public static class JobFactory
-{
-    static readonly Dictionary<string, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob>> makers = new(StringComparer.Ordinal);
-    static readonly Dictionary<string, IReadOnlyDictionary<string, string>> addedKeys = new(StringComparer.Ordinal);
-
-    /// <summary>Registers <paramref name="make"/> for <paramref name="kind"/> (idempotent for the same kind).
-    /// <paramref name="keysAddedLater"/>: settings the kind gained after checkpoints of it were written, each with the
-    /// value that reproduces the older behaviour (a checkpoint's config is complete, so a key missing from it
-    /// predates the key; see <see cref="CompleteCheckpointConfig"/>).</summary>
-    public static void Register(string kind, Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob> make,
-        IReadOnlyDictionary<string, string>? keysAddedLater = null)
-    {
-        lock (makers)
-        {
-            makers[kind] = make;
-            if (keysAddedLater is not null) addedKeys[kind] = keysAddedLater;
-        }
-    }
-
-    /// <summary>Fills into a checkpoint's saved <paramref name="config"/> the keys <paramref name="kind"/> gained after it was
-    /// written, with their old-behaviour values (a run saved before generator averaging existed loads without it).</summary>
-    public static void CompleteCheckpointConfig(string kind, Dictionary<string, string> config)
-    {
-        IReadOnlyDictionary<string, string>? added;
-        lock (makers) addedKeys.TryGetValue(kind, out added);
-        foreach (var (key, value) in added ?? new Dictionary<string, string>()) config.TryAdd(key, value);
-    }
-
-    /// <summary>The registered kinds.</summary>
-    public static IReadOnlyList<string> Kinds { get { lock (makers) return [.. makers.Keys.Order()]; } }
-
-    /// <summary>A new job of <paramref name="kind"/> built from <paramref name="config"/> on <paramref name="device"/>.</summary>
-    public static ITrainingJob Create(string kind, IReadOnlyDictionary<string, string> config, Device device)
-    {
-        Func<IReadOnlyDictionary<string, string>, Device, ITrainingJob>? make;
-        lock (makers) makers.TryGetValue(kind, out make);
-        if (make is null)
-            throw new ArgumentException($"unknown model kind '{kind}'; known kinds: {string.Join(", ", Kinds)}");
-        return make(config, device);
-    }
+    /// <summary>The job's options as text, by setting key (what <c>--set</c> takes and help shows).</summary>
+    public static IReadOnlyDictionary<string, string> Settings(this ITrainingJob job) => OptionsBinder.ToStrings(job.Options);
 }

@@ -59,6 +59,14 @@ public enum TrainOutcome
     Diverged,
 }
 
+/// <summary>What a checkpoint says of its run: the job kind ("wgan-gp", "ae-vae"), the model kind that builds it, its
+/// options, the step it was saved at, and all its metadata.</summary>
+public sealed record SavedRun(string Kind, ModelKind Model, ModelOptions Options, long Step, Dictionary<string, string> Metadata)
+{
+    /// <summary>The options as text, by setting key.</summary>
+    public IReadOnlyDictionary<string, string> Settings => OptionsBinder.ToStrings(Options);
+}
+
 public sealed record TrainResult(TrainOutcome Outcome, long Steps, string Message, string Checkpoint, string LatestSamples, string LossCurve);
 
 /// <summary>
@@ -109,7 +117,7 @@ public static class Trainer
         var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
         using var logWriter = new StreamWriter(lossLog, append: true);
         var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
-        int batchesPerStep = job.BatchesPerStep(); // a loader batch holds that many of the user's --batch (a critic's n updates)
+        int batchesPerStep = job.BatchesPerStep; // a loader batch holds that many of the user's --batch (a critic's n updates)
         while (step < total)
         {
             // The loader for this step, and the step where the next one takes over (the batch size changes there).
@@ -195,7 +203,7 @@ public static class Trainer
         var meta = new Dictionary<string, string>
         {
             ["kind"] = job.Kind,
-            ["config"] = JsonSerializer.Serialize(job.Config),
+            [OptionsKey] = OptionsBinder.ToJson(job.Options),
             ["step"] = step.ToString(CultureInfo.InvariantCulture),
             ["batches_per_epoch"] = batchesPerEpoch.ToString(CultureInfo.InvariantCulture),
             ["rng_seed"] = job.Rng.Seed.ToString(CultureInfo.InvariantCulture),
@@ -208,24 +216,59 @@ public static class Trainer
         Checkpoint.Save(path, job.Modules, job.Optimizers, meta);
     }
 
-    /// <summary>The kind and config a checkpoint was written by: what rebuilds its job (<see cref="JobFactory.Create"/>).</summary>
-    public static (string Kind, Dictionary<string, string> Config, Dictionary<string, string> Metadata) ReadJob(string path)
+    /// <summary>Checkpoint metadata: the job's options as JSON (<see cref="OptionsBinder.ToJson"/>); before typed options, a
+    /// string map under "config", which <see cref="ReadJob"/> still reads.</summary>
+    public const string OptionsKey = "options", LegacyConfigKey = "config";
+
+    /// <summary>
+    /// The kind, options and metadata a checkpoint was written with: what rebuilds its job. Options saved before typed
+    /// options existed (a string "config") are upgraded by the kind (<see cref="ModelKind.UpgradeConfig"/>); settings a
+    /// kind gained since the file was written take their old-behaviour values (<see cref="ModelKind.AddedLater"/>).
+    /// Anything unreadable is a <see cref="CheckpointException"/> naming the file and the entry.
+    /// </summary>
+    public static SavedRun ReadJob(string path)
     {
         var meta = Checkpoint.ReadMetadata(path);
-        if (!meta.TryGetValue("kind", out var kind) || !meta.TryGetValue("config", out var json))
-            throw new CheckpointException($"{path}: not a training checkpoint of this program (no 'kind' or 'config' in its metadata)");
-        var config = JsonSerializer.Deserialize<Dictionary<string, string>>(json)
-            ?? throw new CheckpointException($"{path}: the 'config' metadata is not a JSON object of strings");
-        JobFactory.CompleteCheckpointConfig(kind, config);
-        return (kind, config, meta);
+        if (!meta.TryGetValue("kind", out var kind) || !(meta.ContainsKey(OptionsKey) || meta.ContainsKey(LegacyConfigKey)))
+            throw new CheckpointException($"{path}: not a training checkpoint of this program (no 'kind' or 'options' in its metadata)");
+        ModelKind model;
+        try { model = ModelKinds.Find(kind); }
+        catch (ArgumentException e) { throw new CheckpointException($"{path}: {e.Message}"); }
+        Dictionary<string, string> settings;
+        if (meta.TryGetValue(OptionsKey, out var json))
+        {
+            try { settings = OptionsBinder.FromJson(json); }
+            catch (FormatException e) { throw new CheckpointException($"{path}: metadata '{OptionsKey}': {e.Message}"); }
+        }
+        else
+        {
+            Dictionary<string, string>? config;
+            try { config = JsonSerializer.Deserialize<Dictionary<string, string>>(meta[LegacyConfigKey]); }
+            catch (JsonException e) { throw new CheckpointException($"{path}: metadata '{LegacyConfigKey}' is not a JSON object of strings ({e.Message})"); }
+            if (config is null) throw new CheckpointException($"{path}: metadata '{LegacyConfigKey}' is not a JSON object of strings");
+            settings = model.UpgradeConfig?.Invoke(config) ?? config;
+        }
+        ModelOptions options;
+        try { options = model.FromSaved(settings); }
+        catch (ArgumentException e) { throw new CheckpointException($"{path}: its settings do not describe a '{kind}' model: {e.Message}"); }
+        if (!meta.TryGetValue("step", out var stepText) || !long.TryParse(stepText, NumberStyles.Integer, CultureInfo.InvariantCulture, out long step) || step < 0)
+            throw new CheckpointException($"{path}: metadata 'step' must be a step count, got '{meta.GetValueOrDefault("step", "(none)")}'");
+        if (!meta.TryGetValue("rng_offset", out var offset) || !ulong.TryParse(offset, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            throw new CheckpointException($"{path}: metadata 'rng_offset' must be a non-negative integer, got '{meta.GetValueOrDefault("rng_offset", "(none)")}'");
+        return new SavedRun(kind, model, options, step, meta);
     }
 
     /// <summary>Builds a job from a checkpoint and loads its weights and optimizer state.</summary>
     public static ITrainingJob Load(string path, Device device)
     {
-        var (kind, config, _) = ReadJob(path);
-        var job = JobFactory.Create(kind, config, device);
-        try { RestoreState(job, path); }
+        var saved = ReadJob(path);
+        var job = saved.Model.Create(saved.Options, device);
+        try
+        {
+            if (job.Kind != saved.Kind)
+                throw new CheckpointException($"{path}: written by a '{saved.Kind}' run, but its settings make a '{job.Kind}' model");
+            RestoreState(job, path);
+        }
         catch { job.Dispose(); throw; }
         return job;
     }
@@ -243,9 +286,9 @@ public static class Trainer
     static long Resume(ITrainingJob job, string path, TrainerOptions options, Action<string>? log)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}", path);
-        var (kind, _, meta) = ReadJob(path);
-        if (kind != job.Kind) throw new CheckpointException($"{path}: written by a '{kind}' run, cannot resume a '{job.Kind}' run from it");
-        if (meta.TryGetValue("data", out var data) && data != options.DataName)
+        var saved = ReadJob(path);
+        if (saved.Kind != job.Kind) throw new CheckpointException($"{path}: written by a '{saved.Kind}' run, cannot resume a '{job.Kind}' run from it");
+        if (saved.Metadata.TryGetValue("data", out var data) && data != options.DataName)
             log?.Invoke($"note: the checkpoint was trained on '{data}', this run uses '{options.DataName}'");
         long step = long.Parse(RestoreState(job, path)["step"], CultureInfo.InvariantCulture);
         log?.Invoke($"resumed from {path} at step {step}");

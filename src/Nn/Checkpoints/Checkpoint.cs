@@ -79,16 +79,23 @@ public static class Checkpoint
         // Every module tensor the targets expect, with its shape.
         var byName = header.Tensors.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new Dictionary<(string Module, string Key), string>(); // the file's name of each tensor
         foreach (var (name, module) in modules)
+        {
+            var former = module.FormerNames();
             foreach (var (key, target) in module.StateDict())
             {
                 string full = $"{name}.{key}";
+                // A checkpoint written before a layer renamed its tensors holds them under their former names.
+                if (!byName.ContainsKey(full) && former.TryGetValue(key, out var old) && byName.ContainsKey($"{name}.{old}")) full = $"{name}.{old}";
                 if (!byName.TryGetValue(full, out var e))
-                    throw new CheckpointException($"{path}: tensor '{full}' (module '{name}') is not in the file");
+                    throw new CheckpointException($"{path}: tensor '{name}.{key}' (module '{name}') is not in the file");
+                stored[(name, key)] = full;
                 if (!e.Shape.SequenceEqual(target.Shape.Select(d => (long)d)))
                     throw new CheckpointException($"{path}: tensor '{full}' has shape [{string.Join(", ", e.Shape)}] in the file, module '{name}' has {Shapes.Format(target.Shape)}");
                 claimed.Add(full);
             }
+        }
         foreach (var e in header.Tensors)
         {
             if (claimed.Contains(e.Name)) continue;
@@ -121,7 +128,7 @@ public static class Checkpoint
             // Everything checked: write.
             foreach (var (name, module) in modules)
             {
-                var state = module.StateDict().Keys.ToDictionary(k => k, k => tensors[$"{name}.{k}"], StringComparer.Ordinal);
+                var state = module.StateDict().Keys.ToDictionary(k => k, k => tensors[stored[(name, k)]], StringComparer.Ordinal);
                 module.LoadStateDict(state);
             }
             foreach (var (optimizer, sd) in optimizerStates) optimizer.LoadStateDict(sd);

@@ -78,6 +78,25 @@ public abstract class Module : IDisposable
                 yield return item;
     }
 
+    /// <summary>The names this module's own tensors had in checkpoints written before a layer was renamed or moved:
+    /// (former, current), relative to the module. A layer that changed its state-dict names lists them here, so old
+    /// checkpoints keep loading (<see cref="FormerNames"/>).</summary>
+    protected virtual IEnumerable<(string Former, string Current)> OwnFormerNames => [];
+
+    /// <summary>Every tensor's former dotted name by its current one, over this module and its descendants (empty when no
+    /// layer was renamed): what <c>Checkpoint.Load</c> falls back to when a file lacks a current name.</summary>
+    public IReadOnlyDictionary<string, string> FormerNames()
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Visit(Module m, string prefix)
+        {
+            foreach (var (former, current) in m.OwnFormerNames) names[prefix + current] = prefix + former;
+            foreach (var (name, child) in m.children) Visit(child, prefix + name + ".");
+        }
+        Visit(this, "");
+        return names;
+    }
+
     /// <summary>Training mode for this module and every descendant (BatchNorm uses batch statistics).</summary>
     public Module Train(bool on = true)
     {

@@ -60,6 +60,42 @@ public sealed class BatchNorm2d : Module
 }
 
 /// <summary>
+/// Batch normalisation of [N, F] features (PyTorch's BatchNorm1d without the [N, C, L] form), with PyTorch's state-dict
+/// names (weight, bias, running_mean, running_var, num_batches_tracked): the features seen as [N, F, 1, 1] through
+/// <see cref="BatchNorm2d"/>'s fused kernel and running statistics.
+/// <para>Checkpoints written before this layer moved here kept its tensors one level down ("norm.weight", ...): they load
+/// through <see cref="Module.FormerNames"/>.</para>
+/// </summary>
+public sealed class BatchNorm1d : Module
+{
+    readonly BatchNorm2d norm;
+
+    public BatchNorm1d(int features, float momentum = 0.1f, float eps = 1e-5f, Device? device = null)
+    {
+        norm = new BatchNorm2d(features, momentum, eps, device);
+        foreach (var (name, t) in norm.NamedParameters()) RegisterParameter(name, t);
+        foreach (var (name, t) in norm.NamedBuffers()) RegisterBuffer(name, t);
+    }
+
+    public Tensor Weight => norm.Weight;
+    public Tensor Bias => norm.Bias;
+    public Tensor RunningMean => norm.RunningMean;
+    public Tensor RunningVar => norm.RunningVar;
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (x.Rank != 2) throw new TensorShapeException($"BatchNorm1d: expected [N, F], got {Shapes.Format(x.Shape)}");
+        norm.Train(Training);
+        using var x4 = Ops.Reshape(x, x.Dim(0), x.Dim(1), 1, 1);
+        using var y4 = norm.Forward(x4);
+        return Ops.Reshape(y4, x.Dim(0), x.Dim(1));
+    }
+
+    protected override IEnumerable<(string Former, string Current)> OwnFormerNames =>
+        [.. new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }.Select(n => ("norm." + n, n))];
+}
+
+/// <summary>
 /// Instance normalisation of [N, C, H, W], each (sample, channel) plane on its own statistics (PyTorch's
 /// InstanceNorm2d without running statistics); affine adds weight [C] = 1 and bias [C] = 0.
 /// </summary>

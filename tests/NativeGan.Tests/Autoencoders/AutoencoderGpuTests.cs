@@ -18,11 +18,11 @@ public class AutoencoderGpuTests
         var gpu = TestDevices.Get("ilgpu-cpu");
         var config = new Dictionary<string, string>
         {
-            ["kind"] = "vae", ["shape"] = "1,4,4", ["code"] = "3", ["hidden"] = "", ["lr"] = "0.01", ["seed"] = "5",
+            ["kind"] = "vae", ["data_shape"] = "1,4,4", ["code"] = "3", ["hidden"] = "", ["lr"] = "0.01", ["seed"] = "5",
         };
         var data = AutoencoderJobTests.Images(4, 1).Take(4 * 16).ToArray();
-        using var onCpu = AutoencoderJob.Create(config, Device.Cpu);
-        using var onGpu = AutoencoderJob.Create(config, gpu);
+        using var onCpu = AutoencoderJob.Create(AutoencoderOptions.Parse(config), Device.Cpu);
+        using var onGpu = AutoencoderJob.Create(AutoencoderOptions.Parse(config), gpu);
         using var xc = Tensor.FromArray(data, [4, 1, 4, 4]);
         using var xg = Tensor.FromArray(data, [4, 1, 4, 4], gpu);
         var a = onCpu.Step(new Batch(xc, null, 0, 0), 0);
@@ -51,10 +51,10 @@ public class AutoencoderGpuTests
         var gpu = (GpuDevice)TestDevices.Get("ilgpu-cpu");
         var config = new Dictionary<string, string>
         {
-            ["kind"] = "sparse", ["shape"] = "4", ["code"] = "2", ["hidden"] = "", ["code_activation"] = "sigmoid",
+            ["kind"] = "sparse", ["data_shape"] = "4", ["code"] = "2", ["hidden"] = "", ["code_activation"] = "sigmoid",
             ["noise"] = "0.1", ["lambda"] = "0.1", ["jacobian"] = "autodiff", ["seed"] = "5",
         };
-        using var job = AutoencoderJob.Create(config, gpu);
+        using var job = AutoencoderJob.Create(AutoencoderOptions.Parse(config), gpu);
         using var x = Tensor.FromArray(Numerics.Random(new Random(1), 3 * 4), [3, 4], gpu);
         var batch = new Batch(x, null, 0, 0);
         job.Step(batch, 0);                       // Adam's state appears at the first step

@@ -35,13 +35,15 @@ public class AutoencoderJobTests
     {
         var config = new Dictionary<string, string>
         {
-            ["kind"] = kind, ["shape"] = "1,8,8", ["code"] = "6", ["hidden"] = "16", ["lr"] = "0.01", ["seed"] = "7",
+            ["kind"] = kind, ["data_shape"] = "1,8,8", ["code"] = "6", ["hidden"] = "16", ["lr"] = "0.01", ["seed"] = "7",
         };
         if (kind == "overcomplete") config["code"] = "72";
         if (kind == "contractive") config["hidden"] = "";
         foreach (var (k, v) in overrides) config[k] = v;
         return config;
     }
+
+    static ITrainingJob Create(Dictionary<string, string> settings, Device device) => AutoencoderJob.Create(AutoencoderOptions.Parse(settings), device);
 
     public static TheoryData<string> Variants => new(
         "undercomplete", "undercomplete-bce", "undercomplete-conv", "overcomplete", "sparse", "sparse-kl",
@@ -62,7 +64,7 @@ public class AutoencoderJobTests
     [Theory, MemberData(nameof(Variants))]
     public void LossFallsOnAFixedBatch(string variant)
     {
-        using var job = AutoencoderJob.Create(Variant(variant), Device.Cpu);
+        using var job = Create(Variant(variant), Device.Cpu);
         using var x = Tensor.FromArray(Images(Batch, 3), [Batch, .. Shape]);
         var batch = new Batch(x, null, 0, 0);
         var losses = new List<float>();
@@ -75,7 +77,7 @@ public class AutoencoderJobTests
         }
         // The Bernoulli VAE's -log p(x|z) on grey levels t cannot go below the targets' own entropy
         // sum -[t log t + (1 - t) log(1 - t)] per sample: the fall is measured above that floor.
-        var o = AutoencoderOptions.Parse(job.Config);
+        var o = AutoencoderOptions.Parse(job.Settings());
         double floor = o.Kind == AutoencoderKind.Vae && o.Decoder == DecoderDistribution.Bernoulli ? BernoulliEntropy(Images(Batch, 3)) / Batch : 0;
         double end = losses.TakeLast(3).Average() - floor, start = losses[0] - floor;
         Assert.True(end < 0.8 * start, $"{variant}: loss above its floor {floor:g4}: {start} -> {end} did not fall by 20% in {Steps(variant)} steps: {string.Join(", ", losses)}");
@@ -102,14 +104,14 @@ public class AutoencoderJobTests
     {
         using var x = Tensor.FromArray(Images(Batch, 5), [Batch, .. Shape]);
         var batch = new Batch(x, null, 0, 0);
-        using var first = AutoencoderJob.Create(Tiny(kind), Device.Cpu);
+        using var first = Create(Tiny(kind), Device.Cpu);
         for (int s = 0; s < 3; s++) first.Step(batch, s);
 
         // What a checkpoint holds: the config strings, the modules' and optimizers' state, the stream offset.
-        var config = first.Config.ToDictionary(kv => kv.Key, kv => kv.Value);
-        using var second = AutoencoderJob.Create(config, Device.Cpu);
+        var config = first.Settings().ToDictionary(kv => kv.Key, kv => kv.Value);
+        using var second = AutoencoderJob.Create(AutoencoderOptions.Parse(config), Device.Cpu);
         Assert.Equal(first.Kind, second.Kind);
-        Assert.Equal(first.Config, second.Config);
+        Assert.Equal(first.Settings(), second.Settings());
         foreach (var (name, module) in first.Modules) second.Modules[name].LoadStateDict(module.StateDict());
         foreach (var (name, opt) in first.Optimizers) second.Optimizers[name].LoadStateDict(opt.StateDict());
         second.Rng.Advance((long)(first.Rng.Offset - second.Rng.Offset));
@@ -126,25 +128,23 @@ public class AutoencoderJobTests
     }
 
     [Fact]
-    public void RegisteredKindsBuildThroughTheJobFactory()
+    public void EveryKindBuildsThroughTheModelKinds()
     {
-        AutoencoderJob.RegisterAll();
         foreach (var name in AutoencoderOptions.KindNames)
         {
             var config = Tiny(name);
-            config.Remove("kind");
-            using var job = JobFactory.Create("ae-" + name, config, Device.Cpu);
+            using var job = ModelKinds.Create("ae-" + name, config, Device.Cpu);
             Assert.Equal("ae-" + name, job.Kind);
-            Assert.Equal(name, job.Config["kind"]);
+            Assert.Equal(name, job.Settings()["kind"]);
         }
-        Assert.Throws<ArgumentException>(() => JobFactory.Create("ae-vae", Tiny("sparse"), Device.Cpu));
+        Assert.Throws<ArgumentException>(() => ModelKinds.Create("ae-vae", Tiny("sparse"), Device.Cpu));
     }
 
     [Theory]
     [InlineData("undercomplete", "code", "64", "code < dim(x)")]
     [InlineData("overcomplete", "sparsity", "0", "regulariser")]
     [InlineData("undercomplete", "arch", "rnn", "'arch'")]
-    [InlineData("undercomplete", "colour", "1", "unknown setting(s) colour")]
+    [InlineData("undercomplete", "colour", "1", "unknown setting 'colour'")]
     [InlineData("undercomplete", "lr", "fast", "'lr'")]
     [InlineData("sparse", "sparse_penalty", "kl", "code_activation sigmoid")]
     [InlineData("contractive", "hidden", "16", "")] // fine: autodiff Jacobian
@@ -154,8 +154,8 @@ public class AutoencoderJobTests
     {
         var config = Tiny(kind);
         config[key] = value;
-        if (message == "") { using var ok = AutoencoderJob.Create(config, Device.Cpu); return; }
-        var e = Assert.Throws<ArgumentException>(() => AutoencoderJob.Create(config, Device.Cpu));
+        if (message == "") { using var ok = AutoencoderJob.Create(AutoencoderOptions.Parse(config), Device.Cpu); return; }
+        var e = Assert.Throws<ArgumentException>(() => AutoencoderJob.Create(AutoencoderOptions.Parse(config), Device.Cpu));
         Assert.Contains(message, e.Message);
     }
 
@@ -164,9 +164,9 @@ public class AutoencoderJobTests
     {
         foreach (var name in AutoencoderOptions.KindNames)
         {
-            var defaults = AutoencoderJob.DefaultConfig(name);
+            var defaults = OptionsBinder.ToStrings(AutoencoderOptions.For(AutoencoderOptions.ParseKind(name), [1, 32, 32]));
             var o = AutoencoderOptions.Parse(defaults);
-            Assert.Equal(defaults, o.ToConfig());
+            Assert.Equal(defaults, OptionsBinder.ToStrings(o));
         }
     }
 
@@ -181,7 +181,7 @@ public class AutoencoderJobTests
             var data = new Dataset("tiny", Images(40, 11), Shape, Enumerable.Range(0, 40).Select(i => i % 3).ToArray(), 3);
             foreach (var kind in new[] { "denoising", "vae" })
             {
-                using var job = (AutoencoderJob)AutoencoderJob.Create(Tiny(kind, ("code", "2")), Device.Cpu);
+                using var job = (AutoencoderJob)Create(Tiny(kind, ("code", "2")), Device.Cpu);
                 job.Step(batch, 0);
                 var offset = job.Rng.Offset;
                 var before = job.Modules["decoder"].StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
@@ -223,7 +223,7 @@ public class AutoencoderJobTests
     [Fact]
     public void EvaluateMseEqualsTheReconstructionsError()
     {
-        using var job = (AutoencoderJob)AutoencoderJob.Create(Tiny("undercomplete", ("recon", "bce")), Device.Cpu);
+        using var job = (AutoencoderJob)Create(Tiny("undercomplete", ("recon", "bce")), Device.Cpu);
         var values = Images(20, 13);
         var data = new Dataset("tiny", values, Shape, null, 0);
         using var x = Tensor.FromArray(values, [20, .. Shape]);
@@ -243,7 +243,7 @@ public class AutoencoderJobTests
     [InlineData("sparse", 0)]               // no randomness in the step
     public void StepsDrawTheirNoiseFromTheJobsStream(string kind, int perStep)
     {
-        using var job = AutoencoderJob.Create(Tiny(kind), Device.Cpu);
+        using var job = Create(Tiny(kind), Device.Cpu);
         using var x = Tensor.FromArray(Images(Batch, 4), [Batch, .. Shape]);
         var start = job.Rng.Offset;
         job.Step(new Batch(x, null, 0, 0), 0);
@@ -254,7 +254,7 @@ public class AutoencoderJobTests
     [Fact]
     public void HelpersRefuseWhatTheyCannotDo()
     {
-        using var vae = (VaeJob)AutoencoderJob.Create(Tiny("vae"), Device.Cpu);
+        using var vae = (VaeJob)Create(Tiny("vae"), Device.Cpu);
         var e = Assert.Throws<InvalidOperationException>(() => vae.Manifold("unused.png", 5));
         Assert.Contains("code 2", e.Message);
         var other = new Dataset("other", new float[2 * 16], [1, 4, 4], null, 0);
@@ -262,7 +262,7 @@ public class AutoencoderJobTests
         Assert.Throws<InvalidOperationException>(() => vae.WriteSamples("unused.png")); // nothing held yet
 
         // Vector data (shape [D]) has no pictures: WriteSamples writes nothing, the denoising picture refuses.
-        using var points = (AutoencoderJob)AutoencoderJob.Create(Tiny("denoising", ("shape", "8"), ("code", "2")), Device.Cpu);
+        using var points = (AutoencoderJob)Create(Tiny("denoising", ("data_shape", "8"), ("code", "2")), Device.Cpu);
         using var p = Tensor.FromArray(Numerics.Random(new Random(1), 4 * 8), [4, 8]);
         points.Step(new Batch(p, null, 0, 0), 0);
         var path = Path.Combine(Path.GetTempPath(), $"ae-none-{Guid.NewGuid():N}.png");
@@ -274,7 +274,7 @@ public class AutoencoderJobTests
     [Fact]
     public void GenerateDecodesLatentsAndRefusesLabels()
     {
-        using var job = (VaeJob)AutoencoderJob.Create(Tiny("vae"), Device.Cpu);
+        using var job = (VaeJob)Create(Tiny("vae"), Device.Cpu);
         Assert.Equal(6, job.LatentSize);
         Assert.Equal(0, job.ClassCount);
         using var z = Tensor.FromArray(Numerics.Random(new Random(2), 3 * 6), [3, 6]);

@@ -122,10 +122,10 @@ public class LinearAutoencoderPcaTests
 
         var config = new Dictionary<string, string>
         {
-            ["kind"] = "undercomplete", ["shape"] = "8", ["code"] = "3", ["hidden"] = "",
+            ["kind"] = "undercomplete", ["data_shape"] = "8", ["code"] = "3", ["hidden"] = "",
             ["code_activation"] = "linear", ["output"] = "linear", ["recon"] = "mse", ["lr"] = "0.02", ["seed"] = "3",
         };
-        using var job = (AutoencoderJob)AutoencoderJob.Create(config, Device.Cpu);
+        using var job = (AutoencoderJob)AutoencoderJob.Create(AutoencoderOptions.Parse(config), Device.Cpu);
         using var x = Tensor.FromArray(data, [Count, D]);
         var batch = new Batch(x, null, 0, 0);
         for (int step = 0; step < 2400; step++)

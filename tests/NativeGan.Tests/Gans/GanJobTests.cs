@@ -1,6 +1,6 @@
 using NativeGan;
 using NativeGan.Gan.Data;
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
@@ -18,7 +18,7 @@ public class GanJobTests
     /// <summary>A small config: 2 hidden layers of 16 units (maxout with 3 pieces in D), batch 32, no dropout.</summary>
     static Dictionary<string, string> Small(string kind, Dictionary<string, string>? extra = null, int[]? shape = null)
     {
-        var c = new Dictionary<string, string>(GanJobs.DefaultConfig(kind, shape ?? [2], kind == "cgan" ? 3 : 0))
+        var c = new Dictionary<string, string>(TestJobs.Settings(kind, shape ?? [2], kind == "cgan" ? 3 : 0))
         {
             ["g_widths"] = "16,16",
             ["d_widths"] = "16,16",
@@ -33,8 +33,7 @@ public class GanJobTests
 
     static GanJob Make(string kind, Dictionary<string, string> config)
     {
-        GanJobs.Register();
-        return (GanJob)JobFactory.Create(kind, config, Cpu);
+        return (GanJob)ModelKinds.Create(kind, config, Cpu);
     }
 
     /// <summary>Ring-like points: 4 clusters, labels = cluster index.</summary>
@@ -73,7 +72,7 @@ public class GanJobTests
             (buffers ? m.NamedBuffers() : m.NamedParameters()).ToDictionary(p => p.Name, p => p.Tensor.ToArray());
         foreach (bool frozen in new[] { false, true })
         {
-            using var job = Make("gan", Small("gan", new() { [GanJob.GeneratorNormFrozenKey] = frozen ? "true" : "false", ["g_ema"] = "0" }));
+            using var job = Make("gan", Small("gan", new() { ["g_bn_frozen"] = frozen ? "true" : "false", ["g_ema"] = "0" }));
             Assert.Equal(!frozen, job.Generator.Training);
             var buffers = Snapshot(job.Generator, buffers: true);
             var weights = Snapshot(job.Generator, buffers: false);
@@ -102,7 +101,7 @@ public class GanJobTests
     {
         using var job = Make(kind, Small(kind, new() { ["mbstd"] = "true", ["minibatch_disc"] = "true", ["mbd_kernels"] = "4", ["mbd_dims"] = "3" }));
         Assert.Equal(kind, job.Kind);
-        int perStep = int.Parse(job.Config["batches_per_step"]) * 8;
+        int perStep = job.BatchesPerStep * 8;
         var logs = Run(job, 3, perStep);
         string[] expected = kind switch
         {
@@ -249,8 +248,8 @@ public class GanJobTests
         Assert.True(withR1 < plain / 10, $"{kind}: mean ||dD/dx||^2 on real data {withR1} with R1 vs {plain} without");
         foreach (var (key, bad) in new[] { ("r1_gamma", "-1"), ("r1_every", "0") })
         {
-            var e = Assert.Throws<ArgumentException>(() => JobFactory.Create(kind, Small(kind, new() { [key] = bad }), Cpu));
-            Assert.Contains($"{kind}: {key} must", e.Message);
+            var e = Assert.Throws<ArgumentException>(() => ModelKinds.Create(kind, Small(kind, new() { [key] = bad }), Cpu));
+            Assert.Contains($"{kind}: setting '{key}' must be", e.Message);
         }
     }
 
@@ -289,8 +288,8 @@ public class GanJobTests
         Assert.InRange(smoothed[0], 0.8f, 0.93f);
         Assert.True(smoothed[1] < 0.15f, $"{kind} real_label 0.9: d_fake {smoothed[1]} (fakes keep target 0)");
 
-        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create(kind, Small(kind, new() { ["real_label"] = "0.3" }), Cpu));
-        Assert.Contains($"{kind}: real_label must lie in [0.5, 1]", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => ModelKinds.Create(kind, Small(kind, new() { ["real_label"] = "0.3" }), Cpu));
+        Assert.Contains($"{kind}: setting 'real_label' must be a number in [0.5, 1], got '0.3'", e.Message);
     }
 
     [Fact]
@@ -309,8 +308,9 @@ public class GanJobTests
     public void CriticSliceSplitUsesEveryRealSample()
     {
         using var job = Make("wgan", Small("wgan"));
-        Assert.Equal(5, job.CriticSteps);
-        Assert.Equal("5", job.Config["batches_per_step"]);
+        Assert.Equal(5, job.Options.CriticSteps);
+        Assert.Equal(5, job.BatchesPerStep); // one batch per critic update
+        Assert.Equal("", job.Settings()["batches_per_step"]);
         Run(job, 1, 7); // 7 samples cannot split into 5 slices: the batch is reused whole, and the step still runs
     }
 
@@ -344,7 +344,7 @@ public class GanJobTests
     {
         var config = Small(kind, new() { ["g_widths"] = "8", ["d_widths"] = "8", ["d_pieces"] = "1", ["mbstd"] = "true" }, shape: [1, 4, 4]);
         using var job = Make(kind, config);
-        int n = int.Parse(job.Config["batches_per_step"]) * 4;
+        int n = job.BatchesPerStep * 4;
         var rng = new Random(1);
         using var batch = new Batch(Tensor.FromArray(Numerics.Random(rng, n * 16), [n, 1, 4, 4], Cpu),
             Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 0, 0);
@@ -373,9 +373,9 @@ public class GanJobTests
         var config = Small(kind, new() { ["g_width"] = "4", ["d_width"] = "4", ["latent"] = "3", ["mbstd"] = "true",
             ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2" }, shape: [1, 8, 8]);
         using var job = Make(kind, config);
-        Assert.True(job.IsConv);
+        Assert.True(job.Options.IsConv);
         Assert.Contains(job.Discriminator.NamedParameters(), p => p.Name.EndsWith(".T", StringComparison.Ordinal));
-        int n = int.Parse(job.Config["batches_per_step"]) * 4;
+        int n = job.BatchesPerStep * 4;
         using var batch = new Batch(Tensor.FromArray(Numerics.Random(new Random(2), n * 64), [n, 1, 8, 8], Cpu),
             Enumerable.Range(0, n).Select(i => i % 3).ToArray(), 0, 0);
         var log = job.Step(batch, 0);
@@ -402,8 +402,7 @@ public class GanJobTests
             ["dropout"] = "0" });
         List<IReadOnlyDictionary<string, float>> RunOn(Device d)
         {
-            GanJobs.Register();
-            using var job = (GanJob)JobFactory.Create(kind, config, d);
+            using var job = (GanJob)ModelKinds.Create(kind, config, d);
             var logs = new List<IReadOnlyDictionary<string, float>>();
             for (int s = 0; s < 2; s++)
             {
@@ -432,7 +431,7 @@ public class GanJobTests
         int[] shape = images ? [2, 8, 8] : [2];
         var extra = new Dictionary<string, string> { ["pack"] = "3", ["g_width"] = "4", ["d_width"] = "4", ["d_norm"] = "none" };
         using var job = Make("gan", Small("gan", extra, shape));
-        Assert.Equal(images, job.IsConv);
+        Assert.Equal(images, job.Options.IsConv);
         int per = shape.Aggregate(1, (a, b) => a * b), n = 6;
         var host = Numerics.Random(new Random(4), n * per);
         using var samples = Tensor.FromArray(host, [n, .. shape], Cpu);
@@ -459,18 +458,17 @@ public class GanJobTests
     public void PackedKindsStepAndRefuseBatchesThatDoNotSplitIntoPacks(string kind)
     {
         using var job = Make(kind, Small(kind, new() { ["pack"] = "4", ["minibatch_disc"] = "true", ["mbd_kernels"] = "3", ["mbd_dims"] = "2" }));
-        Assert.Equal(4, job.Pack);
-        int updates = int.Parse(job.Config["batches_per_step"]);
+        Assert.Equal(4, job.Options.Pack);
+        int updates = job.BatchesPerStep;
         foreach (var log in Run(job, 3, updates * 8))
             Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
         var e = Assert.Throws<TensorShapeException>(() => Run(job, 1, updates * 10));
         Assert.Contains($"{kind}: pack 4", e.Message);
         Assert.Contains("got 10 samples", e.Message);
 
-        GanJobs.Register();
-        var zero = Assert.Throws<ArgumentException>(() => JobFactory.Create(kind, Small(kind, new() { ["pack"] = "0" }), Cpu));
-        Assert.Contains("pack must be >= 1", zero.Message);
-        var conditional = Assert.Throws<ArgumentException>(() => JobFactory.Create("cgan", Small("cgan", new() { ["pack"] = "2" }), Cpu));
+        var zero = Assert.Throws<ArgumentException>(() => ModelKinds.Create(kind, Small(kind, new() { ["pack"] = "0" }), Cpu));
+        Assert.Contains("setting 'pack' must be an integer >= 1, got '0'", zero.Message);
+        var conditional = Assert.Throws<ArgumentException>(() => ModelKinds.Create("cgan", Small("cgan", new() { ["pack"] = "2" }), Cpu));
         Assert.Contains("unconditional", conditional.Message);
     }
 
@@ -510,17 +508,18 @@ public class GanJobTests
         Assert.All(first.Tensor.ToArray(), x => Assert.InRange(x, -0.5f, 0.5f));
         Assert.Contains(own.Generator.NamedParameters(), p => p.Name.EndsWith("bias", StringComparison.Ordinal) && p.Tensor.ToArray().Any(x => x != 0));
 
-        GanJobs.Register();
-        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create("gan", Small("gan", new() { ["init_std"] = "-0.1" }), Cpu));
-        Assert.Contains("init_std must be >= 0", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => ModelKinds.Create("gan", Small("gan", new() { ["init_std"] = "-0.1" }), Cpu));
+        Assert.Contains("setting 'init_std' must be a number >= 0, got '-0.1'", e.Message);
     }
 
     [Fact]
     public void OnlyTheConditionalKindTakesClasses()
     {
-        Assert.DoesNotContain("classes", GanJobs.DefaultConfig("gan", [2]).Keys);
-        Assert.Equal("10", GanJobs.DefaultConfig("cgan", [2])["classes"]);
-        using var job = Make("wgan-gp", Small("wgan-gp", new() { ["classes"] = "10" }));
+        Assert.DoesNotContain("classes", TestJobs.Settings("gan", [2]).Keys);
+        Assert.Equal("10", TestJobs.Settings("cgan", [2])["classes"]);
+        var e = Assert.Throws<ArgumentException>(() => Make("wgan-gp", Small("wgan-gp", new() { ["classes"] = "10" })));
+        Assert.Contains("wgan-gp: unknown setting 'classes'", e.Message);
+        using var job = Make("wgan-gp", Small("wgan-gp"));
         Assert.Equal(0, job.ClassCount);
         using var b = PointBatch(10);
         job.Step(b, 0); // labelled data, unconditional model: the labels are ignored
@@ -529,8 +528,7 @@ public class GanJobTests
     [Fact]
     public void BadConfigAndBatchesAreNamed()
     {
-        GanJobs.Register();
-        var e = Assert.Throws<ArgumentException>(() => JobFactory.Create("gan", Small("gan", new() { ["g_loss"] = "bogus" }), Cpu));
+        var e = Assert.Throws<ArgumentException>(() => ModelKinds.Create("gan", Small("gan", new() { ["g_loss"] = "bogus" }), Cpu));
         Assert.Contains("g_loss", e.Message);
         using var job = Make("gan", Small("gan"));
         using var wrong = new Batch(Tensor.Zeros(Cpu, 4, 3), null, 0, 0);

@@ -1,5 +1,5 @@
 using NativeGan;
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Tests.AutogradTests;
 
 namespace NativeGan.Tests.Gans;

@@ -353,7 +353,7 @@ public class GanEvaluationTests
             return Tensor.FromArray(data, [z.Dim(0), 2], z.Device);
         }
         public string Kind => "stub";
-        public IReadOnlyDictionary<string, string> Config => new Dictionary<string, string>();
+        public NativeGan.Gan.Training.ModelOptions Options => throw new NotSupportedException();
         public IReadOnlyDictionary<string, NativeGan.Nn.Module> Modules => new Dictionary<string, NativeGan.Nn.Module>();
         public IReadOnlyDictionary<string, NativeGan.Nn.Optimizer> Optimizers => new Dictionary<string, NativeGan.Nn.Optimizer>();
         public Rng Rng { get; } = new(0);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using NativeGan;
 using NativeGan.Gan.Data;
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
@@ -22,7 +22,7 @@ public class GeneratorAverageTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    static Dictionary<string, string> Config(string kind, string ema) => new(GanJobs.DefaultConfig(kind, [2]))
+    static Dictionary<string, string> Config(string kind, string ema) => new(TestJobs.Settings(kind, [2]))
     {
         ["g_widths"] = "16,16", ["d_widths"] = "16", ["d_pieces"] = "3", ["latent"] = "3", ["seed"] = "4", ["g_ema"] = ema,
         ["n_critic"] = "2",
@@ -30,8 +30,7 @@ public class GeneratorAverageTests : IDisposable
 
     static GanJob Make(string kind, string ema)
     {
-        GanJobs.Register();
-        return (GanJob)JobFactory.Create(kind, Config(kind, ema), Device.Cpu);
+        return (GanJob)ModelKinds.Create(kind, Config(kind, ema), Device.Cpu);
     }
 
     static void Train(ITrainingJob job, int steps)
@@ -112,7 +111,7 @@ public class GeneratorAverageTests : IDisposable
     /// saved config, no generator_ema tensors.</summary>
     string SaveAsBeforeAveraging(ITrainingJob job, string name)
     {
-        var config = job.Config.Where(kv => kv.Key != "g_ema").ToDictionary(kv => kv.Key, kv => kv.Value);
+        var config = job.Settings().Where(kv => kv.Key != "g_ema").ToDictionary(kv => kv.Key, kv => kv.Value);
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, name);
         Checkpoint.Save(path, job.Modules, job.Optimizers, new Dictionary<string, string>
@@ -130,7 +129,7 @@ public class GeneratorAverageTests : IDisposable
         using var job = Make("gan", "0");
         Train(job, 2);
         string path = SaveAsBeforeAveraging(job, "old.safetensors");
-        Assert.Equal("0", Trainer.ReadJob(path).Config["g_ema"]);
+        Assert.Equal("0", Trainer.ReadJob(path).Settings["g_ema"]);
         using var loaded = (GanJob)Trainer.Load(path, Device.Cpu);
         Assert.False(loaded.HasAverage);
         AssertSameSamples(job, loaded);
@@ -139,18 +138,17 @@ public class GeneratorAverageTests : IDisposable
     [Fact]
     public void ADcganCheckpointFromBeforeAveragingLoadsWithoutAnAverage()
     {
-        JobFactory.Register(DcganJob.KindName, DcganJob.Create, GeneratorAveraging.KeysAddedLater);
-        using var job = new DcganJob(new Dictionary<string, string>(NativeGan.Tests.Training.TrainerTests.Tiny) { ["g_ema"] = "0" }, Device.Cpu);
+        using var job = TestJobs.Dcgan(new Dictionary<string, string>(NativeGan.Tests.Training.TrainerTests.Tiny) { ["g_ema"] = "0" });
         Assert.False(job.HasAverage);
         string path = SaveAsBeforeAveraging(job, "old-dcgan.safetensors");
-        using var loaded = (DcganJob)Trainer.Load(path, Device.Cpu);
+        using var loaded = (GanJob)Trainer.Load(path, Device.Cpu);
         Assert.False(loaded.HasAverage);
         using var z = new Rng(9).Normal(Device.Cpu, [5, 6]);
         using var a = job.Generate(z);
         using var b = loaded.Generate(z);
         Assert.Equal(a.ToArray(), b.ToArray());
         // A new DCGAN run keeps an average by default.
-        using var fresh = new DcganJob(NativeGan.Tests.Training.TrainerTests.Tiny, Device.Cpu);
+        using var fresh = TestJobs.Dcgan(NativeGan.Tests.Training.TrainerTests.Tiny);
         Assert.True(fresh.HasAverage);
         Assert.Contains("generator_ema", fresh.Modules.Keys);
     }

@@ -1,6 +1,6 @@
 using NativeGan;
 using NativeGan.Gan.Data;
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
@@ -40,14 +40,14 @@ public class LearningRateDecayTests
         if (to != 0) Assert.Throws<ArgumentOutOfRangeException>(() => LinearDecay.Rate(1f, 0, from, to));
         var e = Assert.Throws<ArgumentException>(() => MakeGan("gan", new() { ["lr_decay_start"] = $"{from}", ["lr_decay_end"] = $"{to}" }));
         Assert.Matches("^gan: .*lr_decay_", e.Message);
-        e = Assert.Throws<ArgumentException>(() => new DcganJob(new Dictionary<string, string> { ["lr_decay_start"] = $"{from}", ["lr_decay_end"] = $"{to}" }, Device.Cpu));
+        e = Assert.Throws<ArgumentException>(() => TestJobs.Dcgan(new Dictionary<string, string> { ["lr_decay_start"] = $"{from}", ["lr_decay_end"] = $"{to}" }));
         Assert.Matches("^dcgan: .*lr_decay_", e.Message);
     }
 
     /// <summary>A tiny config of a GAN kind on points, with <paramref name="extra"/> on top (shared with RateScheduleTests).</summary>
     internal static Dictionary<string, string> Small(string kind, Dictionary<string, string> extra)
     {
-        var c = new Dictionary<string, string>(GanJobs.DefaultConfig(kind, [2]))
+        var c = new Dictionary<string, string>(TestJobs.Settings(kind, [2]))
         {
             ["g_widths"] = "8,8", ["d_widths"] = "8", ["d_pieces"] = "2", ["latent"] = "3", ["seed"] = "5",
         };
@@ -57,8 +57,7 @@ public class LearningRateDecayTests
 
     internal static GanJob MakeGan(string kind, Dictionary<string, string> extra)
     {
-        GanJobs.Register();
-        return (GanJob)JobFactory.Create(kind, Small(kind, extra), Device.Cpu);
+        return (GanJob)ModelKinds.Create(kind, Small(kind, extra), Device.Cpu);
     }
 
     internal static Batch Points(int n, int seed)
@@ -112,7 +111,7 @@ public class LearningRateDecayTests
     public void WithoutDecayTheRateStaysConstant()
     {
         using var job = MakeGan("wgan-gp", new() { ["lr_g"] = "0.0003" });
-        Assert.Equal("0", job.Config["lr_decay_end"]);
+        Assert.Equal("0", job.Settings()["lr_decay_end"]);
         using var b = Points(20, 1);
         job.Step(b, 100_000);
         Assert.Equal(0.0003f, job.GeneratorOptimizer.LearningRate);
@@ -125,22 +124,22 @@ public class LearningRateDecayTests
         var random = new Random(4);
         Batch Images() => SixImages(random);
         using (var b = Images()) job.Step(b, 4);
-        Assert.Equal(0.002 * 0.6, job.OptimizerG.LearningRate, 1e-9);
-        Assert.Equal(0.002 * 0.6, job.OptimizerD.LearningRate, 1e-9);
+        Assert.Equal(0.002 * 0.6, job.GeneratorOptimizer.LearningRate, 1e-9);
+        Assert.Equal(0.002 * 0.6, job.DiscriminatorOptimizer.LearningRate, 1e-9);
         var g = Weights(job.Generator);
         var d = Weights(job.Discriminator);
         using (var b = Images()) job.Step(b, 10);
-        Assert.Equal(0f, job.OptimizerG.LearningRate);
+        Assert.Equal(0f, job.GeneratorOptimizer.LearningRate);
         Assert.Equal(g, Weights(job.Generator));
         Assert.Equal(d, Weights(job.Discriminator));
     }
 
     /// <summary>A DCGAN on 8x8 images at lr 0.002 with one more setting (shared with RateScheduleTests).</summary>
-    internal static DcganJob TinyDcgan(string key, string value) => new(new Dictionary<string, string>
+    internal static GanJob TinyDcgan(string key, string value) => TestJobs.Dcgan(new Dictionary<string, string>
     {
-        ["latent"] = "6", ["g_width"] = "4", ["d_width"] = "4", ["image"] = "1,8,8", ["sample_count"] = "4",
-        ["lr"] = "0.002", [key] = value,
-    }, Device.Cpu);
+        ["latent"] = "6", ["g_width"] = "4", ["d_width"] = "4", ["data_shape"] = "1,8,8",
+        ["lr_g"] = "0.002", ["lr_d"] = "0.002", [key] = value,
+    });
 
     /// <summary>Six random 8x8 images in [-1, 1].</summary>
     internal static Batch SixImages(Random random) =>

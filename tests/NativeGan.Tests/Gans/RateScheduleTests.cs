@@ -117,7 +117,7 @@ public class RateScheduleTests
         using var job = LearningRateDecayTests.TinyDcgan("lr_schedule", "0:0.5,4:2");
         using var b = LearningRateDecayTests.SixImages(new Random(4));
         job.Step(b, 1);
-        Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.OptimizerG.LearningRate, 1e-9);
-        Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.OptimizerD.LearningRate, 1e-9);
+        Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.GeneratorOptimizer.LearningRate, 1e-9);
+        Assert.Equal(0.002 * (0.5 + 1.5 / 4), job.DiscriminatorOptimizer.LearningRate, 1e-9);
     }
 }

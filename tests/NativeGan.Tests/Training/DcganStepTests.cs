@@ -1,5 +1,5 @@
 using NativeGan.Gan.Data;
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Nn;
 
 namespace NativeGan.Tests.Training;
@@ -9,7 +9,7 @@ namespace NativeGan.Tests.Training;
 /// LeakyReLU, ReLU, Tanh, batch norm and the (transposed) convolutions, and Adam with betas (0.5, 0.999).
 /// <para>The golden file TestData/torch-dcgan-step.safetensors holds a small DCGAN (latent 10, widths 8, 1x32x32,
 /// batch 4) initialised by PyTorch, a real batch and the step's latents, and PyTorch's result of the step that
-/// <see cref="DcganJob.Step(Batch, long, Tensor)"/> does (one G forward, D on real and fake as two batches, then
+/// <see cref="GanJob.Step(Batch, long, Tensor)"/> does (one G forward, D on real and fake as two batches, then
 /// the non-saturating G loss on the same fakes through the updated D): the losses, every parameter and batch-norm
 /// buffer after the step and the gradients, and the same after a second step. Regenerate it (Debian's python3
 /// with torch 1.13) with
@@ -39,12 +39,13 @@ public class DcganStepTests
         tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
 
-    /// <summary>A DcganJob of the golden file's config holding PyTorch's initial generator and discriminator.</summary>
-    static DcganJob Job(Dictionary<string, Tensor> golden, Dictionary<string, string> metadata, Device device)
+    /// <summary>A dcgan job of the golden file's config holding PyTorch's initial generator and discriminator.</summary>
+    static GanJob Job(Dictionary<string, Tensor> golden, Dictionary<string, string> metadata, Device device)
     {
         var config = new Dictionary<string, string>();
-        foreach (var key in new[] { "latent", "g_width", "d_width", "image", "lr", "beta1", "beta2" }) config[key] = metadata[key];
-        var job = new DcganJob(config, device);
+        foreach (var key in new[] { "latent", "g_width", "d_width", "beta1", "beta2" }) config[key] = metadata[key];
+        (config["data_shape"], config["lr_g"], config["lr_d"]) = (metadata["image"], metadata["lr"], metadata["lr"]);
+        var job = TestJobs.Dcgan(config, device);
         job.Generator.LoadStateDict(Under(golden, "generator."));
         job.Discriminator.LoadStateDict(Under(golden, "discriminator."));
         return job;
@@ -86,7 +87,7 @@ public class DcganStepTests
     [Theory, MemberData(nameof(Devices))]
     public void TwoTrainingStepsEqualPyTorchs(string deviceName) => ReplaySteps(deviceName, 2);
 
-    /// <summary>Loads PyTorch's initial state into a DcganJob, runs <paramref name="steps"/> steps with PyTorch's
+    /// <summary>Loads PyTorch's initial state into a dcgan job, runs <paramref name="steps"/> steps with PyTorch's
     /// inputs and compares the losses, every parameter and buffer, and the deltas from the initial state.</summary>
     static void ReplaySteps(string deviceName, int steps)
     {
@@ -137,7 +138,7 @@ public class DcganStepTests
     [Fact]
     public void GivenLatentsOfTheWrongShapeAreRefusedByName()
     {
-        using var job = new DcganJob(new Dictionary<string, string> { ["latent"] = "10", ["g_width"] = "8", ["d_width"] = "8" }, Device.Cpu);
+        using var job = TestJobs.Dcgan(new Dictionary<string, string> { ["latent"] = "10", ["g_width"] = "8", ["d_width"] = "8" });
         using var batch = new Batch(Tensor.Zeros(Device.Cpu, 4, 1, 32, 32), null, 0, 0);
         using var z = Tensor.Zeros(Device.Cpu, 3, 10, 1, 1);
         var e = Assert.Throws<TensorShapeException>(() => job.Step(batch, 0, z));
@@ -149,7 +150,7 @@ public class DcganStepTests
     /// <summary>
     /// The gradients Adam sees, tensor by tensor (Adam's first step is lr * sign(gradient), blind to a wrong scale;
     /// these are not): the discriminator's of loss_d at the initial weights, and the generator's of loss_g through
-    /// PyTorch's updated discriminator. The forward and backward passes are DcganJob.Step's, written out.
+    /// PyTorch's updated discriminator. The forward and backward passes are GanJob.Step's, written out.
     /// </summary>
     [Theory, MemberData(nameof(Devices))]
     public void TheGradientsOfBothLossesEqualPyTorchs(string deviceName)

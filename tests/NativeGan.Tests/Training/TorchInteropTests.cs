@@ -1,4 +1,4 @@
-using NativeGan.Gan.Models;
+using NativeGan.Gan.Gans;
 using NativeGan.Nn;
 
 namespace NativeGan.Tests.Training;

@@ -67,7 +67,7 @@ public class TrainCommandTests : IDisposable
         return path;
     }
 
-    static readonly string[] TinyModel = ["--set", "latent=5", "--set", "g_width=4", "--set", "d_width=4", "--set", "sample_count=4"];
+    static readonly string[] TinyModel = ["--set", "latent=5", "--set", "g_width=4", "--set", "d_width=4"];
 
     [Fact]
     public void TrainThenSampleThenInterpolateOnATinyIdxFile()
@@ -150,8 +150,7 @@ public class TrainCommandTests : IDisposable
         string printed = await output + await errors;
         Assert.True(child.ExitCode == 0, printed);
         Assert.Contains("SIGTERM: finishing this step, saving a checkpoint", printed);
-        var (_, _, meta) = Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors"));
-        long step = long.Parse(meta["step"], System.Globalization.CultureInfo.InvariantCulture);
+        long step = Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Step;
         Assert.InRange(step, 3, 9_999_999); // saved where it stood: no earlier checkpoint was due
         Assert.Equal(step, File.ReadAllLines(losses).Length);
     }
@@ -160,8 +159,8 @@ public class TrainCommandTests : IDisposable
     public void AResumedRunMayChangeItsLearningRatesAndScheduleAndNothingElse()
     {
         // 4 steps at a constant rate, then a resume to step 8 that cools down linearly over steps 4..8: the last step
-        // (t = 7) runs at lr * (8 - 7) / (8 - 4), G from its new start rate 4e-4 and D from its old 1e-4. Another --set
-        // on resume is ignored with a warning.
+        // (t = 7) runs at lr * (8 - 7) / (8 - 4), G from its new start rate 4e-4 and D from its old 1e-4. Another
+        // setting changed on resume is refused, naming it and what may change.
         var run = Path.Combine(dir, "cool");
         string[] common = ["train", "gan", "--data", "ring8", "--device", "cpu", "--batch", "20", "--out", run,
             "--set", "g_widths=8", "--set", "d_widths=8", "--set", "d_pieces=2"];
@@ -172,25 +171,31 @@ public class TrainCommandTests : IDisposable
         using (var old = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
         {
             var meta = NativeGan.Nn.Checkpoint.ReadMetadata(checkpoint).Where(kv => kv.Key != "format" && !kv.Key.StartsWith("optim.")).ToDictionary();
-            var config0 = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(meta["config"])!;
-            Assert.True(config0.Remove("lr_decay_start") && config0.Remove("lr_decay_end"));
+            var config0 = old.Settings().ToDictionary();
+            Assert.True(config0.Remove("lr_decay_start") && config0.Remove("lr_decay_end") && meta.Remove("options"));
             meta["config"] = System.Text.Json.JsonSerializer.Serialize(config0);
             NativeGan.Nn.Checkpoint.Save(checkpoint, old.Modules, old.Optimizers, meta);
         }
         (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_end=8", "--set", "lr_g=0.0004", "--set", "beta1=0.1"]);
+        Assert.Equal(2, code);
+        Assert.Contains("setting 'beta1' is the run's own (0.8) and cannot change to 0.1 on resume; what may change: n_critic, g_bn_frozen, lr_g, lr_d, lr_decay_start, lr_decay_end, lr_schedule, r1_gamma, r1_every", output);
+        (code, output) = Run([.. common, "--steps", "8", "--resume", "--set", "lr_decay_start=4", "--set", "lr_decay_end=8", "--set", "lr_g=0.0004", "--set", "beta1=0.8"]);
         Assert.True(code == 0, output);
-        Assert.Contains("--set beta1 is ignored", output);
         Assert.Contains("lr_g 0.0001 -> 0.0004", output);
-        Assert.Contains("lr_decay_end (default) -> 8", output);
-        var (_, config, _) = Trainer.ReadJob(checkpoint);
+        Assert.Contains("lr_decay_end 0 -> 8", output);
+        Assert.DoesNotContain("beta1", output); // the run's own value is no change
+        var config = Trainer.ReadJob(checkpoint).Settings;
         Assert.Equal(("4", "8", "0.0004", "0.0001"), (config["lr_decay_start"], config["lr_decay_end"], config["lr_g"], config["lr_d"]));
         Assert.NotEqual("0.1", config["beta1"]);
-        using var job = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
+        using var job = (NativeGan.Gan.Gans.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
         Assert.Equal(4e-4 / 4, job.GeneratorOptimizer.LearningRate, 1e-10);
         Assert.Equal(1e-4 / 4, job.DiscriminatorOptimizer.LearningRate, 1e-10);
 
-        // Refused: an unparsable value, and an end the run has already passed (every remaining step at rate 0).
-        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "no_such_key=1", "--set", "lr_decay_start=x", "--set", "lr_decay_end=20"]);
+        // Refused: an unknown setting, an unparsable value, and an end the run has already passed (every remaining step at rate 0).
+        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "no_such_key=1", "--set", "lr_decay_end=20"]);
+        Assert.Equal(2, code);
+        Assert.Contains("gan: unknown setting 'no_such_key'", output);
+        (code, output) = Run([.. common, "--steps", "9", "--resume", "--set", "lr_decay_start=x", "--set", "lr_decay_end=20"]);
         Assert.Equal(2, code);
         Assert.Contains("setting 'lr_decay_start' must be", output);
         (code, output) = Run([.. common, "--steps", "12", "--resume", "--set", "lr_decay_end=8"]);
@@ -200,7 +205,7 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run([.. common, "--steps", "12", "--resume", "--set", "lr_decay_start=0", "--set", "lr_decay_end=16"]);
         Assert.True(code == 0, output);
         Assert.Contains("at the checkpoint's step 8 the schedule's factor changes at once from 0 to 0.5", output);
-        using var cooled = (NativeGan.Gan.Models.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
+        using var cooled = (NativeGan.Gan.Gans.GanJob)Trainer.Load(checkpoint, NativeGan.Device.Cpu);
         Assert.Equal(4e-4 * (16 - 11) / 16, cooled.GeneratorOptimizer.LearningRate, 1e-10);
     }
 
@@ -333,18 +338,20 @@ public class TrainCommandTests : IDisposable
         var (code, output) = Run([.. common, "--steps", "2"]);
         Assert.True(code == 0, output);
         (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0", "--set", "beta1=0.5"]);
+        Assert.Equal(2, code);
+        Assert.Contains("wgan-gp: setting 'beta1' is the run's own (0) and cannot change to 0.5 on resume; what may change: n_critic, g_bn_frozen, lr_g, lr_d, lr_decay_start, lr_decay_end, lr_schedule, gp_lambda", output);
+        (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "gp_lambda=0"]);
         Assert.True(code == 0, output);
         Assert.Contains("gp_lambda 0.1 -> 0", output);
-        Assert.Contains("--set beta1 is ignored (only lr_decay_start, lr_decay_end, lr_schedule, lr_g, lr_d, gp_lambda, n_critic and g_bn_frozen may change)", output);
         var penalties = LossLog(run).Select(e => e.GetProperty("gp").GetDouble()).ToArray();
         Assert.Equal(4, penalties.Length);
         Assert.All(penalties[..2], p => Assert.True(p > 0, $"penalty {p} at lambda 0.1"));
         Assert.Equal([0.0, 0.0], penalties[2..]);
-        Assert.Equal("0", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Config["gp_lambda"]);
+        Assert.Equal("0", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Settings["gp_lambda"]);
 
         (code, output) = Run([.. common, "--steps", "6", "--resume", "--set", "gp_lambda=-1"]);
         Assert.Equal(2, code);
-        Assert.Contains("gp_lambda must be >= 0, got -1", output);
+        Assert.Contains("setting 'gp_lambda' must be a number >= 0, got '-1'", output);
     }
 
     [Fact]
@@ -365,7 +372,7 @@ public class TrainCommandTests : IDisposable
         Assert.Equal(6, penalties.Length);
         for (int i = 0; i < 6; i++)
             Assert.True(i is 2 or 4 ? penalties[i] > 0 : double.IsNaN(penalties[i]), $"logged step {i + 1}: r1 {penalties[i]}");
-        Assert.Equal("0.5", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Config["r1_gamma"]);
+        Assert.Equal("0.5", Trainer.ReadJob(Path.Combine(run, "checkpoint.safetensors")).Settings["r1_gamma"]);
     }
 
     [Fact]
@@ -379,22 +386,21 @@ public class TrainCommandTests : IDisposable
         var (code, output) = Run([.. common, "--steps", "2", "--set", "n_critic=3"]);
         Assert.True(code == 0, output);
         var checkpoint = Path.Combine(run, "checkpoint.safetensors");
-        var config = Trainer.ReadJob(checkpoint).Config;
-        Assert.Equal(("3", "3"), (config["n_critic"], config["batches_per_step"]));
+        var config = Trainer.ReadJob(checkpoint).Settings;
+        Assert.Equal(("3", ""), (config["n_critic"], config["batches_per_step"])); // empty: one batch per critic update
         using (var job = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
         {
-            Assert.Equal(3, ((NativeGan.Gan.Models.GanJob)job).CriticSteps);
-            Assert.Equal(3, job.BatchesPerStep());
+            Assert.Equal(3, ((NativeGan.Gan.Gans.GanJob)job).Options.CriticSteps);
+            Assert.Equal(3, job.BatchesPerStep);
         }
 
         (code, output) = Run([.. common, "--steps", "4", "--resume", "--set", "n_critic=2"]);
         Assert.True(code == 0, output);
         Assert.Contains("n_critic 3 -> 2", output);
-        Assert.Contains("batches_per_step follows n_critic", output);
-        config = Trainer.ReadJob(checkpoint).Config;
-        Assert.Equal(("2", "2"), (config["n_critic"], config["batches_per_step"]));
+        config = Trainer.ReadJob(checkpoint).Settings;
+        Assert.Equal(("2", ""), (config["n_critic"], config["batches_per_step"]));
         using (var job = Trainer.Load(checkpoint, NativeGan.Device.Cpu))
-            Assert.Equal((2, 2), (((NativeGan.Gan.Models.GanJob)job).CriticSteps, job.BatchesPerStep()));
+            Assert.Equal((2, 2), (((NativeGan.Gan.Gans.GanJob)job).Options.CriticSteps, job.BatchesPerStep));
 
         // A run that chose its own batches_per_step keeps it.
         var own = Path.Combine(dir, "critic-own");
@@ -404,8 +410,7 @@ public class TrainCommandTests : IDisposable
         Assert.True(code == 0, output);
         (code, output) = Run([.. ownArgs, "--steps", "2", "--resume", "--set", "n_critic=4"]);
         Assert.True(code == 0, output);
-        Assert.DoesNotContain("follows", output);
-        config = Trainer.ReadJob(Path.Combine(own, "checkpoint.safetensors")).Config;
+        config = Trainer.ReadJob(Path.Combine(own, "checkpoint.safetensors")).Settings;
         Assert.Equal(("4", "1"), (config["n_critic"], config["batches_per_step"]));
     }
 
@@ -428,8 +433,14 @@ public class TrainCommandTests : IDisposable
     [InlineData("--epochs", "0", "must be at least 1")]
     [InlineData("--batch", "0", "must be at least 1")]
     [InlineData("--set", "nonsense", "--set expects key=value")]
-    [InlineData("--set", "no_such_key=3", "unknown setting(s) no_such_key")]
-    [InlineData("--set", "lr=fast", "setting 'lr' must be a finite number, got 'fast'")]
+    [InlineData("--set", "no_such_key=3", "dcgan: unknown setting 'no_such_key'")]
+    [InlineData("--set", "lr=0.001", "dcgan: unknown setting 'lr' (did you mean lr_g or lr_d?)")]
+    [InlineData("--set", "lr_g=fast", "dcgan: setting 'lr_g' must be a finite number, got 'fast'")]
+    [InlineData("--set", "lr_d=-0.1", "dcgan: setting 'lr_d' must be a number >= 0, got '-0.1'")]
+    [InlineData("--set", "beta1=1", "dcgan: setting 'beta1' must be a number in [0, 1), got '1'")]
+    [InlineData("--set", "g_width=2.5", "dcgan: setting 'g_width' must be an integer, got '2.5'")]
+    [InlineData("--set", "seed=5", "the seed is --seed")]
+    [InlineData("--set", "data_shape=3,16,16", "the model takes samples of shape 3x16x16 (data_shape)")]
     [InlineData("--device", "tpu", "tpu")]
     public void BadOptionsAreRefusedWithAClearMessage(string option, string value, string expected)
     {
@@ -447,7 +458,7 @@ public class TrainCommandTests : IDisposable
         var data = WriteIdx(Path.Combine(dir, "digits-images-idx3-ubyte"), 24, 8, 4);
         var run = Path.Combine(dir, "ae");
         var (code, output) = Run("train", "ae", "--kind", "denoising", "--data", data, "--device", "cpu", "--image-size", "8",
-            "--batch", "8", "--steps", "4", "--out", run, "--set", "shape=1,8,8", "--set", "code=6", "--set", "hidden=16");
+            "--batch", "8", "--steps", "4", "--out", run, "--set", "data_shape=1,8,8", "--set", "code=6", "--set", "hidden=16");
         Assert.True(code == 0, output);
         var checkpoint = Path.Combine(run, "checkpoint.safetensors");
         (code, output) = Run("eval", "ae", "--checkpoint", checkpoint, "--data", data, "--device", "cpu", "--pictures", Path.Combine(dir, "pics"));
@@ -455,17 +466,17 @@ public class TrainCommandTests : IDisposable
         Assert.Contains("reconstruction MSE", output);
         Assert.True(File.Exists(Path.Combine(dir, "pics", "reconstructions.png")));
 
-        // An autoencoder has no learning-rate schedule: a schedule key on resume is refused naming the kind, any
-        // other --set is ignored with a warning that says nothing may change.
+        // An autoencoder has no learning-rate schedule: a schedule key on resume is unknown, and no setting may change.
         string[] resume = ["train", "ae", "--kind", "denoising", "--data", data, "--device", "cpu", "--image-size", "8", "--batch", "8", "--out", run, "--resume"];
         (code, output) = Run([.. resume, "--steps", "6", "--set", "lr_decay_end=6"]);
         Assert.Equal(2, code);
-        Assert.Contains("--set lr_decay_end: a 'ae-denoising' run has no learning-rate schedule", output);
+        Assert.Contains("ae-denoising: unknown setting 'lr_decay_end'", output);
         (code, output) = Run([.. resume, "--steps", "5", "--set", "code=3", "--set", "lr=0.5"]);
+        Assert.Equal(2, code);
+        Assert.Contains("setting 'code' is the run's own (6) and cannot change to 3 on resume; nothing may change", output);
+        (code, output) = Run([.. resume, "--steps", "5"]);
         Assert.True(code == 0, output);
-        Assert.Contains("--set code is ignored (a 'ae-denoising' run has no learning-rate schedule, so nothing may change)", output);
-        Assert.Contains("--set lr is ignored", output);
-        Assert.NotEqual("0.5", Trainer.ReadJob(checkpoint).Config["lr"]);
+        Assert.NotEqual("0.5", Trainer.ReadJob(checkpoint).Settings["lr"]);
 
         // A noisy picture from disk, restored: input row over output row.
         var noisy = Path.Combine(dir, "noisy.png");
@@ -539,7 +550,7 @@ public class TrainCommandTests : IDisposable
     {
         var (code, output) = Run("train", kind, "--data", "ring8", "--device", "cpu", "--out", Path.Combine(dir, "unknown"), "--set", "bogus=1");
         Assert.Equal(2, code);
-        Assert.Contains("unknown setting(s) bogus", output);
+        Assert.Contains("unknown setting 'bogus'", output);
     }
 
     [Fact]

@@ -1,18 +1,6 @@
 using NativeGan.Nn;
 
-namespace NativeGan.Gan.Models;
-
-/// <summary>How a DCGAN-style discriminator normalises its hidden layers.</summary>
-public enum CriticNorm
-{
-    /// <summary>Batch norm after every strided convolution but the first (Radford et al.).</summary>
-    Batch,
-    /// <summary>Instance norm with a learned scale and shift: no statistics across the batch, so a gradient
-    /// penalty per sample stays per sample (what WGAN-GP asks of its critic).</summary>
-    Instance,
-    /// <summary>No normalisation.</summary>
-    None,
-}
+namespace NativeGan.Gan.Gans;
 
 /// <summary>
 /// The DCGAN networks of Radford et al. (2016), built from <see cref="NativeGan.Nn"/> modules for square images
