@@ -114,7 +114,7 @@ public class ConvBenchmarks
 
 /// <summary>
 /// The convolutions of the MNIST WGAN-GP critic (width 32, batch 64, 4x4 kernels; conv2d forward, input gradient,
-/// weight gradient each) with the v1, v2 and v3 cpu im2col / col2im, alternated in one process so that a busy machine
+/// weight gradient each) with the v1, v2 and v3 cpu im2col / col2im (by argument: <see cref="Conv2dVariant"/>), alternated in one process so that a busy machine
 /// disturbs both alike; best time of each over about 2 s. A size is Cin-Cout-H-stride-padding.
 /// <c>--copies</c> times im2col and col2im alone (the whole batch at once), without the products.
 /// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- conv-quick [--threads T] [--copies] [Cin-Cout-H-S-P...]</c>.
@@ -132,7 +132,6 @@ public static class ConvQuick
             chunkFloats = int.Parse(a["--chunk=".Length..]); // the column matrix's budget in floats (default Conv2d.CpuChunkFloats)
             return true;
         });
-        Conv2d.ChunkFloatsOverride = chunkFloats;
         const int n = 64, k = 4;
         foreach (var size in sizes)
         {
@@ -155,17 +154,16 @@ public static class ConvQuick
             for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
                 for (int v = 0; v < 3; v++)
                 {
-                    Conv2d.Im2ColVariant = v + 1;
+                    var variant = new Conv2dVariant((Im2ColVariant)(v + 1), ChunkFloats: chunkFloats);
                     for (int pass = 0; pass < 3; pass++)
                     {
                         var sw = Stopwatch.StartNew();
-                        if (pass == 0) Conv2d.ForwardInto(x, w, null, stride, pad, y);
-                        else if (pass == 1) Conv2d.InputGradInto(dy, w, h, h, stride, pad, dx);
-                        else Conv2d.WeightGradInto(x, dy, k, k, stride, pad, dw);
+                        if (pass == 0) Conv2d.ForwardInto(x, w, null, stride, pad, y, variant);
+                        else if (pass == 1) Conv2d.InputGradInto(dy, w, h, h, stride, pad, dx, variant);
+                        else Conv2d.WeightGradInto(x, dy, k, k, stride, pad, dw, variant);
                         best[v, pass] = Math.Min(best[v, pass], sw.Elapsed.TotalSeconds);
                     }
                 }
-            Conv2d.Im2ColVariant = 0;
             string Pass(int pass) => $"{best[0, pass] * 1e3:0.00} -> {best[1, pass] * 1e3:0.00} -> {best[2, pass] * 1e3:0.00} ms ({best[0, pass] / best[2, pass]:0.00}x)";
             Console.WriteLine($"{cin}-{cout} {h}->{oh} s{stride} p{pad}: forward {Pass(0)}, input grad {Pass(1)}, weight grad {Pass(2)}");
         }
@@ -184,15 +182,14 @@ public static class ConvQuick
         for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
             for (int v = 0; v < 3; v++)
             {
-                Conv2d.Im2ColVariant = v + 1;
+                var variant = (Im2ColVariant)(v + 1);
                 var sw = Stopwatch.StartNew();
-                Conv2d.Im2ColCpu(cpu, g, x, 0, 0, g.N, col);
+                Conv2d.Im2ColCpu(cpu, g, x, 0, 0, g.N, col, variant);
                 best[v, 0] = Math.Min(best[v, 0], sw.Elapsed.TotalSeconds);
                 sw.Restart();
-                Conv2d.Col2ImCpu(cpu, g, col, 0, g.N, dx, 0, null, 0);
+                Conv2d.Col2ImCpu(cpu, g, col, 0, g.N, dx, 0, null, 0, variant);
                 best[v, 1] = Math.Min(best[v, 1], sw.Elapsed.TotalSeconds);
             }
-        Conv2d.Im2ColVariant = 0;
         double bytes = 4.0 * col.Length;
         string Pass(int pass) => string.Join(" -> ", Enumerable.Range(0, 3).Select(v => $"{best[v, pass] * 1e3:0.000}")) +
                                  $" ms ({best[0, pass] / best[2, pass]:0.00}x; v3 {bytes / best[2, pass] / 1e9:0.0} GB/s)";

@@ -27,8 +27,9 @@ public class GemmBenchmarks
     [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "512x512x512";
 
-    [Params("CpuV1Naive", "CpuV2Packed")]
-    public string Variant { get; set; } = "CpuV2Packed";
+    /// <summary>By argument: v1 the naive loop, Default the packed GEMM (v2, or v3 where AVX-512 is).</summary>
+    [Params(GemmVariant.V1, GemmVariant.Default)]
+    public GemmVariant Variant { get; set; } = GemmVariant.Default;
 
     int m, n, k;
     float[] a = [], b = [], c = [];
@@ -48,13 +49,8 @@ public class GemmBenchmarks
     public void Gemm()
     {
         // The naive variant takes seconds to minutes an iteration past 512^3: skip it there (an empty run).
-        if (Variant == "CpuV1Naive")
-        {
-            if (SkipNaive(m, n, k)) return;
-            NativeGan.Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
-        }
-        else
-            NativeGan.Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n);
+        if (Variant == GemmVariant.V1 && SkipNaive(m, n, k)) return;
+        NativeGan.Gemm.Cpu(cpu, m, n, k, 1f, a, 0, k, false, b, 0, n, false, 0f, c, 0, n, Variant);
     }
 
     static bool SkipNaive(int m, int n, int k) => (long)m * n * k > 1L << 27;
@@ -68,7 +64,7 @@ public class GemmBenchmarks
             AddColumn(new RateColumn("GFLOP/s", "2*M*N*K / mean time", benchmarkCase =>
             {
                 var (m, n, k) = GemmShape.Parse((string)benchmarkCase.Parameters["Shape"]);
-                bool skipped = (string)benchmarkCase.Parameters["Variant"] == "CpuV1Naive" && SkipNaive(m, n, k);
+                bool skipped = (GemmVariant)benchmarkCase.Parameters["Variant"] == GemmVariant.V1 && SkipNaive(m, n, k);
                 return skipped ? null : (2.0 * m * n * k, null);
             }));
         }
@@ -126,11 +122,10 @@ public static class GemmQuick
             var rng = new Random(1);
             float[] a = GemmShape.Random(rng, m * k), b = GemmShape.Random(rng, k * n), c = new float[m * n];
             double flop = 2.0 * m * n * k;
-            foreach (var variant in packedOnly ? ["CpuV2Packed"] : new[] { "CpuV1Naive", "CpuV2Packed" })
+            var packed = wide ? GemmVariant.V3 : GemmVariant.V2;
+            foreach (var variant in packedOnly ? [packed] : new[] { GemmVariant.V1, packed })
             {
-                Action run = variant == "CpuV1Naive"
-                    ? () => Gemm.CpuV1Naive(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n)
-                    : () => Gemm.CpuV2Packed(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n, wide);
+                Action run = () => Gemm.Cpu(cpu, m, n, k, 1f, a, 0, lda, ta, b, 0, ldb, tb, 0f, c, 0, n, variant);
                 // The first run warms up (JIT, pools); when it takes over 5 s (the naive variant at large
                 // sizes) it is the one measurement. Otherwise repeat for about 3 s; keep the best times.
                 double best = double.MaxValue, bestCpu = double.MaxValue, spent = 0;
@@ -147,7 +142,8 @@ public static class GemmQuick
                     bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpu0).TotalSeconds);
                     spent += s;
                 }
-                Console.WriteLine($"{shape,-16} {variant + (variant == "CpuV2Packed" ? (wide ? " 6x32" : " 6x16") : ""),-17} {best * 1e3,10:F2} ms  {flop / best / 1e9,7:F1} GFLOP/s wall  " +
+                string name = variant switch { GemmVariant.V1 => "v1 naive", GemmVariant.V2 => "v2 packed 6x16", _ => "v3 packed 6x32" };
+                Console.WriteLine($"{shape,-16} {name,-17} {best * 1e3,10:F2} ms  {flop / best / 1e9,7:F1} GFLOP/s wall  " +
                                   $"{flop / bestCpu / 1e9,7:F1} GFLOP per CPU-second");
             }
         }

@@ -106,7 +106,8 @@ public class NormBenchmarks
 
 /// <summary>
 /// Batch norm of an [N, C] activation (the 2D models' generator, BatchNorm1d), forward (training) then backward,
-/// with the v1 kernels (a group's runs, here one element each) and the v2 column kernels, alternated in one
+/// with the v1 kernels (a group's runs, here one element each) and the v2 column kernels (by argument:
+/// <see cref="NormVariant"/>), alternated in one
 /// process so that a busy machine disturbs both alike; best time of each over about 2 s.
 /// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- norm-quick [--threads T] [NxC...]</c>.
 /// </summary>
@@ -131,19 +132,18 @@ public static class NormQuick
             using var dbeta = Tensor.EmptyLike(beta);
             using var mean = Tensor.Empty(cpu, c);
             using var invStd = Tensor.Empty(cpu, c);
-            var best = new Dictionary<bool, double> { [false] = double.MaxValue, [true] = double.MaxValue };
+            var best = new Dictionary<NormVariant, double> { [NormVariant.V1] = double.MaxValue, [NormVariant.V2] = double.MaxValue };
             var watch = Stopwatch.StartNew();
             for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 20; rep++)
-                foreach (bool columns in new[] { false, true })
+                foreach (var variant in new[] { NormVariant.V1, NormVariant.V2 })
                 {
-                    Normalization.ColumnKernels = columns;
                     var sw = Stopwatch.StartNew();
-                    BatchNorm2d.ForwardInto(x, gamma, beta, null, null, true, y, mean, invStd);
-                    BatchNorm2d.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta);
-                    best[columns] = Math.Min(best[columns], sw.Elapsed.TotalSeconds);
+                    BatchNorm2d.ForwardInto(x, gamma, beta, null, null, true, y, mean, invStd, variant: variant);
+                    BatchNorm2d.BackwardInto(dy, x, gamma, mean, invStd, dx, dgamma, dbeta, variant);
+                    best[variant] = Math.Min(best[variant], sw.Elapsed.TotalSeconds);
                 }
-            Normalization.ColumnKernels = true;
-            Console.WriteLine($"{n}x{c}: forward + backward v1 (runs) {best[false] * 1e6:0.0} us, v2 (columns) {best[true] * 1e6:0.0} us: {best[false] / best[true]:0.0}x");
+            double v1 = best[NormVariant.V1], v2 = best[NormVariant.V2];
+            Console.WriteLine($"{n}x{c}: forward + backward v1 (runs) {v1 * 1e6:0.0} us, v2 (columns) {v2 * 1e6:0.0} us: {v1 / v2:0.0}x");
         }
     }
 }
@@ -169,7 +169,7 @@ public static class MaxoutQuick
                 for (int v = 0; v < 2; v++)
                 {
                     var sw = Stopwatch.StartNew();
-                    using (var mask = v == 0 ? MaxOverMask.ComposedV1(x, max, 1) : MaxOverMask.Compute(x, max, 1))
+                    using (var mask = MaxOverMask.Compute(x, max, 1, v == 0 ? MaxOverMaskVariant.V1 : MaxOverMaskVariant.V2))
                         best[v] = Math.Min(best[v], sw.Elapsed.TotalSeconds);
                 }
             Console.WriteLine($"{size}: mask v1 (five kernels) {best[0] * 1e6:0.0} us, v2 (one kernel) {best[1] * 1e6:0.0} us: {best[0] / best[1]:0.0}x");
@@ -181,7 +181,7 @@ public static class MaxoutQuick
 /// A gradient of a gradient through minibatch discrimination's closeness (what R1 or WGAN-GP's penalty asks of a
 /// discriminator with the layer), m [N, B, C]: the first gradient recorded, then the gradient of v · it.
 /// v1 composes the recorded backward from broadcast ops over [N, N, B, C]; v2 records it as one op with fused
-/// kernels for its own backward (<see cref="Ops.ClosenessDoubleBackward"/>). Alternated, best of each over ~2 s.
+/// kernels for its own backward (by argument: <see cref="Ops.ClosenessDoubleBackwardVariant"/>). Alternated, best of each over ~2 s.
 /// <c>dotnet run -c Release --project benchmarks/NativeGan.Benchmarks -- mbd-quick [--threads T] [NxBxC...]</c>.
 /// </summary>
 public static class MbdQuick
@@ -201,11 +201,10 @@ public static class MbdQuick
             for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 5; rep++)
                 for (int k = 0; k < 2; k++)
                 {
-                    Ops.ClosenessDoubleBackward = variants[k];
                     var sw = Stopwatch.StartNew();
                     using (var scope = new TensorScope())
                     {
-                        var dm = Autograd.Grad([m.MinibatchCloseness().Sum()], [m], createGraph: true)[0];
+                        var dm = Autograd.Grad([m.MinibatchCloseness(doubleBackward: variants[k]).Sum()], [m], createGraph: true)[0];
                         Autograd.Grad([dm.Mul(v).Sum()], [m]);
                     }
                     best[k] = Math.Min(best[k], sw.Elapsed.TotalSeconds);

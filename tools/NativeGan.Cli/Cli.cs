@@ -66,19 +66,27 @@ public static class Cli
 
     static Command LabCommand()
     {
-        var op = new Argument<string?>("op") { Description = "Only the lab entries whose name starts with this (e.g. gemm).", Arity = ArgumentArity.ZeroOrOne };
-        var device = DeviceOption();
-        var size = new Option<int?>("--size") { Description = "Problem size for the timed run (elements, or the GEMM side)." };
-        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
-        var command = new Command("lab", "Check each kernel against its float64 reference on the device, then time it (GB/s, GFLOP/s).")
+        var op = new Argument<string?>("op")
         {
-            op, device, size, repeats,
+            Description = $"The op (or the ops whose name starts with this); all when left out. Ops: {string.Join(", ", Lab.Entries.Select(e => e.Name))}.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var variant = new Option<string?>("--variant")
+        {
+            Description = "Which kernel variant: a number (the op's v1, v2, ... on this device; 0 the default), or all to check and time every one side by side. Default: the op's default only.",
+        };
+        var device = DeviceOption();
+        var size = new Option<int?>("--size") { Description = "Problem size for the timed run (elements, the GEMM side, or a batch)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions; the median is reported.", DefaultValueFactory = _ => 5 };
+        var command = new Command("lab", "Check each kernel variant against its float64 reference on the device, then time the variants side by side (GB/s, GFLOP/s).")
+        {
+            op, variant, device, size, repeats,
         };
         command.SetAction(result =>
         {
             var d = OpenDevice(result.GetValue(device)!);
             if (d is null) return 2;
-            return Lab.Run(d, result.GetValue(op), result.GetValue(size), result.GetValue(repeats));
+            return Lab.Run(AnsiConsole.Console, d, result.GetValue(op), result.GetValue(variant), result.GetValue(size), result.GetValue(repeats));
         });
         return command;
     }

@@ -1,7 +1,9 @@
 namespace NativeGan;
 
 // Convolutions, differentiable to any order with no new kernels (the identities of stylegan2-ada's
-// conv2d_gradfix; see src/Kernels/Ops/Conv2d.cs and PITFALLS.md). The input and weight gradients of a
+// conv2d_gradfix; see src/Kernels/Ops/Conv2d.cs). The pitfall they avoid: a gradient penalty (WGAN-GP, R1)
+// differentiates the convolutions' backward, and a backward computed by raw kernels, not recorded, would make
+// the penalty a constant that never moves the weights. The input and weight gradients of a
 // convolution are ops of their own, and each one's gradients are again among these ops:
 //
 //   op                                   d/d first input                  d/d second input

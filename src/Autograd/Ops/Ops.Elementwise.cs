@@ -52,6 +52,27 @@ public static partial class Ops
             save: [a, b]);
     }
 
+    /// <summary>
+    /// max(a, b) elementwise, with numpy broadcasting (the existing <see cref="BinaryOp.Max"/> kernel).
+    /// Backward: the gradient goes to the larger input, through the constant mask m = step(a - b)
+    /// (1 where a &gt; b, else 0; ties go to b, as any subgradient may): da = g m, db = g (1 - m).
+    /// Piecewise linear, so its second derivative is 0 and the rule is itself differentiable.
+    /// </summary>
+    public static Tensor Maximum(this Tensor a, Tensor b)
+    {
+        int[] aShape = a.Shape, bShape = b.Shape;
+        return Autograd.Record("Maximum", Elementwise.Binary(BinaryOp.Max, a, b), [a, b],
+            (g, n) =>
+            {
+                using var diff = Elementwise.Binary(BinaryOp.Sub, n.Saved[0], n.Saved[1]);
+                var mask = Constant(UnaryOp.Step, diff, 0f); // broadcast shape of a and b
+                var ga = g.Mul(mask);
+                return [n.NeedsGrad(0) ? SumToShape(ga, aShape) : null,
+                        n.NeedsGrad(1) ? SumToShape(g.Sub(ga), bShape) : null];
+            },
+            save: [a, b]);
+    }
+
     // ================================================================ with a scalar
 
     /// <summary>scale * x + shift, for float scalars (one kernel).</summary>

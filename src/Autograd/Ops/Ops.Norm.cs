@@ -6,7 +6,8 @@ public static partial class Ops
     /// <summary>
     /// The L2 norm of each sample: sqrt(sum over every axis but the first of x² + eps), shape [N] (one fused
     /// reduction launch). The epsilon sits inside the square root: at a zero gradient (a critic that is flat
-    /// around x) the norm is sqrt(eps), not 0, so the derivative x / norm is 0, not 0/0 = NaN (PITFALLS).
+    /// around x) the norm is sqrt(eps), not 0, so the derivative x / norm is 0, not 0/0 = NaN (the pitfall of
+    /// torch.norm in a gradient penalty: one flat sample turns every gradient into NaN).
     /// Backward, in ops so it differentiates again: dx = x * (g / y), with g / y broadcast over each sample.
     /// </summary>
     public static Tensor PerSampleL2Norm(this Tensor x, float eps = 1e-12f)
@@ -49,7 +50,8 @@ public static partial class Ops
     /// <summary>
     /// Batch normalisation in training mode with the batch's statistics (mean and biased variance per channel of
     /// x [N, C, H, W]), gamma, beta [C] or null. Mixes samples, so never in a critic with a per-sample gradient
-    /// penalty (PITFALLS). When <paramref name="runningMean"/> and <paramref name="runningVar"/> are given, the same
+    /// penalty (the pitfall: each sample's input gradient then depends on the rest of the batch, which the penalty
+    /// on one sample's gradient norm assumes it does not; WGAN-GP's authors use layer norm there). When <paramref name="runningMean"/> and <paramref name="runningVar"/> are given, the same
     /// statistics pass moves them towards the batch's (unbiased variance for the running one), not recorded.
     /// <para>One node with the fused kernels of src/Kernels both ways: the forward's statistics pass and
     /// normalisation, and the textbook backward

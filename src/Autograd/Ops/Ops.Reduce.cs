@@ -2,6 +2,8 @@ namespace NativeGan;
 
 // Reductions and shape ops. Sum and Expand (broadcast) are each other's backward: the gradient of a
 // sum is the output gradient copied to every summed element, and the gradient of a copy is the sum.
+// MaxOver (a maxout layer's maximum over its pieces) and LogSoftmax (a log-sum-exp along the class axis)
+// reduce along an axis too.
 public static partial class Ops
 {
     /// <summary>The sum of every element, shape [1].</summary>
@@ -36,6 +38,44 @@ public static partial class Ops
             (g, n) => [Expand(Reshape(g, kept), xShape).Mul(scale)]);
     }
 
+    /// <summary>
+    /// The maximum over <paramref name="axis"/>, which is removed: [N, P, F] over axis 1 gives [N, F] (a maxout
+    /// layer's pieces). One reduction kernel forward. Backward: each output gradient goes to the input elements
+    /// that equal the maximum, shared evenly when several tie (PyTorch's <c>amax</c> rule), through the constant
+    /// mask hit / count (hit = 1 at the maximum, else 0; count = the hits along the axis), one kernel
+    /// (<see cref="MaxOverMask"/>). Piecewise linear: the rule is differentiable again (its second derivative is 0).
+    /// </summary>
+    public static Tensor MaxOver(this Tensor x, int axis)
+    {
+        int a = axis < 0 ? axis + x.Rank : axis;
+        if (a < 0 || a >= x.Rank) throw new TensorShapeException($"MaxOver: axis {axis} is outside shape {Shapes.Format(x.Shape)}");
+        var kept = (int[])x.Shape.Clone();
+        kept[a] = 1;
+        return Autograd.Record("MaxOver", Reduce.Max(x, [a], keepDims: false), [x],
+            (g, n) =>
+            {
+                var mask = TensorScope.Track(MaxOverMask.Compute(n.Saved[0], n.Saved[1], a)); // a constant
+                using var gKept = Reshape(g, kept);
+                return [gKept.Mul(mask)];                                         // broadcast over the axis
+            },
+            save: [x], saveOutput: true);
+    }
+
+    /// <summary>
+    /// log softmax over axis 1 of [N, K] logits: x_k - log sum_j exp(x_j), computed as
+    /// (x - m) - log sum_j exp(x_j - m) with m the row maximum (held constant: the result does not depend on
+    /// m, so no gradient flows through it), which keeps exp from overflowing.
+    /// </summary>
+    public static Tensor LogSoftmax(this Tensor x)
+    {
+        if (x.Rank != 2) throw new TensorShapeException($"LogSoftmax: expected [N, K] logits, got {Shapes.Format(x.Shape)}");
+        using var rowMax = Reduce.Max(x, [1], keepDims: true); // a raw kernel result: a constant to autograd
+        using var shifted = x.Sub(rowMax);
+        using var exp = shifted.Exp();
+        using var sum = exp.Sum([1], keepDims: true);
+        using var lse = sum.Log();
+        return shifted.Sub(lse);
+    }
     /// <summary>
     /// Broadcasts <paramref name="x"/> to <paramref name="shape"/> (numpy rules: a copy per size-1 or
     /// missing axis). Backward: the sum of the copies.

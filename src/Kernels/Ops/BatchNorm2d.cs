@@ -10,7 +10,8 @@ namespace NativeGan;
 /// are used and the running statistics move towards them,
 /// <c>running = (1 - momentum) * running + momentum * batch</c> (the unbiased batch variance for
 /// runningVar); in evaluation the running statistics are used. The kernels are shared with the other
-/// normalisations (<see cref="Normalization"/>, grouping <see cref="NormLayout.PerChannel"/>).
+/// normalisations (<see cref="Normalization"/>, grouping <see cref="NormLayout.PerChannel"/>); each entry point takes
+/// their <see cref="NormVariant"/> (default: the measured best; v2, the cpu's column kernels, for [N, C, 1, 1]).
 /// </summary>
 public static class BatchNorm2d
 {
@@ -117,58 +118,65 @@ public static class BatchNorm2d
     /// 1/sqrt(var + eps) per channel), which <see cref="Backward"/> takes.
     /// </summary>
     public static (Tensor Y, Tensor Mean, Tensor InvStd) Forward(Tensor x, Tensor? gamma, Tensor? beta,
-        Tensor? runningMean, Tensor? runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f)
+        Tensor? runningMean, Tensor? runningVar, bool training, float momentum = 0.1f, float eps = 1e-5f,
+        NormVariant variant = NormVariant.Default)
     {
         var layout = CheckForward(x, gamma, beta, runningMean, runningVar, training);
+        Normalization.CheckVariant(Op, x.Device, layout, variant);
         var y = Tensor.EmptyLike(x);
         var mean = Tensor.Empty(x.Device, x.Dim(1));
         var invStd = Tensor.Empty(x.Device, x.Dim(1));
-        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps);
+        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps, variant);
         return (y, mean, invStd);
     }
 
     /// <summary><see cref="Forward"/> into given tensors: y like x (may be x), mean and invStd [C].</summary>
     public static void ForwardInto(Tensor x, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar, bool training,
-        Tensor y, Tensor mean, Tensor invStd, float momentum = 0.1f, float eps = 1e-5f)
+        Tensor y, Tensor mean, Tensor invStd, float momentum = 0.1f, float eps = 1e-5f, NormVariant variant = NormVariant.Default)
     {
         var layout = CheckForward(x, gamma, beta, runningMean, runningVar, training);
         CheckStatistics(x, mean, invStd);
         Check.SameShape(Op, x, y);
         Check.SameDevice(Op, x, y, mean, invStd);
-        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps);
+        Normalization.CheckVariant(Op, x.Device, layout, variant);
+        RunForward(x, layout, gamma, beta, runningMean, runningVar, training, y, mean, invStd, momentum, eps, variant);
     }
 
     /// <summary>
     /// Training-mode gradients through the batch statistics. x, mean and invStd are the forward's; dgamma
     /// and dbeta come back when gamma is given (an affine layer), else null.
     /// </summary>
-    public static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) Backward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd)
+    public static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) Backward(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd,
+        NormVariant variant = NormVariant.Default)
     {
         var layout = CheckBackward(dy, x, gamma, mean, invStd);
+        Normalization.CheckVariant(Op, x.Device, layout, variant);
         var dx = Tensor.EmptyLike(x);
         var dgamma = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
         var dbeta = gamma is null ? null : Tensor.Empty(x.Device, x.Dim(1));
-        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
+        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta, variant);
         return (dx, dgamma, dbeta);
     }
 
     /// <summary><see cref="Backward"/> into given tensors (dx may be dy); dgamma, dbeta [C] each optional (without gamma they are the gradients at gamma = 1, beta = 0).</summary>
-    public static void BackwardInto(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta)
+    public static void BackwardInto(Tensor dy, Tensor x, Tensor? gamma, Tensor mean, Tensor invStd, Tensor dx, Tensor? dgamma, Tensor? dbeta,
+        NormVariant variant = NormVariant.Default)
     {
         var layout = CheckBackward(dy, x, gamma, mean, invStd);
         Check.SameShape(Op, dx, x);
         Normalization.CheckOptional(Op, "dgamma", dgamma, x.Dim(1));
         Normalization.CheckOptional(Op, "dbeta", dbeta, x.Dim(1));
         Normalization.SameDevice(Op, x, dx, dgamma, dbeta);
-        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
+        Normalization.CheckVariant(Op, x.Device, layout, variant);
+        Normalization.Backward(dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta, variant);
     }
 
     static void RunForward(Tensor x, NormLayout layout, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar,
-        bool training, Tensor y, Tensor mean, Tensor invStd, float momentum, float eps)
+        bool training, Tensor y, Tensor mean, Tensor invStd, float momentum, float eps, NormVariant variant)
     {
-        if (training) Normalization.Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum);
+        if (training) Normalization.Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum, variant);
         else EvalStatistics(runningMean!, runningVar!, mean, invStd, eps);
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y, variant);
     }
 
     // Every input is checked before anything is allocated, so a refused call leaks nothing.

@@ -15,7 +15,7 @@ public static partial class Conv2d
 {
     // ================================================================ the three cores on the cpu
 
-    static void ForwardCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y)
+    static void ForwardCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dVariant variant)
     {
         var (xa, xo) = x.CpuBuffer;
         var (wa, wo) = w.CpuBuffer;
@@ -23,7 +23,7 @@ public static partial class Conv2d
         float[]? ba = null;
         int bo = 0;
         if (bias is not null) (ba, bo) = bias.CpuBuffer;
-        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         try
@@ -31,10 +31,10 @@ public static partial class Conv2d
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
                 int m = Math.Min(nb, g.N - n0), cols = m * plane;
-                Im2ColCpu(cpu, g, xa, xo, n0, m, col);
+                Im2ColCpu(cpu, g, xa, xo, n0, m, col, variant.Im2Col);
                 // One sample: the [O, OH*OW] product is y[n0] itself. Several: [O, m, OH*OW], relaid below.
                 var (target, to) = m == 1 ? (ya, yo + n0 * outSample) : (tmp!, 0);
-                Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col, 0, cols, false, 0f, target, to, cols);
+                Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col, 0, cols, false, 0f, target, to, cols, variant.Gemm);
                 if (m > 1 || ba is not null)
                     SwapLeadingAxesCpu(cpu, g.O, m, plane, target, to, ya, yo + n0 * outSample, ba, bo);
             }
@@ -46,7 +46,7 @@ public static partial class Conv2d
         }
     }
 
-    static void InputGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx)
+    static void InputGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx, Conv2dVariant variant)
     {
         var (da, doff) = dy.CpuBuffer;
         var (wa, wo) = w.CpuBuffer;
@@ -54,7 +54,7 @@ public static partial class Conv2d
         float[]? ba = null;
         int bo = 0;
         if (bias is not null) (ba, bo) = bias.CpuBuffer;
-        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         try
@@ -65,8 +65,8 @@ public static partial class Conv2d
                 // dy's chunk as [O, m*OH*OW]: sample n0 itself when m = 1, else relaid out.
                 var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
                 if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
-                Gemm.Cpu(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, source, so, cols, false, 0f, col, 0, cols);
-                Col2ImCpu(cpu, g, col, n0, m, xa, xo, ba, bo);
+                Gemm.Cpu(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, source, so, cols, false, 0f, col, 0, cols, variant.Gemm);
+                Col2ImCpu(cpu, g, col, n0, m, xa, xo, ba, bo, variant.Im2Col);
             }
         }
         finally
@@ -76,12 +76,12 @@ public static partial class Conv2d
         }
     }
 
-    static void WeightGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw)
+    static void WeightGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Conv2dVariant variant)
     {
         var (xa, xo) = x.CpuBuffer;
         var (da, doff) = dy.CpuBuffer;
         var (wa, wo) = dw.CpuBuffer;
-        int nb = ChunkSamples(g, CpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         try
@@ -91,9 +91,9 @@ public static partial class Conv2d
                 int m = Math.Min(nb, g.N - n0), cols = m * plane;
                 var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
                 if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
-                Im2ColCpu(cpu, g, xa, xo, n0, m, col);
+                Im2ColCpu(cpu, g, xa, xo, n0, m, col, variant.Im2Col);
                 // dw[O, C*KH*KW] (+)= dy[O, cols] @ col[C*KH*KW, cols]^T; the first chunk overwrites.
-                Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, cols, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows);
+                Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, cols, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows, variant.Gemm);
             }
         }
         finally
@@ -133,32 +133,33 @@ public static partial class Conv2d
         return (lo, Math.Max(lo, hi));
     }
 
-    /// <summary>Which cpu im2col / col2im this thread runs: 3 (the default, 0 means 3), or the earlier 1 or 2. `conv-quick` in
-    /// benchmarks/ times the variants against each other in one process, and a test checks that they give the same floats.</summary>
-    [ThreadStatic] internal static int Im2ColVariant;
-
     /// <summary>
     /// col[(c, a, b), (n, i, j)] = x[n0 + n, c, i*s - p + a, j*s - p + b] (zero in the padding), for the m samples
-    /// from n0: a [C*KH*KW, m*OH*OW] matrix.
+    /// from n0: a [C*KH*KW, m*OH*OW] matrix, by the kernel <paramref name="variant"/> names (default v3; v1 and v2 are
+    /// kept to compare against: `nativegan lab im2col --variant all`, benchmarks' `conv-quick`).
     /// </summary>
-    internal static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col)
+    internal static void Im2ColCpu(CpuDevice cpu, Conv2dGeometry g, float[] x, int xOffset, int n0, int m, float[] col, Im2ColVariant variant)
     {
-        switch (Im2ColVariant)
+        switch (variant)
         {
-            case 1: Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col); break;
-            case 2: Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col); break;
-            default: Im2ColCpuV3(cpu, g, x, xOffset, n0, m, col); break;
+            case Im2ColVariant.V1: Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col); break;
+            case Im2ColVariant.V2: Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col); break;
+            case Im2ColVariant.V3 or Im2ColVariant.Default: Im2ColCpuV3(cpu, g, x, xOffset, n0, m, col); break;
+            default: throw new ArgumentOutOfRangeException(nameof(variant), $"Conv2d.Im2Col: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default)");
         }
     }
 
-    /// <summary>The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied from that pixel.</summary>
-    internal static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset)
+    /// <summary>The adjoint of im2col: dx[n0 + n, c] = bias[c] (or 0) + the sum of every column entry that im2col copied from that
+    /// pixel, by the kernel <paramref name="variant"/> names (numbered with im2col's: v3 is the adjoint of im2col v3).</summary>
+    internal static void Col2ImCpu(CpuDevice cpu, Conv2dGeometry g, float[] col, int n0, int m, float[] dx, int dxOffset, float[]? bias, int biasOffset,
+        Im2ColVariant variant)
     {
-        switch (Im2ColVariant)
+        switch (variant)
         {
-            case 1: Col2ImCpuV1(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
-            case 2: Col2ImCpuV2(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
-            default: Col2ImCpuV3(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            case Im2ColVariant.V1: Col2ImCpuV1(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            case Im2ColVariant.V2: Col2ImCpuV2(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            case Im2ColVariant.V3 or Im2ColVariant.Default: Col2ImCpuV3(cpu, g, col, n0, m, dx, dxOffset, bias, biasOffset); break;
+            default: throw new ArgumentOutOfRangeException(nameof(variant), $"Conv2d.Col2Im: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default)");
         }
     }
 

@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 
 namespace NativeGan;
 
-// The GPU convolution: four small kernels around Gemm.Gpu. One chunk of samples (usually the whole batch)
+// The GPU convolution: four small kernels around Gemm.Gpu (one variant of each; the GEMM's variant is the argument's). One chunk of samples (usually the whole batch)
 // costs three launches: forward = im2col, GEMM, relayout(+bias); input gradient = relayout, GEMM,
 // col2im(+bias); weight gradient = relayout, im2col, GEMM. A chunk of one sample skips the relayout.
 // Temporaries come from the device's pool and go back to it when the call has queued its work (the
@@ -12,9 +12,9 @@ public static partial class Conv2d
 {
     // ================================================================ the three cores on the GPU
 
-    static void ForwardGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y)
+    static void ForwardGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dVariant variant)
     {
-        int nb = ChunkSamples(g, GpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(GpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         using var col = Tensor.Empty(gpu, rows * nb * plane);
         using var tmp = nb > 1 ? Tensor.Empty(gpu, outSample * nb) : null;
         for (int n0 = 0; n0 < g.N; n0 += nb)
@@ -23,14 +23,14 @@ public static partial class Conv2d
             var yChunk = y.View.SubView((long)n0 * outSample, (long)m * outSample);
             Im2ColGpu(gpu, g, x.View, n0, m, col.View);
             var target = m == 1 ? yChunk : tmp!.View;
-            Gemm.Gpu(gpu, g.O, cols, rows, 1f, w.View, rows, false, col.View, cols, false, 0f, target, cols);
+            Gemm.Gpu(gpu, g.O, cols, rows, 1f, w.View, rows, false, col.View, cols, false, 0f, target, cols, variant.Gemm);
             if (m > 1 || bias is not null) SwapLeadingAxesGpu(gpu, g.O, m, plane, target, yChunk, bias);
         }
     }
 
-    static void InputGradGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx)
+    static void InputGradGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx, Conv2dVariant variant)
     {
-        int nb = ChunkSamples(g, GpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(GpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         using var col = Tensor.Empty(gpu, rows * nb * plane);
         using var dyT = nb > 1 ? Tensor.Empty(gpu, outSample * nb) : null;
         for (int n0 = 0; n0 < g.N; n0 += nb)
@@ -39,14 +39,14 @@ public static partial class Conv2d
             var dyChunk = dy.View.SubView((long)n0 * outSample, (long)m * outSample);
             var source = m == 1 ? dyChunk : dyT!.View;
             if (m > 1) SwapLeadingAxesGpu(gpu, m, g.O, plane, dyChunk, source, null);
-            Gemm.Gpu(gpu, rows, cols, g.O, 1f, w.View, rows, true, source, cols, false, 0f, col.View, cols);
+            Gemm.Gpu(gpu, rows, cols, g.O, 1f, w.View, rows, true, source, cols, false, 0f, col.View, cols, variant.Gemm);
             Col2ImGpu(gpu, g, col.View, n0, m, dx.View, bias);
         }
     }
 
-    static void WeightGradGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw)
+    static void WeightGradGpu(GpuDevice gpu, in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Conv2dVariant variant)
     {
-        int nb = ChunkSamples(g, GpuChunkFloats), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(GpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         using var col = Tensor.Empty(gpu, rows * nb * plane);
         using var dyT = nb > 1 ? Tensor.Empty(gpu, outSample * nb) : null;
         for (int n0 = 0; n0 < g.N; n0 += nb)
@@ -56,7 +56,7 @@ public static partial class Conv2d
             var source = m == 1 ? dyChunk : dyT!.View;
             if (m > 1) SwapLeadingAxesGpu(gpu, m, g.O, plane, dyChunk, source, null);
             Im2ColGpu(gpu, g, x.View, n0, m, col.View);
-            Gemm.Gpu(gpu, g.O, rows, cols, 1f, source, cols, false, col.View, cols, true, n0 == 0 ? 0f : 1f, dw.View, rows);
+            Gemm.Gpu(gpu, g.O, rows, cols, 1f, source, cols, false, col.View, cols, true, n0 == 0 ? 0f : 1f, dw.View, rows, variant.Gemm);
         }
     }
 

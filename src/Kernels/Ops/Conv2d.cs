@@ -20,7 +20,9 @@ namespace NativeGan;
 /// The batch is part of the GEMM's wide dimension (N*OH*OW), so a batch is one large GEMM rather than N
 /// small ones; batches whose column matrix would exceed a memory budget are done in chunks of samples.
 /// A chunk of one sample needs no relayout: [O, 1*OH*OW] already is sample n's [O, OH, OW].</para>
-/// <para><b>The identities</b> (they make double backward possible with no new kernels; see PITFALLS.md):
+/// <para><b>The identities</b> (they make double backward possible with no new kernels. The pitfall they avoid: a
+/// gradient penalty, WGAN-GP's or R1's, differentiates a convolution's backward, which kernels written for the first
+/// derivative only cannot do; stylegan2-ada's <c>conv2d_gradfix</c> exists in PyTorch for the same reason):
 /// with the same weights, a transposed convolution's forward IS this input gradient, its input gradient IS
 /// this forward, and its weight gradient IS this weight gradient with x and dy swapped:
 /// <code>
@@ -37,7 +39,12 @@ namespace NativeGan;
 /// </code>
 /// The tests check these against direct-loop references of each op, and check the adjoint property
 /// &lt;conv(x, w), dy&gt; = &lt;x, InputGrad(dy, w)&gt; = &lt;w, WeightGrad(x, dy)&gt; on every device.</para>
-/// <para>Files: this one (shapes, the float64 reference, the entry points and their checks),
+/// <para><b>Variants.</b> Every entry point takes a <see cref="Conv2dVariant"/>: which im2col / col2im
+/// (<see cref="Im2ColVariant"/>: v1, v2, v3 on the cpu, v1 on a GPU), which GEMM (<see cref="GemmVariant"/>) and the
+/// temporaries' budget. The default is the measured best; the others are kept, numbered, to compare against
+/// (<c>nativegan lab conv2d --variant all</c>; benchmarks' <c>conv-quick</c>). im2col and col2im are also ops of their
+/// own (<see cref="Im2ColInto"/>, <see cref="Col2ImInto"/>), with float64 references, so each variant is checked alone.</para>
+/// <para>Files: this one (shapes, the float64 reference, the entry points and their checks, the variants),
 /// <c>Conv2d.Cpu.cs</c> (managed im2col/col2im + <see cref="Gemm.Cpu"/>) and <c>Conv2d.Gpu.cs</c>
 /// (ILGPU im2col/col2im/relayout/bias kernels + <see cref="Gemm.Gpu"/>).</para>
 /// </summary>
@@ -123,6 +130,47 @@ public static partial class Conv2d
             return dw;
         }
 
+        /// <summary>col[(c, a, b), (n, i, j)] = x[n, c, i*s - p + a, j*s - p + b] (0 outside x): the [C*KH*KW, N*OH*OW] column matrix.</summary>
+        public static double[] Im2Col(double[] x, Conv2dGeometry g)
+        {
+            int cols = g.N * g.OutPlane;
+            var col = new double[g.Rows * cols];
+            for (int c = 0; c < g.C; c++)
+                for (int a = 0; a < g.KH; a++)
+                    for (int b = 0; b < g.KW; b++)
+                        for (int n = 0; n < g.N; n++)
+                            for (int i = 0; i < g.OH; i++)
+                                for (int j = 0; j < g.OW; j++)
+                                {
+                                    int ih = i * g.Stride - g.Pad + a, iw = j * g.Stride - g.Pad + b;
+                                    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                                    col[((c * g.KH + a) * g.KW + b) * cols + (n * g.OH + i) * g.OW + j] = x[((n * g.C + c) * g.H + ih) * g.W + iw];
+                                }
+            return col;
+        }
+
+        /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n, c, ih, iw] = bias[c] (or 0) + every column entry im2col copied from that pixel.</summary>
+        public static double[] Col2Im(double[] col, Conv2dGeometry g, double[]? bias)
+        {
+            int cols = g.N * g.OutPlane;
+            var dx = new double[g.N * g.C * g.InPlane];
+            for (int n = 0; n < g.N; n++)
+                for (int c = 0; c < g.C; c++)
+                    for (int q = 0; q < g.InPlane; q++) dx[(n * g.C + c) * g.InPlane + q] = bias?[c] ?? 0;
+            for (int c = 0; c < g.C; c++)
+                for (int a = 0; a < g.KH; a++)
+                    for (int b = 0; b < g.KW; b++)
+                        for (int n = 0; n < g.N; n++)
+                            for (int i = 0; i < g.OH; i++)
+                                for (int j = 0; j < g.OW; j++)
+                                {
+                                    int ih = i * g.Stride - g.Pad + a, iw = j * g.Stride - g.Pad + b;
+                                    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                                    dx[((n * g.C + c) * g.H + ih) * g.W + iw] += col[((c * g.KH + a) * g.KW + b) * cols + (n * g.OH + i) * g.OW + j];
+                                }
+            return dx;
+        }
+
         /// <summary>db[o] = sum over n, i, j of dy[n, o, i, j].</summary>
         public static double[] BiasGrad(double[] dy, int[] dyShape)
         {
@@ -138,57 +186,120 @@ public static partial class Conv2d
 
     // ================================================================ tensor entry points
 
-    /// <summary>y = conv2d(x, w) + bias: x [N, C, H, W], w [O, C, KH, KW], bias [O] or null; y [N, O, OH, OW].</summary>
-    public static Tensor Forward(Tensor x, Tensor w, Tensor? bias, int stride, int padding)
+    /// <summary>y = conv2d(x, w) + bias: x [N, C, H, W], w [O, C, KH, KW], bias [O] or null; y [N, O, OH, OW].
+    /// <paramref name="variant"/> picks the kernels (default: the measured best).</summary>
+    public static Tensor Forward(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Conv2dVariant variant = default)
     {
         var g = ForwardGeometry("Conv2d.Forward", x, w, stride, padding);
-        return Filled(Tensor.Empty(x.Device, g.N, g.O, g.OH, g.OW), y => ForwardInto(x, w, bias, stride, padding, y));
+        CheckVariant("Conv2d.Forward", x.Device, variant);
+        return Filled(Tensor.Empty(x.Device, g.N, g.O, g.OH, g.OW), y => ForwardInto(x, w, bias, stride, padding, y, variant));
     }
 
     /// <summary><see cref="Forward"/> into a given y [N, O, OH, OW] (its old values are ignored).</summary>
-    public static void ForwardInto(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor y)
+    public static void ForwardInto(Tensor x, Tensor w, Tensor? bias, int stride, int padding, Tensor y, Conv2dVariant variant = default)
     {
         const string op = "Conv2d.Forward";
         var g = ForwardGeometry(op, x, w, stride, padding);
         CheckBias(op, bias, g.O, x);
         Check.SameDevice(op, x, w, y);
         Check.Shape(op, "y", y, g.N, g.O, g.OH, g.OW);
-        ForwardCore(g, x, w, bias, y);
+        ForwardCore(g, x, w, bias, y, variant);
     }
 
     /// <summary>dx = dL/dx [N, C, inputH, inputW] from dy [N, O, OH, OW] and w [O, C, KH, KW]. The input size is
     /// an argument because OH rounds down: several input sizes give the same OH when the stride is above 1.</summary>
-    public static Tensor InputGrad(Tensor dy, Tensor w, int inputH, int inputW, int stride, int padding)
+    public static Tensor InputGrad(Tensor dy, Tensor w, int inputH, int inputW, int stride, int padding, Conv2dVariant variant = default)
     {
         var g = InputGradGeometry("Conv2d.InputGrad", dy, w, inputH, inputW, stride, padding);
-        return Filled(Tensor.Empty(dy.Device, g.N, g.C, g.H, g.W), dx => InputGradInto(dy, w, inputH, inputW, stride, padding, dx));
+        CheckVariant("Conv2d.InputGrad", dy.Device, variant);
+        return Filled(Tensor.Empty(dy.Device, g.N, g.C, g.H, g.W), dx => InputGradInto(dy, w, inputH, inputW, stride, padding, dx, variant));
     }
 
     /// <summary><see cref="InputGrad"/> into a given dx [N, C, inputH, inputW] (overwritten, not accumulated).</summary>
-    public static void InputGradInto(Tensor dy, Tensor w, int inputH, int inputW, int stride, int padding, Tensor dx)
+    public static void InputGradInto(Tensor dy, Tensor w, int inputH, int inputW, int stride, int padding, Tensor dx, Conv2dVariant variant = default)
     {
         const string op = "Conv2d.InputGrad";
         var g = InputGradGeometry(op, dy, w, inputH, inputW, stride, padding);
         Check.SameDevice(op, dy, w, dx);
         Check.Shape(op, "dx", dx, g.N, g.C, g.H, g.W);
-        InputGradCore(g, dy, w, null, dx);
+        InputGradCore(g, dy, w, null, dx, variant);
     }
 
     /// <summary>dw = dL/dw [O, C, KH, KW] from x [N, C, H, W] and dy [N, O, OH, OW].</summary>
-    public static Tensor WeightGrad(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding)
+    public static Tensor WeightGrad(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Conv2dVariant variant = default)
     {
         var g = WeightGradGeometry("Conv2d.WeightGrad", x, dy, kernelH, kernelW, stride, padding);
-        return Filled(Tensor.Empty(x.Device, g.O, g.C, g.KH, g.KW), dw => WeightGradInto(x, dy, kernelH, kernelW, stride, padding, dw));
+        CheckVariant("Conv2d.WeightGrad", x.Device, variant);
+        return Filled(Tensor.Empty(x.Device, g.O, g.C, g.KH, g.KW), dw => WeightGradInto(x, dy, kernelH, kernelW, stride, padding, dw, variant));
     }
 
     /// <summary><see cref="WeightGrad"/> into a given dw [O, C, KH, KW] (overwritten, not accumulated).</summary>
-    public static void WeightGradInto(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Tensor dw)
+    public static void WeightGradInto(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Tensor dw, Conv2dVariant variant = default)
     {
         const string op = "Conv2d.WeightGrad";
         var g = WeightGradGeometry(op, x, dy, kernelH, kernelW, stride, padding);
         Check.SameDevice(op, x, dy, dw);
         Check.Shape(op, "dw", dw, g.O, g.C, g.KH, g.KW);
-        WeightGradCore(g, x, dy, dw);
+        WeightGradCore(g, x, dy, dw, variant);
+    }
+
+    /// <summary>
+    /// im2col as an op: col [C*KH*KW, N*OH*OW] from x [N, C, H, W] for the convolution <paramref name="g"/> describes,
+    /// col[(c, a, b), (n, i, j)] = x[n, c, i*s - p + a, j*s - p + b] (0 in the padding), by the kernel
+    /// <paramref name="variant"/> names. What the convolutions run inside; exposed so each variant is checked and timed alone.
+    /// </summary>
+    public static void Im2ColInto(Tensor x, Conv2dGeometry g, Tensor col, Im2ColVariant variant = Im2ColVariant.Default)
+    {
+        const string op = "Conv2d.Im2Col";
+        Check.SameDevice(op, x, col);
+        Check.Shape(op, "x", x, g.N, g.C, g.H, g.W);
+        Check.Shape(op, "col", col, g.Rows, g.N * g.OutPlane);
+        CheckVariant(op, x.Device, new Conv2dVariant(variant));
+        if (col.Length == 0) return;
+        switch (x.Device)
+        {
+            case CpuDevice cpu:
+                var (xa, xo) = x.CpuBuffer;
+                var (ca, co) = col.CpuBuffer;
+                if (co == 0) Im2ColCpu(cpu, g, xa, xo, 0, g.N, ca, variant);
+                else
+                {
+                    // The kernels write from the start of their array: a view at an offset goes through a temporary.
+                    var tmp = new float[col.Length];
+                    Im2ColCpu(cpu, g, xa, xo, 0, g.N, tmp, variant);
+                    tmp.AsSpan().CopyTo(ca.AsSpan(co, tmp.Length));
+                }
+                break;
+            case GpuDevice gpu: Im2ColGpu(gpu, g, x.View, 0, g.N, col.View); break;
+        }
+    }
+
+    /// <summary>
+    /// col2im as an op, the adjoint of <see cref="Im2ColInto"/>: dx [N, C, H, W] = bias[c] (or 0) + the sum of the
+    /// entries of col [C*KH*KW, N*OH*OW] that im2col copied from each pixel, by the kernel <paramref name="variant"/> names.
+    /// </summary>
+    public static void Col2ImInto(Tensor col, Conv2dGeometry g, Tensor dx, Tensor? bias = null, Im2ColVariant variant = Im2ColVariant.Default)
+    {
+        const string op = "Conv2d.Col2Im";
+        Check.SameDevice(op, col, dx);
+        Check.Shape(op, "col", col, g.Rows, g.N * g.OutPlane);
+        Check.Shape(op, "dx", dx, g.N, g.C, g.H, g.W);
+        CheckBias(op, bias, g.C, dx);
+        CheckVariant(op, dx.Device, new Conv2dVariant(variant));
+        if (dx.Length == 0) return;
+        switch (dx.Device)
+        {
+            case CpuDevice cpu:
+                var (ca, co) = col.CpuBuffer;
+                var (da, dxo) = dx.CpuBuffer;
+                float[]? ba = null;
+                int bo = 0;
+                if (bias is not null) (ba, bo) = bias.CpuBuffer;
+                // The kernels read from the start of their array: a view at an offset goes through a copy.
+                Col2ImCpu(cpu, g, co == 0 ? ca : ca.AsSpan(co, col.Length).ToArray(), 0, g.N, da, dxo, ba, bo, variant);
+                break;
+            case GpuDevice gpu: Col2ImGpu(gpu, g, col.View, 0, g.N, dx.View, bias); break;
+        }
     }
 
     /// <summary>db = dL/dbias [O]: dy [N, O, OH, OW] summed over N, OH and OW (the same for ConvTranspose2d).</summary>
@@ -221,35 +332,38 @@ public static partial class Conv2d
     // Each core dispatches on the device; ConvTranspose2d calls them too, with the geometry of the
     // convolution it is the transpose of.
 
-    internal static void ForwardCore(in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y)
+    internal static void ForwardCore(in Conv2dGeometry g, Tensor x, Tensor w, Tensor? bias, Tensor y, Conv2dVariant variant)
     {
+        CheckVariant("Conv2d.Forward", y.Device, variant);
         if (y.Length == 0) return;
         switch (y.Device)
         {
-            case CpuDevice cpu: ForwardCpu(cpu, g, x, w, bias, y); break;
-            case GpuDevice gpu: ForwardGpu(gpu, g, x, w, bias, y); break;
+            case CpuDevice cpu: ForwardCpu(cpu, g, x, w, bias, y, variant); break;
+            case GpuDevice gpu: ForwardGpu(gpu, g, x, w, bias, y, variant); break;
         }
     }
 
     /// <summary>dx = col2im(W^T @ dy) (+ bias[c], which only the transposed convolution's forward uses).</summary>
-    internal static void InputGradCore(in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx)
+    internal static void InputGradCore(in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx, Conv2dVariant variant)
     {
+        CheckVariant("Conv2d.InputGrad", dx.Device, variant);
         if (dx.Length == 0) return;
         switch (dx.Device)
         {
-            case CpuDevice cpu: InputGradCpu(cpu, g, dy, w, bias, dx); break;
-            case GpuDevice gpu: InputGradGpu(gpu, g, dy, w, bias, dx); break;
+            case CpuDevice cpu: InputGradCpu(cpu, g, dy, w, bias, dx, variant); break;
+            case GpuDevice gpu: InputGradGpu(gpu, g, dy, w, bias, dx, variant); break;
         }
     }
 
-    internal static void WeightGradCore(in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw)
+    internal static void WeightGradCore(in Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Conv2dVariant variant)
     {
+        CheckVariant("Conv2d.WeightGrad", dw.Device, variant);
         if (dw.Length == 0) return;
         if (g.N == 0) { Elementwise.Fill(dw, 0f); return; } // an empty batch contributes nothing
         switch (dw.Device)
         {
-            case CpuDevice cpu: WeightGradCpu(cpu, g, x, dy, dw); break;
-            case GpuDevice gpu: WeightGradGpu(gpu, g, x, dy, dw); break;
+            case CpuDevice cpu: WeightGradCpu(cpu, g, x, dy, dw, variant); break;
+            case GpuDevice gpu: WeightGradGpu(gpu, g, x, dy, dw, variant); break;
         }
     }
 
@@ -276,18 +390,27 @@ public static partial class Conv2d
     /// <summary>Floats a GPU call may take from the pool for temporaries: 128 MiB.</summary>
     internal const int GpuChunkFloats = 1 << 25;
 
-    /// <summary>Tests set this (on their own thread) to force small chunks, so the multi-chunk paths run.</summary>
-    [ThreadStatic] internal static int ChunkFloatsOverride;
-
     /// <summary>Samples per chunk: as many as fit the budget in the column matrix plus the [O, m*OH*OW] relayout.</summary>
     internal static int ChunkSamples(in Conv2dGeometry g, int budgetFloats)
     {
-        if (ChunkFloatsOverride > 0) budgetFloats = ChunkFloatsOverride;
         long perSample = (long)(g.Rows + g.O) * g.OutPlane;
         return (int)Math.Clamp(budgetFloats / Math.Max(1, perSample), 1, Math.Max(1, g.N));
     }
 
     // ================================================================ checks
+
+    /// <summary>A variant this device runs: im2col v1 to v3 on the cpu, v1 on a GPU (one kernel); GEMM v1 to v3; a budget of 0 or more.</summary>
+    internal static void CheckVariant(string op, Device device, Conv2dVariant variant)
+    {
+        bool gpu = device is GpuDevice;
+        if (variant.Im2Col is < Im2ColVariant.Default or > Im2ColVariant.V3 || (gpu && variant.Im2Col > Im2ColVariant.V1))
+            throw new ArgumentOutOfRangeException(nameof(variant),
+                $"{op}: no im2col variant {(int)variant.Im2Col} on {device.Name}; the variants are {(gpu ? "1 (one GPU kernel)" : "1, 2, 3")} and 0 (Default)");
+        if (variant.Gemm is < GemmVariant.Default or > GemmVariant.V3)
+            throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no GEMM variant {(int)variant.Gemm}; the variants are 1, 2, 3 and 0 (Default)");
+        if (variant.ChunkFloats < 0)
+            throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: the chunk budget must be 0 (the device's) or more floats, got {variant.ChunkFloats}");
+    }
 
     internal static void CheckStrideAndPadding(string op, int stride, int padding)
     {
@@ -358,6 +481,34 @@ public static partial class Conv2d
                 $"stride {stride}, padding {padding} gives {g.OH}x{g.OW}");
         return g;
     }
+}
+
+/// <summary>
+/// Which cpu im2col and col2im (its adjoint) run, numbered as written (Conv2d.Cpu.cs). A GPU has one of each (v1).
+/// </summary>
+public enum Im2ColVariant
+{
+    /// <summary>v3 on the cpu (2-4.6x over v1 on the copies, 24% less CPU for a convolutional WGAN-GP step:
+    /// benchmarks/NOTES.md, im2col / col2im v3), v1 on a GPU.</summary>
+    Default = 0,
+    /// <summary>v1: parallel over column-matrix rows (im2col) or input planes (col2im), span slices a row; the GPU's one kernel each.</summary>
+    V1 = 1,
+    /// <summary>v2: v1's loops on refs, padding ranges cleared in runs.</summary>
+    V2 = 2,
+    /// <summary>v3: a scratch plane with a zero border, gathers through one offset table (stride 2: vector shuffles).</summary>
+    V3 = 3,
+}
+
+/// <summary>
+/// How a convolution runs (every entry point of <see cref="Conv2d"/> and <see cref="ConvTranspose2d"/> takes one):
+/// the im2col / col2im variant, the GEMM variant, and the floats its temporaries may take (0: the device's budget,
+/// 16 MiB on the cpu, 128 MiB on a GPU; tests give a small one so that a batch is done in several chunks).
+/// <c>default</c> is the measured best of each.
+/// </summary>
+public readonly record struct Conv2dVariant(Im2ColVariant Im2Col = Im2ColVariant.Default, GemmVariant Gemm = GemmVariant.Default, int ChunkFloats = 0)
+{
+    /// <summary>The temporaries' budget: <see cref="ChunkFloats"/>, or <paramref name="device"/>'s when it is 0.</summary>
+    internal int BudgetFloats(int device) => ChunkFloats > 0 ? ChunkFloats : device;
 }
 
 /// <summary>

@@ -9,7 +9,8 @@ namespace NativeGan;
 /// </code>
 /// <para><b>No kernels of its own.</b> This op is the adjoint (transpose) of <see cref="Conv2d"/> with the
 /// same weight tensor read as [O, C, KH, KW] = [C_in, C_out, KH, KW], so each entry point is one of
-/// Conv2d's three cores (the identities of the stylegan2-ada <c>conv2d_gradfix</c>, see PITFALLS.md):
+/// Conv2d's three cores (the identities of the stylegan2-ada <c>conv2d_gradfix</c>: gradients of every order are these
+/// same cores, so a gradient penalty through the layer needs no kernels of its own):
 /// <code>
 ///   ConvTranspose2d.Forward(x, w, b)        = Conv2d.InputGrad(dy: x, w, input size OH x OW) + b
 ///   ConvTranspose2d.InputGrad(dy, w)        = Conv2d.Forward(dy, w)
@@ -19,7 +20,8 @@ namespace NativeGan;
 /// The convolution in question maps a [N, C_out, OH, OW] tensor to [N, C_in, H, W]; outputPadding only
 /// adds rows and columns at the bottom and right that its rounded-down output size never reads back,
 /// which is why it must be smaller than the stride. Because the three cores differentiate one another,
-/// a graph built from these ops can be differentiated again with no new kernels.</para>
+/// a graph built from these ops can be differentiated again with no new kernels. Every entry point takes the
+/// cores' <see cref="Conv2dVariant"/> (default: the measured best).</para>
 /// </summary>
 public static class ConvTranspose2d
 {
@@ -107,55 +109,58 @@ public static class ConvTranspose2d
     // ================================================================ tensor entry points
 
     /// <summary>y = conv_transpose2d(x, w) + bias: x [N, C_in, H, W], w [C_in, C_out, KH, KW], bias [C_out] or null.</summary>
-    public static Tensor Forward(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int outputPadding = 0)
+    public static Tensor Forward(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int outputPadding = 0, Conv2dVariant variant = default)
     {
         var g = ForwardGeometry("ConvTranspose2d.Forward", x, w, stride, padding, outputPadding);
-        return Conv2d.Filled(Tensor.Empty(x.Device, g.N, g.C, g.H, g.W), y => ForwardInto(x, w, bias, stride, padding, outputPadding, y));
+        Conv2d.CheckVariant("ConvTranspose2d.Forward", x.Device, variant);
+        return Conv2d.Filled(Tensor.Empty(x.Device, g.N, g.C, g.H, g.W), y => ForwardInto(x, w, bias, stride, padding, outputPadding, y, variant));
     }
 
     /// <summary><see cref="Forward"/> into a given y [N, C_out, OH, OW] (its old values are ignored).</summary>
-    public static void ForwardInto(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int outputPadding, Tensor y)
+    public static void ForwardInto(Tensor x, Tensor w, Tensor? bias, int stride, int padding, int outputPadding, Tensor y, Conv2dVariant variant = default)
     {
         const string op = "ConvTranspose2d.Forward";
         var g = ForwardGeometry(op, x, w, stride, padding, outputPadding);
         Conv2d.CheckBias(op, bias, g.C, x);
         Check.SameDevice(op, x, w, y);
         Check.Shape(op, "y", y, g.N, g.C, g.H, g.W);
-        Conv2d.InputGradCore(g, x, w, bias, y); // the identity: forward = Conv2d's input gradient
+        Conv2d.InputGradCore(g, x, w, bias, y, variant); // the identity: forward = Conv2d's input gradient
     }
 
     /// <summary>dx = dL/dx [N, C_in, H, W] from dy [N, C_out, OH, OW]: Conv2d's forward of dy with the same w.</summary>
-    public static Tensor InputGrad(Tensor dy, Tensor w, int stride, int padding)
+    public static Tensor InputGrad(Tensor dy, Tensor w, int stride, int padding, Conv2dVariant variant = default)
     {
         var g = InputGradGeometry("ConvTranspose2d.InputGrad", dy, w, stride, padding);
-        return Conv2d.Filled(Tensor.Empty(dy.Device, g.N, g.O, g.OH, g.OW), dx => InputGradInto(dy, w, stride, padding, dx));
+        Conv2d.CheckVariant("ConvTranspose2d.InputGrad", dy.Device, variant);
+        return Conv2d.Filled(Tensor.Empty(dy.Device, g.N, g.O, g.OH, g.OW), dx => InputGradInto(dy, w, stride, padding, dx, variant));
     }
 
     /// <summary><see cref="InputGrad"/> into a given dx [N, C_in, H, W] (overwritten).</summary>
-    public static void InputGradInto(Tensor dy, Tensor w, int stride, int padding, Tensor dx)
+    public static void InputGradInto(Tensor dy, Tensor w, int stride, int padding, Tensor dx, Conv2dVariant variant = default)
     {
         const string op = "ConvTranspose2d.InputGrad";
         var g = InputGradGeometry(op, dy, w, stride, padding);
         Check.SameDevice(op, dy, w, dx);
         Check.Shape(op, "dx", dx, g.N, g.O, g.OH, g.OW);
-        Conv2d.ForwardCore(g, dy, w, null, dx); // the identity: input gradient = Conv2d's forward
+        Conv2d.ForwardCore(g, dy, w, null, dx, variant); // the identity: input gradient = Conv2d's forward
     }
 
     /// <summary>dw = dL/dw [C_in, C_out, KH, KW] from x [N, C_in, H, W] and dy [N, C_out, OH, OW].</summary>
-    public static Tensor WeightGrad(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding)
+    public static Tensor WeightGrad(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Conv2dVariant variant = default)
     {
         var g = WeightGradGeometry("ConvTranspose2d.WeightGrad", x, dy, kernelH, kernelW, stride, padding);
-        return Conv2d.Filled(Tensor.Empty(x.Device, g.O, g.C, g.KH, g.KW), dw => WeightGradInto(x, dy, kernelH, kernelW, stride, padding, dw));
+        Conv2d.CheckVariant("ConvTranspose2d.WeightGrad", x.Device, variant);
+        return Conv2d.Filled(Tensor.Empty(x.Device, g.O, g.C, g.KH, g.KW), dw => WeightGradInto(x, dy, kernelH, kernelW, stride, padding, dw, variant));
     }
 
     /// <summary><see cref="WeightGrad"/> into a given dw [C_in, C_out, KH, KW] (overwritten).</summary>
-    public static void WeightGradInto(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Tensor dw)
+    public static void WeightGradInto(Tensor x, Tensor dy, int kernelH, int kernelW, int stride, int padding, Tensor dw, Conv2dVariant variant = default)
     {
         const string op = "ConvTranspose2d.WeightGrad";
         var g = WeightGradGeometry(op, x, dy, kernelH, kernelW, stride, padding);
         Check.SameDevice(op, x, dy, dw);
         Check.Shape(op, "dw", dw, g.O, g.C, g.KH, g.KW);
-        Conv2d.WeightGradCore(g, dy, x, dw); // the identity: Conv2d's weight gradient with x and dy swapped
+        Conv2d.WeightGradCore(g, dy, x, dw, variant); // the identity: Conv2d's weight gradient with x and dy swapped
     }
 
     /// <summary>db = dL/dbias [C_out]: dy summed over N, OH, OW (the same as <see cref="Conv2d.BiasGrad"/>).</summary>

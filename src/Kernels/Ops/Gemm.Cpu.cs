@@ -7,8 +7,8 @@ using System.Runtime.Intrinsics.X86;
 namespace NativeGan;
 
 /// <summary>
-/// The cpu GEMM kernels. v1 is the textbook triple loop (the reference variant). v2 is the
-/// Goto/BLIS algorithm, the way OpenBLAS and BLIS reach near-peak speed:
+/// The cpu GEMM kernels (<see cref="GemmVariant"/> picks one). v1 is the textbook triple loop (the reference
+/// variant). v2 is the Goto/BLIS algorithm, the way OpenBLAS and BLIS reach near-peak speed:
 /// <list type="number">
 /// <item>C is cut into column blocks of <see cref="NC"/> and the sum over k into equal slices of at most <see cref="KC"/>.</item>
 /// <item>For each (column block, k slice), op(B) is <b>packed</b>: copied into panels of NR columns,
@@ -19,7 +19,8 @@ namespace NativeGan;
 ///   12 vector registers, updated by one broadcast of A and one fused multiply-add per register
 ///   per step of k. It never sees a transpose or a tail: packing does both (zero padding).</item>
 /// </list>
-/// Row blocks (and, when there are too few, column ranges) are shared out over the cores.
+/// Row blocks (and, when there are too few, column ranges) are shared out over the cores. v3 is v2 with a
+/// 6 x 32 micro-tile in 12 Vector512 registers (AVX-512).
 /// </summary>
 public static partial class Gemm
 {
@@ -60,17 +61,8 @@ public static partial class Gemm
     /// <summary>Below this many multiply-adds the work runs on the calling thread (a parallel loop costs more than it saves).</summary>
     const long SerialBelow = 64L * 64 * 64;
 
-    /// <summary>
-    /// The packed GEMM; its micro-tile is 6 x 32 with <see cref="Vector512"/> where the CPU has AVX-512,
-    /// otherwise 6 x 16 with <see cref="Vector256"/>.
-    /// </summary>
-    internal static void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
-        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc)
-        => CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc,
-            wide: Vector512.IsHardwareAccelerated);
-
-    /// <summary>The packed GEMM with the micro-kernel chosen by the caller (<paramref name="wide"/>: 6 x 32 Vector512), so tests run both.</summary>
+    /// <summary>The packed GEMM with the micro-kernel chosen by the caller: 6 x 16 with <see cref="Vector256"/> (v2), or
+    /// 6 x 32 with <see cref="Vector512"/> when <paramref name="wide"/> (v3). <see cref="Cpu"/> picks by its variant argument.</summary>
     internal static unsafe void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
         float beta, float[] c, int cOffset, int ldc, bool wide)

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -8,9 +9,12 @@ namespace NativeGan;
 /// transpose. The tensor entry points (<see cref="MatMul"/>, <see cref="Into"/>) check shapes; the
 /// raw entry points (<see cref="Cpu"/>, <see cref="Gpu"/>) take leading dimensions and offsets so other
 /// ops (im2col convolution, linear layers) can multiply parts of their buffers without copies.
-/// <para>The kernels, one file each, numbered like a kernel lab: Gemm.Cpu.cs (CpuV1Naive, the reference
-/// triple loop; CpuV2Packed, the cache-blocked packed one <see cref="Cpu"/> uses), Gemm.Gpu.V1Naive.cs,
-/// Gemm.Gpu.V2SharedTiled.cs and Gemm.Gpu.V3RegisterTiled.cs (<see cref="Gpu"/> picks by size).</para>
+/// <para>The kernels, one file each, numbered like a kernel lab and chosen by the <see cref="GemmVariant"/>
+/// argument of every entry point (never by a global flag): Gemm.Cpu.cs (v1 CpuV1Naive, the reference triple
+/// loop; v2 and v3 CpuV2Packed, the cache-blocked packed one, with its 6 x 16 or its 6 x 32 micro-kernel),
+/// Gemm.Gpu.V1Naive.cs, Gemm.Gpu.V2SharedTiled.cs and Gemm.Gpu.V3RegisterTiled.cs. The default is the measured
+/// choice on the cpu and, on a GPU, a choice by size (a prediction awaiting a GPU run).
+/// <c>nativegan lab gemm --variant all</c> checks each against float64 and times them side by side.</para>
 /// </summary>
 public static partial class Gemm
 {
@@ -36,21 +40,25 @@ public static partial class Gemm
 
     // ================================================================ tensor entry points
 
-    /// <summary>op(A) @ op(B) for rank-2 tensors.</summary>
-    public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false)
+    /// <summary>op(A) @ op(B) for rank-2 tensors, by the kernel <paramref name="variant"/> names (default: the measured choice).</summary>
+    public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false, GemmVariant variant = GemmVariant.Default)
     {
         var (m, n, _) = Dims(a, transA, b, transB);
+        CheckVariant(variant);
         var c = Tensor.Empty(a.Device, m, n);
-        Into(a, transA, b, transB, c);
+        Into(a, transA, b, transB, c, variant: variant);
         return c;
     }
 
-    /// <summary>C = alpha * op(A) @ op(B) + beta * C for rank-2 tensors (beta = 0 ignores C's old values, NaN included).</summary>
-    public static void Into(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha = 1f, float beta = 0f)
+    /// <summary>C = alpha * op(A) @ op(B) + beta * C for rank-2 tensors (beta = 0 ignores C's old values, NaN included),
+    /// by the kernel <paramref name="variant"/> names (default: the measured choice).</summary>
+    public static void Into(Tensor a, bool transA, Tensor b, bool transB, Tensor c, float alpha = 1f, float beta = 0f,
+        GemmVariant variant = GemmVariant.Default)
     {
         Check.SameDevice("Gemm", a, b, c);
         var (m, n, k) = Dims(a, transA, b, transB);
         Check.Shape("Gemm", "C", c, m, n);
+        CheckVariant(variant);
         if (m == 0 || n == 0) return;
         int lda = a.Dim(1), ldb = b.Dim(1);
         switch (c.Device)
@@ -59,10 +67,10 @@ public static partial class Gemm
                 var (aa, ao) = a.CpuBuffer;
                 var (ba, bo) = b.CpuBuffer;
                 var (ca, co) = c.CpuBuffer;
-                Cpu(cpu, m, n, k, alpha, aa, ao, lda, transA, ba, bo, ldb, transB, beta, ca, co, n);
+                Cpu(cpu, m, n, k, alpha, aa, ao, lda, transA, ba, bo, ldb, transB, beta, ca, co, n, variant);
                 break;
             case GpuDevice gpu:
-                Gpu(gpu, m, n, k, alpha, a.View, lda, transA, b.View, ldb, transB, beta, c.View, n);
+                Gpu(gpu, m, n, k, alpha, a.View, lda, transA, b.View, ldb, transB, beta, c.View, n, variant);
                 break;
         }
     }
@@ -85,37 +93,92 @@ public static partial class Gemm
     /// <summary>
     /// The cpu GEMM on arrays with offsets and leading dimensions (row strides). Element (i, p) of A is
     /// a[aOffset + i * lda + p], or a[aOffset + p * lda + i] when transposed; likewise B and C.
+    /// <paramref name="variant"/>: v1 the naive triple loop, v2 the packed GEMM with the 6 x 16 Vector256
+    /// micro-kernel, v3 the same with the 6 x 32 Vector512 one (emulated, slowly, without AVX-512). The default,
+    /// measured: v2 on AVX2 machines (81 GFLOP/s a core at 1024^3, benchmarks/NOTES.md, GEMM), v3 where Vector512 is
+    /// accelerated (112 against v2's 86 GFLOP per CPU-second in L1 on an AVX-512 Zen 4, benchmarks/RESULTS.md).
     /// </summary>
     public static void Cpu(CpuDevice cpu, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, bool transA,
         float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc)
-        => CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc);
+        float beta, float[] c, int cOffset, int ldc, GemmVariant variant = GemmVariant.Default)
+    {
+        switch (variant)
+        {
+            case GemmVariant.V1: CpuV1Naive(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc); break;
+            case GemmVariant.V2: CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, wide: false); break;
+            case GemmVariant.V3: CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, wide: true); break;
+            case GemmVariant.Default:
+                CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, wide: CpuDefaultIsWide);
+                break;
+            default: throw UnknownVariant(variant);
+        }
+    }
+
+    /// <summary>Whether the cpu default is v3 (the 6 x 32 micro-kernel): where the CPU has AVX-512.</summary>
+    internal static bool CpuDefaultIsWide => Vector512.IsHardwareAccelerated;
 
     /// <summary>
-    /// The GPU GEMM on views (offsets already applied by SubView) with leading dimensions. Large problems
-    /// go to the register-tiled v3 (64 x 64 tiles of C), middling ones to the shared-memory v2
-    /// (16 x 16 tiles), tiny ones to v1 (one thread per element, no barriers). The thresholds are a
-    /// prediction awaiting a GPU run (benchmarks/NOTES.md, GEMM).
+    /// The GPU GEMM on views (offsets already applied by SubView) with leading dimensions. <paramref name="variant"/>:
+    /// v1 one thread per element (no barriers), v2 16 x 16 shared-memory tiles, v3 64 x 64 register tiles. The
+    /// default picks by size: large problems v3, middling ones v2, tiny ones v1. The thresholds are a prediction
+    /// awaiting a GPU run (benchmarks/NOTES.md, GEMM).
     /// </summary>
     public static void Gpu(GpuDevice gpu, int m, int n, int k, float alpha,
         ArrayView<float> a, int lda, bool transA,
         ArrayView<float> b, int ldb, bool transB,
-        float beta, ArrayView<float> c, int ldc)
+        float beta, ArrayView<float> c, int ldc, GemmVariant variant = GemmVariant.Default)
     {
+        CheckVariant(variant);
         if (m <= 0 || n <= 0) return;
         var args = new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB);
-        long tiles = (long)m * n;
-        if (tiles >= GpuV3MinElements && k >= V3TileK) GpuV3RegisterTiled(gpu, args, a, b, c);
-        else if (tiles >= GpuV2MinElements) GpuV2SharedTiled(gpu, args, a, b, c);
-        else GpuV1Naive(gpu, args, a, b, c);
+        switch (variant == GemmVariant.Default ? GpuDefault(m, n, k) : variant)
+        {
+            case GemmVariant.V3: GpuV3RegisterTiled(gpu, args, a, b, c); break;
+            case GemmVariant.V2: GpuV2SharedTiled(gpu, args, a, b, c); break;
+            default: GpuV1Naive(gpu, args, a, b, c); break;
+        }
     }
+
+    /// <summary>The GPU kernel the default runs for an m x n x k problem: v3 from four of its tiles' worth of C (and a whole
+    /// k tile), v2 from four of its tiles' worth, else v1.</summary>
+    public static GemmVariant GpuDefault(int m, int n, int k)
+    {
+        long elements = (long)m * n;
+        return elements >= GpuV3MinElements && k >= V3TileK ? GemmVariant.V3
+            : elements >= GpuV2MinElements ? GemmVariant.V2
+            : GemmVariant.V1;
+    }
+
+    static void CheckVariant(GemmVariant variant)
+    {
+        if (variant is < GemmVariant.Default or > GemmVariant.V3) throw UnknownVariant(variant);
+    }
+
+    static ArgumentOutOfRangeException UnknownVariant(GemmVariant variant)
+        => new(nameof(variant), $"Gemm: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default)");
 
     /// <summary>From this many elements of C on, v3 (at least four of its 64 x 64 tiles' worth).</summary>
     const long GpuV3MinElements = 4L * V3TileM * V3TileN;
 
     /// <summary>From this many elements of C on, v2 (at least four of its 16 x 16 tiles' worth).</summary>
     const long GpuV2MinElements = 4L * V2Tile * V2Tile;
+}
+
+/// <summary>
+/// Which GEMM kernel runs, numbered as the kernels are on each device. <see cref="Default"/> is the measured choice
+/// (cpu) or the choice by size (GPU), what every op that multiplies matrices uses.
+/// </summary>
+public enum GemmVariant
+{
+    /// <summary>cpu: v2 (v3 where Vector512 is accelerated); GPU: by size (<see cref="Gemm.GpuDefault"/>).</summary>
+    Default = 0,
+    /// <summary>v1, the reference: the textbook triple loop (cpu), one thread an element of C (GPU).</summary>
+    V1 = 1,
+    /// <summary>v2: packed, cache-blocked, the 6 x 16 Vector256 micro-kernel (cpu); 16 x 16 shared-memory tiles (GPU).</summary>
+    V2 = 2,
+    /// <summary>v3: v2's packing with the 6 x 32 Vector512 micro-kernel (cpu; emulated where AVX-512 is absent); 64 x 64 register tiles (GPU).</summary>
+    V3 = 3,
 }
 
 /// <summary>The scalar arguments of a GEMM launch, as one struct parameter.</summary>

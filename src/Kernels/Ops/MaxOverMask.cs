@@ -17,7 +17,7 @@ namespace NativeGan;
 /// <para>Why its own kernel: composed from elementwise kernels (x - m, sign, + 1, a sum over P, a division) the mask
 /// took five passes and four temporaries the size of x, 8% of a 2D WGAN-GP step on the cpu. Here it is one pass
 /// (each element counts its own column's hits: P is a maxout's 5 pieces), with the same floats: 1 / count where
-/// x equals the maximum, else 0.</para>
+/// x equals the maximum, else 0. The five-kernel composition is kept as v1 (<see cref="MaxOverMaskVariant"/>).</para>
 /// </summary>
 public static class MaxOverMask
 {
@@ -47,27 +47,36 @@ public static class MaxOverMask
 
     /// <summary>
     /// The mask, shaped like <paramref name="x"/>, for the maximum <paramref name="max"/> of x over
-    /// <paramref name="axis"/> (shaped like x without that axis, or with it kept as 1).
+    /// <paramref name="axis"/> (shaped like x without that axis, or with it kept as 1), by the kernels
+    /// <paramref name="variant"/> names (default: v2, one kernel).
     /// </summary>
-    public static Tensor Compute(Tensor x, Tensor max, int axis)
+    public static Tensor Compute(Tensor x, Tensor max, int axis, MaxOverMaskVariant variant = MaxOverMaskVariant.Default)
     {
+        CheckVariant(variant);
         var mask = Tensor.EmptyLike(x);
-        ComputeInto(x, max, axis, mask);
+        try { ComputeInto(x, max, axis, mask, variant); }
+        catch { mask.Dispose(); throw; }
         return mask;
     }
 
-    public static void ComputeInto(Tensor x, Tensor max, int axis, Tensor mask)
+    public static void ComputeInto(Tensor x, Tensor max, int axis, Tensor mask, MaxOverMaskVariant variant = MaxOverMaskVariant.Default)
     {
         if (axis < 0 || axis >= x.Rank)
             throw new TensorShapeException($"{Op}: axis {axis} is outside shape {Shapes.Format(x.Shape)}");
         Check.SameDevice(Op, x, max, mask);
         Check.SameShape(Op, x, mask);
+        CheckVariant(variant);
         int pieces = x.Dim(axis), outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer *= x.Dim(d);
         for (int d = axis + 1; d < x.Rank; d++) inner *= x.Dim(d);
         if (max.Length != outer * inner)
             throw new TensorShapeException($"{Op}: the maximum of {Shapes.Format(x.Shape)} over axis {axis} has {outer * inner} elements, got {Shapes.Format(max.Shape)}");
         if (x.Length == 0) return;
+        if (variant == MaxOverMaskVariant.V1)
+        {
+            ComposedV1Into(x, max, axis, mask);
+            return;
+        }
         switch (x.Device)
         {
             case CpuDevice cpu:
@@ -90,11 +99,18 @@ public static class MaxOverMask
         }
     }
 
+    static void CheckVariant(MaxOverMaskVariant variant)
+    {
+        if (variant is < MaxOverMaskVariant.Default or > MaxOverMaskVariant.V2)
+            throw new ArgumentOutOfRangeException(nameof(variant), $"{Op}: no variant {(int)variant}; the variants are 1, 2 and 0 (Default)");
+    }
+
     /// <summary>
-    /// v1, kept to compare against (benchmarks' <c>maxout-quick</c>): the same mask from five general kernels,
-    /// hit = 1 + sign(x - max) and hit / (hit summed over the axis), as <c>Ops.MaxOver</c> built it until v2.
+    /// v1, kept to compare against (<c>nativegan lab maxover.mask</c>, benchmarks' <c>maxout-quick</c>): the same mask
+    /// from five general kernels, hit = 1 + sign(x - max) and hit / (hit summed over the axis), as <c>Ops.MaxOver</c>
+    /// built it until v2.
     /// </summary>
-    public static Tensor ComposedV1(Tensor x, Tensor max, int axis)
+    static void ComposedV1Into(Tensor x, Tensor max, int axis, Tensor mask)
     {
         var kept = (int[])x.Shape.Clone();
         kept[axis] = 1;
@@ -103,7 +119,7 @@ public static class MaxOverMask
         using var sign = Elementwise.Unary(UnaryOp.Sign, diff);          // 0 at the maximum, -1 below
         using var hit = Elementwise.Unary(UnaryOp.Affine, sign, 1f, 1f); // 1 at the maximum, else 0
         using var count = Reduce.Sum(hit, [axis], keepDims: true);
-        return Elementwise.Binary(BinaryOp.Div, hit, count);
+        Elementwise.BinaryInto(BinaryOp.Div, hit, count, mask);
     }
 
     // ================================================================ cpu
@@ -151,4 +167,15 @@ public static class MaxOverMask
         for (int p = 0; p < pieces; p++) if (x[(o * pieces + p) * inner + i] == m) count++;
         mask[index] = x[index] == m ? 1f / count : 0f;
     }
+}
+
+/// <summary>Which kernels build a maximum's backward mask (<see cref="MaxOverMask"/>), numbered as written.</summary>
+public enum MaxOverMaskVariant
+{
+    /// <summary>v2: 2.6-3.6x v1 on the cpu, 6% less CPU a 2D WGAN-GP step (benchmarks/NOTES.md, maxout's mask).</summary>
+    Default = 0,
+    /// <summary>v1: five general kernels (x - max, sign, + 1, a sum over the axis, a division), four temporaries.</summary>
+    V1 = 1,
+    /// <summary>v2: one kernel, each element counting its own column's hits.</summary>
+    V2 = 2,
 }

@@ -61,9 +61,9 @@ public readonly struct NormLayout
 
     /// <summary>
     /// Batch norm of an [N, C] tensor (or [N, C, 1, 1]): every group is one column of a row-major matrix, one
-    /// element a row. The cpu kernels then sweep rows, vectorised across the columns (<c>*ColumnsCpu</c>).
+    /// element a row. The cpu's v2 kernels then sweep rows, vectorised across the columns (<c>*ColumnsCpu</c>).
     /// </summary>
-    public bool IsColumns => Inner == 1 && GroupStride == 1 && OuterStride == Groups && PerElement == 0 && Normalization.ColumnKernels;
+    public bool IsColumns => Inner == 1 && GroupStride == 1 && OuterStride == Groups && PerElement == 0;
 
     /// <summary>Flat index of element <paramref name="j"/> (0 .. Count-1) of group <paramref name="g"/>.</summary>
     public int Index(int g, int j) => j / Inner * OuterStride + g * GroupStride + j % Inner;
@@ -76,6 +76,21 @@ public readonly struct NormLayout
 
     /// <summary>The index into gamma and beta of flat index <paramref name="i"/> in group <paramref name="g"/>.</summary>
     public int ParamOf(int i, int g) => ParamLength == 0 ? 0 : PerElement != 0 ? i % ParamLength : g % ParamLength;
+}
+
+/// <summary>
+/// Which normalisation kernels run (<see cref="Normalization"/>): numbered as written, v1 the general kernels over a
+/// group's runs, v2 the cpu's column kernels for [N, C] batch norm.
+/// </summary>
+public enum NormVariant
+{
+    /// <summary>The measured best: v2 for [N, C] batch norm on the cpu (19x v1 forward + backward at 100 x 400,
+    /// benchmarks/NOTES.md, column kernels), v1 for every other layout and on a GPU.</summary>
+    Default = 0,
+    /// <summary>v1: each group's runs in turn (cpu), one thread group a normalisation group (GPU); every layout.</summary>
+    V1 = 1,
+    /// <summary>v2 (cpu, [N, C] or [N, C, 1, 1] batch norm only): the rows swept, vectorised across the columns.</summary>
+    V2 = 2,
 }
 
 /// <summary>
@@ -92,6 +107,9 @@ public readonly struct NormLayout
 /// The dx formula is the full derivative through the mean and the variance (the two sums are what the
 /// mean and the variance pass back). Statistics use two passes (mean, then squared deviations from it),
 /// so inputs with a large offset lose nothing to cancellation.
+/// <para>Variants (<see cref="NormVariant"/>, an argument of each entry point): on the cpu, v1 walks each group's runs
+/// (every layout), v2 sweeps the rows of an [N, C] layout vectorised across its columns (<see cref="NormLayout.IsColumns"/>);
+/// the default is v2 where the layout allows, else v1. A GPU has one set of kernels (v1).</para>
 /// </summary>
 internal static class Normalization
 {
@@ -100,11 +118,11 @@ internal static class Normalization
     /// <summary>mean[g], invStd[g] = 1/sqrt(var + eps) for every group; with running statistics given,
     /// also running = (1 - momentum) * running + momentum * batch (the unbiased variance for runningVar).</summary>
     public static void Statistics(Tensor x, NormLayout layout, Tensor mean, Tensor invStd, float eps,
-        Tensor? runningMean = null, Tensor? runningVar = null, float momentum = 0f)
+        Tensor? runningMean = null, Tensor? runningVar = null, float momentum = 0f, NormVariant variant = NormVariant.Default)
     {
         switch (x.Device)
         {
-            case CpuDevice cpu: StatisticsCpu(cpu, x, layout, mean, invStd, eps, runningMean, runningVar, momentum); break;
+            case CpuDevice cpu: StatisticsCpu(cpu, x, layout, mean, invStd, eps, runningMean, runningVar, momentum, Columns("Norm.Statistics", x.Device, layout, variant)); break;
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                         ArrayView<float>, ArrayView<float>, NormLayout, float, float, int>>(StatisticsSpec)
@@ -115,11 +133,12 @@ internal static class Normalization
     }
 
     /// <summary>y = (x - mean[g]) * invStd[g] * gamma[p] + beta[p]; y may be x.</summary>
-    public static void Normalize(Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma, Tensor? beta, Tensor y)
+    public static void Normalize(Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma, Tensor? beta, Tensor y,
+        NormVariant variant = NormVariant.Default)
     {
         switch (x.Device)
         {
-            case CpuDevice cpu: NormalizeCpu(cpu, x, layout, mean, invStd, gamma, beta, y); break;
+            case CpuDevice cpu: NormalizeCpu(cpu, x, layout, mean, invStd, gamma, beta, y, Columns("Norm.Normalize", x.Device, layout, variant)); break;
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>,
                         ArrayView<float>, ArrayView<float>, ArrayView<float>, NormLayout>>(NormalizeSpec)
@@ -133,12 +152,33 @@ internal static class Normalization
     /// and dgamma, dbeta where given. Order: group sums, parameter gradients, then dx, so dx may overwrite dy.
     /// </summary>
     public static void Backward(Tensor dy, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma,
-        Tensor dx, Tensor? dgamma, Tensor? dbeta)
+        Tensor dx, Tensor? dgamma, Tensor? dbeta, NormVariant variant = NormVariant.Default)
     {
         switch (x.Device)
         {
-            case CpuDevice cpu: BackwardCpu(cpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta); break;
+            case CpuDevice cpu: BackwardCpu(cpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta, Columns("Norm.Backward", x.Device, layout, variant)); break;
             case GpuDevice gpu: BackwardGpu(gpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta); break;
+        }
+    }
+
+    /// <summary>Refuses a variant that <paramref name="device"/> or <paramref name="layout"/> does not have (v2 is the cpu's,
+    /// for [N, C] layouts only); call it before allocating anything.</summary>
+    public static void CheckVariant(string op, Device device, NormLayout layout, NormVariant variant) => Columns(op, device, layout, variant);
+
+    /// <summary>Whether the cpu runs the v2 column kernels for this layout and variant (after checking the variant).</summary>
+    static bool Columns(string op, Device device, NormLayout layout, NormVariant variant)
+    {
+        bool gpu = device is GpuDevice;
+        switch (variant)
+        {
+            case NormVariant.Default: return layout.IsColumns && !gpu;
+            case NormVariant.V1: return false;
+            case NormVariant.V2 when gpu:
+                throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant 2 on {device.Name}; the variants are 1 (one set of GPU kernels) and 0 (Default)");
+            case NormVariant.V2 when !layout.IsColumns:
+                throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: variant 2 (the column kernels) takes [N, C] or [N, C, 1, 1] batch norm only; this layout has variant 1 and 0 (Default)");
+            case NormVariant.V2: return true;
+            default: throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant {(int)variant}; the variants are 1, 2 (cpu, [N, C] batch norm) and 0 (Default)");
         }
     }
 
@@ -150,9 +190,9 @@ internal static class Normalization
     static int Grain(NormLayout layout) => Math.Max(1, CpuGrainElements / Math.Max(1, layout.Count));
 
     static void StatisticsCpu(CpuDevice cpu, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, float eps,
-        Tensor? runningMean, Tensor? runningVar, float momentum)
+        Tensor? runningMean, Tensor? runningVar, float momentum, bool columns)
     {
-        if (layout.IsColumns) { StatisticsColumnsCpu(cpu, x, layout, mean, invStd, eps, runningMean, runningVar, momentum); return; }
+        if (columns) { StatisticsColumnsCpu(cpu, x, layout, mean, invStd, eps, runningMean, runningVar, momentum); return; }
         var (xa, xo) = x.CpuBuffer;
         var (ma, mo) = mean.CpuBuffer;
         var (sa, so) = invStd.CpuBuffer;
@@ -182,9 +222,9 @@ internal static class Normalization
         }, grain: Grain(layout));
     }
 
-    static void NormalizeCpu(CpuDevice cpu, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma, Tensor? beta, Tensor y)
+    static void NormalizeCpu(CpuDevice cpu, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma, Tensor? beta, Tensor y, bool columns)
     {
-        if (layout.IsColumns) { NormalizeColumnsCpu(cpu, x, layout, mean, invStd, gamma, beta, y); return; }
+        if (columns) { NormalizeColumnsCpu(cpu, x, layout, mean, invStd, gamma, beta, y); return; }
         var (xa, xo) = x.CpuBuffer;
         var (ya, yo) = y.CpuBuffer;
         var (ma, mo) = mean.CpuBuffer;
@@ -220,7 +260,7 @@ internal static class Normalization
     }
 
     static void BackwardCpu(CpuDevice cpu, Tensor dy, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma,
-        Tensor dx, Tensor? dgamma, Tensor? dbeta)
+        Tensor dx, Tensor? dgamma, Tensor? dbeta, bool columns)
     {
         var (da, dyo) = dy.CpuBuffer;
         var (xa, xo) = x.CpuBuffer;
@@ -233,7 +273,7 @@ internal static class Normalization
         var sums = new float[2 * groups]; // A = sum(w dy) at [g], B = sum(w dy xhat) at [groups + g]
 
         // Pass 1: the two sums of every group.
-        if (layout.IsColumns) GroupSumsColumnsCpu(cpu, dy, x, layout, mean, invStd, sums);
+        if (columns) GroupSumsColumnsCpu(cpu, dy, x, layout, mean, invStd, sums);
         else CpuParallel.For(cpu, groups, (start, count) =>
         {
             for (int g = start; g < start + count; g++)
@@ -299,7 +339,7 @@ internal static class Normalization
         }
 
         // Pass 3: dx.
-        if (layout.IsColumns) { InputGradColumnsCpu(cpu, dy, x, layout, mean, invStd, gamma, sums, dx); return; }
+        if (columns) { InputGradColumnsCpu(cpu, dy, x, layout, mean, invStd, gamma, sums, dx); return; }
         var (dxa, dxo) = dx.CpuBuffer;
         float inverseCount = 1f / layout.Count;
         CpuParallel.For(cpu, groups, (start, count) =>
@@ -331,10 +371,8 @@ internal static class Normalization
     // The general kernels above walk a group's runs; for [N, C] a run is one element, so a 100 x 400 batch norm
     // made 80,000 one-element span calls (12% of a 2D wgan-gp step, benchmarks/NOTES.md). These sweep the rows
     // instead, vectorised across the columns; sums still run over the rows in order, as the general kernels do.
-
-    /// <summary>Whether [N, C] layouts take the v2 column kernels (true) or the general v1 ones (false): a switch
-    /// for `norm-quick` in benchmarks/, which times the two against each other in one process.</summary>
-    internal static bool ColumnKernels = true;
+    // NormVariant.V1 runs the general kernels on [N, C] too: `nativegan lab batchnorm --variant all` and benchmarks'
+    // `norm-quick` time the two side by side.
 
     /// <summary>Columns per parallel chunk: a multiple of the vector width, the chunk holding about the grain's elements.</summary>
     static int ColumnGrain(NormLayout layout) => Math.Max(8, CpuGrainElements / Math.Max(1, layout.Runs)) / 8 * 8;

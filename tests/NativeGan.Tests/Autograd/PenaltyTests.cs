@@ -106,7 +106,8 @@ public class PenaltyTests
         }
         Assert.Contains(expected[0], v => Math.Abs(v) > 1e-2); // the check is not vacuous
 
-        // PITFALLS 2: the penalty term alone must move the weights, by -lr * (its finite-difference gradient).
+        // The pitfall: an input gradient taken without createGraph makes the penalty a constant that never moves the
+        // weights. So the penalty term alone must move them, by -lr * (its finite-difference gradient).
         const float lr = 0.05f;
         var before = param.Select(t => t.ToArray()).ToArray();
         using (Autograd.NoGrad())

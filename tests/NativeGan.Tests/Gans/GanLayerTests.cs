@@ -148,31 +148,46 @@ public class GanLayerTests
     public void SecondDerivativesMatchFloat64(string op) => GradChecker.GradGradCheck(TestDevices.Get("cpu"), Cases[op]);
 
     /// <summary>Both ways of differentiating minibatch discrimination's backward (fused kernels, or broadcast ops) on
-    /// every device, against float64 finite differences; and the fused way refuses a third derivative by name.</summary>
+    /// every device, against float64 finite differences; and the fused way refuses a third derivative by name.
+    /// The layer's composition (<see cref="MinibatchDiscrimination.Apply"/>) with the variant passed to the closeness.</summary>
     [Theory]
+    [InlineData("cpu", Ops.ClosenessDoubleBackwardVariant.Default)]
     [InlineData("cpu", Ops.ClosenessDoubleBackwardVariant.Fused)]
     [InlineData("cpu", Ops.ClosenessDoubleBackwardVariant.Composed)]
     [InlineData("ilgpu-cpu", Ops.ClosenessDoubleBackwardVariant.Fused)]
     [InlineData("cuda", Ops.ClosenessDoubleBackwardVariant.Fused)]
     public void MinibatchDiscriminationSecondDerivativesEitherWay(string deviceName, Ops.ClosenessDoubleBackwardVariant variant)
     {
-        var before = Ops.ClosenessDoubleBackward;
-        Ops.ClosenessDoubleBackward = variant;
-        try
+        static OpCase With(OpCase c, int kernels, int dims, bool includeSelf, Ops.ClosenessDoubleBackwardVariant variant) => c with
         {
-            GradChecker.GradGradCheck(TestDevices.Get(deviceName), Cases["MinibatchDisc N5 A3 B4 C3"]);
-            GradChecker.GradGradCheck(TestDevices.Get(deviceName), Cases["MinibatchDisc self N3 A2 B2 C1"]);
-            if (variant != Ops.ClosenessDoubleBackwardVariant.Fused) return;
-            using var scope = new TensorScope();
-            var m = Tensor.FromArray(Numerics.Random(new Random(3), 4 * 2 * 3, -0.6f, 0.6f), [4, 2, 3], TestDevices.Get(deviceName));
-            m.RequiresGrad = true;
-            var dm = Autograd.Grad([m.MinibatchCloseness().Sum()], [m], createGraph: true)[0];
-            Autograd.Grad([dm.Mul(dm).Sum()], [m], retainGraph: true); // a second derivative: fine
-            // Recording the second derivative (the way to a third) is refused when it is asked for.
-            var e = Assert.Throws<NotSupportedException>(() => Autograd.Grad([dm.Mul(dm).Sum()], [m], createGraph: true));
-            Assert.Contains("MinibatchClosenessBackward", e.Message);
-        }
-        finally { Ops.ClosenessDoubleBackward = before; }
+            F32 = t =>
+            {
+                using var m = t[0].MatMul(t[1]);
+                using var rows = Ops.Reshape(m, t[0].Dim(0), kernels, dims);
+                using var o = rows.MinibatchCloseness(includeSelf, variant);
+                return Ops.ChannelConcat(t[0], o);
+            },
+        };
+        GradChecker.GradGradCheck(TestDevices.Get(deviceName), With(Cases["MinibatchDisc N5 A3 B4 C3"], 4, 3, false, variant));
+        GradChecker.GradGradCheck(TestDevices.Get(deviceName), With(Cases["MinibatchDisc self N3 A2 B2 C1"], 2, 1, true, variant));
+        if (variant == Ops.ClosenessDoubleBackwardVariant.Composed) return;
+        using var scope = new TensorScope();
+        var m = Tensor.FromArray(Numerics.Random(new Random(3), 4 * 2 * 3, -0.6f, 0.6f), [4, 2, 3], TestDevices.Get(deviceName));
+        m.RequiresGrad = true;
+        var dm = Autograd.Grad([m.MinibatchCloseness(doubleBackward: variant).Sum()], [m], createGraph: true)[0];
+        Autograd.Grad([dm.Mul(dm).Sum()], [m], retainGraph: true); // a second derivative: fine
+        // Recording the second derivative (the way to a third) is refused when it is asked for.
+        var e = Assert.Throws<NotSupportedException>(() => Autograd.Grad([dm.Mul(dm).Sum()], [m], createGraph: true));
+        Assert.Contains("MinibatchClosenessBackward", e.Message);
+        Assert.Contains("doubleBackward: ClosenessDoubleBackwardVariant.Composed", e.Message);
+    }
+
+    [Fact]
+    public void AnUnknownClosenessVariantIsRefusedNamingTheValidOnes()
+    {
+        using var m = Tensor.Zeros(Device.Cpu, 3, 2, 2);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => m.MinibatchCloseness(doubleBackward: (Ops.ClosenessDoubleBackwardVariant)3));
+        Assert.Contains("1 (Composed), 2 (Fused) and 0 (Default)", e.Message);
     }
 
     [Theory, MemberData(nameof(Devices))]

@@ -195,17 +195,10 @@ public class Conv2dTests
                 using var y = Poisoned(Device.Cpu, c.YShape);
                 using var dx = Poisoned(Device.Cpu, c.XShape);
                 using var dw = Poisoned(Device.Cpu, c.WShape);
-                Conv2d.Im2ColVariant = v + 1;
-                try
-                {
-                    Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
-                    Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
-                    Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
-                }
-                finally
-                {
-                    Conv2d.Im2ColVariant = 0;
-                }
+                var variant = new Conv2dVariant((Im2ColVariant)(v + 1));
+                Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y, variant);
+                Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx, variant);
+                Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw, variant);
                 results[v] = [y.ToArray(), dx.ToArray(), dw.ToArray()];
             }
             for (int v = 1; v < 3; v++)
@@ -213,6 +206,63 @@ public class Conv2dTests
                     Assert.True(results[0][pass].SequenceEqual(results[v][pass]), $"{c}: pass {pass} (forward, input grad, weight grad) differs between v1 and v{v + 1}");
             AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[2][0], what: $"{c} forward");
             AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), results[2][1], what: $"{c} input gradient");
+        }
+    }
+
+    /// <summary>The device's im2col / col2im variants, by argument: v1 to v3 on the cpu, the one GPU kernel (v1) elsewhere.</summary>
+    static Im2ColVariant[] Im2ColVariants(Device d) => d is GpuDevice ? [Im2ColVariant.V1] : [Im2ColVariant.V1, Im2ColVariant.V2, Im2ColVariant.V3];
+
+    /// <summary>im2col and col2im as ops, each variant against its float64 definition at tail sizes: strides 1 to 3, paddings
+    /// 0 to 2, rows of 1 to 13 outputs (v3's stride-2 vector rows: 8 + 4 + 1 and 8 + 2), with and without a bias.</summary>
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Conv2d.Im2Col"), Trait("Kernel", "Conv2d.Col2Im")]
+    public void Im2ColAndCol2ImMatchFloat64EveryVariant(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(19);
+        ConvCase[] cases = TestDevices.IsSlow(d)
+            ? [new(2, 3, 1, 5, 7, 3, 3, 2, 1), new(1, 2, 1, 4, 5, 4, 3, 1, 0)]
+            : [new(3, 2, 1, 7, 9, 4, 3, 3, 2), new(2, 3, 1, 11, 6, 4, 4, 2, 1), new(1, 1, 1, 5, 5, 3, 3, 1, 0),
+               new(2, 2, 1, 5, 26, 4, 4, 2, 1), new(3, 1, 1, 9, 21, 3, 3, 2, 0), new(2, 2, 1, 4, 4, 4, 4, 1, 2)];
+        foreach (var c in cases)
+        {
+            var g = Conv2dGeometry.Of(c.N, c.C, c.H, c.W, c.O, c.KH, c.KW, c.S, c.P);
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var colIn = Random(rng, g.Rows * c.N * g.OutPlane);
+            var bias = Random(rng, c.C);
+            var wantCol = Conv2d.Reference.Im2Col(ToDouble(x), g);
+            using var xt = Make(x, c.XShape, d);
+            using var colT = Make(colIn, [g.Rows, c.N * g.OutPlane], d);
+            using var bt = Make(bias, [c.C], d);
+            foreach (var v in Im2ColVariants(d))
+            {
+                using var col = Poisoned(d, g.Rows, c.N * g.OutPlane);
+                Conv2d.Im2ColInto(xt, g, col, v);
+                Assert.Equal(Array.ConvertAll(wantCol, e => (float)e), col.ToArray()); // copies and zeros: exact
+                foreach (bool withBias in new[] { false, true })
+                {
+                    using var dx = Poisoned(d, c.XShape);
+                    Conv2d.Col2ImInto(colT, g, dx, withBias ? bt : null, v);
+                    AssertClose(Conv2d.Reference.Col2Im(ToDouble(colIn), g, withBias ? ToDouble(bias) : null), dx.ToArray(),
+                        what: $"col2im {v} bias={withBias} {c} on {d.Name}");
+                }
+            }
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices))]
+    public void AVariantTheDeviceLacksIsRefusedNamingTheValidOnes(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        using var x = Tensor.Zeros(d, 1, 1, 3, 3);
+        using var w = Tensor.Zeros(d, 1, 1, 2, 2);
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, null, 1, 0, new Conv2dVariant((Im2ColVariant)4)));
+        Assert.Contains("no im2col variant 4", unknown.Message);
+        var gemm = Assert.Throws<ArgumentOutOfRangeException>(() => ConvTranspose2d.InputGrad(x, w, 1, 0, new Conv2dVariant(Gemm: (GemmVariant)7)));
+        Assert.Contains("no GEMM variant 7; the variants are 1, 2, 3 and 0 (Default)", gemm.Message);
+        if (d is GpuDevice)
+        {
+            var cpuOnly = Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, null, 1, 0, new Conv2dVariant(Im2ColVariant.V3)));
+            Assert.Contains($"no im2col variant 3 on {d.Name}; the variants are 1 (one GPU kernel) and 0 (Default)", cpuOnly.Message);
         }
     }
 
@@ -234,18 +284,11 @@ public class Conv2dTests
         using var y = Poisoned(d, c.YShape);
         using var dx = Poisoned(d, c.XShape);
         using var dw = Poisoned(d, c.WShape);
-        Conv2d.ChunkFloatsOverride = 2 * (g.Rows + g.O) * g.OutPlane;
-        try
-        {
-            Assert.Equal(2, Conv2d.ChunkSamples(g, Conv2d.CpuChunkFloats));
-            Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y);
-            Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx);
-            Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw);
-        }
-        finally
-        {
-            Conv2d.ChunkFloatsOverride = 0;
-        }
+        var variant = new Conv2dVariant(ChunkFloats: 2 * (g.Rows + g.O) * g.OutPlane);
+        Assert.Equal(2, Conv2d.ChunkSamples(g, variant.BudgetFloats(Conv2d.CpuChunkFloats)));
+        Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y, variant);
+        Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx, variant);
+        Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw, variant);
         AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), y.ToArray(), what: "chunked forward");
         AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), dx.ToArray(), what: "chunked input gradient");
         AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), dw.ToArray(), what: "chunked weight gradient");

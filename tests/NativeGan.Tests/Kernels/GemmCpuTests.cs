@@ -22,28 +22,16 @@ public class GemmCpuTests
         { 9, 29, 19 }, { 13, 24, 40 },
     };
 
-    public delegate void CpuGemm(CpuDevice cpu, int m, int n, int k, float alpha,
-        float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc);
-
-    static readonly Dictionary<string, CpuGemm> Variants = new()
-    {
-        ["CpuV1Naive"] = Gemm.CpuV1Naive,
-        ["CpuV2Packed"] = Gemm.CpuV2Packed,
-        // The 6 x 32 Vector512 micro-kernel, forced: runs (emulated, slowly) where AVX-512 is absent.
-        ["CpuV2Packed.Wide"] = (cpu, m, n, k, al, a, ao, lda, ta, b, bo, ldb, tb, be, c, co, ldc)
-            => Gemm.CpuV2Packed(cpu, m, n, k, al, a, ao, lda, ta, b, bo, ldb, tb, be, c, co, ldc, wide: true),
-        ["CpuV2Packed.Narrow"] = (cpu, m, n, k, al, a, ao, lda, ta, b, bo, ldb, tb, be, c, co, ldc)
-            => Gemm.CpuV2Packed(cpu, m, n, k, al, a, ao, lda, ta, b, bo, ldb, tb, be, c, co, ldc, wide: false),
-    };
+    // The variants go through the raw entry point, Gemm.Cpu, by its variant argument: v1 naive, v2 the packed GEMM with
+    // the 6 x 16 micro-kernel, v3 with the 6 x 32 Vector512 one (run, emulated and slowly, where AVX-512 is absent).
 
     [Theory, MemberData(nameof(TailSizes))]
     public void PackedMatchesFloat64AtTails(int m, int n, int k)
     {
         foreach (var (ta, tb) in Transposes)
         {
-            Check("CpuV2Packed.Narrow", m, n, k, ta, tb, alpha: 1.5f, beta: -0.75f, seed: m * 7 + n * 3 + k);
-            Check("CpuV2Packed.Narrow", m, n, k, ta, tb, alpha: -0.5f, beta: 0f, seed: m + n + k);
+            Check(GemmVariant.V2, m, n, k, ta, tb, alpha: 1.5f, beta: -0.75f, seed: m * 7 + n * 3 + k);
+            Check(GemmVariant.V2, m, n, k, ta, tb, alpha: -0.5f, beta: 0f, seed: m + n + k);
         }
     }
 
@@ -59,8 +47,8 @@ public class GemmCpuTests
     public void WideKernelMatchesFloat64AtTails(int m, int n, int k)
     {
         foreach (var (ta, tb) in Transposes)
-            Check("CpuV2Packed.Wide", m, n, k, ta, tb, alpha: 0.5f, beta: 2f, seed: 3);
-        Check("CpuV2Packed.Wide", m, n, k, false, false, alpha: 1f, beta: 0f, seed: 4);
+            Check(GemmVariant.V3, m, n, k, ta, tb, alpha: 0.5f, beta: 2f, seed: 3);
+        Check(GemmVariant.V3, m, n, k, false, false, alpha: 1f, beta: 0f, seed: 4);
     }
 
     [Theory]
@@ -69,32 +57,53 @@ public class GemmCpuTests
     public void NaiveMatchesFloat64(int m, int n, int k)
     {
         foreach (var (ta, tb) in Transposes)
-            Check("CpuV1Naive", m, n, k, ta, tb, alpha: 1.5f, beta: -0.75f, seed: 9);
+            Check(GemmVariant.V1, m, n, k, ta, tb, alpha: 1.5f, beta: -0.75f, seed: 9);
+    }
+
+    /// <summary>The default (v2 here, v3 on an AVX-512 machine) at a tail size, through the raw entry point.</summary>
+    [Fact]
+    public void DefaultMatchesFloat64()
+    {
+        foreach (var (ta, tb) in Transposes)
+            Check(GemmVariant.Default, 13, 29, 40, ta, tb, alpha: 1.5f, beta: -0.75f, seed: 10);
+    }
+
+    [Fact]
+    public void AnUnknownVariantIsRefusedNamingTheValidOnes()
+    {
+        var c = new float[4];
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.Cpu(Cpu, 2, 2, 1, 1f, [1f, 2f], 0, 1, false, [1f, 2f], 0, 2, false, 0f, c, 0, 2, (GemmVariant)4));
+        Assert.Contains("Gemm: no variant 4; the variants are 1, 2, 3 and 0 (Default)", e.Message);
+        using var a = Tensor.Zeros(Device.Cpu, 2, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MatMul(a, a, variant: (GemmVariant)(-1)));
     }
 
     [Fact]
     public void PackedMatchesFloat64AtA512ishSize()
     {
-        Check("CpuV2Packed", 515, 509, 520, false, false, alpha: 0.75f, beta: 0.5f, seed: 11);
+        Check(GemmVariant.V2, 515, 509, 520, false, false, alpha: 0.75f, beta: 0.5f, seed: 11);
     }
 
     /// <summary>Wider than one B block (4096 columns) and short: crosses the column blocking and splits columns over cores.</summary>
     [Fact]
     public void PackedMatchesFloat64AcrossColumnBlocksAndColumnSplit()
     {
-        Check("CpuV2Packed", 7, 4100, 20, false, false, alpha: 1f, beta: 0f, seed: 13);
-        Check("CpuV2Packed", 3, 4097, 21, true, true, alpha: 2f, beta: 0.5f, seed: 14);
+        Check(GemmVariant.V2, 7, 4100, 20, false, false, alpha: 1f, beta: 0f, seed: 13);
+        Check(GemmVariant.V2, 3, 4097, 21, true, true, alpha: 2f, beta: 0.5f, seed: 14);
     }
 
-    /// <summary>k = 0 is an empty sum: C = beta * C, and beta = 0 clears C even where it held NaN.</summary>
-    [Fact]
-    public void EmptyInnerDimensionScalesC()
+    /// <summary>k = 0 is an empty sum: C = beta * C, and beta = 0 clears C even where it held NaN; every variant.</summary>
+    [Theory]
+    [InlineData(GemmVariant.V1)]
+    [InlineData(GemmVariant.V2)]
+    [InlineData(GemmVariant.V3)]
+    public void EmptyInnerDimensionScalesC(GemmVariant variant)
     {
         var c = new[] { 1f, float.NaN, 3f, 4f };
-        Gemm.CpuV2Packed(Cpu, 2, 2, 0, 1f, [], 0, 1, false, [], 0, 2, false, 0f, c, 0, 2);
+        Gemm.Cpu(Cpu, 2, 2, 0, 1f, [], 0, 1, false, [], 0, 2, false, 0f, c, 0, 2, variant);
         Assert.Equal(new[] { 0f, 0f, 0f, 0f }, c);
         c = [1f, 2f, 3f, 4f];
-        Gemm.CpuV2Packed(Cpu, 2, 2, 0, 1f, [], 0, 1, false, [], 0, 2, false, 2f, c, 0, 2);
+        Gemm.Cpu(Cpu, 2, 2, 0, 1f, [], 0, 1, false, [], 0, 2, false, 2f, c, 0, 2, variant);
         Assert.Equal(new[] { 2f, 4f, 6f, 8f }, c);
     }
 
@@ -105,7 +114,7 @@ public class GemmCpuTests
     /// C = alpha op(A) op(B) + beta C0 against float64, and that nothing outside C was written.
     /// beta = 0: C starts as NaN, which must not leak into the result.
     /// </summary>
-    static void Check(string variant, int m, int n, int k, bool ta, bool tb, float alpha, float beta, int seed)
+    static void Check(GemmVariant variant, int m, int n, int k, bool ta, bool tb, float alpha, float beta, int seed)
     {
         var rng = new Random(seed);
         int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
@@ -117,7 +126,7 @@ public class GemmCpuTests
         for (int i = 0; i < cOff; i++) c[i] = 1234f;
         var c0 = (float[])c.Clone();
 
-        Variants[variant](Cpu, m, n, k, alpha, a, aOff, lda, ta, b, bOff, ldb, tb, beta, c, cOff, ldc);
+        Gemm.Cpu(Cpu, m, n, k, alpha, a, aOff, lda, ta, b, bOff, ldb, tb, beta, c, cOff, ldc, variant);
 
         var expected = new double[m * n];
         var actual = new float[m * n];

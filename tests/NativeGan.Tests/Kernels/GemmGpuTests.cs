@@ -73,6 +73,35 @@ public class GemmGpuTests
 
     public static TheoryData<string> AllDevices => TestDevices.All;
 
+    /// <summary>Each variant asked for by argument through the tensor entry point (v1, v2, v3 are the device's own kernels:
+    /// naive, packed 6 x 16, packed 6 x 32 on the cpu; naive, shared tiles, register tiles on a GPU), at a tail size.</summary>
+    [Theory, MemberData(nameof(AllDevices)), Trait("Kernel", "Gemm.V1Naive"), Trait("Kernel", "Gemm.V2SharedTiled"), Trait("Kernel", "Gemm.V3RegisterTiled")]
+    public void EveryVariantByArgumentMatchesFloat64(string device)
+    {
+        var d = TestDevices.Get(device);
+        var rng = new Random(22);
+        int m = 9, n = 17, k = 19;
+        foreach (var variant in new[] { GemmVariant.V1, GemmVariant.V2, GemmVariant.V3 })
+            foreach (var (ta, tb) in new[] { (false, false), (true, true) })
+            {
+                float[] a = Random(rng, m * k), b = Random(rng, k * n);
+                using var at = Tensor.FromArray(a, ta ? [k, m] : [m, k], d);
+                using var bt = Tensor.FromArray(b, tb ? [n, k] : [k, n], d);
+                using var c = Gemm.MatMul(at, bt, ta, tb, variant);
+                AssertClose(Gemm.Reference.MatMul(ToDouble(a), ta, ToDouble(b), tb, m, n, k), c.ToArray(), what: $"{device} {variant} transA={ta} transB={tb}");
+            }
+    }
+
+    /// <summary>The GPU default picks by size: v1 for tiny C, v2 from four 16 x 16 tiles, v3 from four 64 x 64 tiles and a whole k tile.</summary>
+    [Fact]
+    public void TheGpuDefaultPicksBySize()
+    {
+        Assert.Equal(GemmVariant.V1, Gemm.GpuDefault(3, 5, 7));
+        Assert.Equal(GemmVariant.V2, Gemm.GpuDefault(32, 32, 7));
+        Assert.Equal(GemmVariant.V3, Gemm.GpuDefault(128, 128, 16));
+        Assert.Equal(GemmVariant.V2, Gemm.GpuDefault(128, 128, 15));
+    }
+
     delegate void Launcher(GpuDevice gpu, GemmArgs g, ILGPU.ArrayView<float> a, ILGPU.ArrayView<float> b, ILGPU.ArrayView<float> c);
 
     /// <summary>

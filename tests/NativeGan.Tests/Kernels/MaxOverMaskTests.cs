@@ -45,8 +45,11 @@ public class MaxOverMaskTests
             var expected = MaxOverMask.Reference.Mask(ToDouble(x), ToDouble(max), outer, pieces, inner);
             if (pieces > 1) Assert.Contains(expected, v => v is > 0 and < 1); // ties were made
             AssertClose(expected, mask.ToArray(), rtol: 1e-7, atol: 0, what: $"mask of {Shapes.Format(shape)} over axis {axis} on {d.Name}");
-            using var v1 = MaxOverMask.ComposedV1(xt, mt, axis); // the five-kernel version it replaced: the same floats
+            using var v1 = MaxOverMask.Compute(xt, mt, axis, MaxOverMaskVariant.V1); // the five-kernel version it replaced: the same floats
             Assert.Equal(v1.ToArray(), mask.ToArray());
+            using var v2 = Poisoned(d, shape);
+            MaxOverMask.ComputeInto(xt, mt, axis, v2, MaxOverMaskVariant.V2); // the default, asked for by number
+            Assert.Equal(v2.ToArray(), mask.ToArray());
         }
     }
 
@@ -58,5 +61,8 @@ public class MaxOverMaskTests
         var e = Assert.Throws<TensorShapeException>(() => MaxOverMask.Compute(x, max, 1));
         Assert.Contains("[2, 5, 3]", e.Message);
         Assert.Contains("[2, 4]", e.Message);
+        using var right = Tensor.Zeros(Device.Cpu, 2, 3);
+        var v = Assert.Throws<ArgumentOutOfRangeException>(() => MaxOverMask.Compute(x, right, 1, (MaxOverMaskVariant)3));
+        Assert.Contains("the variants are 1, 2 and 0 (Default)", v.Message);
     }
 }

@@ -128,6 +128,57 @@ public class NormBatchNorm2dTests
             }
     }
 
+    /// <summary>
+    /// [N, C] batch norm (BatchNorm1d) with each cpu variant asked for by argument: v1, the general kernels over one-element
+    /// runs, and v2, the column kernels; forward (training and eval) and backward against float64, at column counts off the
+    /// vector width and across two parallel chunks (2077), and v1 and v2 against each other.
+    /// </summary>
+    [Theory]
+    [InlineData(NormVariant.V1)]
+    [InlineData(NormVariant.V2)]
+    public void ColumnShapesMatchFloat64WithEachCpuVariant(NormVariant variant)
+    {
+        var d = Device.Cpu;
+        var rng = new Random(25);
+        foreach (int[] shape in new[] { [13, 21, 1, 1], [2, 9, 1, 1], new[] { 37, 2077, 1, 1 } })
+        {
+            int n = shape[0], c = shape[1];
+            using var f = ForwardCase.Draw(rng, d, shape, runningMeanRange: (-1f, 1f));
+            var (x, gamma, beta) = (f.X, f.Gamma, f.Beta);
+            BatchNorm2d.ForwardInto(f.XT, f.GammaT, f.BetaT, null, null, training: true, f.Y, f.Mean, f.InvStd, Momentum, Eps, variant);
+            var (ey, _, _) = BatchNorm2d.Reference.Forward(ToDouble(x), n, c, 1, 1, ToDouble(gamma), ToDouble(beta), Eps);
+            string what = $"{Shapes.Format(shape)} {variant}";
+            AssertClose(ey, f.Y.ToArray(), what: "y " + what);
+
+            using var yEval = Poisoned(d, shape);
+            BatchNorm2d.ForwardInto(f.XT, f.GammaT, f.BetaT, f.RunningMeanT, f.RunningVarT, training: false, yEval, f.Mean, f.InvStd, Momentum, Eps, variant);
+            AssertClose(BatchNorm2d.Reference.Apply(ToDouble(x), n, c, 1, 1, ToDouble(gamma), ToDouble(beta), ToDouble(f.RunningMean), ToDouble(f.RunningVar), Eps),
+                yEval.ToArray(), what: "eval y " + what);
+
+            var dy = Random(rng, x.Length);
+            using var dyt = Tensor.FromArray(dy, shape, d);
+            var (_, mean, invStd) = BatchNorm2d.Forward(f.XT, f.GammaT, null, null, null, training: true, eps: Eps, variant: variant);
+            var (dx, dgamma, dbeta) = BatchNorm2d.Backward(dyt, f.XT, f.GammaT, mean, invStd, variant);
+            var (edx, edg, edb) = BatchNorm2d.Reference.Backward(ToDouble(dy), ToDouble(x), n, c, 1, 1, ToDouble(gamma), Eps);
+            AssertClose(edx, dx.ToArray(), rtol: 1e-3, atol: 1e-4, what: "dx " + what);
+            AssertClose(edg, dgamma!.ToArray(), rtol: 1e-4, atol: 1e-4, what: "dgamma " + what);
+            AssertClose(edb, dbeta!.ToArray(), rtol: 1e-4, atol: 1e-4, what: "dbeta " + what);
+            foreach (var t in new[] { mean, invStd, dx, dgamma, dbeta }) t.Dispose();
+        }
+    }
+
+    [Theory, MemberData(nameof(Devices))]
+    public void AVariantTheLayoutOrDeviceLacksIsRefused(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        using var images = Tensor.Ones(d, 2, 3, 2, 2);
+        using var columns = Tensor.Ones(d, 2, 3, 1, 1);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => BatchNorm2d.Forward(images, null, null, null, null, true, variant: NormVariant.V2));
+        Assert.Contains(d is GpuDevice ? "no variant 2 on" : "variant 2 (the column kernels) takes [N, C]", e.Message);
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => BatchNorm2d.Forward(columns, null, null, null, null, true, variant: (NormVariant)5));
+        Assert.Contains("no variant 5", unknown.Message);
+    }
+
     [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.BackwardSums"), Trait("Kernel", "Norm.InputGrad")]
     public void BackwardMayWriteDxOverDy(string deviceName)
     {
