@@ -37,8 +37,8 @@ case "${1:-}" in
     rt=${TMPDIR:-/tmp}/nativegan-dotnet
     [[ -d $rt ]] || bash .gpu/run.sh NativeGan.Cli --version >/dev/null 2>&1 || true # unpacks the runtime once
     export DOTNET_ROOT=$rt PATH=$rt:$PATH NATIVEGAN="dotnet .gpu/NativeGan.Cli/nativegan.dll" LOGDIR="$out"
-    if [[ $1 == modes ]]; then SEEDS=${SEEDS:-"1 2 3 4 5"} bash tools/experiments.sh modes cuda
-    else bash tools/experiments.sh main cuda; bash tools/experiments.sh long cuda; fi
+    if [[ $1 == modes ]]; then SEEDS=${SEEDS:-"1 2 3 4 5"} bash docs/experiments/experiments.sh modes cuda
+    else bash docs/experiments/experiments.sh main cuda; bash docs/experiments/experiments.sh long cuda; fi
     cp -r runs "$out/runs" 2>/dev/null || true
     ;;
   *)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The runs behind docs/RESULTS.md, in order, each logged to runs/experiments/NAME.log (git-ignored).
-#   bash tools/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+# The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
+# runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 what=${1:-all}
 device=${2:-cpu}
 # NATIVEGAN: a command that runs the program (on a GPU machine without the SDK, the packed build: tools/gpu.sh).
@@ -443,7 +444,7 @@ if [[ $what == grid-nobn ]]; then
   # Twentieth session, one core each. `grid-r1-levers`' real_label-1 recipe: its 25,000-step checkpoints (seeds 3 and 4)
   # cooled over 20,000 steps instead of 5,000, and seed 3's with G's BatchNorms frozen (g_bn_frozen) in the usual
   # cool-down; then the recipe with no BatchNorm in G (g_batchnorm=false) from scratch, five grid seeds and five ring seeds.
-  # (Run by hand as the same commands; `python3 tools/bn_jitter.py CHECKPOINT generator` is the numpy look at the jitter.)
+  # (Run by hand as the same commands; `python3 docs/experiments/bn_jitter.py CHECKPOINT generator` is the numpy look at the jitter.)
   branch() { # SEED BASE NAME ARGS...: run BASE copied to NAME, resumed with ARGS, scored
     local seed=$1 base=$2 name=$3; shift 3
     rm -rf "runs/$name" && cp -r "runs/$base" "runs/$name"

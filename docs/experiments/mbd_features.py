@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """What the minibatch-discrimination features of a trained 2D discriminator say (docs/RESULTS.md, sixteenth session).
 
-    python3 tools/mbd_features.py runs/RUN/checkpoint.safetensors [BATCH]
+    python3 docs/experiments/mbd_features.py runs/RUN/checkpoint.safetensors [BATCH]
 
 Runs the checkpoint's discriminator (PacGAN's 3 maxout layers, then minibatch discrimination) in numpy on BATCH real
 grid25 points and prints the kernels' L1 distances within and between modes, the size of the closeness features
 o_b = sum over the other samples of exp(-L1), and how much D's score through them moves when the batch loses the
-column x = 2. Needs numpy; reads the safetensors file itself (tools/safetensors_numpy.py).
+column x = 2. Needs numpy; reads the safetensors file itself (safetensors_numpy.py, beside it).
 """
 import sys
 import numpy as np

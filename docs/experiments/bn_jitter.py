@@ -2,13 +2,13 @@
 """How much the BatchNorm statistics of a training batch move a trained 2D generator's samples (docs/RESULTS.md,
 twentieth session).
 
-    python3 tools/bn_jitter.py runs/RUN/checkpoint.safetensors [generator|generator_ema] [SEED]
+    python3 docs/experiments/bn_jitter.py runs/RUN/checkpoint.safetensors [generator|generator_ema] [SEED]
 
 Runs the checkpoint's MLP generator (PacGAN's 4 layers of Linear, BatchNorm, ReLU, then Linear) in numpy on 10,000
 latents three ways: with the BatchNorms' running statistics (what sampling and `eval modes` use), and with the
 statistics of each batch of 100 or of 1,000 latents (what D judged in training with batches of 100). It scores each
 on the 25-mode grid with the PacGAN rule (a sample is high quality within 3 std = 0.15 of its nearest mode on each
-axis). Needs numpy; reads the safetensors file itself (tools/safetensors_numpy.py).
+axis). Needs numpy; reads the safetensors file itself (safetensors_numpy.py, beside it).
 """
 import sys
 import numpy as np

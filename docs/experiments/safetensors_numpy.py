@@ -1,4 +1,4 @@
-"""Reads a safetensors file into numpy arrays (float32 tensors only), for the numpy looks at checkpoints in tools/."""
+"""Reads a safetensors file into numpy arrays (float32 tensors only), for the numpy looks at checkpoints in docs/experiments/."""
 import json, struct
 import numpy as np
 
