@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checkpoints between NativeGan and PyTorch, both ways, for the DCGAN generator.
 
-  write FILE   PyTorch builds a small DCGAN generator (the layer layout of src/Gan/Models/Dcgan.cs and of
+  write FILE   PyTorch builds a small DCGAN generator (the layer layout of src/Gan/Gans/Dcgan.cs and of
                benchmarks/reference/torch_reference.py), runs some training-mode batches through it so the
                batch-norm running statistics are not their initial values, and writes one safetensors file
                holding its state dict under "generator." (exactly the names NativeGan uses), a latent batch

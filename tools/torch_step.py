@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""One whole DCGAN training step in PyTorch, written as a golden file for NativeGan's DcganJob.Step.
+"""One whole DCGAN training step in PyTorch, written as a golden file for NativeGan's GanJob.Step (the dcgan preset).
 
   write FILE   builds a SMALL DCGAN (latent 10, g_width 8, d_width 8, images 1x32x32, batch 4: every layer kind
                of the full model, ConvTranspose2d / BatchNorm2d / ReLU / Tanh in the generator, Conv2d /
                BatchNorm2d / LeakyReLU(0.2) in the discriminator) with the layouts of
-               benchmarks/reference/torch_reference.py (= src/Gan/Models/Dcgan.cs), initialises it as DCGAN does
+               benchmarks/reference/torch_reference.py (= src/Gan/Gans/Dcgan.cs), initialises it as DCGAN does
                (convolution weights N(0, 0.02), batch-norm scales N(1, 0.02), shifts and the last bias 0), draws a
                real batch uniform in [-1, 1] and the step's latents z ~ N(0, 1), and does ONE training step exactly
-               as src/Gan/Models/DcganJob.cs Step does it, then a SECOND step with a new real batch and new
+               as src/Gan/Gans/GanJob.cs Step (dcgan: reuse_fakes) does it, then a SECOND step with a new real batch and new
                latents (Adam's second update is no longer lr * sign(gradient): it weighs two gradients):
                  fake = G(z)                                     (one generator forward, train mode)
                  loss_d = BCE(D(real), 1) + BCE(D(fake.detach()), 0)   (real and fake as two D batches)
@@ -27,7 +27,7 @@
                  after2.generator.*, after2.discriminator.*        every parameter and buffer after two steps
                tests/NativeGan.Tests/TestData/torch-dcgan-step.safetensors was made by
                  /usr/bin/python3 tools/torch_step.py write tests/NativeGan.Tests/TestData/torch-dcgan-step.safetensors
-               and tests/NativeGan.Tests/Training/DcganStepTests.cs replays the step with DcganJob.
+               and tests/NativeGan.Tests/Training/DcganStepTests.cs replays the step with the dcgan GanJob.
 
 Run with Debian's interpreter: /usr/bin/python3 (python3-torch, torch 1.13). The safetensors writer is
 tools/torch_interop.py's (hand-written, byte for byte what safetensors.torch.save_file writes).
@@ -57,7 +57,7 @@ def grads(module):
 
 
 def dcgan_step(g, d, opt_g, opt_d, real, z):
-    """DcganJob.Step: one generator forward, whose fakes serve both updates; returns the losses and the gradients."""
+    """GanJob.Step with reuse_fakes (dcgan): one generator forward, whose fakes serve both updates; returns the losses and the gradients."""
     ones, zeros = torch.ones(len(real), 1, 1, 1), torch.zeros(len(real), 1, 1, 1)
     fake = g(z)
     loss_d = F.binary_cross_entropy_with_logits(d(real), ones) + \

@@ -6,7 +6,7 @@ Prints one JSON object per line with the keys `nativegan bench --json` prints:
    "steps", "warmup", "peak_mem_bytes"}
 so benchmarks/reference/compare.py can pair them and write the ratio table.
 
-Workloads (DCGAN of Radford et al. at 32x32, one channel, as in src/Gan/Models/Dcgan.cs):
+Workloads (DCGAN of Radford et al. at 32x32, one channel, as in src/Gan/Gans/Dcgan.cs):
   dcgan32    one discriminator update (BCE with logits on a real and a fake batch) and one generator update
              (non-saturating), Adam 2e-4 (0.5, 0.999).
   wgan-gp32  five critic updates (Wasserstein loss + 10 * gradient penalty on random interpolates, double

@@ -10,7 +10,7 @@ namespace NativeGan.Cli;
 /// <summary>
 /// <c>nativegan bench dcgan|wgan-gp</c>: training steps per second of the 32x32 one-channel models on random
 /// data, after warm-up, median of many steps, with the GPU pool's peak memory. The model is the real job the
-/// `train` command runs (src/Gan/Models), so the figure is that of training, not of a separate copy. A step is
+/// `train` command runs (src/Gan/Gans, src/Gan/Autoencoders), so the figure is that of training, not of a separate copy. A step is
 /// one generator update (for WGAN-GP: five critic updates with the gradient penalty, then the generator's).
 /// --json prints the keys of benchmarks/reference/torch_reference.py, which does the same in PyTorch eager.
 /// </summary>
