@@ -21,7 +21,30 @@ public static class Cli
             EvalCommand.Create(),
             EvalCommand.Denoise(),
         };
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        // A mistyped command or option: the errors and where the help is, not the whole help of the parent command.
+        if (parsed.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            foreach (var e in parsed.Errors)
+                Error(System.Text.RegularExpressions.Regex.Replace(e.Message, @"'System\.(?:Nullable`1\[System\.)?(\w+)\]?'", m => m.Groups[1].Value switch
+                {
+                    "Int32" or "Int64" or "UInt64" => "an integer",
+                    "Single" or "Double" => "a number",
+                    var other => other.ToLowerInvariant(),
+                }));
+            var command = string.Join(" ", parsed.CommandResult.Command is RootCommand ? [] : Path(parsed.CommandResult));
+            Error($"`nativegan {command}{(command.Length > 0 ? " " : "")}--help` lists what it takes");
+            return 2;
+        }
+        return parsed.Invoke();
+    }
+
+    static IEnumerable<string> Path(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var r = result; r is not null && r.Command is not RootCommand; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Command.Name);
+        return names;
     }
 
     /// <summary>--truncation for the commands that draw latents (sample, eval modes, eval mnist).</summary>

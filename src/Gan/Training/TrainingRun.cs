@@ -21,6 +21,8 @@ public sealed record TrainRequest
     public int SampleEvery { get; init; } = 100;
     public int CheckpointEvery { get; init; } = 500;
     public bool Resume { get; init; }
+    /// <summary>Replace the run in <see cref="OutDir"/>, if there is one (otherwise a new run goes to a numbered sibling folder).</summary>
+    public bool Overwrite { get; init; }
     /// <summary>Square side images are resized or padded to (null: 64 for an image folder, else 32).</summary>
     public int? ImageSize { get; init; }
     /// <summary>Model settings as text (<c>--set key=value</c>), bound onto the kind's options.</summary>
@@ -37,10 +39,12 @@ public sealed record TrainRequest
 public sealed class TrainingRun : IDisposable
 {
     readonly List<DataLoader> loaders = [];
+    readonly RunFolder folder;
 
-    TrainingRun(TrainRequest request, ITrainingJob job, Dataset data, DataLoader loader, TrainerOptions options)
+    TrainingRun(TrainRequest request, RunFolder folder, ITrainingJob job, Dataset data, DataLoader loader, TrainerOptions options)
     {
         Request = request;
+        this.folder = folder;
         Job = job;
         Data = data;
         Loader = loader;
@@ -54,6 +58,9 @@ public sealed class TrainingRun : IDisposable
     public Dataset Data { get; }
     public DataLoader Loader { get; }
     public TrainerOptions Options { get; }
+
+    /// <summary>The folder the run writes to: <see cref="TrainRequest.OutDir"/>, or a numbered sibling when that holds another run.</summary>
+    public string OutDir => folder.Path;
 
     /// <summary>
     /// Sets up <paramref name="request"/> on <paramref name="device"/>. <paramref name="log"/> hears what was decided for the
@@ -73,11 +80,23 @@ public sealed class TrainingRun : IDisposable
             if (r.BatchFrom[i].Step <= r.BatchFrom[i - 1].Step)
                 throw new ArgumentException($"{name}: --batch-from steps must increase, got {r.BatchFrom[i - 1].Step} then {r.BatchFrom[i].Step}");
 
-        string checkpoint = Path.Combine(r.OutDir, Trainer.CheckpointFile);
+        var folder = RunFolder.Claim(r.OutDir, r.Resume, r.Overwrite, log);
+        try { return Prepare(r, folder, device, log, warn); }
+        catch
+        {
+            folder.Abandon();
+            throw;
+        }
+    }
+
+    static TrainingRun Prepare(TrainRequest r, RunFolder folder, Device device, Action<string> log, Action<string> warn)
+    {
+        string name = $"train {r.Kind.Name}";
+        if (folder.RemoveStaleTemporaries() is > 0 and var stale) log($"removed {stale} partial checkpoint(s) an interrupted run left in {folder.Path}");
+        string checkpoint = Path.Combine(folder.Path, Trainer.CheckpointFile);
         SavedRun? saved = null;
         if (r.Resume)
         {
-            if (!File.Exists(checkpoint)) throw new FileNotFoundException($"--resume: no checkpoint at {checkpoint}", checkpoint);
             saved = Trainer.ReadJob(checkpoint);
             if (!r.Kind.Owns(saved.Kind)) throw new ArgumentException($"--resume: {checkpoint} was written by a '{saved.Kind}' run, not by `train {r.Kind.Name}`");
         }
@@ -131,10 +150,10 @@ public sealed class TrainingRun : IDisposable
                 : r.Epochs ?? r.Kind.DefaultEpochs;
             var trainer = new TrainerOptions
             {
-                OutDir = r.OutDir, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
+                OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
                 Resume = r.Resume, DataName = dataset.Name, LaterLoaders = later, DataSource = dataSpec, DataSeed = seed,
             };
-            return new TrainingRun(r, job, dataset, loader, trainer);
+            return new TrainingRun(r, folder, job, dataset, loader, trainer);
         }
         catch
         {
@@ -166,5 +185,6 @@ public sealed class TrainingRun : IDisposable
     {
         foreach (var l in loaders) l.Dispose();
         Job.Dispose();
+        folder.Dispose();
     }
 }
