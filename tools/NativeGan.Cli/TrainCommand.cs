@@ -27,6 +27,7 @@ public static class TrainCommand
         var device = Cli.DeviceOption();
         var epochs = new Option<int?>("--epochs") { Description = $"Passes over the data (default {kind.DefaultEpochs})." };
         var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };
+        var minutes = new Option<double?>("--minutes") { Description = "A time budget: train until the epochs or steps are done or this many minutes of training have passed, whichever comes first (a checkpoint is saved; --resume continues)." };
         var batch = new Option<int?>("--batch") { Description = $"Batch size (default {kind.DefaultBatch})." };
         var batchFrom = new Option<string[]>("--batch-from") { Description = "STEP:SIZE (repeatable): batches of SIZE from step STEP on, e.g. --batch 64 --batch-from 50000:256 (needs --steps; give the same options again with --resume).", AllowMultipleArgumentsPerToken = true };
         var seed = new Option<ulong?>("--seed") { Description = "Seed of the weights, the noise and the data order: one seed, one run (default 1; on --resume: the checkpoint's)." };
@@ -39,7 +40,7 @@ public static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, set,
+            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, set,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var choice = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType())
@@ -61,7 +62,7 @@ public static class TrainCommand
             var request = new TrainRequest
             {
                 Kind = kind, OutDir = result.GetValue(output)!, Data = result.GetValue(data), Seed = result.GetValue(seed),
-                Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Batch = result.GetValue(batch), BatchFrom = later,
+                Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Minutes = result.GetValue(minutes), Batch = result.GetValue(batch), BatchFrom = later,
                 SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
                 ImageSize = result.GetValue(imageSize), Settings = settings,
             };

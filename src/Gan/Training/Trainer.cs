@@ -19,6 +19,10 @@ public sealed record TrainerOptions
     /// <summary>Stop after this many steps in all (counted from the start of the run, resumed or not), if set.</summary>
     public long? MaxSteps { get; init; }
 
+    /// <summary>Stop, with a checkpoint, before the step that would end past this much training time (this session's:
+    /// data loading and set-up before the first step do not count), if set. A step's time is the mean so far.</summary>
+    public TimeSpan? TimeLimit { get; init; }
+
     /// <summary>A sample picture and the loss curve every this many steps (and always at the end).</summary>
     public int SampleEvery { get; init; } = 100;
 
@@ -163,10 +167,19 @@ public static class Trainer
                 history.Add((step, logged));
 
                 double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                progress?.Invoke(new TrainProgress(step, total, epoch, rate, clock.Elapsed,
-                    rate > 0 ? TimeSpan.FromSeconds((total - step) / rate) : null, last));
+                // With a time limit: the steps that fit in it at the mean step time so far, if fewer than the run's length.
+                long shown = total;
+                bool outOfTime = false;
+                if (options.TimeLimit is { } limit && rate > 0)
+                {
+                    double left = (limit - clock.Elapsed).TotalSeconds;
+                    outOfTime = left < 1 / rate;
+                    shown = Math.Min(total, step + (long)Math.Max(0, Math.Floor(left * rate)));
+                }
+                progress?.Invoke(new TrainProgress(step, shown, epoch, rate, clock.Elapsed,
+                    rate > 0 ? TimeSpan.FromSeconds((shown - step) / rate) : null, last));
 
-                bool end = step >= total, stop = cancel.IsCancellationRequested;
+                bool end = step >= total || outOfTime, stop = cancel.IsCancellationRequested;
                 if (end || stop || step % options.SampleEvery == 0)
                     faults.Try("the pictures", Path.Combine(options.OutDir, SamplesFolder), () => WritePictures(job, options.OutDir, step, latest, lossCurve, history));
                 if (end || stop || step % options.CheckpointEvery == 0)
@@ -184,7 +197,10 @@ public static class Trainer
                 if (stop)
                     return new TrainResult(TrainOutcome.Interrupted, step,
                         $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue", checkpoint, latest, lossCurve);
-                if (end || step == until) break;
+                if (step >= total || step == until) break;
+                if (outOfTime)
+                    return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps: the time limit of {options.TimeLimit!.Value.TotalMinutes:0.##} minutes is reached (--resume continues)",
+                        checkpoint, latest, lossCurve);
             }
         }
         return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps", checkpoint, latest, lossCurve);

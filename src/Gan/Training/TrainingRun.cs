@@ -15,6 +15,8 @@ public sealed record TrainRequest
     public ulong? Seed { get; init; }
     public int? Epochs { get; init; }
     public long? Steps { get; init; }
+    /// <summary>--minutes: a time budget for training; the run ends with a checkpoint before the step that would pass it.</summary>
+    public double? Minutes { get; init; }
     public int? Batch { get; init; }
     /// <summary>--batch-from: batches of Size from step Step on (needs Steps and no Epochs).</summary>
     public IReadOnlyList<(long Step, int Size)> BatchFrom { get; init; } = [];
@@ -72,6 +74,7 @@ public sealed class TrainingRun : IDisposable
         string name = $"train {r.Kind.Name}";
         if (r.Epochs is < 1 || r.Batch is < 1 || r.SampleEvery < 1 || r.CheckpointEvery < 1 || r.Steps is < 1)
             throw new ArgumentException($"{name}: --epochs, --batch, --steps, --sample-every and --checkpoint-every must be at least 1");
+        if (r.Minutes is { } m && !(m > 0 && double.IsFinite(m))) throw new ArgumentException($"{name}: --minutes must be a positive number, got {m}");
         if (r.ImageSize is < 1) throw new ArgumentException($"{name}: --image-size must be at least 1, got {r.ImageSize}");
         if (r.Settings.ContainsKey("seed")) throw new ArgumentException($"{name}: the seed is --seed, not --set seed");
         if (r.BatchFrom.Count > 0 && (r.Steps is null || r.Epochs is not null))
@@ -150,7 +153,7 @@ public sealed class TrainingRun : IDisposable
                 : r.Epochs ?? r.Kind.DefaultEpochs;
             var trainer = new TrainerOptions
             {
-                OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
+                OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, TimeLimit = r.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
                 Resume = r.Resume, DataName = dataset.Name, LaterLoaders = later, DataSource = dataSpec, DataSeed = seed,
             };
             return new TrainingRun(r, folder, job, dataset, loader, trainer);

@@ -149,6 +149,22 @@ public class RunSafetyTests : IDisposable
         Assert.Equal(4, TrainCommand.ExitCode(r.Outcome, 0));
     }
 
+    [Fact]
+    public void ATimeLimitEndsTheRunWithACheckpointAndAResumeContinues()
+    {
+        var options = Options("budget", 100) with { TimeLimit = TimeSpan.FromMilliseconds(1) };
+        using var job = Job();
+        using var loader = new DataLoader(TrainerTests.Blobs(12, 1), 4, Device.Cpu, seed: 1);
+        var r = Trainer.Run(job, loader, options, CancellationToken.None);
+        Assert.Equal(TrainOutcome.Finished, r.Outcome);
+        Assert.Equal(1, r.Steps); // the first step already used the budget
+        Assert.Contains("the time limit of", r.Message);
+        Assert.Equal(1, Trainer.ReadJob(r.Checkpoint).Step);
+        var more = Trainer.Run(job, loader, Options("budget", 4, resume: true) with { TimeLimit = TimeSpan.FromHours(1) }, CancellationToken.None);
+        Assert.Equal((TrainOutcome.Finished, 4L), (more.Outcome, more.Steps));
+        Assert.Equal("finished 4 steps", more.Message);
+    }
+
     /// <summary>A job that dies (throws, as a killed process stops) at a given step.</summary>
     sealed class CrashingJob(GanJob inner, long crashAt) : ITrainingJob
     {
