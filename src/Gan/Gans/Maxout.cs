@@ -3,7 +3,7 @@ using NativeGan.Nn;
 namespace NativeGan.Gan.Gans;
 
 /// <summary>
-/// Maxout (Goodfellow et al. 2013): <paramref name="pieces"/> linear maps of the input, and the elementwise
+/// Maxout (Goodfellow et al. 2013): <c>pieces</c> linear maps of the input, and the elementwise
 /// maximum of them: y_j = max_k (W_k x + b_k)_j. One Linear layer of out * pieces units computes every piece
 /// (unit k * out + j is piece k of output j); <see cref="Ops.MaxOver"/> takes the maximum over the pieces in one
 /// reduction (its backward routes each gradient to the winning piece).

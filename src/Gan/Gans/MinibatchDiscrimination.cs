@@ -8,7 +8,7 @@ namespace NativeGan.Gan.Gans;
 /// M = x T seen as [N, B, C] (B kernels of C dimensions); c_b(i, j) = exp(-||M_i,b - M_j,b||_L1);
 /// o(x_i)_b = sum over j != i of c_b(i, j); the output is [x, o(x)], shape [N, A + B].
 /// <para>The paper's formula sums over every j including i; its code (improved-gan's MinibatchLayer) leaves
-/// i out by adding 1e6 to the diagonal distance. We follow the code by default (<paramref name="includeSelf"/>
+/// i out by adding 1e6 to the diagonal distance. We follow the code by default (<c>includeSelf</c>
 /// false); the self term is exactly exp(0) = 1 per kernel, so the two differ by a constant 1.</para>
 /// <para>T starts N(0, 0.05²), as in the authors' code. Cost: an [N, N, B, C] intermediate (N = 100, B = 100,
 /// C = 5: 5M floats).</para>

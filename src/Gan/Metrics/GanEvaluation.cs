@@ -40,6 +40,12 @@ public static class GanEvaluation
     /// Mode coverage of a job trained on the mixture <paramref name="mixture"/> ("ring8"/"ring" or "grid25"/"grid"),
     /// on <paramref name="count"/> = 2,500 generated points as in PacGAN's Table 1.
     /// </summary>
+    /// <param name="job">The trained job whose generator is sampled.</param>
+    /// <param name="device">Where the points are generated.</param>
+    /// <param name="mixture">"ring8"/"ring" or "grid25"/"grid".</param>
+    /// <param name="count">How many points to generate.</param>
+    /// <param name="seed">Seed of the latents.</param>
+    /// <param name="truncation">Above 0: latents from N(0, I) truncated to ±truncation.</param>
     /// <param name="pointsCsv">Where to write the same points with their places as CSV (<see cref="ModeCoverage.WritePointsCsv"/>); null: nowhere.</param>
     public static ModeCoverageResult Modes(IGenerativeJob job, Device device, string mixture, int count = 2500, ulong seed = 0, float truncation = 0,
         string? pointsCsv = null)

@@ -24,7 +24,14 @@ public sealed record PixelImage(int Width, int Height, int Channels, byte[] Data
 public static class ImageGrid
 {
     /// <summary>Writes the grid of <paramref name="images"/> [N, C, H, W] (C = 1 or 3, on any device) as a PNG.</summary>
+    /// <param name="path">The PNG file to write (replaced atomically).</param>
+    /// <param name="images">The images, [N, C, H, W].</param>
+    /// <param name="columns">Images per row.</param>
+    /// <param name="padding">Pixels between and around the images.</param>
+    /// <param name="low">The value shown as black.</param>
+    /// <param name="high">The value shown as white.</param>
     /// <param name="scale">Each image pixel becomes a scale x scale block (nearest upsampling; for tiny images).</param>
+    /// <param name="paddingValue">The gray level of the padding.</param>
     public static void Save(string path, Tensor images, int columns = 8, int padding = 2, float low = -1f, float high = 1f,
         int scale = 1, byte paddingValue = 128) =>
         ToPixels(images, columns, padding, low, high, scale, paddingValue).SavePng(path);

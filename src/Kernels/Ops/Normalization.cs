@@ -148,7 +148,7 @@ internal static class Normalization
     }
 
     /// <summary>
-    /// The backward of <see cref="Normalize"/> composed with <see cref="Statistics"/>: dx (may be dy),
+    /// The backward of <see cref="Normalize(Tensor, NormLayout, Tensor, Tensor, Tensor?, Tensor?, Tensor, NormVariant)"/> composed with <see cref="Statistics"/>: dx (may be dy),
     /// and dgamma, dbeta where given. Order: group sums, parameter gradients, then dx, so dx may overwrite dy.
     /// </summary>
     public static void Backward(Tensor dy, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma,

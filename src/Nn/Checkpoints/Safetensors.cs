@@ -51,7 +51,7 @@ public static class Safetensors
         ["I32"] = 32, ["U32"] = 32, ["F32"] = 32, ["C64"] = 64, ["F64"] = 64, ["I64"] = 64, ["U64"] = 64,
     };
 
-    /// <summary>The dtypes <see cref="Load"/> converts to float32.</summary>
+    /// <summary>The dtypes <see cref="Load(string, Device?)"/> converts to float32.</summary>
     public static readonly IReadOnlyList<string> ReadableDtypes = ["F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL"];
 
     // ================================================================ writing

@@ -3,7 +3,7 @@ namespace NativeGan.Nn;
 /// <summary>
 /// Dropout (Srivastava et al. 2014, PyTorch's <c>nn.Dropout</c>): in training, each element is zeroed with
 /// probability p and the survivors are scaled by 1 / (1 - p), so the expected output is the input; in
-/// evaluation it is the identity. The mask is drawn from <paramref name="rng"/>, the engine's counter-based
+/// evaluation it is the identity. The mask is drawn from the constructor's <see cref="Rng"/>, the engine's counter-based
 /// generator: the same seed gives the same masks, on every device, and each call advances the generator by
 /// the number of elements (so consecutive calls draw fresh masks).
 /// <code>

@@ -129,7 +129,7 @@ public static class OptionsBinder
 
     // ------------------------------------------------------------------ text
 
-    /// <summary>Every setting as text, in declaration order: what help shows and what <see cref="Bind"/> reads back to equal options.</summary>
+    /// <summary>Every setting as text, in declaration order: what help shows and what <see cref="Bind{T}(T, IReadOnlyDictionary{string, string}, string)"/> reads back to equal options.</summary>
     public static IReadOnlyDictionary<string, string> ToStrings(ModelOptions options)
     {
         var d = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -290,7 +290,7 @@ public static class OptionsBinder
         return o.ToJsonString();
     }
 
-    /// <summary>A JSON object of settings (<see cref="ToJson"/>) as text settings for <see cref="Bind"/>; throws a
+    /// <summary>A JSON object of settings (<see cref="ToJson"/>) as text settings for <see cref="Bind{T}(T, IReadOnlyDictionary{string, string}, string)"/>; throws a
     /// <see cref="FormatException"/> naming what is wrong when it is not such an object.</summary>
     public static Dictionary<string, string> FromJson(string json)
     {
