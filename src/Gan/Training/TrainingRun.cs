@@ -107,7 +107,10 @@ public sealed class TrainingRun : IDisposable
         // A resumed run trains on what its checkpoint was trained on: where --data or --seed is not given, the checkpoint's
         // (saved as data_source and data_seed) stands in for the default.
         string dataSpec = r.Data ?? FromCheckpoint(saved, Trainer.DataSourceKey, "--data", log) ?? r.Kind.DefaultData;
-        ulong seed = r.Seed ?? (FromCheckpoint(saved, Trainer.DataSeedKey, "--seed", log) is { } s ? ulong.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : 1);
+        ulong seed = r.Seed ?? (FromCheckpoint(saved, Trainer.DataSeedKey, "--seed", log) is { } s
+            ? ulong.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out ulong v) ? v
+                : throw new CheckpointException($"{checkpoint}: metadata '{Trainer.DataSeedKey}' must be a seed, got '{s}'")
+            : 1);
         var dataset = DataSource.Load(dataSpec, new DataOptions(ImageSize: r.ImageSize ?? (Directory.Exists(dataSpec) ? 64 : 32), Log: log, Seed: seed));
         // A checkpoint from before data_source was saved: without --data the default must be what it was trained on.
         if (saved is not null && r.Data is null && !saved.Metadata.ContainsKey(Trainer.DataSourceKey)
@@ -124,8 +127,7 @@ public sealed class TrainingRun : IDisposable
         }
         else
         {
-            var settings = new Dictionary<string, string>(r.Settings, StringComparer.Ordinal);
-            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount), settings) with { Seed = seed };
+            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount), r.Settings) with { Seed = seed };
             CheckData(options, dataset, name);
             job = r.Kind.Create(options, device);
         }

@@ -133,30 +133,27 @@ public static partial class Conv2d
         /// <summary>col[(c, a, b), (n, i, j)] = x[n, c, i*s - p + a, j*s - p + b] (0 outside x): the [C*KH*KW, N*OH*OW] column matrix.</summary>
         public static double[] Im2Col(double[] x, Conv2dGeometry g)
         {
-            int cols = g.N * g.OutPlane;
-            var col = new double[g.Rows * cols];
-            for (int c = 0; c < g.C; c++)
-                for (int a = 0; a < g.KH; a++)
-                    for (int b = 0; b < g.KW; b++)
-                        for (int n = 0; n < g.N; n++)
-                            for (int i = 0; i < g.OH; i++)
-                                for (int j = 0; j < g.OW; j++)
-                                {
-                                    int ih = i * g.Stride - g.Pad + a, iw = j * g.Stride - g.Pad + b;
-                                    if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-                                    col[((c * g.KH + a) * g.KW + b) * cols + (n * g.OH + i) * g.OW + j] = x[((n * g.C + c) * g.H + ih) * g.W + iw];
-                                }
+            var col = new double[g.Rows * g.N * g.OutPlane];
+            ForEachTap(g, (colIndex, xIndex) => col[colIndex] = x[xIndex]);
             return col;
         }
 
         /// <summary>The adjoint of <see cref="Im2Col"/>: dx[n, c, ih, iw] = bias[c] (or 0) + every column entry im2col copied from that pixel.</summary>
         public static double[] Col2Im(double[] col, Conv2dGeometry g, double[]? bias)
         {
-            int cols = g.N * g.OutPlane;
             var dx = new double[g.N * g.C * g.InPlane];
             for (int n = 0; n < g.N; n++)
                 for (int c = 0; c < g.C; c++)
                     for (int q = 0; q < g.InPlane; q++) dx[(n * g.C + c) * g.InPlane + q] = bias?[c] ?? 0;
+            ForEachTap(g, (colIndex, xIndex) => dx[xIndex] += col[colIndex]);
+            return dx;
+        }
+
+        /// <summary>Every (column-matrix entry, input pixel) pair im2col copies, the padding's taps left out: what both
+        /// <see cref="Im2Col"/> and its adjoint <see cref="Col2Im"/> walk.</summary>
+        static void ForEachTap(Conv2dGeometry g, Action<int, int> tap)
+        {
+            int cols = g.N * g.OutPlane;
             for (int c = 0; c < g.C; c++)
                 for (int a = 0; a < g.KH; a++)
                     for (int b = 0; b < g.KW; b++)
@@ -166,9 +163,8 @@ public static partial class Conv2d
                                 {
                                     int ih = i * g.Stride - g.Pad + a, iw = j * g.Stride - g.Pad + b;
                                     if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
-                                    dx[((n * g.C + c) * g.H + ih) * g.W + iw] += col[((c * g.KH + a) * g.KW + b) * cols + (n * g.OH + i) * g.OW + j];
+                                    tap(((c * g.KH + a) * g.KW + b) * cols + (n * g.OH + i) * g.OW + j, ((n * g.C + c) * g.H + ih) * g.W + iw);
                                 }
-            return dx;
         }
 
         /// <summary>db[o] = sum over n, i, j of dy[n, o, i, j].</summary>
