@@ -25,10 +25,15 @@ public sealed class GpuDevice : Device
         Pool = new MemoryPool(accelerator, Name);
     }
 
-    /// <summary>Builds the ILGPU context every NativeGan device and tool uses (algorithms on, NVIDIA-like CPU device).</summary>
+    /// <summary>
+    /// Builds the ILGPU context every NativeGan device and tool uses (algorithms on, NVIDIA-like CPU device), at
+    /// optimisation level O2: O1, ILGPU's default, leaves array views in the generic address space, so every global
+    /// access is a generic LD/ST; O2 runs its address-space inference and emits LDG/STG (the kernel table checks it).
+    /// </summary>
     public static Context CreateContext(bool cuda = true, bool openCL = true)
         => Context.Create(b =>
         {
+            b.Optimize(OptimizationLevel.O2);
             b.CPU(CPUDeviceKind.Nvidia).EnableAlgorithms();
             if (cuda) b.Cuda();
             if (openCL) b.OpenCL();

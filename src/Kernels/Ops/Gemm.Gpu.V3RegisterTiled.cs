@@ -76,15 +76,46 @@ public static partial class Gemm
             }
             Group.Barrier();
 
-            for (int p = 0; p < V3TileK; p++)
+            // Unrolled by 4 here: at O2 (the address-space inference that gives LDG/STG) ptxas no longer unrolls this
+            // fixed loop itself, and ILGPU's own unroller is off. V3TileK is a multiple of 4.
+            for (int p = 0; p < V3TileK; p += 4)
             {
-                int ap = p * V3Stride + ty, bp = p * V3Stride + tx;
-                float a0 = aTile[ap], a1 = aTile[ap + 16], a2 = aTile[ap + 32], a3 = aTile[ap + 48];
-                float b0 = bTile[bp], b1 = bTile[bp + 16], b2 = bTile[bp + 32], b3 = bTile[bp + 48];
-                c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-                c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-                c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-                c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                {
+                    int ap = (p + 0) * V3Stride + ty, bp = (p + 0) * V3Stride + tx;
+                    float a0 = aTile[ap], a1 = aTile[ap + 16], a2 = aTile[ap + 32], a3 = aTile[ap + 48];
+                    float b0 = bTile[bp], b1 = bTile[bp + 16], b2 = bTile[bp + 32], b3 = bTile[bp + 48];
+                    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                }
+                {
+                    int ap = (p + 1) * V3Stride + ty, bp = (p + 1) * V3Stride + tx;
+                    float a0 = aTile[ap], a1 = aTile[ap + 16], a2 = aTile[ap + 32], a3 = aTile[ap + 48];
+                    float b0 = bTile[bp], b1 = bTile[bp + 16], b2 = bTile[bp + 32], b3 = bTile[bp + 48];
+                    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                }
+                {
+                    int ap = (p + 2) * V3Stride + ty, bp = (p + 2) * V3Stride + tx;
+                    float a0 = aTile[ap], a1 = aTile[ap + 16], a2 = aTile[ap + 32], a3 = aTile[ap + 48];
+                    float b0 = bTile[bp], b1 = bTile[bp + 16], b2 = bTile[bp + 32], b3 = bTile[bp + 48];
+                    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                }
+                {
+                    int ap = (p + 3) * V3Stride + ty, bp = (p + 3) * V3Stride + tx;
+                    float a0 = aTile[ap], a1 = aTile[ap + 16], a2 = aTile[ap + 32], a3 = aTile[ap + 48];
+                    float b0 = bTile[bp], b1 = bTile[bp + 16], b2 = bTile[bp + 32], b3 = bTile[bp + 48];
+                    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+                    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+                    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+                    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+                }
             }
             Group.Barrier();
         }

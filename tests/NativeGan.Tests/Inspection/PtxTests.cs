@@ -57,6 +57,17 @@ public class PtxTests
         Assert.True(problems.Count == 0, string.Join("; ", problems));
     }
 
+    /// <summary>At O2 ILGPU infers the address space of every array view: a generic LD or ST left in a kernel is a
+    /// global access the inference missed (slower on the GPU, and a sign the kernel left O2's reach).</summary>
+    [Theory, MemberData(nameof(Kernels))]
+    public void NoKernelUsesGenericLoadsOrStores(string kernel)
+    {
+        var tools = CudaToolsForTests.Require();
+        using var inspector = new KernelInspector(SmArchitecture.Sm90, tools);
+        var sass = inspector.Inspect(KernelRegistry.Get(kernel)).Sass!;
+        Assert.True(sass.Ld == 0 && sass.St == 0, $"{kernel}: {sass.Ld} generic LD and {sass.St} generic ST ({sass.Ldg} LDG, {sass.Stg} STG)");
+    }
+
     [Fact]
     public void ASharedMemoryTileIsSeenByPtxasAndCuobjdump()
     {
@@ -67,7 +78,9 @@ public class PtxTests
         Assert.Equal(0, cost.Resources.SpillBytes);
         Assert.NotNull(cost.Sass);
         Assert.Equal(2, cost.Sass!.Bar);                      // two Group.Barrier() calls
-        Assert.Equal(16, cost.Sass.InnermostLoop!.Ffma);       // the k loop, unrolled 16 times
+        Assert.Equal(4, cost.Sass.InnermostLoop!.Ffma);        // the k loop, unrolled 4 times in the source
+        Assert.Equal(0, cost.Sass.Ld);                         // O2: global loads are LDG, not generic LD
+        Assert.True(cost.Sass.Ldg > 0, "the tiles are loaded with LDG");
         Assert.Contains("Function : Kernel_TiledGemmKernel", cost.Disassembly);
     }
 
