@@ -246,7 +246,7 @@ public static class EvalCommand
                 var image = ImageFolder.LoadFile(file, shape[1], shape[0]);
                 using var x = Tensor.FromArray(image, [1, .. shape], d);
                 using var restored = ae.Reconstruct(x);
-                NativeGan.Gan.Pictures.ImageGrid.SaveRows(path, [x, restored], columns: 1, scale: 4);
+                NativeGan.Gan.Pictures.ImageGrid.SaveRows(path, [x, restored], columns: 1, scale: 4, labels: ["input", "restored"]);
             }
             else
             {
