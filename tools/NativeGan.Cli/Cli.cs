@@ -8,6 +8,7 @@ public static class Cli
 {
     public static int Run(string[] args)
     {
+        Terminal.Unwrap(AnsiConsole.Console); // whole lines in a log file or a pipe
         var root = new RootCommand("NativeGan: a from-scratch GPU engine for GANs and autoencoders, in C#.")
         {
             DevicesCommand(),
@@ -135,35 +136,12 @@ public static class Cli
     internal static void Warn(string message) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]");
 
     /// <summary>
-    /// Runs <paramref name="work"/> with a progress bar (steps done of total, and a status text) on an interactive
-    /// terminal; elsewhere (a log file, CI) it prints a status line every 10 seconds and at the end instead.
+    /// Runs <paramref name="work"/> with its progress shown as one <see cref="ProgressLine"/>: redrawn in place at the
+    /// terminal's width on an interactive terminal; elsewhere (a log file, CI) a plain status line every 10 seconds and
+    /// at the end (see <see cref="ProgressDisplay"/>).
     /// </summary>
-    internal static T WithProgress<T>(string title, Func<Action<long, long, string>, T> work)
-    {
-        if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected)
-        {
-            return AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask(Markup.Escape(title));
-                    return work((done, total, status) =>
-                    {
-                        task.MaxValue = Math.Max(1, total);
-                        task.Value = done;
-                        task.Description = Markup.Escape($"{title} {done}/{total}: {status}");
-                    });
-                });
-        }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        double next = 0;
-        return work((done, total, status) =>
-        {
-            if (clock.Elapsed.TotalSeconds < next && done < total) return;
-            next = clock.Elapsed.TotalSeconds + 10;
-            Console.WriteLine($"{title} {done}/{total}: {status}");
-        });
-    }
+    internal static T WithProgress<T>(string title, Func<Action<ProgressSnapshot>, T> work) =>
+        ProgressDisplay.Run(AnsiConsole.Console, title, work, Terminal.CanAnimate(AnsiConsole.Console));
 
     /// <summary>Prints a progress message in grey (what data was fetched, a resume, a classifier epoch).</summary>
     internal static void Log(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");

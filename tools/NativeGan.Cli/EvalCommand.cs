@@ -154,7 +154,9 @@ public static class EvalCommand
         var train = DataSource.Load(reference, options);
         var test = DataSource.Load(reference + "-test", options);
         var classifier = new MnistClassifier(train.SampleShape, train.ClassCount, device, seed: 1);
-        classifier.Train(train, epochs, progress: Cli.Log);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Cli.WithProgress($"classifier ({reference})", report => classifier.Train(train, epochs, progress: Cli.Log, batches: (done, total) =>
+            report(ProgressSnapshot.Measure(done, total, clock.Elapsed) with { Unit = "batches", Epoch = (int)((done - 1) / Math.Max(1, total / epochs)) + 1 })));
         double accuracy = classifier.Accuracy(test);
         classifier.Save(path);
         AnsiConsole.MarkupLine($"classifier: held-out accuracy [bold]{accuracy * 100:0.00}%[/] on {test.Count} test digits; saved to {Markup.Escape(Path.GetFullPath(path))}");
@@ -185,6 +187,9 @@ public static class EvalCommand
             if (given is not null && !File.Exists(given))
                 throw new ArgumentException($"eval mnist: no classifier at {given} (train one with `nativegan eval classifier --out {given}`)");
             string path = given ?? DefaultClassifier(which);
+            if (!File.Exists(path))
+                AnsiConsole.MarkupLine($"[yellow]judge: no {Markup.Escape(which)} classifier cached yet; training one first ({MnistClassifier.RecipeEpochs} epochs on the {Markup.Escape(which)} train digits; " +
+                                       $"minutes on a cpu, and only once: later runs reuse {Markup.Escape(Path.GetFullPath(path))})[/]");
             using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, which);
             AnsiConsole.MarkupLine($"[grey]judge: {Markup.Escape(Path.GetFullPath(path))} ({(c.Epochs is int e ? $"{e} epochs" : "epochs not recorded")})[/]");
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
@@ -246,7 +251,7 @@ public static class EvalCommand
                 var image = ImageFolder.LoadFile(file, shape[1], shape[0]);
                 using var x = Tensor.FromArray(image, [1, .. shape], d);
                 using var restored = ae.Reconstruct(x);
-                NativeGan.Gan.Pictures.ImageGrid.SaveRows(path, [x, restored], columns: 1, scale: 4);
+                NativeGan.Gan.Pictures.ImageGrid.SaveRows(path, [x, restored], columns: 1, scale: 4, labels: ["input", "restored"]);
             }
             else
             {

@@ -138,7 +138,7 @@ public static class TrainCommand
         TrainResult result;
         try
         {
-            result = Cli.WithProgress($"train {job.Kind}", report => run.Run(cancel.Token, p => report(p.Step, p.TotalSteps, Describe(p)), Cli.Log));
+            result = Cli.WithProgress($"train {job.Kind}", report => run.Run(cancel.Token, p => report(Describe(p)), Cli.Log));
         }
         catch (Exception e) when (e is CheckpointException or FileNotFoundException)
         {
@@ -166,7 +166,12 @@ public static class TrainCommand
         _ => 4,
     };
 
-    static string Describe(TrainProgress p) =>
-        $"{p.StepsPerSecond:0.00} steps/s, ETA {(p.Remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "?")}, " +
-        string.Join(", ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:0.000}"));
+    /// <summary>The progress line's snapshot of a training step: steps/s, elapsed, ETA, epoch (from 1), the step's logged
+    /// values, the losses (loss_*) first, as the ones a narrow line keeps.</summary>
+    static ProgressSnapshot Describe(TrainProgress p) =>
+        new(p.Step, p.TotalSteps, p.Elapsed, p.Remaining, p.StepsPerSecond)
+        {
+            Epoch = p.Epoch + 1,
+            Losses = [.. p.Losses.OrderBy(kv => kv.Key.StartsWith("loss", StringComparison.Ordinal) ? 0 : 1)],
+        };
 }

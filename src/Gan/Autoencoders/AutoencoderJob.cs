@@ -256,11 +256,14 @@ public class AutoencoderJob : ITrainingJob
         {
             using var samples = vae.SamplePrior(heldCount);
             rows.Add(samples);
-            ImageGrid.SaveRows(path, rows, columns: heldCount);
+            ImageGrid.SaveRows(path, rows, columns: heldCount, scale: PictureScale, labels: ["input", "reconstruction", "prior sample"]);
             return;
         }
-        ImageGrid.SaveRows(path, rows, columns: heldCount);
+        ImageGrid.SaveRows(path, rows, columns: heldCount, scale: PictureScale, labels: ["input", "reconstruction"]);
     }
+
+    /// <summary>The pictures' upsampling, the GAN samples' rule (<see cref="ImageGrid.ScaleFor"/>): 2 up to 32 pixels high.</summary>
+    private protected int PictureScale => ImageGrid.ScaleFor(Options.DataShape[1]);
 
     /// <summary>
     /// Corrupts <paramref name="clean"/> with the job's noise setting (or <paramref name="noise"/>) from a fixed
@@ -281,7 +284,7 @@ public class AutoencoderJob : ITrainingJob
         var (noisy, restored) = Denoise(clean, noise, kind);
         using (noisy)
         using (restored)
-            ImageGrid.SaveRows(path, [noisy, restored, clean], columns: clean.Dim(0));
+            ImageGrid.SaveRows(path, [noisy, restored, clean], columns: clean.Dim(0), scale: PictureScale, labels: ["noisy", "restored", "clean"]);
     }
 
     // ------------------------------------------------------------------ evaluation
@@ -476,6 +479,6 @@ public sealed class VaeJob : AutoencoderJob, IGenerativeJob
             }
         using var z = Tensor.FromArray(points, [gridSize * gridSize, 2], Device);
         using var images = Generate(z);
-        ImageGrid.Save(path, images, columns: gridSize);
+        ImageGrid.Save(path, images, columns: gridSize, scale: PictureScale);
     }
 }

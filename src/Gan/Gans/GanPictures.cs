@@ -47,7 +47,7 @@ sealed class GanPictures : IDisposable
                 new PointSet("generated", Axis(f, 0), Axis(f, 1))]);
             return;
         }
-        int scale = job.SampleShape[1] <= 32 ? 2 : 1;
+        int scale = ImageGrid.ScaleFor(job.SampleShape[1]);
         if (job.ClassCount == 0)
         {
             using var images = job.Generate(latents);

@@ -64,10 +64,11 @@ public sealed class MnistClassifier : IDisposable
 
     /// <summary>
     /// Trains on <paramref name="train"/> (labelled images in [-1, 1]) for <paramref name="epochs"/> epochs of shuffled
-    /// minibatches, Adam(lr). Returns the mean loss of the last epoch. <paramref name="progress"/> gets one line per epoch.
+    /// minibatches, Adam(lr). Returns the mean loss of the last epoch. <paramref name="progress"/> gets one line per epoch;
+    /// <paramref name="batches"/> gets the batches done and the batches in all after every batch.
     /// </summary>
     public double Train(Dataset train, int epochs = RecipeEpochs, int batchSize = 64, float learningRate = 1e-3f, ulong seed = 0,
-        Action<string>? progress = null)
+        Action<string>? progress = null, Action<long, long>? batches = null)
     {
         CheckData(train, "Train");
         if (train.Labels is null) throw new ArgumentException("MnistClassifier.Train: the data has no labels");
@@ -76,13 +77,14 @@ public sealed class MnistClassifier : IDisposable
         var order = Enumerable.Range(0, train.Count).ToArray();
         int size = train.SampleSize;
         double lastEpochLoss = double.NaN;
+        long perEpoch = Math.Max(1, train.Count / batchSize), done = 0; // a short set still gives one (short) batch
         Model.Train();
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             random.Shuffle(order);
             double total = 0;
-            int batches = 0;
-            for (int start = 0; start + batchSize <= train.Count || (start < train.Count && batches == 0); start += batchSize)
+            int count = 0;
+            for (int start = 0; start + batchSize <= train.Count || (start < train.Count && count == 0); start += batchSize)
             {
                 int n = Math.Min(batchSize, train.Count - start);
                 var data = new float[n * size];
@@ -99,9 +101,10 @@ public sealed class MnistClassifier : IDisposable
                 loss.Backward();
                 optimizer.Step();
                 total += loss.Item();
-                batches++;
+                count++;
+                batches?.Invoke(++done, epochs * perEpoch);
             }
-            lastEpochLoss = total / Math.Max(1, batches);
+            lastEpochLoss = total / Math.Max(1, count);
             Epochs++;
             progress?.Invoke(string.Create(CultureInfo.InvariantCulture, $"classifier epoch {epoch + 1}/{epochs}: loss {lastEpochLoss:F4}"));
         }

@@ -42,13 +42,20 @@ public static class ImageGrid
         ToPixels(data, n, c, h, w, columns, padding, low, high, scale, paddingValue).SavePng(path);
 
     /// <summary>
+    /// The upsampling every picture of images uses (GAN samples, reconstructions, manifolds): 2 for images up to 32
+    /// pixels high (MNIST, CIFAR-10), so a digit is not a smudge; 1 for larger ones.
+    /// </summary>
+    public static int ScaleFor(int imageHeight) => imageHeight <= 32 ? 2 : 1;
+
+    /// <summary>
     /// Several batches of the same shape [N, C, H, W] interleaved row by row: each grid row holds
     /// <paramref name="columns"/> images of the first batch, then the same images of the second batch below them,
-    /// and so on (inputs over their reconstructions; noisy over restored over clean).
+    /// and so on (inputs over their reconstructions; noisy over restored over clean). With <paramref name="labels"/>
+    /// (one per batch) each grid row is named in a margin on the left, in the built-in <see cref="BitmapFont"/>.
     /// </summary>
     public static void SaveRows(string path, IReadOnlyList<Tensor> rows, int columns = 8, int padding = 2,
-        float low = -1f, float high = 1f, int scale = 1, byte paddingValue = 128) =>
-        RowsToPixels(rows, columns, padding, low, high, scale, paddingValue).SavePng(path);
+        float low = -1f, float high = 1f, int scale = 1, byte paddingValue = 128, IReadOnlyList<string>? labels = null) =>
+        RowsToPixels(rows, columns, padding, low, high, scale, paddingValue, labels).SavePng(path);
 
     /// <summary>The grid of a tensor [N, C, H, W] (read back to the host with <see cref="Tensor.ToArray"/>).</summary>
     public static PixelImage ToPixels(Tensor images, int columns = 8, int padding = 2, float low = -1f, float high = 1f,
@@ -72,9 +79,11 @@ public static class ImageGrid
 
     /// <summary>The picture <see cref="SaveRows"/> writes.</summary>
     public static PixelImage RowsToPixels(IReadOnlyList<Tensor> rows, int columns = 8, int padding = 2,
-        float low = -1f, float high = 1f, int scale = 1, byte paddingValue = 128)
+        float low = -1f, float high = 1f, int scale = 1, byte paddingValue = 128, IReadOnlyList<string>? labels = null)
     {
         if (rows.Count == 0) throw new ArgumentException("ImageGrid.SaveRows: no batches");
+        if (labels is not null && labels.Count != rows.Count)
+            throw new ArgumentException($"ImageGrid.SaveRows: {labels.Count} labels for {rows.Count} batches");
         var (n, c, h, w) = ImageShape("ImageGrid.SaveRows", rows[0]);
         foreach (var batch in rows)
             if (!batch.Shape.SequenceEqual(rows[0].Shape))
@@ -97,7 +106,42 @@ public static class ImageGrid
                     int k = chunk * used + col; // image index within its batch
                     cells[((chunk * rows.Count) + b) * used + col] = k < n ? b * n + k : -1;
                 }
-        return Compose(data, c, h, w, cells, gridRows, used, padding, low, high, scale, paddingValue);
+        var grid = Compose(data, c, h, w, cells, gridRows, used, padding, low, high, scale, paddingValue);
+        return labels is null ? grid
+            : WithRowLabels(grid, [.. Enumerable.Range(0, gridRows).Select(r => labels[r % rows.Count])], h * scale, padding, paddingValue);
+    }
+
+    /// <summary>
+    /// <paramref name="grid"/> with a margin on the left naming each grid row (rows of <paramref name="cellHeight"/>
+    /// pixels and <paramref name="padding"/> between them): the text, at twice the font's size for cells of 48 pixels
+    /// or more, centred on its row, black on a light margin and white on a dark one.
+    /// </summary>
+    static PixelImage WithRowLabels(PixelImage grid, string[] names, int cellHeight, int padding, byte background)
+    {
+        int textScale = cellHeight >= 48 ? 2 : 1, gap = 3 * textScale;
+        int textWidth = names.Max(t => BitmapFont.Measure(t, textScale).Width);
+        int margin = textWidth + 2 * gap, width = margin + grid.Width, c = grid.Channels;
+        byte ink = background >= 128 ? (byte)0 : (byte)255;
+        var pixels = new byte[width * grid.Height * c];
+        Array.Fill(pixels, background);
+        for (int y = 0; y < grid.Height; y++)
+            Array.Copy(grid.Data, y * grid.Width * c, pixels, (y * width + margin) * c, grid.Width * c);
+        for (int r = 0; r < names.Length; r++)
+        {
+            int top = padding + r * (cellHeight + padding) + (cellHeight - BitmapFont.GlyphHeight * textScale) / 2;
+            for (int k = 0; k < names[r].Length; k++)
+                for (int row = 0; row < BitmapFont.GlyphHeight; row++)
+                    for (int column = 0; column < BitmapFont.GlyphWidth; column++)
+                        if (BitmapFont.Ink(names[r][k], column, row))
+                            for (int dy = 0; dy < textScale; dy++)
+                                for (int dx = 0; dx < textScale; dx++)
+                                {
+                                    int x = gap + (k * BitmapFont.CellWidth + column) * textScale + dx, y = top + row * textScale + dy;
+                                    if (y < 0 || y >= grid.Height) continue; // a row lower than the text: cut, not spilled
+                                    for (int ch = 0; ch < c; ch++) pixels[(y * width + x) * c + ch] = ink;
+                                }
+        }
+        return new PixelImage(width, grid.Height, c, pixels);
     }
 
     /// <summary>Maps one value from [low, high] to 0..255: round((v - low) / (high - low) * 255), clamped; NaN gives 0.</summary>

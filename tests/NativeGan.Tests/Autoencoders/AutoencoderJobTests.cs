@@ -221,6 +221,40 @@ public class AutoencoderJobTests
     }
 
     [Fact]
+    public void PicturesUseTheGanScaleAndNameTheirRows()
+    {
+        // 8x8 images: twice their size like the GAN samples (ImageGrid.ScaleFor), 8 a row, with a margin naming each row.
+        var dir = Directory.CreateTempSubdirectory("ae-picture-style-");
+        try
+        {
+            using var x = Tensor.FromArray(Images(Batch, 9), [Batch, .. Shape]);
+            foreach (var (kind, labels) in new[] { ("undercomplete", new[] { "input", "reconstruction" }), ("vae", ["input", "reconstruction", "prior sample"]),
+                         ("denoising", ["noisy", "restored", "clean"]) })
+            {
+                using var job = (AutoencoderJob)Create(Tiny(kind), Device.Cpu);
+                job.Hold(x);
+                var path = Path.Combine(dir.FullName, kind + ".png");
+                job.WriteSamples(path);
+                var png = StbImageSharp.ImageResult.FromMemory(File.ReadAllBytes(path), StbImageSharp.ColorComponents.Grey);
+                int scale = Gan.Pictures.ImageGrid.ScaleFor(8), cell = 8 * scale + 2;
+                Assert.Equal(2, scale);
+                int margin = labels.Max(l => Gan.Pictures.BitmapFont.Measure(l).Width) + 6;
+                Assert.Equal((margin + AutoencoderJob.HeldCount * cell + 2, labels.Length * cell + 2), (png.Width, png.Height));
+                // Each row's name is inked in the margin beside it.
+                for (int row = 0; row < labels.Length; row++)
+                {
+                    int top = 2 + row * cell, ink = 0;
+                    for (int y = top; y < top + cell - 2; y++)
+                        for (int px = 0; px < margin; px++)
+                            if (png.Data[y * png.Width + px] == 0) ink++;
+                    Assert.True(ink > 10, $"{kind}: no label beside row {row}");
+                }
+            }
+        }
+        finally { dir.Delete(recursive: true); }
+    }
+
+    [Fact]
     public void EvaluateMseEqualsTheReconstructionsError()
     {
         using var job = (AutoencoderJob)Create(Tiny("undercomplete", ("recon", "bce")), Device.Cpu);

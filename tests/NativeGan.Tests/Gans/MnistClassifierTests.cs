@@ -97,6 +97,16 @@ public class MnistClassifierTests
     }
 
     [Fact]
+    public void ReportsEveryBatchOfTheWholeRun()
+    {
+        // 40 samples in batches of 16: two full batches an epoch (the last 8 wait for the next shuffle), 2 epochs.
+        using var classifier = new MnistClassifier([1, 8, 8], 4, Device.Cpu, seed: 3);
+        var reports = new List<(long Done, long Total)>();
+        classifier.Train(Quadrants(40, 5), epochs: 2, batchSize: 16, batches: (done, total) => reports.Add((done, total)));
+        Assert.Equal([(1L, 4L), (2L, 4L), (3L, 4L), (4L, 4L)], reports);
+    }
+
+    [Fact]
     public void CrossEntropyMatchesFloat64()
     {
         float[] logits = [1f, -2f, 0.5f, 3f, 0f, -1f];

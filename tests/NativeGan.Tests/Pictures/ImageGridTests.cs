@@ -129,6 +129,36 @@ public class ImageGridTests
     }
 
     [Fact]
+    public void SaveRowsCanNameEachRowInAMarginOnTheLeft()
+    {
+        // Two batches of 3 images of 10x10 in 2 columns: grid rows in, out, in, out, each named left of it.
+        using var first = Tensor.FromArray(Numerics.Random(new Random(1), 3 * 100), [3, 1, 10, 10]);
+        using var second = Tensor.FromArray(Numerics.Random(new Random(2), 3 * 100), [3, 1, 10, 10]);
+        var plain = ImageGrid.RowsToPixels([first, second], columns: 2);
+        var named = ImageGrid.RowsToPixels([first, second], columns: 2, labels: ["in", "out"]);
+        int margin = BitmapFont.Measure("out").Width + 2 * 3; // the longest name and a gap of 3 either side
+        Assert.Equal((plain.Width + margin, plain.Height), (named.Width, named.Height));
+        for (int y = 0; y < plain.Height; y++)
+            for (int x = 0; x < plain.Width; x++)
+                Assert.Equal(plain[x, y], named[margin + x, y]);
+        // Black ink on the grey margin, in the band of each grid row, spelling that row's name.
+        for (int row = 0; row < 4; row++)
+        {
+            string name = row % 2 == 0 ? "in" : "out";
+            int top = 2 + row * 12 + (10 - BitmapFont.GlyphHeight) / 2;
+            for (int y = 0; y < BitmapFont.GlyphHeight; y++)
+                for (int x = 0; x < margin - 3; x++)
+                {
+                    int k = (x - 3) / BitmapFont.CellWidth, column = (x - 3) % BitmapFont.CellWidth;
+                    bool ink = x >= 3 && k < name.Length && BitmapFont.Ink(name[k], column, y);
+                    Assert.Equal(ink ? (byte)0 : (byte)128, named[x, top + y]);
+                }
+        }
+        Assert.Contains("2 labels for 3 batches",
+            Assert.Throws<ArgumentException>(() => ImageGrid.RowsToPixels([first, second, first], labels: ["a", "b"])).Message);
+    }
+
+    [Fact]
     public void BadShapesAndArgumentsThrowNamingTheShape()
     {
         using var rank3 = Tensor.Zeros(Device.Cpu, 2, 4, 4);

@@ -488,7 +488,8 @@ public class TrainCommandTests : IDisposable
         (code, output) = Run("denoise", "--checkpoint", checkpoint, "--input", noisy, "--out", restored, "--device", "cpu");
         Assert.True(code == 0, output);
         var picture = ImageResult.FromMemory(File.ReadAllBytes(restored));
-        Assert.True(picture.Height > picture.Width, $"{picture.Width}x{picture.Height}: two rows of one image");
+        // Two rows of one image at 4x, named (input, restored) in a margin on the left.
+        Assert.Equal((BitmapFont.Measure("restored").Width + 6 + 8 * 4 + 2 * 2, 2 * (8 * 4 + 2) + 2), (picture.Width, picture.Height));
     }
 
     [Fact]
