@@ -150,6 +150,18 @@ public static class EvalCommand
     static MnistClassifier TrainClassifier(Device device, int epochs, string path, string reference)
     {
         if (epochs < 1) throw new ArgumentException($"eval classifier: --epochs must be at least 1, got {epochs}");
+        // Minutes of training must not end in a file that cannot be written: the place is checked first.
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var probe = path + $".{Guid.NewGuid():N}.write-check";
+            File.WriteAllBytes(probe, [0]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"eval classifier: cannot write {path} ({e.Message}); give another --out", e);
+        }
         var options = new DataOptions(ImageSize: 32, Log: Cli.Log);
         var train = DataSource.Load(reference, options);
         var test = DataSource.Load(reference + "-test", options);

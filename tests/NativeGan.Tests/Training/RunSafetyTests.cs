@@ -274,6 +274,26 @@ public class RunSafetyTests : IDisposable
     }
 
     [Fact]
+    public void EvalRefusesWhatCannotWorkBeforeItStarts()
+    {
+        // The classifier's --out is checked before minutes of training, not after.
+        var file = Path.Combine(dir, "a-file");
+        File.WriteAllText(file, "");
+        var (code, output) = Run("eval", "classifier", "--device", "cpu", "--out", Path.Combine(file, "judge.safetensors"));
+        Assert.Equal(2, code);
+        Assert.Contains($"eval classifier: cannot write {Path.Combine(file, "judge.safetensors")}", output);
+        Assert.DoesNotContain("MNIST", output); // no data was fetched or converted for it
+
+        // eval modes with no samples to count.
+        using var job = (GanJob)ModelKinds.Create("gan", new Dictionary<string, string> { ["data_shape"] = "2", ["g_widths"] = "8", ["d_widths"] = "8" }, Device.Cpu);
+        using var loader = new DataLoader(Mixtures2D.Ring(40, seed: 1), 10, Device.Cpu, seed: 1);
+        var r = Trainer.Run(job, loader, Options("modes", 1), CancellationToken.None);
+        (code, output) = Run("eval", "modes", "--checkpoint", r.Checkpoint, "--mixture", "ring8", "--count", "0", "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--count must be at least 1, got 0", output);
+    }
+
+    [Fact]
     public void MistakesOnTheCommandLineAreShortAndExitTwo()
     {
         var (code, output) = Run("train", "no-such-kind");
