@@ -15,6 +15,10 @@
                  /usr/bin/python3 tools/torch_lstm.py write tests/NativeGan.Tests/TestData/torch-lstm.safetensors
                and tests/NativeGan.Tests/Nn/LstmTorchTests.cs loads the weights into Lstm and compares.
 
+  time [LxHxTxN]   times one forward and backward of torch.nn.LSTM(H, H, L) over T steps of a batch of N (loss = sum of
+               the output), 2 threads, median and range of seven runs after one warm-up; the figure beside
+               `NativeGan.Benchmarks.dll lstm-quick` (default 2x350x100x20).
+
 Run with Debian's interpreter: /usr/bin/python3 (python3-torch, torch 1.13). The safetensors writer is
 tools/torch_interop.py's.
 """
@@ -47,7 +51,29 @@ def write(path):
     print(f"wrote {path}: {len(out)} tensors; loss {loss.item():.6f}")
 
 
+def time_lstm(size):
+    import time
+    layers, hidden, steps, batch = map(int, size.split("x"))
+    torch.set_num_threads(2)
+    torch.manual_seed(1)
+    lstm = torch.nn.LSTM(hidden, hidden, num_layers=layers)
+    x = torch.rand(steps, batch, hidden)
+    times = []
+    for rep in range(8):
+        start = time.perf_counter()
+        lstm(x)[0].sum().backward()
+        lstm.zero_grad(set_to_none=True)
+        if rep > 0:
+            times.append(time.perf_counter() - start)
+    times.sort()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: {size} (layers x units x steps x batch): forward + backward "
+          f"median {times[len(times) // 2] * 1e3:.0f} ms (range {times[0] * 1e3:.0f}-{times[-1] * 1e3:.0f} ms, {len(times)} runs)")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "write":
+    if len(sys.argv) == 3 and sys.argv[1] == "write":
+        write(sys.argv[2])
+    elif len(sys.argv) in (2, 3) and sys.argv[1] == "time":
+        time_lstm(sys.argv[2] if len(sys.argv) == 3 else "2x350x100x20")
+    else:
         sys.exit(__doc__)
-    write(sys.argv[2])
