@@ -15,6 +15,8 @@
                  /usr/bin/python3 tools/torch_lstm.py write tests/NativeGan.Tests/TestData/torch-lstm.safetensors
                and tests/NativeGan.Tests/Nn/LstmTorchTests.cs loads the weights into Lstm and compares.
 
+  write-gru FILE   the same for torch.nn.GRU (seed 37; no c0, cN): tests/NativeGan.Tests/TestData/torch-gru.safetensors,
+               checked by tests/NativeGan.Tests/Nn/GruTests.cs.
   time [LxHxTxN]   times one forward and backward of torch.nn.LSTM(H, H, L) over T steps of a batch of N (loss = sum of
                the output), 2 threads, median and range of seven runs after one warm-up; the figure beside
                `NativeGan.Benchmarks.dll lstm-quick` (default 2x350x100x20).
@@ -45,6 +47,25 @@ def write(path):
     out.update({"x": x, "h0": h0, "c0": c0, "output": output, "hN": h_n, "cN": c_n, "loss": loss,
                 "grad.x": x.grad, "grad.h0": h0.grad, "grad.c0": c0.grad})
     out.update({"grad.lstm." + k: p.grad for k, p in lstm.named_parameters()})
+    finish(path, out, lstm, loss)
+
+
+def write_gru(path):
+    torch.manual_seed(37)
+    gru = torch.nn.GRU(INPUT, HIDDEN, num_layers=LAYERS, bidirectional=True, batch_first=True)
+    out = {"gru." + k: v.detach().clone() for k, v in gru.state_dict().items()}
+    x = (torch.rand(BATCH, STEPS, INPUT) * 2 - 1).requires_grad_()
+    h0 = (torch.rand(2 * LAYERS, BATCH, HIDDEN) * 2 - 1).requires_grad_()
+    output, h_n = gru(x, h0)
+    loss = output.square().sum() + h_n.square().sum()
+    loss.backward()
+    out.update({"x": x, "h0": h0, "output": output, "hN": h_n, "loss": loss, "grad.x": x.grad, "grad.h0": h0.grad})
+    out.update({"grad.gru." + k: p.grad for k, p in gru.named_parameters()})
+    finish(path, out, gru, loss)
+
+
+def finish(path, out, module, loss):
+    """Writes the golden file with the module's config as metadata."""
     config = {"input_size": str(INPUT), "hidden_size": str(HIDDEN), "num_layers": str(LAYERS),
               "bidirectional": "true", "batch_first": "true"}
     save(path, {k: v.detach() for k, v in out.items()}, {"written_by": f"torch {torch.__version__}", **config})
@@ -73,6 +94,8 @@ def time_lstm(size):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "write":
         write(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "write-gru":
+        write_gru(sys.argv[2])
     elif len(sys.argv) in (2, 3) and sys.argv[1] == "time":
         time_lstm(sys.argv[2] if len(sys.argv) == 3 else "2x350x100x20")
     else:

@@ -124,6 +124,8 @@ public class OpGradTests
         // ---- the LSTM cell (gates [N, 4H], state [N, 2H]): one sample and one unit, and a tail of odd sizes
         new("LstmCell N1 H1", [[1, 4], [1, 2]], t => t[0].LstmCell(t[1]), x => NativeGan.LstmCell.Reference.Forward(x[0], x[1], 1, 1), -2f, 2f),
         new("LstmCell N3 H7", [[3, 28], [3, 14]], t => t[0].LstmCell(t[1]), x => NativeGan.LstmCell.Reference.Forward(x[0], x[1], 3, 7), -2f, 2f),
+        new("GruCell N1 H1", [[1, 3], [1, 3], [1, 1]], t => Ops.GruCell(t[0], t[1], t[2]), x => NativeGan.GruCell.Reference.Forward(x[0], x[1], x[2], 1, 1), -2f, 2f),
+        new("GruCell N3 H7", [[3, 21], [3, 21], [3, 7]], t => Ops.GruCell(t[0], t[1], t[2]), x => NativeGan.GruCell.Reference.Forward(x[0], x[1], x[2], 3, 7), -2f, 2f),
         // ---- a tensor used three times (gradients summed) through a nonlinearity
         new("Reuse", [[3, 5]], t => t[0].Mul(t[0]).Add(t[0]).Tanh(), x => Map(x[0], v => Math.Tanh(v * v + v))),
     }.ToDictionary(c => c.Name);
