@@ -62,4 +62,52 @@ public static partial class Ops
         for (int k = 0; k < perm.Length; k++) inverse[perm[k]] = k;
         return Autograd.Record("Permute", Transpose.Permute(x, perm), [x], (g, n) => [g.Permute(inverse)]);
     }
+
+    /// <summary>
+    /// The slices x[0], ..., x[T-1] of x [T, ...] along axis 0, as views (no copy). Each is a recorded op of x whose
+    /// backward puts its gradient at its place in zeros of x's shape: cheap for one slice, but T slices that all
+    /// need a gradient cost T full-size gradients (O(T²)); <see cref="Stack"/>'s backward, the common use, records nothing.
+    /// </summary>
+    public static Tensor[] Unbind(this Tensor x)
+    {
+        if (x.Rank < 1) throw new TensorShapeException($"Unbind: needs [T, ...], got shape {Shapes.Format(x.Shape)}");
+        int steps = x.Dim(0);
+        var partShape = x.Shape[1..];
+        var parts = new Tensor[steps];
+        for (int t = 0; t < steps; t++)
+        {
+            int at = t;
+            using var slice = x.SliceBatch(t, 1);
+            parts[t] = Autograd.Record("Unbind", slice.ViewAs(partShape), [x], (g, n) => [UnbindBackward(g, at, steps)]);
+        }
+        return parts;
+    }
+
+    /// <summary>g [...] placed at index t of zeros [T, ...], from recorded ops (a concatenation with zero constants).</summary>
+    static Tensor UnbindBackward(Tensor g, int t, int steps)
+    {
+        int numel = g.Length;
+        Tensor Zeros(int count) => TensorScope.Track(Tensor.Zeros(g.Device, 1, count, numel));
+        var row = Reshape(g, 1, 1, numel);
+        var padded = ChannelConcat([.. t > 0 ? [Zeros(t)] : Array.Empty<Tensor>(), row, .. t < steps - 1 ? [Zeros(steps - 1 - t)] : Array.Empty<Tensor>()]);
+        return Reshape(padded, [steps, .. g.Shape]);
+    }
+
+    /// <summary>Joins equal-shaped tensors [...] into [T, ...] along a new axis 0 (one copy); backward: <see cref="Unbind"/> of g.</summary>
+    public static Tensor Stack(params Tensor[] parts)
+    {
+        if (parts.Length == 0) throw new ArgumentException("Stack: no tensors to stack");
+        var shape = parts[0].Shape;
+        foreach (var p in parts)
+            if (!Shapes.Equal(p.Shape, shape))
+                throw new TensorShapeException($"Stack: parts must have one shape; got {string.Join(", ", parts.Select(t => Shapes.Format(t.Shape)))}");
+        int numel = Shapes.Numel(shape);
+        var rows = parts.Select(p => p.ViewAs(1, 1, numel)).ToArray();
+        Tensor joined;
+        try { joined = NativeGan.ChannelConcat.Concat(rows); }
+        finally { foreach (var r in rows) r.Dispose(); }
+        var y = joined.ViewAs([parts.Length, .. shape]);
+        joined.Dispose();
+        return Autograd.Record("Stack", y, parts, (g, n) => g.Unbind());
+    }
 }

@@ -119,6 +119,13 @@ public class OpGradTests
         new("ChannelSlice", [[2, 5, 3]], t => t[0].ChannelSlice(1, 3),
             x => Enumerable.Range(0, 2 * 3 * 3).Select(i => x[0][(i / 9) * 15 + 3 + i % 9]).ToArray()),
         new("Permute", [[2, 3, 5]], t => t[0].Permute(2, 0, 1), x => Transpose.Reference.Permute(x[0], [2, 3, 5], [2, 0, 1])),
+        new("Stack", [[2, 3], [2, 3], [2, 3]], t => Ops.Stack(t), x => [.. x[0], .. x[1], .. x[2]]),
+        new("Unbind", [[3, 2, 2]], t => t[0].Unbind()[1], x => x[0][4..8]),
+        // ---- the LSTM cell (gates [N, 4H], state [N, 2H]): one sample and one unit, and a tail of odd sizes
+        new("LstmCell N1 H1", [[1, 4], [1, 2]], t => t[0].LstmCell(t[1]), x => NativeGan.LstmCell.Reference.Forward(x[0], x[1], 1, 1), -2f, 2f),
+        new("LstmCell N3 H7", [[3, 28], [3, 14]], t => t[0].LstmCell(t[1]), x => NativeGan.LstmCell.Reference.Forward(x[0], x[1], 3, 7), -2f, 2f),
+        new("GruCell N1 H1", [[1, 3], [1, 3], [1, 1]], t => Ops.GruCell(t[0], t[1], t[2]), x => NativeGan.GruCell.Reference.Forward(x[0], x[1], x[2], 1, 1), -2f, 2f),
+        new("GruCell N3 H7", [[3, 21], [3, 21], [3, 7]], t => Ops.GruCell(t[0], t[1], t[2]), x => NativeGan.GruCell.Reference.Forward(x[0], x[1], x[2], 3, 7), -2f, 2f),
         // ---- a tensor used three times (gradients summed) through a nonlinearity
         new("Reuse", [[3, 5]], t => t[0].Mul(t[0]).Add(t[0]).Tanh(), x => Map(x[0], v => Math.Tanh(v * v + v))),
     }.ToDictionary(c => c.Name);
