@@ -45,7 +45,7 @@ grid_cool() { # SEED FROM TO START [--set ...]: wgan-gp grid run FROM copied to 
 
 if [[ $what == main || $what == all ]]; then
   # The README's main job, then its MNIST scores.
-  run dcgan-main $N train dcgan --device "$device" --epochs 6 --set g_width=32 --set d_width=32 --out runs/mnist-dcgan
+  run dcgan-main $N train dcgan --device "$device" --epochs 6 --set g_width=32 --set d_width=32 --set lr_g=4e-3 --set lr_d=4e-3 --out runs/mnist-dcgan
   run classifier $N eval classifier --epochs 8 --device "$device"
   run dcgan-main-eval $N eval mnist --checkpoint runs/mnist-dcgan/checkpoint.safetensors --device "$device" --classifier "$E8" --count 5000
 fi
