@@ -19,6 +19,7 @@ public static class Cli
             SampleCommands.Sample(),
             SampleCommands.Interpolate(),
             DataCommand.Create(),
+            MidiCommand.Create(),
             EvalCommand.Create(),
             EvalCommand.Denoise(),
         };
