@@ -20,6 +20,7 @@ public static class Cli
             SampleCommands.Interpolate(),
             DataCommand.Create(),
             MidiCommand.Create(),
+            GenerateCommand.Create(),
             EvalCommand.Create(),
             EvalCommand.Denoise(),
         };
