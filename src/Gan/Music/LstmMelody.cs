@@ -18,7 +18,7 @@ public sealed record LstmMelodyOptions : ModelOptions
     public float Dropout { get; init; } = 0.2f;
 
     [Setting("lr", "Adam's learning rate.", Min = 0, MinExclusive = true, ResumeMayChange = true)]
-    public float LearningRate { get; init; } = 1e-3f;
+    public float LearningRate { get; init; } = 2e-3f;
 
     [Setting("temperature", "Sampling temperature of the progress pictures and `generate` (1: the model's distribution; lower: safer).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
     public float Temperature { get; init; } = 1f;

@@ -114,3 +114,37 @@ public class MusicStatisticsTests
         Assert.Equal("drums", PianoRoll.Instrument(song.Tracks[1]));
     }
 }
+
+public class MusicComparisonTests
+{
+    [Fact]
+    public void A_corpus_against_itself_differs_by_nothing_and_against_a_shifted_copy_by_its_pitches()
+    {
+        var random = new Random(3);
+        var songs = Enumerable.Range(0, 5).Select(i => NoteEvents.ToSong(
+            [.. Enumerable.Range(0, 12).SelectMany(_ => new float[] { random.Next(3) / 4f, (1 + random.Next(8)) / 4f, 55 + random.Next(12), 90 })], $"s{i}")).ToList();
+        var same = MusicComparison.Of(songs, songs);
+        Assert.Equal(0, same.PitchDistance);
+        Assert.Equal(0, same.LengthDistance);
+        Assert.Equal(4, same.WithinTolerance(0));
+        Assert.Equal(same.Real, same.Generated);
+
+        // Two octaves up: pitches disjoint (distance 1), lengths, polyphony, scale and span unchanged.
+        var up = songs.Select(s => s with { Tracks = [s.Tracks[0] with { Notes = [.. s.Tracks[0].Notes.Select(n => n with { Pitch = n.Pitch + 24 })] }] }).ToList();
+        var c = MusicComparison.Of(songs, up);
+        Assert.Equal(1, c.PitchDistance, 12);
+        Assert.Equal(0, c.LengthDistance);
+        Assert.Equal(same.Real, c.Generated);
+    }
+
+    [Fact]
+    public void Excerpts_become_songs_with_their_notes()
+    {
+        var notes = Enumerable.Range(0, 6).Select(i => new Note(i * 240, 120, 60 + i, 80)).ToList();
+        var data = NoteEvents.Excerpts([new Song("six", 480, [new Track("t", 0, 0, notes)], [], [])], 4, "six");
+        var songs = MusicComparison.Songs(data);
+        Assert.Equal(2, songs.Count);  // starts 0 and 2
+        Assert.Equal(notes.Skip(2).Take(4).Select(n => n with { Onset = n.Onset - 480 }), songs[1].Tracks[0].Notes);
+        Assert.Throws<ArgumentException>(() => MusicComparison.Songs(new Dataset("img", new float[16], [1, 4, 4], null, 0)));
+    }
+}
