@@ -122,28 +122,7 @@ public sealed class LstmMelodyJob : ITrainingJob, IMusicJob
     /// colour; the melodies also go to a .mid file beside the picture.</summary>
     public void WriteSamples(string path)
     {
-        var songs = Enumerable.Range(1, 4).Select(seed => Generate(64, (ulong)seed, Options.Temperature)).ToList();
-        var joined = Join(songs, "samples");
-        MidiFiles.Write(joined, Path.ChangeExtension(path, ".mid"));
-        PianoRoll.Save(joined, path, maxBars: 96, pixelsPerQuarter: 6);
-    }
-
-    /// <summary>Songs one after another (each a track of its own, a bar of rest between), as one song.</summary>
-    public static Song Join(IReadOnlyList<Song> songs, string name)
-    {
-        var tracks = new List<Track>();
-        long at = 0;
-        for (int i = 0; i < songs.Count; i++)
-        {
-            var song = songs[i];
-            double scale = NoteEvents.TicksPerQuarter / (double)song.TicksPerQuarter;
-            var notes = song.Tracks.SelectMany(t => t.Notes).Select(n => n with { Onset = at + (long)Math.Round(n.Onset * scale), Duration = (int)Math.Round(n.Duration * scale) }).ToList();
-            tracks.Add(new Track($"{song.Name}", i % 15 < 9 ? i % 15 : i % 15 + 1, 0, notes));
-            long end = notes.Select(n => n.End).DefaultIfEmpty(at).Max();
-            long bar = 4L * NoteEvents.TicksPerQuarter;
-            at = (end + bar - 1) / bar * bar + bar;
-        }
-        return new Song(name, NoteEvents.TicksPerQuarter, tracks, [new TempoChange(0, Song.DefaultMicrosecondsPerQuarter)], [new TimeSignature(0, 4, 4)]);
+        MusicSamples.Write(path, [.. Enumerable.Range(1, 4).Select(seed => Generate(64, (ulong)seed, Options.Temperature))]);
     }
 
     /// <summary>
@@ -290,7 +269,7 @@ public static class MelodyTokens
     }
 }
 
-/// <summary>The music models as model kinds: <c>lstm-melody</c>.</summary>
+/// <summary>The music models as model kinds: <c>lstm-melody</c> and <c>crnn-gan</c>.</summary>
 public sealed class MusicFamily : IModelFamily
 {
     public static IReadOnlyList<ModelKind> Kinds { get; } =
@@ -304,6 +283,16 @@ public sealed class MusicFamily : IModelFamily
             DefaultData = "game-music",
             DefaultEpochs = 10,
             DefaultBatch = 32,
+        },
+        new ModelKind
+        {
+            Name = CrnnGanJob.KindName,
+            Description = "C-RNN-GAN (Mogren 2016): G an LSTM fed noise and its previous output at every step, D a bidirectional LSTM deciding at every step, over real-valued note events (time since the previous onset, length, pitch, velocity); feature matching, freezing of the winning side, and MSE pretraining of G (pretrain_steps) as in the paper. Data: --data game-music or a folder of .mid files, cut into excerpts of 100 events.",
+            Defaults = (data, _) => new CrnnGanOptions { DataShape = data.SampleShape },
+            Create = (options, device) => new CrnnGanJob((CrnnGanOptions)options, device),
+            DefaultData = "game-music",
+            DefaultEpochs = 20,
+            DefaultBatch = 20,
         },
     ];
 }

@@ -41,7 +41,9 @@ public static class PianoRoll
         int rollBottom = drumTop + drums.Count * RowHeight;
         var tracks = song.Tracks.Select((t, i) => (Track: t, Colour: Palette.Get(i))).ToList();
         int height = rollBottom + 4 + Math.Max(1, tracks.Count) * LegendRow + 2;
-        var canvas = new Canvas(Left + rollWidth + Right, height, Rgb.White);
+        var legends = tracks.Select(x => $"{(x.Track.Name.Length > 0 ? $"{x.Track.Name}: " : "")}{Instrument(x.Track)}, {x.Track.Notes.Count} notes").ToList();
+        int legendWidth = legends.Select(l => BitmapFont.Measure(l).Width).DefaultIfEmpty(0).Max() + Left + 12 + Right;
+        var canvas = new Canvas(Math.Max(Left + rollWidth + Right, legendWidth), height, Rgb.White);
 
         // The roll's background: octaves in alternating shades, bars as lines (every fourth darker, numbered).
         for (int p = lo; p <= hi; p++)
@@ -69,11 +71,10 @@ public static class PianoRoll
             }
 
         int legendY = rollBottom + 4;
-        foreach (var (track, colour) in tracks)
+        for (int i = 0; i < tracks.Count; i++)
         {
-            canvas.FillRect(Left, legendY + 1, 8, 7, colour);
-            string name = track.Name.Length > 0 ? $"{track.Name}: " : "";
-            canvas.DrawText($"{name}{Instrument(track)}, {track.Notes.Count} notes", Left + 12, legendY, Rgb.Black);
+            canvas.FillRect(Left, legendY + 1, 8, 7, tracks[i].Colour);
+            canvas.DrawText(legends[i], Left + 12, legendY, Rgb.Black);
             legendY += LegendRow;
         }
         return canvas;
