@@ -79,11 +79,17 @@ public class MusicCommandsTests : IDisposable
     {
         string run = Path.Combine(dir, "gan");
         var (code, output) = Run("train", "crnn-gan", "--data", Path.Combine(dir, "songs"), "--device", "cpu", "--steps", "3", "--batch", "2",
-            "--out", run, "--set", "hidden_g=6", "--set", "hidden_d=5", "--set", "pretrain_steps=2");
+            "--length", "20", "--out", run, "--set", "hidden_g=6", "--set", "hidden_d=5", "--set", "pretrain_steps=2");
         Assert.True(code == 0, output);
+        Assert.Contains("samples of 20x4", output);
+        // A resume takes the excerpts' length from the checkpoint.
+        (code, output) = Run("train", "crnn-gan", "--data", Path.Combine(dir, "songs"), "--device", "cpu", "--steps", "4", "--batch", "2", "--resume", "--out", run);
+        Assert.True(code == 0, output);
+        Assert.Contains("samples of 20x4", output);
         var log = File.ReadAllLines(Path.Combine(run, "losses.jsonl"));
         Assert.Contains("\"mse\"", log[1]);
         Assert.Contains("\"loss_d\"", log[2]);
+        Assert.Equal(4, log.Length);
     }
 
     [Fact]
