@@ -65,7 +65,14 @@ public static class GameMusic
         Directory.CreateDirectory(work);
         try
         {
-            Run("apt-get", work, package, "download", package);
+            try { Run("apt-get", work, package, "download", package); }
+            catch (DataException first) when (first.InnerException is null)
+            {
+                // No package lists on this machine (a fresh container): read bookworm main into a private folder, as
+                // tools/fetch-ptxas.sh does, which needs no root and touches nothing of the system's apt.
+                try { DownloadWithPrivateLists(package, work); }
+                catch (DataException second) { throw new DataException($"{first.Message} Then, with private package lists: {second.Message}", second); }
+            }
             var deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault()
                 ?? throw new DataException($"`apt-get download {package}` ran but left no .deb in {work}");
             Run("dpkg", work, package, "-x", deb, Path.Combine(work, "x"));
@@ -87,6 +94,27 @@ public static class GameMusic
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    static void DownloadWithPrivateLists(string package, string work)
+    {
+        var mirror = new[] { "/etc/apt/sources.list" }.Concat(Directory.Exists("/etc/apt/sources.list.d") ? Directory.GetFiles("/etc/apt/sources.list.d") : [])
+            .Where(File.Exists).SelectMany(File.ReadLines)
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"https?://\S+/debian/?(?=\s|$)")).FirstOrDefault(m => m.Success)?.Value.TrimEnd('/')
+            ?? "http://deb.debian.org/debian";
+        const string keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+        var lists = Path.Combine(work, "lists");
+        Directory.CreateDirectory(Path.Combine(lists, "partial"));
+        Directory.CreateDirectory(Path.Combine(work, "cache", "archives", "partial"));
+        var sources = Path.Combine(work, "sources.list");
+        File.WriteAllText(sources, $"deb {(File.Exists(keyring) ? $"[signed-by={keyring}] " : "")}{mirror} bookworm main\n");
+        string[] options =
+        [
+            "-o", $"Dir::Etc::sourcelist={sources}", "-o", $"Dir::Etc::sourceparts={Path.Combine(work, "none")}", "-o", $"Dir::State::Lists={lists}",
+            "-o", $"Dir::Cache={Path.Combine(work, "cache")}", "-o", "Debug::NoLocking=1", "-o", $"APT::Sandbox::User={Environment.UserName}",
+        ];
+        Run("apt-get", work, package, [.. options, "-qq", "update"]);
+        Run("apt-get", work, package, [.. options, "-qq", "download", package]);
     }
 
     static void Run(string program, string workDir, string package, params string[] args)
