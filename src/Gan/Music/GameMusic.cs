@@ -1,5 +1,3 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using NativeGan.Gan.Data;
 
 namespace NativeGan.Gan.Music;
@@ -60,83 +58,17 @@ public static class GameMusic
 
     static void Fetch(string package, string dir)
     {
-        var work = Path.Combine(Path.GetDirectoryName(dir)!, $".{package}.{Environment.ProcessId}.tmp");
-        if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
-        Directory.CreateDirectory(work);
-        try
+        using var unpacked = DebianPackages.Unpack(package, Path.GetDirectoryName(dir)!);
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        int count = 0;
+        foreach (var f in Directory.EnumerateFiles(unpacked.Root, "*.mid", SearchOption.AllDirectories))
         {
-            try { Run("apt-get", work, package, "download", package); }
-            catch (DataException first) when (first.InnerException is null)
-            {
-                // No package lists on this machine (a fresh container): read bookworm main into a private folder, as
-                // tools/fetch-ptxas.sh does, which needs no root and touches nothing of the system's apt.
-                try { DownloadWithPrivateLists(package, work); }
-                catch (DataException second) { throw new DataException($"{first.Message} Then, with private package lists: {second.Message}", second); }
-            }
-            var deb = Directory.EnumerateFiles(work, "*.deb").FirstOrDefault()
-                ?? throw new DataException($"`apt-get download {package}` ran but left no .deb in {work}");
-            Run("dpkg", work, package, "-x", deb, Path.Combine(work, "x"));
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
-            Directory.CreateDirectory(dir);
-            var unpacked = Path.Combine(work, "x");
-            int count = 0;
-            foreach (var f in Directory.EnumerateFiles(unpacked, "*.mid", SearchOption.AllDirectories))
-            {
-                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)), overwrite: true);
-                count++;
-            }
-            if (count == 0) throw new DataException($"the Debian package {package} ({deb}) holds no .mid files");
-            foreach (var f in Directory.EnumerateFiles(unpacked, "copyright", SearchOption.AllDirectories))
-                File.Copy(f, Path.Combine(dir, "COPYRIGHT"), overwrite: true);
-            File.WriteAllText(Path.Combine(dir, ".complete"), $"{Path.GetFileName(deb)}\n{count} songs\n");
+            File.Copy(f, Path.Combine(dir, Path.GetFileName(f)), overwrite: true);
+            count++;
         }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
-
-    static void DownloadWithPrivateLists(string package, string work)
-    {
-        var mirror = new[] { "/etc/apt/sources.list" }.Concat(Directory.Exists("/etc/apt/sources.list.d") ? Directory.GetFiles("/etc/apt/sources.list.d") : [])
-            .Where(File.Exists).SelectMany(File.ReadLines)
-            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"https?://\S+/debian/?(?=\s|$)")).FirstOrDefault(m => m.Success)?.Value.TrimEnd('/')
-            ?? "http://deb.debian.org/debian";
-        const string keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-        var lists = Path.Combine(work, "lists");
-        Directory.CreateDirectory(Path.Combine(lists, "partial"));
-        Directory.CreateDirectory(Path.Combine(work, "cache", "archives", "partial"));
-        var sources = Path.Combine(work, "sources.list");
-        File.WriteAllText(sources, $"deb {(File.Exists(keyring) ? $"[signed-by={keyring}] " : "")}{mirror} bookworm main\n");
-        string[] options =
-        [
-            "-o", $"Dir::Etc::sourcelist={sources}", "-o", $"Dir::Etc::sourceparts={Path.Combine(work, "none")}", "-o", $"Dir::State::Lists={lists}",
-            "-o", $"Dir::Cache={Path.Combine(work, "cache")}", "-o", "Debug::NoLocking=1", "-o", $"APT::Sandbox::User={Environment.UserName}",
-        ];
-        Run("apt-get", work, package, [.. options, "-qq", "update"]);
-        Run("apt-get", work, package, [.. options, "-qq", "download", package]);
-    }
-
-    static void Run(string program, string workDir, string package, params string[] args)
-    {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) start.ArgumentList.Add(a);
-        string what = $"`{program} {string.Join(' ', args)}`";
-        string instead = $"Fetch it yourself (`apt-get download {package} && dpkg -x {package}_*.deb x`) and pass --data with the folder of its .mid files, or any folder of MIDI files.";
-        Process process;
-        try { process = Process.Start(start) ?? throw new Win32Exception("Process.Start returned null"); }
-        catch (Win32Exception e)
-        {
-            throw new DataException($"game music is fetched from Debian's archive with apt-get and dpkg, and `{program}` could not be started ({e.Message}). {instead}", e);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.WaitForExit();
-            if (process.ExitCode != 0)
-                throw new DataException($"{what} failed with exit code {process.ExitCode} (no network, or no package lists: `apt-get update`?): {stderr.Result.Trim()} {instead}");
-            _ = stdout.Result;
-        }
+        if (count == 0) throw new DataException($"the Debian package {package} ({unpacked.Deb}) holds no .mid files");
+        unpacked.CopyCopyright(dir);
+        File.WriteAllText(Path.Combine(dir, ".complete"), $"{unpacked.Deb}\n{count} songs\n");
     }
 }
