@@ -31,3 +31,33 @@ public sealed class Sequential : Module
         return ReferenceEquals(current, x) ? x.Share() : current;
     }
 }
+
+/// <summary>
+/// Modules held in a list (PyTorch's <c>nn.ModuleList</c>): child i is named "i", so a parameter of the list registered
+/// as "blocks" is "blocks.2.weight". It has no forward of its own; its owner calls the modules.
+/// </summary>
+public sealed class ModuleList<T> : Module where T : Module
+{
+    readonly List<T> modules = [];
+
+    /// <summary>A list of <paramref name="modules"/>, in order.</summary>
+    public ModuleList(IEnumerable<T> modules)
+    {
+        foreach (var m in modules) Add(m);
+    }
+
+    /// <summary>Appends <paramref name="module"/> as the next child.</summary>
+    public T Add(T module)
+    {
+        RegisterModule(modules.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
+        modules.Add(module);
+        return module;
+    }
+
+    public int Count => modules.Count;
+
+    public T this[int i] => modules[i];
+
+    /// <summary>Not available: a list's owner calls its modules.</summary>
+    public override Tensor Forward(Tensor x) => throw new NotSupportedException("ModuleList has no forward: call its modules");
+}
