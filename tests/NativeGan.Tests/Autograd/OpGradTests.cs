@@ -42,6 +42,10 @@ public class OpGradTests
         return y;
     }
 
+    // The fixed x whose window maxima MaxPool2dSelect and MaxPool2dSpread follow (distinct values: no ties).
+    static readonly double[] MaxPoolProbe64 = [.. Enumerable.Range(0, 2 * 3 * 5 * 4).Select(i => (double)((i * 37) % 120))];
+    static Tensor MaxPoolProbeOn(Tensor like) => Tensor.FromArray(Array.ConvertAll(MaxPoolProbe64, v => (float)v), [2, 3, 5, 4], like.Device);
+
     public static readonly Dictionary<string, OpCase> Cases = new OpCase[]
     {
         // ---- elementwise, binary with broadcasting
@@ -113,6 +117,11 @@ public class OpGradTests
         new("AvgPool2d", [[2, 3, 5, 4]], t => t[0].AvgPool2d(2), x => NativeGan.AvgPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 2, 2)),
         new("AvgPool2dBackward", [[2, 3, 2, 2]], t => Ops.AvgPool2dBackward(t[0], [2, 3, 5, 4], 2),
             x => NativeGan.AvgPool2d.Reference.Backward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("MaxPool2d", [[2, 3, 5, 4]], t => t[0].MaxPool2d(3, 2, 1), x => NativeGan.MaxPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 3, 2, 1)),
+        new("MaxPool2dSelect", [[2, 3, 5, 4]], t => Ops.MaxPool2dSelect(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
+            x => NativeGan.MaxPool2d.Reference.Select(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
+        new("MaxPool2dSpread", [[2, 3, 3, 2]], t => Ops.MaxPool2dSpread(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
+            x => NativeGan.MaxPool2d.Reference.Spread(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
         new("UpsampleNearest2x", [[2, 3, 3, 2]], t => t[0].UpsampleNearest2x(), x => Upsample2d.Reference.Nearest2x(x[0], [2, 3, 3, 2])),
         new("ChannelConcat", [[2, 1, 3, 2], [2, 3, 3, 2]], t => Ops.ChannelConcat(t[0], t[1]),
             x => NativeGan.ChannelConcat.Reference.Concat(x, 2, [1, 3], 6)),
