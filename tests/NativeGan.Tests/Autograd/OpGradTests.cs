@@ -46,6 +46,9 @@ public class OpGradTests
     static readonly double[] MaxPoolProbe64 = [.. Enumerable.Range(0, 2 * 3 * 5 * 4).Select(i => (double)((i * 37) % 120))];
     static Tensor MaxPoolProbeOn(Tensor like) => Tensor.FromArray(Array.ConvertAll(MaxPoolProbe64, v => (float)v), [2, 3, 5, 4], like.Device);
 
+    /// <summary>A fixed (not checked) input of an op on the device of <paramref name="like"/>.</summary>
+    static Tensor Probe(Tensor like, double[] values, params int[] shape) => Tensor.FromArray(Array.ConvertAll(values, v => (float)v), shape, like.Device);
+
     public static readonly Dictionary<string, OpCase> Cases = new OpCase[]
     {
         // ---- elementwise, binary with broadcasting
@@ -117,6 +120,8 @@ public class OpGradTests
         new("AvgPool2d", [[2, 3, 5, 4]], t => t[0].AvgPool2d(2), x => NativeGan.AvgPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 2, 2)),
         new("AvgPool2dBackward", [[2, 3, 2, 2]], t => Ops.AvgPool2dBackward(t[0], [2, 3, 5, 4], 2),
             x => NativeGan.AvgPool2d.Reference.Backward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("BatchNorm2dEval", [[2, 3, 5, 4], [3], [3]], t => t[0].BatchNorm2dEval(t[1], t[2], Probe(t[0], [0.5, -0.25, 1], 3), Probe(t[0], [0.8, 1.5, 0.3], 3), 1e-3f),
+            x => NativeGan.BatchNorm2d.Reference.Apply(x[0], 2, 3, 5, 4, x[1], x[2], [0.5, -0.25, 1], [0.8, 1.5, 0.3], 1e-3)),
         new("MaxPool2d", [[2, 3, 5, 4]], t => t[0].MaxPool2d(3, 2, 1), x => NativeGan.MaxPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 3, 2, 1)),
         new("MaxPool2dSelect", [[2, 3, 5, 4]], t => Ops.MaxPool2dSelect(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
             x => NativeGan.MaxPool2d.Reference.Select(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
