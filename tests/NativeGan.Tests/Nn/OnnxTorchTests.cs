@@ -39,12 +39,14 @@ public class OnnxTorchTests
         var y = net.Forward(x);
         Assert.Equal(golden["y"].Shape, y.Shape);
         double worst = MaxError(golden["y"].ToArray(), y.ToArray());
+        TestContext.Current.SendDiagnosticMessage($"torch-small on {d.Name}: max output error {worst:g3}");
         Assert.True(worst <= 1e-5, $"output differs from PyTorch's by {worst:g3} on {d.Name}");
 
         var grad = Autograd.Grad([y.Square().Sum()], [x])[0];
         var expected = golden["grad.x"].ToArray();
         double scale = expected.Max(v => Math.Abs(v));
         double gradError = MaxError(expected, grad.ToArray());
+        TestContext.Current.SendDiagnosticMessage($"torch-small on {d.Name}: max input-gradient error {gradError:g3} (largest {scale:g3})");
         Assert.True(gradError <= 1e-5 * Math.Max(1, scale), $"d sum(y^2)/dx differs from PyTorch's by {gradError:g3} (largest {scale:g3}) on {d.Name}");
         foreach (var t in golden.Values) t.Dispose();
     }
@@ -195,6 +197,7 @@ public class OnnxTorchTests
             flipped[at] ^= (byte)(1 << rng.Next(8));
             Try(flipped, $"bit flip at byte {at}");
         }
+        TestContext.Current.SendDiagnosticMessage($"fuzz: {truncatedRefused} of 47 truncations refused; of 200 bit flips {refused - truncatedRefused} refused, {ran} ran");
         Assert.True(refused - truncatedRefused > 40, $"only {refused - truncatedRefused} of 200 bit flips were refused ({ran} ran)");
         foreach (var t in golden.Values) t.Dispose();
     }
