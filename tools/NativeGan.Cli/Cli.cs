@@ -163,7 +163,7 @@ public static class Cli
             work(job, saved.Metadata, device);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or IOException)
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or NativeGan.Nn.Onnx.OnnxModelException or IOException)
         {
             Error(e.Message);
             return 2;
