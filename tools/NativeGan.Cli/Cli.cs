@@ -21,6 +21,7 @@ public static class Cli
             DataCommand.Create(),
             EvalCommand.Create(),
             EvalCommand.Denoise(),
+            StylizeCommand.Create(),
         };
         var parsed = root.Parse(args);
         // A mistyped command or option: the errors and where the help is, not the whole help of the parent command.

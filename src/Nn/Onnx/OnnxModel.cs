@@ -201,12 +201,14 @@ public sealed class OnnxModel : Module
     /// The values named <paramref name="outputs"/> (graph outputs or any value in <see cref="ValueNames"/>: the layers to
     /// tap) for the graph inputs <paramref name="inputs"/>. Only the nodes those values depend on run, and every
     /// intermediate is disposed as soon as the last node that reads it has run. Any batch size is accepted; the other
-    /// dimensions must match the declared ones.
+    /// dimensions must match the declared ones, or only the channels (axis 1) with <paramref name="anyImageSize"/>: a
+    /// convolutional network runs at any height and width (the declared ones are the exporter's example), though a
+    /// node with fixed sizes (a pooling window, a constant image) may then refuse.
     /// </summary>
-    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IEnumerable<string> outputs)
+    public IReadOnlyDictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, IEnumerable<string> outputs, bool anyImageSize = false)
     {
         var wanted = outputs.Distinct(StringComparer.Ordinal).ToList();
-        CheckInputs(inputs);
+        CheckInputs(inputs, anyImageSize ? 2 : int.MaxValue);
         var values = new Dictionary<string, Tensor>(constants, StringComparer.Ordinal);
         foreach (var (name, t) in inputs) values[name] = t;
         foreach (var name in wanted)
@@ -260,7 +262,7 @@ public sealed class OnnxModel : Module
         return wanted.ToDictionary(name => name, name => values[name], StringComparer.Ordinal);
     }
 
-    void CheckInputs(IReadOnlyDictionary<string, Tensor> inputs)
+    void CheckInputs(IReadOnlyDictionary<string, Tensor> inputs, int freeFromAxis)
     {
         foreach (var name in inputs.Keys)
             if (!Inputs.Any(i => i.Name == name))
@@ -270,7 +272,7 @@ public sealed class OnnxModel : Module
             if (!inputs.TryGetValue(input.Name, out var t))
                 throw new OnnxModelException($"{File}: graph input {input} is not given");
             bool fits = input.Shape.Count == 0
-                || (t.Rank == input.Shape.Count && Enumerable.Range(1, t.Rank - 1).All(d => input.Shape[d] is not { } size || size == t.Dim(d)));
+                || (t.Rank == input.Shape.Count && Enumerable.Range(1, t.Rank - 1).All(d => d >= freeFromAxis || input.Shape[d] is not { } size || size == t.Dim(d)));
             if (!fits)
                 throw new OnnxModelException($"{File}: graph input {input} was given a tensor of shape {Shapes.Format(t.Shape)} (any batch size; the other dimensions as declared)");
         }
