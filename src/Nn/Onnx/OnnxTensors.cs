@@ -55,21 +55,19 @@ static class OnnxTensors
             throw new OnnxModelException($"{file}: {what} has data type {TypeName(t.DataType)}; this reader computes in float32 (FLOAT) only");
         var shape = Shape(t, file, what);
         int count = Shapes.Numel(shape);
-        var data = new float[count];
+        // The data's size is checked before anything is allocated: a corrupt shape must not ask for gigabytes.
         if (!t.RawData.IsEmpty)
         {
             var raw = t.RawData.Span;
             if (raw.Length != (long)count * 4)
                 throw new OnnxModelException($"{file}: {what} has {raw.Length} bytes of raw data, but its shape {Shapes.Format(shape)} needs {(long)count * 4} (truncated?)");
+            var data = new float[count];
             for (int i = 0; i < count; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(i * 4, 4));
+            return (shape, data);
         }
-        else
-        {
-            if (t.FloatData.Count != count)
-                throw new OnnxModelException($"{file}: {what} has {t.FloatData.Count} float values, but its shape {Shapes.Format(shape)} needs {count}");
-            t.FloatData.CopyTo(data, 0);
-        }
-        return (shape, data);
+        if (t.FloatData.Count != count)
+            throw new OnnxModelException($"{file}: {what} has {t.FloatData.Count} float values, but its shape {Shapes.Format(shape)} needs {count}");
+        return (shape, [.. t.FloatData]);
     }
 
     /// <summary>An int64 or int32 tensor's values as longs, and its shape.</summary>
@@ -80,28 +78,21 @@ static class OnnxTensors
             throw new OnnxModelException($"{file}: {what} has data type {TypeName(t.DataType)} where integers (INT64 or INT32) are expected");
         var shape = Shape(t, file, what);
         int count = Shapes.Numel(shape);
-        var data = new long[count];
         int width = t.DataType == Int64Type ? 8 : 4;
+        int stored = !t.RawData.IsEmpty ? -1 : width == 8 ? t.Int64Data.Count : t.Int32Data.Count;
+        if (stored >= 0 && stored != count)
+            throw new OnnxModelException($"{file}: {what} has {stored} int{width * 8} values, but its shape {Shapes.Format(shape)} needs {count}");
+        if (stored < 0 && t.RawData.Length != (long)count * width)
+            throw new OnnxModelException($"{file}: {what} has {t.RawData.Length} bytes of raw data, but its shape {Shapes.Format(shape)} needs {(long)count * width} (truncated?)");
+        var data = new long[count];
         if (!t.RawData.IsEmpty)
         {
             var raw = t.RawData.Span;
-            if (raw.Length != (long)count * width)
-                throw new OnnxModelException($"{file}: {what} has {raw.Length} bytes of raw data, but its shape {Shapes.Format(shape)} needs {(long)count * width} (truncated?)");
             for (int i = 0; i < count; i++)
                 data[i] = width == 8 ? BinaryPrimitives.ReadInt64LittleEndian(raw.Slice(i * 8, 8)) : BinaryPrimitives.ReadInt32LittleEndian(raw.Slice(i * 4, 4));
         }
-        else if (width == 8)
-        {
-            if (t.Int64Data.Count != count)
-                throw new OnnxModelException($"{file}: {what} has {t.Int64Data.Count} int64 values, but its shape {Shapes.Format(shape)} needs {count}");
-            t.Int64Data.CopyTo(data, 0);
-        }
-        else
-        {
-            if (t.Int32Data.Count != count)
-                throw new OnnxModelException($"{file}: {what} has {t.Int32Data.Count} int32 values, but its shape {Shapes.Format(shape)} needs {count}");
-            for (int i = 0; i < count; i++) data[i] = t.Int32Data[i];
-        }
+        else if (width == 8) t.Int64Data.CopyTo(data, 0);
+        else for (int i = 0; i < count; i++) data[i] = t.Int32Data[i];
         return (shape, data);
     }
 

@@ -139,6 +139,13 @@ public class OnnxTorchTests
         Assert.Contains("initializer 'conv2.weight'", e.Message);
         Assert.Contains("truncated", e.Message);
 
+        // A corrupt shape that claims far more data than there is is refused before anything is allocated.
+        path = Edited(dir, "huge-shape.onnx", m => m.Graph.Initializer.First(t => t.Name == "conv2.weight").Dims[0] = 1 << 28);
+        e = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path));
+        Assert.Contains("initializer 'conv2.weight'", e.Message);
+        path = Edited(dir, "huge-shape-constant.onnx", m => m.Graph.Node.First(n => n.OpType == "Constant").Attribute[0].T.Dims.Add(1 << 30));
+        Assert.Contains("(Constant)", Assert.Throws<OnnxModelException>(() => OnnxModel.Load(path)).Message);
+
         path = Edited(dir, "unordered.onnx", m =>
         {
             var first = m.Graph.Node.First(n => n.OpType == "Conv");
