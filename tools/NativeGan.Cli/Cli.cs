@@ -22,6 +22,7 @@ public static class Cli
             EvalCommand.Create(),
             EvalCommand.Denoise(),
             StylizeCommand.Create(),
+            OnnxCommand.Create(),
         };
         var parsed = root.Parse(args);
         // A mistyped command or option: the errors and where the help is, not the whole help of the parent command.
