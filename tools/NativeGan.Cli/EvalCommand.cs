@@ -220,7 +220,7 @@ public static class EvalCommand
         var count = new Option<int>("--count") { Description = "Generated images, and real images in each of the two real sets. FID-R18 depends on it: compare figures at one count only.", DefaultValueFactory = _ => 1000 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws, the real images drawn and KID's subsets.", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Images per ResNet-18 forward.", DefaultValueFactory = _ => 16 };
-        var subsets = new Option<int>("--kid-subsets") { Description = "KID: random subsets of min(1000, count) samples averaged.", DefaultValueFactory = _ => 100 };
+        var subsets = new Option<int>("--kid-subsets") { Description = "KID: random subsets of min(1000, count / 2) samples from each set, averaged.", DefaultValueFactory = _ => 100 };
         var k = new Option<int>("--k") { Description = "Precision / recall: the k-th nearest neighbour sets each sample's radius (Kynkäänniemi et al.: 3).", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Also print the figures as one JSON line." };
         var generator = GeneratorOption();
@@ -249,7 +249,7 @@ public static class EvalCommand
                 r.GetValue(subsets), r.GetValue(k), (done, total) => progress(ProgressSnapshot.Measure(done, total, clock.Elapsed) with { Unit = "images" })));
             AnsiConsole.MarkupLine($"FID-R18 / KID-R18 in ImageNet ResNet-18's pooled features (512-D, images resized to 224 x 224; [bold]not comparable with Inception-v3 FID or KID[/]), {n} images a set, real images from {Markup.Escape(real.Name)}");
             string Row(string name, PerceptualScores s) =>
-                $"{name,-20} FID-R18 {s.Fid,9:0.000}   KID-R18 {s.Kid.Mean * 1e3,8:0.000} ± {s.Kid.Std * 1e3:0.000} (x1e-3)   precision {s.PrecisionRecall.Precision:0.000}   recall {s.PrecisionRecall.Recall:0.000}";
+                $"{name,-20} FID-R18 {s.Fid,9:0.000}   KID-R18 {s.Kid.Mean,8:0.0000} ± {s.Kid.Std:0.0000} (all samples {s.Kid.Full:0.0000})   precision {s.PrecisionRecall.Precision:0.000}   recall {s.PrecisionRecall.Recall:0.000}";
             AnsiConsole.MarkupLine("[bold]" + Markup.Escape(Row("generated vs real", report.Generated)) + "[/]");
             AnsiConsole.MarkupLine(Markup.Escape(Row("real vs real", report.RealVsReal)));
             AnsiConsole.MarkupLine($"[grey]KID: mean ± std over {report.Generated.Kid.Subsets} subsets of {report.Generated.Kid.SubsetSize}; precision / recall with k = {report.Generated.PrecisionRecall.K}; " +
@@ -258,9 +258,9 @@ public static class EvalCommand
                 Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["count"] = n, ["data"] = real.Name,
-                    ["fid_r18"] = report.Generated.Fid, ["kid_r18"] = report.Generated.Kid.Mean, ["kid_r18_std"] = report.Generated.Kid.Std,
+                    ["fid_r18"] = report.Generated.Fid, ["kid_r18"] = report.Generated.Kid.Mean, ["kid_r18_std"] = report.Generated.Kid.Std, ["kid_r18_all"] = report.Generated.Kid.Full,
                     ["precision"] = report.Generated.PrecisionRecall.Precision, ["recall"] = report.Generated.PrecisionRecall.Recall,
-                    ["real_fid_r18"] = report.RealVsReal.Fid, ["real_kid_r18"] = report.RealVsReal.Kid.Mean, ["real_kid_r18_std"] = report.RealVsReal.Kid.Std,
+                    ["real_fid_r18"] = report.RealVsReal.Fid, ["real_kid_r18"] = report.RealVsReal.Kid.Mean, ["real_kid_r18_std"] = report.RealVsReal.Kid.Std, ["real_kid_r18_all"] = report.RealVsReal.Kid.Full,
                     ["real_precision"] = report.RealVsReal.PrecisionRecall.Precision, ["real_recall"] = report.RealVsReal.PrecisionRecall.Recall,
                 }));
         }));

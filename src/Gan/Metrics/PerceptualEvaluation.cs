@@ -50,7 +50,9 @@ public static class PerceptualEvaluation
         var fRealA = Features(1, realA);
         var fRealB = Features(2, realB);
         double seconds = clock.Elapsed.TotalSeconds;
-        int subsetSize = Math.Min(1000, count);
+        // Subsets of half the samples (at most 1,000): subsets as large as the sets would all be the whole set, and
+        // their spread, the ± of KID, would say nothing.
+        int subsetSize = Math.Min(1000, Math.Max(2, count / 2));
         return new(
             PerceptualMetrics.Compare(fRealA, fGenerated, ResNet18.Dimension, kidSubsets, subsetSize, k, seed),
             PerceptualMetrics.Compare(fRealA, fRealB, ResNet18.Dimension, kidSubsets, subsetSize, k, seed),
