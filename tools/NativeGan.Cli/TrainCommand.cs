@@ -37,10 +37,11 @@ public static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same seed: same result as an uninterrupted run on cpu)." };
         var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders)." };
+        var length = new Option<int?>("--length") { Description = "Music: note events per training excerpt (default 100; C-RNN-GAN's song length)." };
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, set,
+            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, length, set,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var choice = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType())
@@ -64,7 +65,7 @@ public static class TrainCommand
                 Kind = kind, OutDir = result.GetValue(output)!, Data = result.GetValue(data), Seed = result.GetValue(seed),
                 Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Minutes = result.GetValue(minutes), Batch = result.GetValue(batch), BatchFrom = later,
                 SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
-                ImageSize = result.GetValue(imageSize), Settings = settings,
+                ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings,
             };
             return Run(request, result.GetValue(device)!);
         });

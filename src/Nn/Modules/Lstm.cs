@@ -16,8 +16,8 @@ namespace NativeGan.Nn;
 /// requires grad its gradient costs one full-size tensor per step.</para>
 /// </summary>
 public sealed class Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false, float dropout = 0f,
-    bool bidirectional = false, Device? device = null, Rng? rng = null)
-    : RecurrentModule("Lstm", 4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, device, rng)
+    bool bidirectional = false, Device? device = null, Rng? rng = null, Rng? dropoutRng = null)
+    : RecurrentModule("Lstm", 4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, device, rng, dropoutRng)
 {
     /// <summary>The output sequence [T, N, D·H] ([N, T, D·H] batch-first) of x [T, N, in] ([N, T, in]), from zero states.</summary>
     public override Tensor Forward(Tensor x) => Forward(x, null, null).Output;

@@ -7,12 +7,16 @@ namespace NativeGan.Nn;
 /// one's as [H | H_reverse], dropout between layers in training, batch-first). A layer kind gives only its cell.
 /// <para>Parameters, per layer k and direction suffix ("" or "_reverse"): <c>weight_ih_l{k}</c> [G·H, in],
 /// <c>weight_hh_l{k}</c> [G·H, H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [G·H] (G gates: 4 for the LSTM, 3 for
-/// the GRU); in is the input size for layer 0, H or 2H after. Every one is drawn from U(-1/sqrt(H), 1/sqrt(H)).</para>
+/// the GRU); in is the input size for layer 0, H or 2H after. Every one is drawn from U(-1/sqrt(H), 1/sqrt(H)) with the
+/// constructor's <c>rng</c>; the dropout masks come from its <c>dropoutRng</c> (a trainer's saved stream), else the same.</para>
 /// </summary>
 public abstract class RecurrentModule : Module
 {
     readonly string name;
     readonly Rng rng;
+    // A trainer saves its training stream's offset, not the init stream's: dropout masks drawn from the training stream
+    // make a resumed run draw the masks an uninterrupted one would.
+    readonly Rng dropoutRng;
 
     /// <summary>Per layer and direction, index layer · Directions + direction.</summary>
     protected readonly Tensor[] WeightIh, WeightHh;
@@ -29,7 +33,7 @@ public abstract class RecurrentModule : Module
     public int Directions => Bidirectional ? 2 : 1;
 
     protected RecurrentModule(string name, int gates, int inputSize, int hiddenSize, int numLayers, bool bias, bool batchFirst, float dropout,
-        bool bidirectional, Device? device, Rng? rng)
+        bool bidirectional, Device? device, Rng? rng, Rng? dropoutRng)
     {
         this.name = name;
         if (inputSize < 1 || hiddenSize < 1 || numLayers < 1)
@@ -40,6 +44,7 @@ public abstract class RecurrentModule : Module
         var d = device ?? Device.Cpu;
         (InputSize, HiddenSize, NumLayers, BatchFirst, DropoutP, Bidirectional) = (inputSize, hiddenSize, numLayers, batchFirst, dropout, bidirectional);
         this.rng = rng ?? Init.DefaultRng;
+        this.dropoutRng = dropoutRng ?? this.rng;
         int count = numLayers * Directions;
         WeightIh = new Tensor[count];
         WeightHh = new Tensor[count];
@@ -118,7 +123,7 @@ public abstract class RecurrentModule : Module
     Tensor Drop(Tensor x)
     {
         if (DropoutP == 1f) return x.Mul(0f);
-        using var mask = rng.BernoulliMask(x.Device, x.Shape, 1f - DropoutP, 1f / (1f - DropoutP));
+        using var mask = dropoutRng.BernoulliMask(x.Device, x.Shape, 1f - DropoutP, 1f / (1f - DropoutP));
         return x.Mul(mask);
     }
 }

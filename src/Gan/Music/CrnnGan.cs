@@ -1,0 +1,344 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+
+namespace NativeGan.Gan.Music;
+
+/// <summary>
+/// The settings of <c>crnn-gan</c> (<see cref="CrnnGanJob"/>). Sizes from the paper (Mogren 2016, section 3: two LSTM
+/// layers of 350 units in G and in D); the training options are the paper's too: feature matching, freezing the side
+/// that is winning, and pretraining G on the real sequences by mean squared error (the default here, because users of
+/// the PyTorch port report no convergence without it).
+/// </summary>
+public sealed record CrnnGanOptions : ModelOptions
+{
+    [Setting("hidden_g", "Units of each of G's LSTM layers.", Min = 1)]
+    public int HiddenG { get; init; } = 350;
+
+    [Setting("hidden_d", "Units of each direction of D's bidirectional LSTM layers.", Min = 1)]
+    public int HiddenD { get; init; } = 350;
+
+    [Setting("layers_g", "G's stacked LSTM layers.", Min = 1)]
+    public int LayersG { get; init; } = 2;
+
+    [Setting("layers_d", "D's stacked bidirectional LSTM layers.", Min = 1)]
+    public int LayersD { get; init; } = 2;
+
+    [Setting("dropout", "Dropout between LSTM layers and on D's inputs in training (the reference's keep_prob 0.5).", Min = 0, Max = 1, MaxExclusive = true)]
+    public float Dropout { get; init; } = 0.5f;
+
+    [Setting("lr_g", "G's Adam learning rate (pretraining too).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    public float LearningRateG { get; init; } = 1e-3f;
+
+    [Setting("lr_d", "D's Adam learning rate (the reference's d_lr_factor 0.5 of G's).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    public float LearningRateD { get; init; } = 5e-4f;
+
+    [Setting("beta1", "Adam's beta1 for both networks.", Min = 0, Max = 1, MaxExclusive = true)]
+    public float Beta1 { get; init; } = 0.5f;
+
+    [Setting("max_grad_norm", "Each update's gradients are clipped to this global L2 norm (the reference's 5).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    public float MaxGradNorm { get; init; } = 5f;
+
+    [Setting("pretrain_steps", "Steps of G's pretraining first: fed the previous real event (teacher forcing), it predicts the next by mean squared error; D rests.", Min = 0)]
+    public int PretrainSteps { get; init; } = 300;
+
+    [Setting("feature_matching", "G matches the batch mean of D's last-layer features on real and generated music (Salimans et al. 2016) instead of fooling D's decision.", ResumeMayChange = true)]
+    public bool FeatureMatching { get; init; } = true;
+
+    [Setting("freeze", "A network whose loss is below freeze_ratio of the other's skips its update (the paper's freezing; D's loss counted per term, half its sum).", ResumeMayChange = true)]
+    public bool Freeze { get; init; } = true;
+
+    [Setting("freeze_ratio", "See freeze.", Min = 0, MinExclusive = true, Max = 1, ResumeMayChange = true)]
+    public float FreezeRatio { get; init; } = 0.7f;
+
+    /// <summary>Events per training excerpt (data_shape's first number).</summary>
+    public int Length => DataShape[0];
+
+    public override void Validate(string kind)
+    {
+        if (DataShape.Length != 2 || DataShape[1] != NoteEvents.Features || DataShape[0] < 2)
+            throw new ArgumentException($"{kind}: data_shape must be LENGTH,{NoteEvents.Features} (excerpts of note events, see --data game-music), got {string.Join(",", DataShape)}");
+    }
+}
+
+/// <summary>
+/// C-RNN-GAN (Mogren 2016, "C-RNN-GAN: Continuous recurrent neural networks with adversarial training"): music as a
+/// sequence of real-valued note events (<see cref="NoteEvents"/>: time since the previous onset, length, pitch,
+/// velocity). G is an LSTM fed at each step with uniform noise and its own previous output; D is a bidirectional LSTM
+/// that decides real or generated at every step, its decision the mean of the steps'. The losses are the original
+/// GAN's; G may match D's features instead; the side whose loss is below 0.7 of the other's may sit out a step; G is
+/// pretrained first on the real sequences by mean squared error.
+/// <para>Events are scaled to about unit range for the networks: (shift / 2, length / 2, (pitch - 64) / 16,
+/// (velocity - 64) / 32), quarter notes and MIDI numbers as <see cref="NoteEvents"/> gives them.</para>
+/// </summary>
+public sealed class CrnnGanJob : ITrainingJob, IMusicJob
+{
+    const ulong TrainStream = 1UL << 40;
+
+    /// <summary>The kind's name.</summary>
+    public const string KindName = "crnn-gan";
+
+    /// <summary>Each feature's (offset, scale): network value = (event value - offset) / scale.</summary>
+    static readonly (float Offset, float Scale)[] Scaling = [(0, 2), (0, 2), (64, 16), (64, 32)];
+
+    readonly Dictionary<string, Module> modules;
+    readonly Dictionary<string, Optimizer> optimizers;
+
+    /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>.</summary>
+    public CrnnGanJob(CrnnGanOptions options, Device device)
+    {
+        options.Validate(KindName);
+        Options = options;
+        Device = device;
+        var init = new Rng(options.Seed);
+        Rng = new Rng(options.Seed, TrainStream);
+        Generator = new CrnnGenerator(options, device, init, Rng);
+        Discriminator = new CrnnDiscriminator(options, device, init, Rng);
+        OptimizerG = new Adam(Generator.Parameters(), options.LearningRateG, options.Beta1, 0.999f);
+        OptimizerD = new Adam(Discriminator.Parameters(), options.LearningRateD, options.Beta1, 0.999f);
+        modules = new(StringComparer.Ordinal) { ["generator"] = Generator, ["discriminator"] = Discriminator };
+        optimizers = new(StringComparer.Ordinal) { ["generator"] = OptimizerG, ["discriminator"] = OptimizerD };
+    }
+
+    public CrnnGanOptions Options { get; }
+    public Device Device { get; }
+    public CrnnGenerator Generator { get; }
+    public CrnnDiscriminator Discriminator { get; }
+    public Adam OptimizerG { get; }
+    public Adam OptimizerD { get; }
+    public string Kind => KindName;
+    ModelOptions ITrainingJob.Options => Options;
+    public IReadOnlyDictionary<string, Module> Modules => modules;
+    public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
+    public Rng Rng { get; }
+
+    /// <summary>A GAN has no sampling temperature: pieces are drawn from the noise as trained.</summary>
+    public float Temperature => 1f;
+
+    /// <summary>Events [N, T, 4] (batch-first, as the data gives them) scaled for the networks, time-major [T, N, 4].</summary>
+    public static float[] ToNetwork(ReadOnlySpan<float> events, int n, int t)
+    {
+        var x = new float[events.Length];
+        for (int b = 0; b < n; b++)
+            for (int s = 0; s < t; s++)
+                for (int f = 0; f < NoteEvents.Features; f++)
+                    x[(s * n + b) * NoteEvents.Features + f] = (events[(b * t + s) * NoteEvents.Features + f] - Scaling[f].Offset) / Scaling[f].Scale;
+        return x;
+    }
+
+    /// <summary>The inverse of <see cref="ToNetwork"/>: time-major network values [T, N, 4] to events [N, T, 4].</summary>
+    public static float[] FromNetwork(ReadOnlySpan<float> x, int n, int t)
+    {
+        var events = new float[x.Length];
+        for (int b = 0; b < n; b++)
+            for (int s = 0; s < t; s++)
+                for (int f = 0; f < NoteEvents.Features; f++)
+                    events[(b * t + s) * NoteEvents.Features + f] = x[(s * n + b) * NoteEvents.Features + f] * Scaling[f].Scale + Scaling[f].Offset;
+        return events;
+    }
+
+    public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
+    {
+        var samples = batch.Samples;
+        if (samples.Rank != 3 || samples.Dim(1) != Options.Length || samples.Dim(2) != NoteEvents.Features)
+            throw new TensorShapeException($"{Kind}.Step: a batch must be [N, {Options.Length}, {NoteEvents.Features}] note events, got {Shapes.Format(samples.Shape)}");
+        int n = samples.Dim(0), t = Options.Length;
+        Generator.Train();
+        Discriminator.Train();
+        var scalars = new Dictionary<string, float>(StringComparer.Ordinal);
+        using var scope = new TensorScope();
+        using var real = Tensor.FromArray(ToNetwork(samples.ToArray(), n, t), [t, n, NoteEvents.Features], Device);
+        using var noise = Rng.Uniform(Device, [t, n, NoteEvents.Features]);
+        using var start = Rng.Uniform(Device, [n, NoteEvents.Features]);
+
+        if (step < Options.PretrainSteps)
+        {
+            // Teacher forcing: G sees the previous real event and predicts the current one.
+            var predicted = Generator.Forward(noise, start, teacher: real);
+            var mse = predicted.Sub(real).Square().Mean();
+            mse.Backward();
+            scalars["grad_norm_g"] = GradientClipping.ClipGradNorm(Generator.Parameters(), Options.MaxGradNorm);
+            OptimizerG.Step();
+            OptimizerG.ZeroGrad();
+            scalars["mse"] = mse.Item();
+            return scalars;
+        }
+
+        var fake = Generator.Forward(noise, start);
+        // D's losses at the current weights decide who trains (the freezing depends on nothing but the step's own state,
+        // so a resumed run decides as an uninterrupted one).
+        var (pReal, realFeatures) = Discriminator.Decide(real);
+        var (pFakeDetached, _) = Discriminator.Decide(fake.Detach());
+        var lossD = SafeLog(pReal).Add(SafeLog(pFakeDetached.Neg().Add(1f))).Mean().Neg();
+        var advG = SafeLog(pFakeDetached).Mean().Neg();
+        float dValue = lossD.Item(), gValue = advG.Item();
+        // D's loss has two terms (real and fake) to G's one: its half is what compares, both ln 2 at the equilibrium.
+        bool freezeD = Options.Freeze && dValue / 2 < Options.FreezeRatio * gValue;
+        bool freezeG = Options.Freeze && gValue < Options.FreezeRatio * dValue / 2;
+        scalars["loss_d"] = dValue;
+        scalars["loss_g"] = gValue;
+        scalars["d_real"] = pReal.Mean().Item();
+        scalars["d_fake"] = pFakeDetached.Mean().Item();
+        scalars["frozen_d"] = freezeD ? 1 : 0;
+        scalars["frozen_g"] = freezeG ? 1 : 0;
+
+        if (!freezeD)
+        {
+            lossD.Backward();
+            GradientClipping.ClipGradNorm(Discriminator.Parameters(), Options.MaxGradNorm);
+            OptimizerD.Step();
+        }
+        OptimizerD.ZeroGrad();
+
+        if (!freezeG)
+        {
+            foreach (var p in Discriminator.Parameters()) p.RequiresGrad = false;
+            try
+            {
+                var (pFake, fakeFeatures) = Discriminator.Decide(fake);
+                Tensor lossG;
+                if (Options.FeatureMatching)
+                {
+                    // Salimans et al.'s feature matching: the batch means of D's features, real (a constant) against generated.
+                    var target = realFeatures.Detach().Mean([1]);
+                    lossG = fakeFeatures.Mean([1]).Sub(target).Square().Mean();
+                    scalars["loss_fm"] = lossG.Item();
+                }
+                else lossG = SafeLog(pFake).Mean().Neg();
+                lossG.Backward();
+                scalars["grad_norm_g"] = GradientClipping.ClipGradNorm(Generator.Parameters(), Options.MaxGradNorm);
+                OptimizerG.Step();
+            }
+            finally
+            {
+                foreach (var p in Discriminator.Parameters()) p.RequiresGrad = true;
+            }
+        }
+        OptimizerG.ZeroGrad();
+        return scalars;
+    }
+
+    /// <summary>log p kept finite at p = 0 and 1: log(p (1 - 2e-7) + 1e-7) (the reference clips p instead).</summary>
+    static Tensor SafeLog(Tensor p) => p.Mul(1f - 2e-7f).Add(1e-7f).Log();
+
+    /// <summary>Four pieces (seeds 1-4) at the training length one after another: a piano roll and a .mid beside it.</summary>
+    public void WriteSamples(string path) =>
+        MusicSamples.Write(path, [.. Enumerable.Range(1, 4).Select(seed => Generate(Options.Length, (ulong)seed, 1f))]);
+
+    /// <summary>A piece of <paramref name="events"/> events from noise of its own stream (<paramref name="seed"/>); the
+    /// temperature is ignored (a GAN draws as trained).</summary>
+    public Song Generate(int events, ulong seed, float temperature)
+    {
+        if (events < 1) throw new ArgumentOutOfRangeException(nameof(events), events, $"{Kind}.Generate: at least one event");
+        var rng = new Rng(seed ^ 0xC0FFEEUL, 1UL << 60);
+        bool wasTraining = Generator.Training;
+        Generator.Eval();
+        try
+        {
+            using var noGrad = Autograd.NoGrad();
+            using var scope = new TensorScope();
+            using var start = rng.Uniform(Device, [1, NoteEvents.Features]);
+            using var noise = rng.Uniform(Device, [events, 1, NoteEvents.Features]);
+            var x = Generator.Forward(noise, start).ToArray();
+            return NoteEvents.ToSong(FromNetwork(x, 1, events), $"{Kind} seed {seed}");
+        }
+        finally
+        {
+            Generator.Train(wasTraining);
+        }
+    }
+
+    public void Dispose()
+    {
+        Generator.Dispose();
+        Discriminator.Dispose();
+    }
+}
+
+/// <summary>
+/// C-RNN-GAN's generator: at step t, [noise_t | previous output] -> Linear -> ReLU -> a stacked LSTM -> Linear -> the
+/// event (4 numbers); the previous output of step 0 is a random start. With <c>teacher</c> (pretraining) the previous
+/// output is the previous real event instead.
+/// </summary>
+public sealed class CrnnGenerator : Module
+{
+    /// <summary>G of <paramref name="options"/>, weights from <paramref name="rng"/>, dropout masks from <paramref name="dropoutRng"/>.</summary>
+    public CrnnGenerator(CrnnGanOptions options, Device device, Rng rng, Rng dropoutRng)
+    {
+        Input = RegisterModule("input", new Linear(2 * NoteEvents.Features, options.HiddenG, device: device, rng: rng));
+        Lstm = RegisterModule("lstm", new Lstm(options.HiddenG, options.HiddenG, options.LayersG, dropout: options.LayersG > 1 ? options.Dropout : 0, device: device, rng: rng, dropoutRng: dropoutRng));
+        Output = RegisterModule("output", new Linear(options.HiddenG, NoteEvents.Features, device: device, rng: rng));
+    }
+
+    public Linear Input { get; }
+    public Lstm Lstm { get; }
+    public Linear Output { get; }
+
+    /// <summary>
+    /// Events [T, N, 4] (time-major, network scale) from <paramref name="noise"/> [T, N, 4] and the step-0 start [N, 4];
+    /// fed back its own outputs, or the shifted <paramref name="teacher"/> [T, N, 4] when given.
+    /// </summary>
+    public Tensor Forward(Tensor noise, Tensor start, Tensor? teacher = null)
+    {
+        int steps = noise.Dim(0), n = noise.Dim(1);
+        var noiseSteps = noise.Unbind();
+        var teacherSteps = teacher?.Unbind();
+        var previous = start;
+        Tensor? h = null, c = null;
+        var outputs = new Tensor[steps];
+        for (int t = 0; t < steps; t++)
+        {
+            var input = Input.Forward(Ops.ChannelConcat(noiseSteps[t], previous)).Relu();
+            var (output, state) = Lstm.Forward(Ops.Reshape(input, 1, n, input.Dim(1)), h, c);
+            (h, c) = state;
+            outputs[t] = Output.Forward(Ops.Reshape(output, n, output.Dim(2)));
+            previous = teacherSteps is null ? outputs[t] : teacherSteps[t];
+        }
+        return Ops.Stack(outputs);
+    }
+
+    /// <summary>Generated events [T, N, 4] from noise [T, N, 4] (start: uniform noise of the first step's).</summary>
+    public override Tensor Forward(Tensor noise) => Forward(noise, noise.Unbind()[0]);
+}
+
+/// <summary>
+/// C-RNN-GAN's discriminator: dropout on the input events, a bidirectional stacked LSTM, at every step a linear
+/// decision and a sigmoid; the sequence's decision is the mean over its steps.
+/// </summary>
+public sealed class CrnnDiscriminator : Module
+{
+    readonly float dropout;
+    readonly Rng dropoutRng;
+
+    /// <summary>D of <paramref name="options"/>, weights from <paramref name="rng"/>, dropout masks from <paramref name="dropoutRng"/>.</summary>
+    public CrnnDiscriminator(CrnnGanOptions options, Device device, Rng rng, Rng dropoutRng)
+    {
+        dropout = options.Dropout;
+        this.dropoutRng = dropoutRng;
+        Lstm = RegisterModule("lstm", new Lstm(NoteEvents.Features, options.HiddenD, options.LayersD, dropout: options.LayersD > 1 ? options.Dropout : 0,
+            bidirectional: true, device: device, rng: rng, dropoutRng: dropoutRng));
+        Decision = RegisterModule("decision", new Linear(2 * options.HiddenD, 1, device: device, rng: rng));
+    }
+
+    public Lstm Lstm { get; }
+    public Linear Decision { get; }
+
+    /// <summary>The probability that each sequence of <paramref name="events"/> [T, N, 4] is real ([N]) and the last layer's
+    /// features [T, N, 2·hidden].</summary>
+    public (Tensor Probability, Tensor Features) Decide(Tensor events)
+    {
+        int steps = events.Dim(0), n = events.Dim(1);
+        var x = events;
+        if (Training && dropout > 0)
+        {
+            using var mask = dropoutRng.BernoulliMask(x.Device, x.Shape, 1f - dropout, 1f / (1f - dropout));
+            x = x.Mul(mask);
+        }
+        var features = Lstm.Forward(x);
+        var perStep = Decision.Forward(Ops.Reshape(features, steps * n, features.Dim(2))).Sigmoid();
+        return (Ops.Reshape(perStep, steps, n).Mean([0]), features);
+    }
+
+    /// <summary>The sequences' probabilities of being real [N].</summary>
+    public override Tensor Forward(Tensor events) => Decide(events).Probability;
+}

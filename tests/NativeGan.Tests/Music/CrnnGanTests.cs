@@ -1,0 +1,164 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Music;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+using NativeGan.Tests.Data;
+
+namespace NativeGan.Tests.Music;
+
+public class CrnnGanTests
+{
+    static readonly Dictionary<string, string> Tiny = new()
+    {
+        ["hidden_g"] = "10", ["hidden_d"] = "8", ["data_shape"] = "7,4", ["pretrain_steps"] = "2", ["seed"] = "5",
+    };
+
+    static CrnnGanJob NewJob(Dictionary<string, string>? settings = null) =>
+        (CrnnGanJob)ModelKinds.Create(CrnnGanJob.KindName, settings ?? Tiny, Device.Cpu);
+
+    /// <summary>Excerpts of 7 events of a little tune, shifted per sample.</summary>
+    static Dataset Tunes(int count)
+    {
+        int[] pitches = [60, 64, 67, 72, 67, 64, 62, 65, 69];
+        var data = new float[count * 7 * 4];
+        for (int s = 0; s < count; s++)
+            for (int t = 0; t < 7; t++)
+            {
+                int at = (s * 7 + t) * 4;
+                data[at + NoteEvents.TimeShift] = t == 0 ? 0 : (t % 3 == 0 ? 1 : 0.5f);
+                data[at + NoteEvents.Duration] = t % 3 == 0 ? 1 : 0.5f;
+                data[at + NoteEvents.Pitch] = pitches[(s + t) % pitches.Length];
+                data[at + NoteEvents.Velocity] = 70 + 5 * (t % 4);
+            }
+        return new Dataset("tunes", data, [7, 4], null, 0);
+    }
+
+    static float[] Weights(Module m) => [.. m.StateDict().OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.ToArray())];
+
+    [Fact]
+    public void Network_scaling_is_time_major_and_inverts()
+    {
+        // Two sequences of three events: event (b, s) = [s, b, 64 + 16 s, 64 + 32 b].
+        int n = 2, t = 3;
+        var events = new float[n * t * 4];
+        for (int b = 0; b < n; b++)
+            for (int s = 0; s < t; s++)
+            {
+                int at = (b * t + s) * 4;
+                (events[at], events[at + 1], events[at + 2], events[at + 3]) = (s, b, 64 + 16 * s, 64 + 32 * b);
+            }
+        var x = CrnnGanJob.ToNetwork(events, n, t);
+        // Row (s, b) time-major: [s / 2, b / 2, s, b].
+        for (int s = 0; s < t; s++)
+            for (int b = 0; b < n; b++)
+                Assert.Equal([s / 2f, b / 2f, s, b], x.AsSpan((s * n + b) * 4, 4).ToArray());
+        Assert.Equal(events, CrnnGanJob.FromNetwork(x, n, t));
+    }
+
+    [Fact]
+    public void Pretraining_lowers_the_mse_on_a_fixed_batch()
+    {
+        using var job = NewJob(new Dictionary<string, string>(Tiny) { ["pretrain_steps"] = "1000", ["lr_g"] = "0.01", ["dropout"] = "0" });
+        var data = Tunes(9);
+        using var batch = new Batch(Tensor.FromArray(data.Data, [9, 7, 4], Device.Cpu), null, 0, 0);
+        var d = Weights(job.Discriminator);
+        var losses = Enumerable.Range(0, 120).Select(i => job.Step(batch, i)).ToList();
+        Assert.All(losses, l => Assert.Equal(["grad_norm_g", "mse"], l.Keys.Order()));
+        Assert.True(losses[^1]["mse"] < 0.5 * losses[0]["mse"], $"mse {losses[0]["mse"]} -> {losses[^1]["mse"]}");
+        Assert.Equal(d, Weights(job.Discriminator)); // D rests while G pretrains
+    }
+
+    [Fact]
+    public void Gan_steps_freeze_the_side_the_rule_names()
+    {
+        using var job = NewJob(new Dictionary<string, string>(Tiny) { ["pretrain_steps"] = "0", ["lr_d"] = "0.02", ["freeze_ratio"] = "0.95" });
+        var data = Tunes(6);
+        using var batch = new Batch(Tensor.FromArray(data.Data, [6, 7, 4], Device.Cpu), null, 0, 0);
+        int frozenD = 0, frozenG = 0;
+        for (int i = 0; i < 40; i++)
+        {
+            var d = Weights(job.Discriminator);
+            var g = Weights(job.Generator);
+            var l = job.Step(batch, i);
+            Assert.All(l.Values, v => Assert.True(float.IsFinite(v)));
+            bool shouldFreezeD = l["loss_d"] / 2 < 0.95f * l["loss_g"], shouldFreezeG = l["loss_g"] < 0.95f * l["loss_d"] / 2;
+            Assert.Equal(shouldFreezeD ? 1 : 0, l["frozen_d"]);
+            Assert.Equal(shouldFreezeG ? 1 : 0, l["frozen_g"]);
+            Assert.Equal(shouldFreezeD, d.SequenceEqual(Weights(job.Discriminator)));
+            Assert.Equal(shouldFreezeG, g.SequenceEqual(Weights(job.Generator)));
+            Assert.Equal(!shouldFreezeG, l.ContainsKey("loss_fm"));
+            frozenD += shouldFreezeD ? 1 : 0;
+            frozenG += shouldFreezeG ? 1 : 0;
+        }
+        // D at 20 times G's learning rate wins quickly, and then rests while G catches up.
+        Assert.True(frozenD > 0, "D was never frozen");
+        Assert.True(frozenD < 40, "D was always frozen");
+    }
+
+    [Fact]
+    public void A_resumed_run_across_the_end_of_pretraining_ends_bit_identical()
+    {
+        using var dir = new TempDir();
+        var data = Tunes(10);
+        TrainerOptions Options(string name, long steps, bool resume = false) => new()
+        {
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 4, CheckpointEvery = 3, Resume = resume, DataName = "tunes",
+        };
+        float[] straightG, straightD;
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 2))
+        {
+            Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 6), CancellationToken.None).Outcome);
+            (straightG, straightD) = (Weights(job.Generator), Weights(job.Discriminator));
+        }
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 2))
+            Trainer.Run(job, loader, Options("resumed", 3), CancellationToken.None);
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 2))
+        {
+            Trainer.Run(job, loader, Options("resumed", 6, resume: true), CancellationToken.None);
+            Assert.Equal(straightG, Weights(job.Generator));
+            Assert.Equal(straightD, Weights(job.Discriminator));
+        }
+        var midi = MidiFiles.Read(Path.Combine(dir.Path, "straight", Trainer.SamplesFolder, "step_000004.mid"));
+        Assert.Equal(4, midi.Tracks.Count);
+        Assert.All(midi.Tracks, t => Assert.Equal(7, t.Notes.Count));
+    }
+
+    [Fact]
+    public void Generation_is_deterministic_per_seed_and_leaves_the_training_stream_alone()
+    {
+        using var job = NewJob();
+        ulong offset = job.Rng.Offset;
+        var a = job.Generate(12, 3, 1f).Tracks[0].Notes;
+        Assert.Equal(a, job.Generate(12, 3, 1f).Tracks[0].Notes);
+        Assert.NotEqual(a, job.Generate(12, 4, 1f).Tracks[0].Notes);
+        Assert.Equal(12, a.Count);
+        Assert.Equal(offset, job.Rng.Offset);
+    }
+
+    [Fact]
+    public void Clipping_by_global_norm_matches_a_hand_computation()
+    {
+        using var a = Tensor.FromArray([3f, 0f], [2], Device.Cpu);
+        using var b = Tensor.FromArray([0f, 4f, 0f], [3], Device.Cpu);
+        a.RequiresGrad = b.RequiresGrad = true;
+        using (new TensorScope())
+            a.Mul(3f).Sum().Add(b.Mul(b).Mul(0.5f).Sum()).Backward();  // grads [3, 3] and [0, 4, 0]: norm sqrt(34)
+        float norm = GradientClipping.ClipGradNorm([a, b], 1f);
+        Assert.Equal(MathF.Sqrt(34f), norm, 5);
+        float k = 1f / (MathF.Sqrt(34f) + 1e-6f);
+        Assert.Equal([3 * k, 3 * k], a.Grad!.ToArray(), new FloatTolerance(1e-6f));
+        Assert.Equal([0, 4 * k, 0], b.Grad!.ToArray(), new FloatTolerance(1e-6f));
+        // Below the limit nothing changes.
+        Assert.Equal(1f, GradientClipping.ClipGradNorm([a, b], 2f), 4);
+        Assert.Equal([3 * k, 3 * k], a.Grad!.ToArray(), new FloatTolerance(1e-6f));
+    }
+
+    sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(float obj) => 0;
+    }
+}
