@@ -29,10 +29,14 @@ public static class StylizeCommand
         var every = new Option<int>("--every") { Description = "Write the picture every N steps into OUT-steps/ (0: only the result).", DefaultValueFactory = _ => 50 };
         var fromNoise = new Option<bool>("--from-noise") { Description = "Start from noise instead of the content image." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the noise start.", DefaultValueFactory = _ => 0 };
+        var encoder = new Option<string?>("--encoder") { Description = "Your own network as an ONNX file (e.g. a VGG-19 exported from PyTorch) instead of ResNet-18; give --content-layer and --style-layers (value names: `nativegan onnx FILE --values`)." };
+        var encoderInput = new Option<string>("--encoder-input") { Description = "How --encoder wants its input: torchvision (RGB 0..1 normalised by ImageNet's mean and std), caffe (BGR 0..255 minus ImageNet's means) or rgb255.", DefaultValueFactory = _ => "torchvision" };
+        var contentLayer = new Option<string?>("--content-layer") { Description = $"The value whose features the content keeps (default with ResNet-18: {GatysStyleTransfer.Layer2})." };
+        var styleLayers = new Option<string?>("--style-layers") { Description = "Comma-separated values whose Gram matrices carry the style (default with ResNet-18: the stem and stages 1-3)." };
         var device = Cli.DeviceOption();
         var command = new Command("stylize", "Neural style transfer: redraw a content image in the style of another (Gatys et al. 2016, in ImageNet ResNet-18's features).")
         {
-            method, content, style, size, output, steps, lr, styleWeight, tvWeight, every, fromNoise, seed, device,
+            method, content, style, size, output, steps, lr, styleWeight, tvWeight, every, fromNoise, seed, encoder, encoderInput, contentLayer, styleLayers, device,
         };
         command.SetAction(r =>
         {
@@ -45,9 +49,24 @@ public static class StylizeCommand
                 int side = r.GetValue(size);
                 if (side < 32 || side > 2048) throw new ArgumentException($"stylize: --size must be in 32..2048, got {side}");
                 if (r.GetValue(every) < 0) throw new ArgumentException($"stylize: --every must be at least 0, got {r.GetValue(every)}");
+                var userEncoder = r.GetValue(encoder);
+                if (userEncoder is not null && (r.GetValue(contentLayer) is null || r.GetValue(styleLayers) is null))
+                    throw new ArgumentException("stylize: --encoder needs --content-layer and --style-layers (the value names: `nativegan onnx FILE --values`)");
+                var input = r.GetValue(encoderInput) switch
+                {
+                    "torchvision" => EncoderInput.TorchvisionRgb,
+                    "caffe" => EncoderInput.CaffeBgr,
+                    "rgb255" => EncoderInput.Rgb255,
+                    var other => throw new ArgumentException($"stylize: --encoder-input must be torchvision, caffe or rgb255, got '{other}'"),
+                };
                 var options = new GatysOptions(r.GetValue(steps), r.GetValue(lr), 1f, r.GetValue(styleWeight), r.GetValue(tvWeight),
-                    StartFromContent: !r.GetValue(fromNoise), Seed: r.GetValue(seed));
-                return Run(d, Load(r.GetValue(content)!, side, d), Load(r.GetValue(style)!, side, d), options, r.GetValue(output)!, r.GetValue(every));
+                    StartFromContent: !r.GetValue(fromNoise), Seed: r.GetValue(seed))
+                {
+                    ContentLayer = r.GetValue(contentLayer) ?? GatysStyleTransfer.Layer2,
+                    StyleLayers = r.GetValue(styleLayers)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                };
+                return Run(d, Load(r.GetValue(content)!, side, d), Load(r.GetValue(style)!, side, d), options, r.GetValue(output)!, r.GetValue(every),
+                    userEncoder is null ? null : (userEncoder, input));
             }
             catch (Exception e) when (e is ArgumentException or DataException or NativeGan.Nn.Onnx.OnnxModelException or IOException)
             {
@@ -67,20 +86,26 @@ public static class StylizeCommand
         return Tensor.FromArray(pixels, [1, 3, side, side], device);
     }
 
-    static int Run(Device device, Tensor content, Tensor style, GatysOptions options, string output, int every)
+    static int Run(Device device, Tensor content, Tensor style, GatysOptions options, string output, int every, (string File, EncoderInput Input)? userEncoder)
     {
         using (content)
         using (style)
-        using (var net = ResNet18.Load(device, log: Cli.Log))
+        using (var net = userEncoder is null ? ResNet18.Load(device, log: Cli.Log) : null)
+        using (var own = userEncoder is { } u ? NativeGan.Nn.Onnx.OnnxModel.Load(u.File, device) : null)
         {
+            var encoder = own is null ? StyleEncoder.FromResNet18(net!) : StyleEncoder.FromOnnx(own, userEncoder!.Value.Input);
+            var known = encoder.Network.ValueNames.ToHashSet();
+            foreach (var layer in options.StyleLayersOrDefault.Append(options.ContentLayer))
+                if (!known.Contains(layer))
+                    throw new ArgumentException($"stylize: {encoder.Network.File} computes no value '{layer}' (`nativegan onnx FILE --values` lists them)");
             var stem = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, Path.GetFileNameWithoutExtension(output));
             var stepsDir = stem + "-steps";
             if (every > 0) Directory.CreateDirectory(stepsDir);
             var history = new List<GatysStep>();
             var clock = Stopwatch.StartNew();
-            AnsiConsole.MarkupLine($"[grey]Gatys style transfer on {Markup.Escape(device.Name)}: {content.Dim(2)} x {content.Dim(3)}, {options.Steps} steps of Adam (lr {options.LearningRate}), " +
-                                   $"style weight {options.StyleWeight:g3}, total variation {options.TvWeight:g3}; content at {GatysStyleTransfer.Layer2}, style at {string.Join(", ", options.StyleLayersOrDefault)}[/]");
-            using var result = Cli.WithProgress("stylize", progress => new GatysStyleTransfer(net).Run(content, style, options, (s, image) =>
+            AnsiConsole.MarkupLine($"[grey]Gatys style transfer on {Markup.Escape(device.Name)} in {Markup.Escape(Path.GetFileName(encoder.Network.File))}: {content.Dim(2)} x {content.Dim(3)}, {options.Steps} steps of Adam (lr {options.LearningRate}), " +
+                                   $"style weight {options.StyleWeight:g3}, total variation {options.TvWeight:g3}; content at {Markup.Escape(options.ContentLayer)}, style at {Markup.Escape(string.Join(", ", options.StyleLayersOrDefault))}[/]");
+            using var result = Cli.WithProgress("stylize", progress => new GatysStyleTransfer(encoder).Run(content, style, options, (s, image) =>
             {
                 history.Add(s);
                 progress(ProgressSnapshot.Measure(s.Step, options.Steps, clock.Elapsed) with

@@ -1,5 +1,6 @@
 using NativeGan.Gan.Pretrained;
 using NativeGan.Nn;
+using NativeGan.Nn.Onnx;
 
 namespace NativeGan.Gan.Style;
 
@@ -9,8 +10,8 @@ namespace NativeGan.Gan.Style;
 /// <param name="ContentWeight">Weight of the content loss (the ratio to <paramref name="StyleWeight"/> is what matters).</param>
 /// <param name="StyleWeight">Weight of the style loss, summed over the style layers.</param>
 /// <param name="TvWeight">Weight of the total-variation loss (on pixels 0..255).</param>
-/// <param name="ContentLayer">The ResNet-18 value whose features the output keeps from the content image.</param>
-/// <param name="StyleLayers">The ResNet-18 values whose Gram matrices the output takes from the style image.</param>
+/// <param name="ContentLayer">The encoder's value whose features the output keeps from the content image (default: ResNet-18's stage 2).</param>
+/// <param name="StyleLayers">The encoder's values whose Gram matrices the output takes from the style image (default: ResNet-18's stem and stages 1-3).</param>
 /// <param name="StartFromContent">Start from the content image (true, the usual choice) or from noise around mid-gray.</param>
 /// <param name="Seed">Seed of the noise start.</param>
 public sealed record GatysOptions(
@@ -38,34 +39,28 @@ public sealed record GatysStep(int Step, double Total, double Content, double St
 /// loss), plus a total-variation term. The paper uses VGG-19, which cannot be had here; this uses the ImageNet
 /// ResNet-18 the project reads from ONNX (<see cref="ResNet18"/>), tapped after its ReLUs. Adam on pixels 0..255.
 /// <para>The network runs at the images' own size: its preprocessing file's mean image is 224 x 224, so the same
-/// preprocessing (RGB to BGR, minus the mean) is done here with that image's per-channel means.</para>
+/// preprocessing (RGB to BGR, minus the mean) is done here with that image's per-channel means. Any other network read
+/// from ONNX can serve instead (<see cref="StyleEncoder.FromOnnx"/>: a VGG-19 a user exported, with its input
+/// convention and the layer names to tap).</para>
 /// </summary>
 public sealed class GatysStyleTransfer
 {
     /// <summary>ResNet-18's ReLU outputs by stage (CNTK's value names): the stem (64 channels, 1/2 size), stages 1-3 (64, 128, 256 channels; 1/4, 1/8, 1/16).</summary>
     public const string Stem = "ReLU253_Output_0", Layer1 = "ReLU283_Output_0", Layer2 = "ReLU315_Output_0", Layer3 = "ReLU347_Output_0";
 
-    readonly ResNet18 net;
-    readonly float[] channelMeans; // B, G, R
+    readonly StyleEncoder encoder;
 
-    public GatysStyleTransfer(ResNet18 net)
-    {
-        this.net = net;
-        var meanImage = net.Preprocess.StateDict().Values.Single(t => t.Rank == 4 && t.Dim(1) == 3).ToArray();
-        int plane = meanImage.Length / 3;
-        channelMeans = [.. Enumerable.Range(0, 3).Select(c => (float)meanImage.AsSpan(c * plane, plane).ToArray().Average(v => (double)v))];
-    }
+    /// <summary>Style transfer in the ImageNet ResNet-18's features (<see cref="StyleEncoder.FromResNet18"/>).</summary>
+    public GatysStyleTransfer(ResNet18 net) : this(StyleEncoder.FromResNet18(net)) { }
+
+    /// <summary>Style transfer in the features of any encoder (a user's ONNX network: <see cref="StyleEncoder.FromOnnx"/>).</summary>
+    public GatysStyleTransfer(StyleEncoder encoder) => this.encoder = encoder;
 
     /// <summary>The features at <paramref name="layers"/> of RGB images [N, 3, H, W] in 0..255 (recorded: the gradient reaches the images).</summary>
     public IReadOnlyDictionary<string, Tensor> Features(Tensor rgb255, IEnumerable<string> layers)
     {
-        using var r = rgb255.ChannelSlice(0, 1);
-        using var g = rgb255.ChannelSlice(1, 1);
-        using var b = rgb255.ChannelSlice(2, 1);
-        using var bgr = Ops.ChannelConcat(b, g, r);
-        using var mean = Tensor.FromArray(channelMeans, [1, 3, 1, 1], rgb255.Device);
-        using var centred = bgr.Sub(mean);
-        return net.Network.Run(new Dictionary<string, Tensor> { [ResNet18.InputName] = centred }, layers, anyImageSize: true);
+        using var input = encoder.Preprocess(rgb255);
+        return encoder.Network.Run(new Dictionary<string, Tensor> { [encoder.InputName] = input }, layers, anyImageSize: true);
     }
 
     /// <summary>
@@ -138,5 +133,61 @@ public sealed class GatysStyleTransfer
             contentTarget.Dispose();
             foreach (var t in styleTargets.Values) t.Dispose();
         }
+    }
+}
+
+/// <summary>How an image becomes an encoder's input, for <see cref="StyleEncoder.FromOnnx"/>.</summary>
+public enum EncoderInput
+{
+    /// <summary>BGR, 0..255, minus the ImageNet channel means (Caffe's and CNTK's convention; ML.NET's ResNet-18).</summary>
+    CaffeBgr,
+
+    /// <summary>RGB in 0..1, minus the ImageNet means (0.485, 0.456, 0.406), divided by the standard deviations (0.229, 0.224, 0.225): torchvision's convention.</summary>
+    TorchvisionRgb,
+
+    /// <summary>RGB 0..255 as it is.</summary>
+    Rgb255,
+}
+
+/// <summary>A network whose features style transfer matches: an ONNX model, its input's name and the map from RGB 0..255 to that input.</summary>
+/// <param name="Network">The network (only the nodes up to the tapped values run).</param>
+/// <param name="InputName">Its graph input.</param>
+/// <param name="Preprocess">RGB [N, 3, H, W] in 0..255 to the network's input, in recorded ops.</param>
+public sealed record StyleEncoder(OnnxModel Network, string InputName, Func<Tensor, Tensor> Preprocess)
+{
+    /// <summary>ML.NET's ResNet-18: BGR minus the per-channel means of its preprocessing file's mean image.</summary>
+    public static StyleEncoder FromResNet18(ResNet18 net)
+    {
+        var meanImage = net.Preprocess.StateDict().Values.Single(t => t.Rank == 4 && t.Dim(1) == 3).ToArray();
+        int plane = meanImage.Length / 3;
+        float[] bgrMeans = [.. Enumerable.Range(0, 3).Select(c => (float)meanImage.AsSpan(c * plane, plane).ToArray().Average(v => (double)v))];
+        return new(net.Network, ResNet18.InputName, rgb => Normalise(rgb, bgr: true, bgrMeans, [1f, 1f, 1f]));
+    }
+
+    /// <summary>A user's ONNX network with one image input [N, 3, H, W] and the given input convention.</summary>
+    public static StyleEncoder FromOnnx(OnnxModel network, EncoderInput input)
+    {
+        if (network.Inputs.Count != 1)
+            throw new OnnxModelException($"{network.File}: a style encoder needs one image input, the graph has {network.Inputs.Count}");
+        return new(network, network.Inputs[0].Name, input switch
+        {
+            // Caffe's ImageNet means in BGR order (104, 117, 124).
+            EncoderInput.CaffeBgr => rgb => Normalise(rgb, bgr: true, [103.939f, 116.779f, 123.68f], [1f, 1f, 1f]),
+            EncoderInput.TorchvisionRgb => rgb => Normalise(rgb, bgr: false, [0.485f * 255, 0.456f * 255, 0.406f * 255], [1 / (0.229f * 255), 1 / (0.224f * 255), 1 / (0.225f * 255)]),
+            _ => rgb => Ops.Reshape(rgb, rgb.Shape),
+        });
+    }
+
+    /// <summary>(x - mean) * scale per channel, after reordering RGB to BGR when asked; recorded ops.</summary>
+    static Tensor Normalise(Tensor rgb, bool bgr, float[] mean, float[] scale)
+    {
+        using var r = rgb.ChannelSlice(0, 1);
+        using var g = rgb.ChannelSlice(1, 1);
+        using var b = rgb.ChannelSlice(2, 1);
+        using var ordered = bgr ? Ops.ChannelConcat(b, g, r) : Ops.ChannelConcat(r, g, b);
+        using var meanT = Tensor.FromArray(mean, [1, 3, 1, 1], rgb.Device);
+        using var scaleT = Tensor.FromArray(scale, [1, 3, 1, 1], rgb.Device);
+        using var centred = ordered.Sub(meanT);
+        return centred.Mul(scaleT);
     }
 }
