@@ -13,6 +13,7 @@ namespace NativeGan.Cli;
 /// `train` command runs (src/Gan/Gans, src/Gan/Autoencoders), so the figure is that of training, not of a separate copy. A step is
 /// one generator update (for WGAN-GP: five critic updates with the gradient penalty, then the generator's).
 /// --json prints the keys of benchmarks/reference/torch_reference.py, which does the same in PyTorch eager.
+/// <c>nativegan bench resnet18</c> times the ONNX-imported ResNet-18's forward (images per second).
 /// </summary>
 public static class BenchCommand
 {
@@ -52,7 +53,66 @@ public static class BenchCommand
             });
             bench.Subcommands.Add(command);
         }
+        bench.Subcommands.Add(ResNet18Command());
         return bench;
+    }
+
+    /// <summary>
+    /// <c>nativegan bench resnet18</c>: images per second of the imported ImageNet ResNet-18 (preprocessing and network,
+    /// 224 x 224, no gradient), the figure beside <c>tools/torch_onnx.py time</c> (PyTorch CPU, same architecture).
+    /// </summary>
+    static Command ResNet18Command()
+    {
+        var device = Cli.DeviceOption();
+        var batch = new Option<int>("--batch") { Description = "Images per forward.", DefaultValueFactory = _ => 8 };
+        var batches = new Option<int>("--batches") { Description = "Timed forwards (the median is reported).", DefaultValueFactory = _ => 5 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed forwards first.", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line instead of text." };
+        var command = new Command("resnet18", "ImageNet ResNet-18 read from ONNX (fetched from NuGet on first use): images per second of its forward at 224 x 224.")
+        {
+            device, batch, batches, warmup, json,
+        };
+        command.SetAction(result =>
+        {
+            var d = Cli.OpenDevice(result.GetValue(device)!);
+            if (d is null) return 2;
+            int b = result.GetValue(batch), n = result.GetValue(batches), w = result.GetValue(warmup);
+            if (b < 1 || n < 1 || w < 0) { Cli.Error("bench resnet18: --batch and --batches must be at least 1, --warmup at least 0"); return 2; }
+            NativeGan.Gan.Pretrained.ResNet18 net;
+            try { net = NativeGan.Gan.Pretrained.ResNet18.Load(d, log: result.GetValue(json) ? null : Cli.Log); }
+            catch (Exception e) when (e is DataException or NativeGan.Nn.Onnx.OnnxModelException) { Cli.Error(e.Message); return 2; }
+            using (net)
+            {
+                var rng = new Rng(12345);
+                var times = new List<double>();
+                for (int i = 0; i < w + n; i++)
+                {
+                    using var scope = new TensorScope();
+                    using var noGrad = Autograd.NoGrad();
+                    var images = rng.Uniform(d, [b, 3, 224, 224], 0f, 255f);
+                    d.Synchronize();
+                    var sw = Stopwatch.StartNew();
+                    var features = net.Features(images);
+                    d.Synchronize();
+                    if (i >= w) times.Add(sw.Elapsed.TotalSeconds);
+                }
+                times.Sort();
+                double median = times[times.Count / 2];
+                if (result.GetValue(json))
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                    {
+                        ["workload"] = "resnet18-224", ["impl"] = "nativegan", ["device"] = d.Description, ["batch"] = b,
+                        ["images_per_s"] = b / median, ["batch_ms_median"] = median * 1e3, ["batches"] = n, ["warmup"] = w,
+                    }));
+                    return 0;
+                }
+                AnsiConsole.MarkupLine($"ResNet-18 (ONNX, 224 x 224) on [bold]{d.Name}[/] ({Markup.Escape(d.Description)}), batch {b}: median {median * 1e3:0} ms = " +
+                                       $"[bold]{b / median:0.0} images/s[/] (range {b / times[^1]:0.0}-{b / times[0]:0.0}; {n} timed batches after {w} warm-up)");
+                return 0;
+            }
+        });
+        return command;
     }
 
     static int Run(Device device, string kind, string workload, int batch, int steps, int warmup, bool json)

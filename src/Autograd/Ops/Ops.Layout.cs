@@ -17,6 +17,30 @@ public static partial class Ops
         Autograd.Record("AvgPool2dBackward", NativeGan.AvgPool2d.Backward(dy, inputShape, kernel, stride), [dy],
             (g, n) => [g.AvgPool2d(kernel, stride)]);
 
+    /// <summary>
+    /// Max pooling over k x k windows, stride s, padding p (padded positions never win): [N, C, H, W] to [N, C, OH, OW].
+    /// The gradient goes to each window's first maximum (<see cref="NativeGan.MaxPool2d"/>).
+    /// </summary>
+    public static Tensor MaxPool2d(this Tensor x, int kernel, int stride, int padding = 0) =>
+        Autograd.Record("MaxPool2d", NativeGan.MaxPool2d.Forward(x, kernel, stride, padding), [x],
+            (g, n) => [MaxPool2dSpread(n.Saved[0], g, kernel, stride, padding)], save: [x]);
+
+    /// <summary>
+    /// dy summed onto the argmax of each window of <paramref name="x"/> (max pooling's backward) as an op: linear in dy,
+    /// its gradient is <see cref="MaxPool2dSelect"/>; the argmax is piecewise constant, so x gets no gradient.
+    /// </summary>
+    public static Tensor MaxPool2dSpread(Tensor x, Tensor dy, int kernel, int stride, int padding) =>
+        Autograd.Record("MaxPool2dSpread", NativeGan.MaxPool2d.Spread(x, dy, kernel, stride, padding), [x, dy],
+            (g, n) => [null, n.NeedsGrad(1) ? MaxPool2dSelect(n.Saved[0], g, kernel, stride, padding) : null], save: [x]);
+
+    /// <summary>
+    /// v at the argmax of each window of <paramref name="x"/> (v shaped like x) as an op: linear in v, its gradient is
+    /// <see cref="MaxPool2dSpread"/>; x gets no gradient.
+    /// </summary>
+    public static Tensor MaxPool2dSelect(Tensor x, Tensor v, int kernel, int stride, int padding) =>
+        Autograd.Record("MaxPool2dSelect", NativeGan.MaxPool2d.Select(x, v, kernel, stride, padding), [x, v],
+            (g, n) => [null, n.NeedsGrad(1) ? MaxPool2dSpread(n.Saved[0], g, kernel, stride, padding) : null], save: [x]);
+
     /// <summary>Nearest-neighbour 2x upsampling: [N, C, H, W] to [N, C, 2H, 2W].</summary>
     public static Tensor UpsampleNearest2x(this Tensor x) =>
         Autograd.Record("UpsampleNearest2x", Upsample2d.Nearest2x(x), [x], (g, n) => [UpsampleNearest2xBackward(g)]);

@@ -90,6 +90,34 @@ public static partial class Ops
         return result;
     }
 
+    /// <summary>
+    /// Batch normalisation with given statistics (evaluation mode; ONNX's BatchNormalization):
+    /// y = (x - mean) / sqrt(var + eps) * gamma + beta per channel of x [N, C, H, W]. One fused kernel forward (the
+    /// evaluation path of <see cref="NativeGan.BatchNorm2d"/>). The statistics are constants, so x, gamma and beta get
+    /// gradients and mean and var none: dx = g * gamma * invStd, dgamma = sum(g * x̂), dbeta = sum(g), from recorded ops
+    /// (differentiable again).
+    /// </summary>
+    public static Tensor BatchNorm2dEval(this Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor variance, float eps = 1e-5f)
+    {
+        Check.Rank("BatchNorm2dEval", "x", x, 4);
+        var (y, used, invStd) = NativeGan.BatchNorm2d.Forward(x, gamma, beta, mean, variance, training: false, eps: eps);
+        used.Dispose();
+        int[] perChannel = [1, x.Dim(1), 1, 1];
+        var result = Autograd.Record("BatchNorm2dEval", y, [x, gamma, beta], (g, n) =>
+        {
+            var (xs, gs, ms, ss) = (n.Saved[0], n.Saved[1], n.Saved[2], n.Saved[3]);
+            using var scope = new TensorScope(ownsNodes: false); // frees the intermediates; the nodes belong to the graph
+            var inv = Reshape(ss, perChannel);
+            Tensor? dx = null, dgamma = null, dbeta = null;
+            if (n.NeedsGrad(0)) dx = scope.Keep(g.Mul(Reshape(gs, perChannel).Mul(inv)));
+            if (n.NeedsGrad(1)) dgamma = scope.Keep(Reshape(g.Mul(xs.Sub(Reshape(ms, perChannel)).Mul(inv)).Sum([0, 2, 3]), perChannel[1]));
+            if (n.NeedsGrad(2)) dbeta = scope.Keep(Reshape(g.Sum([0, 2, 3]), perChannel[1]));
+            return [dx, dgamma, dbeta];
+        }, save: [x, gamma, mean, invStd]);
+        invStd.Dispose();
+        return result;
+    }
+
     /// <summary>The batch-norm backward of <see cref="BatchNorm2d"/> from recorded ops (differentiable again).</summary>
     static (Tensor Dx, Tensor? Dgamma, Tensor? Dbeta) BatchNormBackwardRecorded(Tensor g, Tensor x, Tensor? gamma, bool wantBeta, float eps)
     {

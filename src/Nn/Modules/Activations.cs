@@ -49,6 +49,16 @@ public sealed class AvgPool2d(int kernelSize, int stride = 0) : Module
     public override Tensor Forward(Tensor x) => x.AvgPool2d(KernelSize, Stride);
 }
 
+/// <summary>Max pooling over k x k windows with the given stride and padding (PyTorch's MaxPool2d, floor mode).</summary>
+public sealed class MaxPool2d(int kernelSize, int stride, int padding = 0) : Module
+{
+    public int KernelSize { get; } = kernelSize;
+    public int Stride { get; } = stride;
+    public int Padding { get; } = padding;
+
+    public override Tensor Forward(Tensor x) => x.MaxPool2d(KernelSize, Stride, Padding);
+}
+
 /// <summary>
 /// [N, ...] to [N, shape...]: every sample is given <paramref name="shape"/> (the batch axis is kept; one entry
 /// may be -1). The step from a Linear to convolutions in a generator, <c>new Reshape(256, 4, 4)</c>, as

@@ -42,6 +42,43 @@ public class OpGradTests
         return y;
     }
 
+    // The fixed x whose window maxima MaxPool2dSelect and MaxPool2dSpread follow (distinct values: no ties).
+    static readonly double[] MaxPoolProbe64 = [.. Enumerable.Range(0, 2 * 3 * 5 * 4).Select(i => (double)((i * 37) % 120))];
+    static Tensor MaxPoolProbeOn(Tensor like) => Tensor.FromArray(Array.ConvertAll(MaxPoolProbe64, v => (float)v), [2, 3, 5, 4], like.Device);
+
+    /// <summary>A fixed (not checked) input of an op on the device of <paramref name="like"/>.</summary>
+    static Tensor Probe(Tensor like, double[] values, params int[] shape) => Tensor.FromArray(Array.ConvertAll(values, v => (float)v), shape, like.Device);
+
+    /// <summary>G[n, c, c'] = (1 / P) Σ_p x[n, c, p] x[n, c', p] for x [N, C, P].</summary>
+    static double[] Gram64(double[] x, int n, int c, int positions)
+    {
+        var g = new double[n * c * c];
+        for (int s = 0; s < n; s++)
+            for (int a = 0; a < c; a++)
+                for (int b = 0; b < c; b++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < positions; p++) sum += x[(s * c + a) * positions + p] * x[(s * c + b) * positions + p];
+                    g[(s * c + a) * c + b] = sum / positions;
+                }
+        return g;
+    }
+
+    /// <summary>The mean over 2C (H-1)(W-1) positions of (x[i, j+1] - x[i, j])² and (x[i+1, j] - x[i, j])².</summary>
+    static double TotalVariation64(double[] x, int n, int c, int h, int w)
+    {
+        double sum = 0;
+        for (int s = 0; s < n; s++)
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < h - 1; i++)
+                    for (int j = 0; j < w - 1; j++)
+                    {
+                        double at = x[((s * c + ch) * h + i) * w + j];
+                        sum += Math.Pow(x[((s * c + ch) * h + i) * w + j + 1] - at, 2) + Math.Pow(x[((s * c + ch) * h + i + 1) * w + j] - at, 2);
+                    }
+        return sum / (n * 2 * c * (h - 1) * (w - 1));
+    }
+
     public static readonly Dictionary<string, OpCase> Cases = new OpCase[]
     {
         // ---- elementwise, binary with broadcasting
@@ -113,6 +150,18 @@ public class OpGradTests
         new("AvgPool2d", [[2, 3, 5, 4]], t => t[0].AvgPool2d(2), x => NativeGan.AvgPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 2, 2)),
         new("AvgPool2dBackward", [[2, 3, 2, 2]], t => Ops.AvgPool2dBackward(t[0], [2, 3, 5, 4], 2),
             x => NativeGan.AvgPool2d.Reference.Backward(x[0], [2, 3, 5, 4], 2, 2)),
+        new("BatchNorm2dEval", [[2, 3, 5, 4], [3], [3]], t => t[0].BatchNorm2dEval(t[1], t[2], Probe(t[0], [0.5, -0.25, 1], 3), Probe(t[0], [0.8, 1.5, 0.3], 3), 1e-3f),
+            x => NativeGan.BatchNorm2d.Reference.Apply(x[0], 2, 3, 5, 4, x[1], x[2], [0.5, -0.25, 1], [0.8, 1.5, 0.3], 1e-3)),
+        // ---- style transfer's losses (src/Gan/Style), composed from the ops above
+        new("Gram", [[2, 3, 2, 3]], t => NativeGan.Gan.Style.StyleLosses.Gram(t[0]), x => Gram64(x[0], 2, 3, 6)),
+        new("StyleLoss", [[1, 2, 3, 2]], t => NativeGan.Gan.Style.StyleLosses.StyleLoss(t[0], Probe(t[0], [0.1, -0.2, -0.2, 0.3], 1, 2, 2)),
+            x => [Gram64(x[0], 1, 2, 6).Zip(new[] { 0.1, -0.2, -0.2, 0.3 }, (g, a) => (g - a) * (g - a)).Average()]),
+        new("TotalVariation", [[2, 2, 3, 4]], t => NativeGan.Gan.Style.StyleLosses.TotalVariation(t[0]), x => [TotalVariation64(x[0], 2, 2, 3, 4)]),
+        new("MaxPool2d", [[2, 3, 5, 4]], t => t[0].MaxPool2d(3, 2, 1), x => NativeGan.MaxPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 3, 2, 1)),
+        new("MaxPool2dSelect", [[2, 3, 5, 4]], t => Ops.MaxPool2dSelect(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
+            x => NativeGan.MaxPool2d.Reference.Select(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
+        new("MaxPool2dSpread", [[2, 3, 3, 2]], t => Ops.MaxPool2dSpread(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
+            x => NativeGan.MaxPool2d.Reference.Spread(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
         new("UpsampleNearest2x", [[2, 3, 3, 2]], t => t[0].UpsampleNearest2x(), x => Upsample2d.Reference.Nearest2x(x[0], [2, 3, 3, 2])),
         new("ChannelConcat", [[2, 1, 3, 2], [2, 3, 3, 2]], t => Ops.ChannelConcat(t[0], t[1]),
             x => NativeGan.ChannelConcat.Reference.Concat(x, 2, [1, 3], 6)),

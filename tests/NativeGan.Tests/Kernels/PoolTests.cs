@@ -33,6 +33,53 @@ public class PoolTests
         }
     }
 
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "MaxPool2d.Select"), Trait("Kernel", "MaxPool2d.Spread")]
+    public void MaxPoolSelectAndSpreadMatchFloat64(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        var rng = new Random(33);
+        // Tails: odd sizes, 1 and 3 channels, a stride that leaves a remainder, padding, overlapping windows, a
+        // window the size of the padded input, and ties (values rounded to a few levels) that must go to the first.
+        (int[] Shape, int K, int S, int P, bool Ties)[] cases = TestDevices.IsSlow(d)
+            ? [([2, 3, 5, 7], 3, 2, 1, false), ([1, 1, 4, 5], 2, 2, 0, true), ([1, 2, 3, 3], 3, 1, 1, false)]
+            : [([4, 3, 33, 17], 3, 2, 1, false), ([2, 1, 9, 11], 2, 2, 0, true), ([3, 5, 16, 16], 3, 1, 1, true),
+               ([2, 3, 13, 15], 3, 2, 0, false), ([1, 1, 4, 4], 4, 4, 0, false), ([1, 1, 3, 5], 5, 1, 2, false), ([2, 64, 112, 112], 3, 2, 1, false)];
+        foreach (var (shape, k, s, p, ties) in cases)
+        {
+            var x = Random(rng, Shapes.Numel(shape));
+            if (ties) for (int i = 0; i < x.Length; i++) x[i] = MathF.Round(x[i] * 2) / 2;
+            var v = Random(rng, x.Length);
+            using var xt = Tensor.FromArray(x, shape, d);
+            using var vt = Tensor.FromArray(v, shape, d);
+            var outShape = MaxPool2d.OutputShape(shape, k, s, p);
+            string what = $"{Shapes.Format(shape)} k{k} s{s} p{p} on {d.Name}";
+            using var y = Poisoned(d, outShape);
+            MaxPool2d.SelectInto(xt, xt, y, k, s, p);
+            AssertClose(MaxPool2d.Reference.Forward(ToDouble(x), shape, k, s, p), y.ToArray(), rtol: 0, atol: 0, what: "forward " + what);
+            using var selected = Poisoned(d, outShape);
+            MaxPool2d.SelectInto(xt, vt, selected, k, s, p);
+            AssertClose(MaxPool2d.Reference.Select(ToDouble(x), ToDouble(v), shape, k, s, p), selected.ToArray(), rtol: 0, atol: 0, what: "select " + what);
+
+            var dy = Random(rng, Shapes.Numel(outShape));
+            using var dyt = Tensor.FromArray(dy, outShape, d);
+            using var dx = Poisoned(d, shape);
+            MaxPool2d.SpreadInto(xt, dyt, dx, k, s, p);
+            AssertClose(MaxPool2d.Reference.Spread(ToDouble(x), ToDouble(dy), shape, k, s, p), dx.ToArray(), what: "spread " + what);
+        }
+    }
+
+    [Fact]
+    public void MaxPoolBadInputsNameTheOpAndShapes()
+    {
+        using var x = Tensor.Zeros(Device.Cpu, 2, 3, 5);
+        var e = Assert.Throws<TensorShapeException>(() => MaxPool2d.Forward(x, 2, 2, 0));
+        Assert.Contains("MaxPool2d.Select", e.Message);
+        Assert.Contains("[2, 3, 5]", e.Message);
+        using var small = Tensor.Zeros(Device.Cpu, 1, 1, 1, 5);
+        Assert.Contains("does not fit", Assert.Throws<TensorShapeException>(() => MaxPool2d.Forward(small, 3, 1, 0)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MaxPool2d.Forward(small, 2, 1, 2));
+    }
+
     [Fact]
     public void BackwardIsTheAdjointOfForward()
     {

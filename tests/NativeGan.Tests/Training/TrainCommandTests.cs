@@ -104,6 +104,18 @@ public class TrainCommandTests : IDisposable
         Assert.Contains($"eval mnist: no classifier at {judge}", output);
         Assert.False(File.Exists(judge));
 
+        // FID-R18 against the same blobs (ResNet-18 fetched into the data cache through NuGet on first use): 8 generated
+        // and 2 x 8 real images; real against real beside.
+        (code, output) = Run("eval", "fid", "--checkpoint", checkpoint, "--data", data, "--count", "8", "--device", "cpu", "--kid-subsets", "5", "--json");
+        Assert.True(code == 0, output);
+        Assert.Contains("generated vs real", output);
+        Assert.Contains("real vs real", output);
+        Assert.Contains("not comparable with Inception-v3", output);
+        Assert.Contains("\"fid_r18\":", output);
+        (code, output) = Run("eval", "fid", "--checkpoint", checkpoint, "--data", data, "--count", "11", "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("--count 11 needs 2 x 11 real images", output);
+
         var walk = Path.Combine(dir, "walk.png");
         (code, output) = Run("interpolate", "--checkpoint", checkpoint, "--rows", "2", "--steps", "5", "--out", walk, "--device", "cpu");
         Assert.True(code == 0, output);
