@@ -13,9 +13,9 @@ namespace NativeGan.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, autoencoder reconstruction and ELBO.")
+    public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, autoencoder reconstruction and ELBO, RadialGAN's augmentation protocol.")
     {
-        Modes(), Mnist(), Autoencoder(), Classifier(),
+        Modes(), Mnist(), Autoencoder(), Classifier(), RadialGanCommand.Create(),
     };
 
     static Option<string> CheckpointOption() => new("--checkpoint") { Description = "A checkpoint.safetensors written by `nativegan train`.", Required = true };
