@@ -296,19 +296,23 @@ public sealed class RadialGanJob : ITrainingJob
 
     // ------------------------------------------------------------------ the picture
 
-    /// <summary>Domain 0's real rows of the last batch against the other domains' rows translated into domain 0, on domain 0's
-    /// first two features (standardised; its only feature against the label when it has one).</summary>
+    /// <summary>Domain 0's real rows of the last batch against the other domains' rows translated into domain 0, on the two
+    /// features of domain 0 that vary most in those real rows (standardised numbers, rather than one-hot indicators; its only
+    /// feature against the label when it has one).</summary>
     public void WriteSamples(string path)
     {
         var f = features[0];
         int width = f.Length + 1;
+        var real = seenRows[0];
+        // Columns of the rows [own features..., y] to plot: the two most varying features (or the feature and the label).
+        int[] shown = f.Length == 1 ? [0, 1] : [.. Enumerable.Range(0, f.Length).OrderByDescending(c => real is null ? -c : Variance(real, width, c)).Take(2).Order()];
+        (double[] X, double[] Y) Points(float[] rows) =>
+            ([.. Enumerable.Range(0, rows.Length / width).Select(r => (double)rows[r * width + shown[0]])],
+             [.. Enumerable.Range(0, rows.Length / width).Select(r => (double)rows[r * width + shown[1]])]);
         var sets = new List<PointSet>();
-        (double[] X, double[] Y) Points(float[] rows, int stride) =>
-            ([.. Enumerable.Range(0, rows.Length / stride).Select(r => (double)rows[r * stride])],
-             [.. Enumerable.Range(0, rows.Length / stride).Select(r => (double)rows[r * stride + (f.Length > 1 ? 1 : stride - 1)])]);
-        if (seenRows[0] is { } real)
+        if (real is not null)
         {
-            var (px, py) = Points(real, width);
+            var (px, py) = Points(real);
             sets.Add(new PointSet("real", px, py));
         }
         for (int i = 1; i < DomainCount; i++)
@@ -329,10 +333,21 @@ public sealed class RadialGanJob : ITrainingJob
                 Array.Copy(translated, r * f.Length, withLabel, r * width, f.Length);
                 withLabel[r * width + width - 1] = y[r];
             }
-            var (tx, ty) = Points(withLabel, width);
+            var (tx, ty) = Points(withLabel);
             sets.Add(new PointSet($"from domain {i}", tx, ty));
         }
-        ScatterPlot.Save(path, "RadialGAN: domain 0, real and translated", sets, xLabel: $"feature {f[0]}", yLabel: f.Length > 1 ? $"feature {f[1]}" : "label");
+        string Axis(int column) => column < f.Length ? $"feature {f[column]} (standardised)" : "label";
+        ScatterPlot.Save(path, "RadialGAN: domain 0, real and translated rows", sets, xLabel: Axis(shown[0]), yLabel: Axis(shown[1]));
+    }
+
+    static double Variance(float[] rows, int width, int column)
+    {
+        int n = rows.Length / width;
+        double mean = 0, squares = 0;
+        for (int r = 0; r < n; r++) mean += rows[r * width + column];
+        mean /= n;
+        for (int r = 0; r < n; r++) squares += (rows[r * width + column] - mean) * (rows[r * width + column] - mean);
+        return squares / n;
     }
 
     public void Dispose()
