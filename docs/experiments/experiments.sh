@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -509,5 +509,30 @@ if [[ $what == truncation ]]; then
   done
   for t in 0 2.5 2 1.5; do
     run "wgan-gp-ring8-40k-s1-trunc$t" $N eval modes --checkpoint runs/wgan-gp-ring8-40k-s1/checkpoint.safetensors --device "$device" --truncation "$t"
+  done
+fi
+
+if [[ $what == radialgan || $what == all ]]; then
+  # RadialGAN's protocol (5 repetitions of a stratified 64/16/20 split; logistic regression on target only, target +
+  # translated rows, pooled shared features) on the three vega-datasets tables with the reference's settings
+  # (alpha 0.1, BCE, Adam 1e-3, one tanh layer of F units), 2,000 training steps a repetition.
+  mkdir -p runs/radialgan
+  for d in cars penguins weather; do
+    run "radialgan-$d-2000" $N eval radialgan --data "$d" --steps 2000 --device "$device" --json "runs/radialgan/$d-2000.json"
+  done
+fi
+
+if [[ $what == radialgan-variants ]]; then
+  # The same protocol on cars and penguins with a stronger cycle loss (alpha 1, 10), the WGAN-GP losses, and the
+  # reference's 20,000 iterations.
+  mkdir -p runs/radialgan
+  for d in cars penguins; do
+    for a in 1 10; do
+      run "radialgan-$d-2000-alpha$a" $N eval radialgan --data "$d" --steps 2000 --set "alpha=$a" --device "$device" --json "runs/radialgan/$d-2000-alpha$a.json"
+    done
+    run "radialgan-$d-2000-wgan-gp" $N eval radialgan --data "$d" --steps 2000 --set loss=wgan-gp --device "$device" --json "runs/radialgan/$d-2000-wgan-gp.json"
+  done
+  for d in cars penguins; do
+    run "radialgan-$d-20000" $N eval radialgan --data "$d" --steps 20000 --device "$device" --json "runs/radialgan/$d-20000.json"
   done
 fi

@@ -67,6 +67,16 @@ public sealed record RadialGanOptions : ModelOptions
     /// <summary>The union indices of <paramref name="domain"/>'s features, in order.</summary>
     public int[] FeaturesOf(int domain) => [.. Enumerable.Range(0, FeatureCount).Where(f => FeatureMask[domain * FeatureCount + f] == 1)];
 
+    /// <summary>The table must have these domains and feature sets (a resumed run on another table is refused here).</summary>
+    public override void CheckData(string who, Data.Dataset data)
+    {
+        if (data.Tabular is not { } layout)
+            throw new ArgumentException($"{who}: radialgan trains on a table of several domains (--data cars, penguins, weather or csv:LABEL:FILE,...), not on {data.Name}");
+        if (layout.DomainCount != Domains || !layout.MaskBits().SequenceEqual(FeatureMask))
+            throw new ArgumentException($"{who}: the model's {Domains} domains and feature_mask ({string.Join(",", FeatureMask)}) are not those of {data.Name} " +
+                                        $"({layout.DomainCount} domains, {string.Join(",", layout.MaskBits())})");
+    }
+
     public override void Validate(string kind)
     {
         if (DataShape.Length != 1 || DataShape[0] < 2)

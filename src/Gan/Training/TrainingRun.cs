@@ -180,6 +180,7 @@ public sealed class TrainingRun : IDisposable
         if (!options.DataShape.SequenceEqual(data.SampleShape))
             throw new ArgumentException($"{who}: the model takes samples of shape {string.Join("x", options.DataShape)} (data_shape), but {data.Name} has {string.Join("x", data.SampleShape)}" +
                                         (data.IsImage ? " (--image-size sets the images' side)" : ""));
+        options.CheckData(who, data);
     }
 
     /// <summary>Trains until the run's length, a cancel, or a non-finite loss (see <see cref="Trainer.Run"/>).</summary>

@@ -183,6 +183,23 @@ public class RadialGanJobTests : IDisposable
     }
 
     [Fact]
+    public void Data_with_other_domains_or_feature_sets_is_refused_before_training()
+    {
+        var table = TabularTests.Crafted();
+        var data = table.Split(1).TrainDataset();
+        var kind = ModelKinds.Find(RadialGanFamily.Name);
+        var options = kind.Options(new DataFacts(data.SampleShape, data.ClassCount) { Tabular = data.Tabular }, new Dictionary<string, string>());
+        options.CheckData("train radialgan", data); // its own table: fine
+        var other = options with { };
+        other = (RadialGanOptions)OptionsBinder.Bind(other, new Dictionary<string, string> { ["feature_mask"] = "1,1,1,1,1,1,1,1" }, "radialgan");
+        var e = Assert.Throws<ArgumentException>(() => other.CheckData("--resume", data));
+        Assert.Contains("feature_mask", e.Message);
+        var points = new Dataset("ring8", new float[10], [5], null, 0);
+        e = Assert.Throws<ArgumentException>(() => options.CheckData("train radialgan", points));
+        Assert.Contains("table of several domains", e.Message);
+    }
+
+    [Fact]
     public void The_protocol_scores_every_predictor_on_every_target()
     {
         var table = TabularTests.Crafted();
