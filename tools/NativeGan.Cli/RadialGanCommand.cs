@@ -92,14 +92,15 @@ public static class RadialGanCommand
         }
     }
 
-    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice];
+    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice, Predictor.TranslatedOnly];
 
     static string Name(Predictor p) => p switch
     {
         Predictor.TargetOnly => "target only",
         Predictor.RadialGan => "target + RadialGAN",
         Predictor.Pooled => "pooled (shared features)",
-        _ => "validation choice",
+        Predictor.ValidationChoice => "validation choice",
+        _ => "translated only",
     };
 
     static void Report(ProtocolResult result, string? json)

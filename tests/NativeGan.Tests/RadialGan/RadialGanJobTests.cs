@@ -204,7 +204,7 @@ public class RadialGanJobTests : IDisposable
     {
         var table = TabularTests.Crafted();
         var result = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 2, Steps = 5, Batch = 32, LogisticSteps = 50 }, Device.Cpu);
-        Assert.Equal(2 * 2 * 4, result.Scores.Count);
+        Assert.Equal(2 * 2 * 5, result.Scores.Count); // 2 repetitions x 2 targets x 5 predictors
         Assert.All(result.Scores, s => Assert.InRange(s.Auroc, 0, 1));
         var gain = result.Gain(0, Predictor.RadialGan);
         var by = result.Scores.Where(s => s.Domain == 0).ToLookup(s => (s.Repetition, s.Predictor));
