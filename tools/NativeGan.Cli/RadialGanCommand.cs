@@ -24,13 +24,14 @@ public static class RadialGanCommand
         var steps = new Option<long>("--steps") { Description = "RadialGAN training steps per repetition.", DefaultValueFactory = _ => 2000 };
         var batch = new Option<int>("--batch") { Description = "Rows per training batch, over all domains (the reference: 128).", DefaultValueFactory = _ => 128 };
         var logisticSteps = new Option<int>("--logistic-steps") { Description = "Full-batch Adam steps of each logistic regression.", DefaultValueFactory = _ => 1000 };
+        var targetRows = new Option<int?>("--target-rows") { Description = "The paper's small-target setting: cut each target's training rows to about N (one RadialGAN trained per target on that)." };
         var json = new Option<string?>("--json") { Description = "Also write every score (repetition, domain, predictor, AUROC, AUPRC) and the summary as JSON here." };
         var set = new Option<string[]>("--set") { Description = "RadialGAN setting key=value (repeatable; `train radialgan --help` lists them).", AllowMultipleArgumentsPerToken = true };
         var device = Cli.DeviceOption();
         var command = new Command("radialgan", "RadialGAN's protocol: per target domain, logistic regression on its own rows against its rows plus the other domains' rows translated by RadialGAN, " +
                                                "and simple pooling of the shared features; AUROC and AUPRC on the test split (64/16/20), mean ± std over repetitions.")
         {
-            data, checkpoint, repeats, seed, steps, batch, logisticSteps, json, set, device,
+            data, checkpoint, repeats, seed, steps, batch, logisticSteps, targetRows, json, set, device,
         };
         command.SetAction(r =>
         {
@@ -44,7 +45,7 @@ public static class RadialGanCommand
             var protocol = new ProtocolSettings
             {
                 Repetitions = r.GetValue(repeats), Seed = r.GetValue(seed), Steps = r.GetValue(steps), Batch = r.GetValue(batch),
-                LogisticSteps = r.GetValue(logisticSteps), Settings = settings,
+                LogisticSteps = r.GetValue(logisticSteps), TargetRows = r.GetValue(targetRows), Settings = settings,
             };
             if (r.GetValue(checkpoint) is { } file) return FromCheckpoint(file, protocol, r.GetValue(json), r.GetValue(device)!);
             var d = Cli.OpenDevice(r.GetValue(device)!);
@@ -107,7 +108,8 @@ public static class RadialGanCommand
     {
         var layout = result.Layout;
         int n = result.Settings.Repetitions;
-        AnsiConsole.MarkupLine($"[bold]AUROC / AUPRC on each target's test split, mean ± std over {n} repetition(s)[/] ({result.Time.TotalSeconds:0} s)");
+        AnsiConsole.MarkupLine($"[bold]AUROC / AUPRC on each target's test split, mean ± std over {n} repetition(s)[/]" +
+                               $"{(result.Settings.TargetRows is int rows ? $", each target's training rows cut to about {rows}" : "")} ({result.Time.TotalSeconds:0} s)");
         var predictors = Shown.Where(p => result.Scores.Any(s => s.Predictor == p)).ToList();
         Console.WriteLine("| target | " + string.Join(" | ", predictors.Select(Name)) + " | RadialGAN gain (AUROC) |");
         Console.WriteLine("| --- |" + string.Concat(predictors.Select(_ => " --- |")) + " --- |");
@@ -134,7 +136,7 @@ public static class RadialGanCommand
         var document = new
         {
             table = result.Table, repetitions = n, seed = result.Settings.Seed, steps = result.Settings.Steps, batch = result.Settings.Batch,
-            logistic_steps = result.Settings.LogisticSteps, settings = result.Settings.Settings, seconds = result.Time.TotalSeconds, summary,
+            logistic_steps = result.Settings.LogisticSteps, target_rows = result.Settings.TargetRows, settings = result.Settings.Settings, seconds = result.Time.TotalSeconds, summary,
             scores = result.Scores.Select(s => new { repetition = s.Repetition, domain = layout.DomainNames[s.Domain], predictor = OptionsBinder.EnumText(s.Predictor.ToString()), auroc = s.Auroc, auprc = s.Auprc }),
         };
         var folder = Path.GetDirectoryName(Path.GetFullPath(json));

@@ -36,6 +36,9 @@ public sealed record ProtocolSettings
     public int LogisticSteps { get; init; } = 1000;
     /// <summary>Their learning rate.</summary>
     public float LogisticRate { get; init; } = 0.01f;
+    /// <summary>The paper's small-target setting: each target's training rows cut to about this many (its validation and test
+    /// rows unchanged), with one RadialGAN trained per target on that; null: every training row, one RadialGAN per repetition.</summary>
+    public int? TargetRows { get; init; }
     /// <summary>RadialGAN's settings (<c>--set</c>), over the kind's defaults for the table.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }
@@ -95,12 +98,21 @@ public static class RadialGanProtocol
         for (int r = 0; r < settings.Repetitions; r++)
         {
             ulong seed = settings.Seed + (ulong)r;
-            var split = table.Split(seed);
-            var data = split.TrainDataset();
-            var options = (RadialGanOptions)kind.Options(new DataFacts(data.SampleShape, data.ClassCount) { Tabular = data.Tabular }, settings.Settings) with { Seed = seed };
-            using var job = new RadialGanJob(options, device);
-            var lastLosses = Train(job, data, settings.Steps, settings.Batch, seed, device);
-            var mine = Score(job, split, settings, device, r);
+            // All rows: one RadialGAN scores every target. Small targets: one RadialGAN per target, trained with that
+            // target's rows cut down (so no translation has seen the rows its predictor does not get).
+            var runs = settings.TargetRows is int rows
+                ? Enumerable.Range(0, table.Layout.DomainCount).Select(t => (Split: table.Split(seed, t, rows), Targets: new[] { t })).ToList()
+                : [(Split: table.Split(seed), Targets: Enumerable.Range(0, table.Layout.DomainCount).ToArray())];
+            var mine = new List<PredictorScore>();
+            IReadOnlyDictionary<string, float> lastLosses = new Dictionary<string, float>();
+            foreach (var (split, targets) in runs)
+            {
+                var data = split.TrainDataset();
+                var options = (RadialGanOptions)kind.Options(new DataFacts(data.SampleShape, data.ClassCount) { Tabular = data.Tabular }, settings.Settings) with { Seed = seed };
+                using var job = new RadialGanJob(options, device);
+                lastLosses = Train(job, data, settings.Steps, settings.Batch, seed, device);
+                mine.AddRange(Score(job, split, settings, device, r, targets));
+            }
             scores.AddRange(mine);
             log?.Invoke($"repetition {r + 1}/{settings.Repetitions} (seed {seed}, {settings.Steps} steps, {clock.Elapsed.TotalSeconds:0} s): " +
                         string.Join(", ", lastLosses.Select(kv => $"{kv.Key} {kv.Value:0.###}")) + "; AUROC gain " +
@@ -132,7 +144,7 @@ public static class RadialGanProtocol
     }
 
     /// <summary>The four predictors' test scores on every target domain of <paramref name="split"/>, with <paramref name="job"/>'s translations.</summary>
-    public static List<PredictorScore> Score(RadialGanJob job, TabularSplit split, ProtocolSettings settings, Device device, int repetition = 0)
+    public static List<PredictorScore> Score(RadialGanJob job, TabularSplit split, ProtocolSettings settings, Device device, int repetition = 0, IReadOnlyList<int>? targets = null)
     {
         var layout = split.Layout;
         if (job.DomainCount != layout.DomainCount || !Enumerable.Range(0, layout.DomainCount).All(d => job.FeaturesOf(d).SequenceEqual(layout.FeaturesOf(d))))
@@ -140,7 +152,7 @@ public static class RadialGanProtocol
         var scores = new List<PredictorScore>();
         LogisticRegression Fit(DomainSamples s) => LogisticRegression.Fit(s.X, s.Y, s.Count, s.Width, device, settings.LogisticSteps, settings.LogisticRate);
         var shared = layout.SharedFeatures;
-        for (int t = 0; t < layout.DomainCount; t++)
+        foreach (int t in targets ?? [.. Enumerable.Range(0, layout.DomainCount)])
         {
             var train = split.Part(t, SplitPart.Train);
             var validation = split.Part(t, SplitPart.Validation);

@@ -29,10 +29,11 @@ public sealed class TabularSplit
     readonly int[][][] parts; // [domain][part] -> row indices
     readonly double[][] mean, std; // [domain][feature]
 
-    internal TabularSplit(TabularTable table, ulong seed)
+    internal TabularSplit(TabularTable table, ulong seed, int limitedDomain = -1, int trainingRows = 0)
     {
         this.table = table;
         Seed = seed;
+        LimitedDomain = limitedDomain;
         var layout = table.Layout;
         parts = new int[layout.DomainCount][][];
         mean = new double[layout.DomainCount][];
@@ -48,7 +49,11 @@ public sealed class TabularSplit
                 new SplitMix64(SplitMix64.Derive(seed, (ulong)(2 * d + (label ? 1 : 0)))).Shuffle(rows.AsSpan());
                 int nTrain = (int)Math.Round(rows.Length * 0.64, MidpointRounding.AwayFromZero);
                 int nValidation = (int)Math.Round(rows.Length * 0.16, MidpointRounding.AwayFromZero);
-                train.AddRange(rows[..nTrain]);
+                // A limited domain keeps the first of its training rows, in proportion to each label's share of them
+                // (at least one of each); the rest are left out, so its validation and test rows stay the same.
+                int kept = d != limitedDomain ? nTrain
+                    : Math.Clamp((int)Math.Round((double)trainingRows * nTrain / Math.Max(1, TrainingRowsOf(table, d)), MidpointRounding.AwayFromZero), 1, nTrain);
+                train.AddRange(rows[..kept]);
                 validation.AddRange(rows[nTrain..(nTrain + nValidation)]);
                 test.AddRange(rows[(nTrain + nValidation)..]);
             }
@@ -56,6 +61,12 @@ public sealed class TabularSplit
             (mean[d], std[d]) = Standardisation(d, parts[d][(int)SplitPart.Train]);
         }
     }
+
+    static int TrainingRowsOf(TabularTable table, int domain) =>
+        new[] { false, true }.Sum(label => (int)Math.Round(Enumerable.Range(0, table.Rows.Count).Count(i => table.Domains[i] == domain && table.Labels[i] == label) * 0.64, MidpointRounding.AwayFromZero));
+
+    /// <summary>The domain whose training rows were cut down (<see cref="TabularTable.Split(ulong, int, int)"/>), or -1.</summary>
+    public int LimitedDomain { get; }
 
     /// <summary>The repetition's seed.</summary>
     public ulong Seed { get; }

@@ -52,7 +52,7 @@ public sealed record TabularLayout(string[] DomainNames, string[] FeatureNames, 
 /// A table split into domains, each with its own feature set and a binary label: the data RadialGAN translates between.
 /// Built once from raw rows (<see cref="Build"/>): rows missing a value their domain records are dropped and reported
 /// (never imputed), categorical columns become one-hot features, numbers are kept raw until a split standardises them
-/// with its own training rows (<see cref="Split"/>).
+/// with its own training rows (<see cref="Split(ulong)"/>).
 /// </summary>
 public sealed class TabularTable
 {
@@ -161,4 +161,16 @@ public sealed class TabularTable
 
     /// <summary>The 64/16/20 train/validation/test split of repetition <paramref name="seed"/>, standardised per domain (see <see cref="TabularSplit"/>).</summary>
     public TabularSplit Split(ulong seed) => new(this, seed);
+
+    /// <summary>
+    /// <see cref="Split(ulong)"/> with domain <paramref name="domain"/>'s training part cut to about <paramref name="trainingRows"/>
+    /// rows (the first of each label's, in proportion; at least one of each label), its validation and test parts unchanged:
+    /// the paper's small-target setting. The domain's numbers are standardised with the rows it keeps.
+    /// </summary>
+    public TabularSplit Split(ulong seed, int domain, int trainingRows)
+    {
+        if (domain < 0 || domain >= Layout.DomainCount) throw new ArgumentOutOfRangeException(nameof(domain), $"{Name}: no domain {domain}");
+        if (trainingRows < 2) throw new ArgumentOutOfRangeException(nameof(trainingRows), $"{Name}: a domain needs at least 2 training rows (one of each label), got {trainingRows}");
+        return new(this, seed, domain, trainingRows);
+    }
 }

@@ -209,6 +209,9 @@ public class RadialGanJobTests : IDisposable
         var gain = result.Gain(0, Predictor.RadialGan);
         var by = result.Scores.Where(s => s.Domain == 0).ToLookup(s => (s.Repetition, s.Predictor));
         Assert.Equal(new[] { 0, 1 }.Average(r => by[(r, Predictor.RadialGan)].Single().Auroc - by[(r, Predictor.TargetOnly)].Single().Auroc), gain.Mean, 12);
+        // The small-target setting: one RadialGAN per target, every target still scored.
+        var small = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 1, Steps = 3, Batch = 32, LogisticSteps = 20, TargetRows = 8 }, Device.Cpu);
+        Assert.Equal(2 * 5, small.Scores.Count);
         // Pooling uses the shared features only: a, c=u, c=v.
         Assert.Equal(3, table.Layout.SharedFeatures.Length);
     }

@@ -124,6 +124,28 @@ public class TabularTests
     }
 
     [Fact]
+    public void A_small_target_keeps_about_n_training_rows_of_both_labels_and_the_same_validation_and_test_rows()
+    {
+        var table = Crafted();
+        var full = table.Split(6);
+        var small = table.Split(6, 1, 10);
+        Assert.Equal(1, small.LimitedDomain);
+        var kept = small.RowsOf(1, SplitPart.Train);
+        Assert.InRange(kept.Count, 9, 11);
+        Assert.Contains(kept, i => table.Labels[i]);
+        Assert.Contains(kept, i => !table.Labels[i]);
+        Assert.All(kept, i => Assert.Contains(i, full.RowsOf(1, SplitPart.Train)));
+        foreach (var part in new[] { SplitPart.Validation, SplitPart.Test })
+            Assert.Equal(full.RowsOf(1, part), small.RowsOf(1, part));
+        foreach (var part in Enum.GetValues<SplitPart>())
+            Assert.Equal(full.RowsOf(0, part), small.RowsOf(0, part));
+        // Standardised with the rows it keeps: feature a's training mean is 0 again.
+        var train = small.Part(1, SplitPart.Train);
+        Assert.Equal(0, Enumerable.Range(0, train.Count).Average(r => (double)train.X[r * train.Width]), 4);
+        Assert.NotEqual(full.Standardiser(1, 0).Mean, small.Standardiser(1, 0).Mean);
+    }
+
+    [Fact]
     public void The_trainers_dataset_is_the_union_with_zeros_where_a_domain_lacks_a_feature_then_the_label()
     {
         var table = Crafted();
