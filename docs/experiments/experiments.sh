@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -534,5 +534,14 @@ if [[ $what == radialgan-variants ]]; then
   done
   for d in cars penguins; do
     run "radialgan-$d-20000" $N eval radialgan --data "$d" --steps 20000 --device "$device" --json "runs/radialgan/$d-20000.json"
+  done
+fi
+
+if [[ $what == radialgan-small ]]; then
+  # The paper's small-target setting: each target's training rows cut to about 20 (validation and test rows unchanged),
+  # one RadialGAN per target and repetition, the reference's settings, 2,000 steps.
+  mkdir -p runs/radialgan
+  for d in cars penguins weather; do
+    run "radialgan-$d-2000-target20" $N eval radialgan --data "$d" --steps 2000 --target-rows 20 --device "$device" --json "runs/radialgan/$d-2000-target20.json"
   done
 fi
