@@ -87,6 +87,7 @@ public static class CsvDomains
         log?.Invoke($"csv: label '{labelColumn}': '{positive}' is the positive class, '{labelValues.First(v => v != positive)}' the negative");
 
         var rows = new List<TabularRow>();
+        var unlabelled = new List<string>();
         for (int d = 0; d < perFile.Count; d++)
         {
             var (path, header, records) = perFile[d];
@@ -101,15 +102,12 @@ public static class CsvDomains
                 }
                 string label = r.Get(labelColumn);
                 string where = $"{System.IO.Path.GetFileName(path)} line {r.Line}";
-                // A missing label is a missing value like any other: mark the row incomplete by a null cell it records.
-                if (label.Length == 0)
-                {
-                    log?.Invoke($"csv: {where}: no label; row dropped");
-                    continue;
-                }
-                rows.Add(new TabularRow(d, label == positive, cells, where));
+                if (label.Length == 0) unlabelled.Add(where); // a missing label is a missing value: dropped, reported
+                else rows.Add(new TabularRow(d, label == positive, cells, where));
             }
         }
+        if (unlabelled.Count > 0)
+            log?.Invoke($"csv: dropped {unlabelled.Count} row(s) without a label: {string.Join(", ", unlabelled.Take(5))}{(unlabelled.Count > 5 ? ", ..." : "")}");
         var domainColumns = perFile.Select(f => columnNames.Select(c => f.Header.Contains(c)).ToArray()).ToArray();
         return TabularTable.Build($"csv ({string.Join(", ", files.Select(System.IO.Path.GetFileName))}; label {labelColumn})",
             [.. columnNames.Select((c, i) => new TabularColumn(c, kinds[i]))], names, domainColumns, rows, log);
