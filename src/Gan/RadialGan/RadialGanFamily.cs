@@ -31,7 +31,7 @@ public sealed class RadialGanFamily : IModelFamily
     /// </summary>
     public static RadialGanOptions Defaults(DataFacts data, string? loss)
     {
-        var options = new RadialGanOptions { DataShape = data.SampleShape, Domains = Math.Max(2, data.ClassCount) };
+        var options = new RadialGanOptions { DataShape = data.SampleShape };
         if (data.Tabular is { } layout) options = options with { Domains = layout.DomainCount, FeatureMask = layout.MaskBits() };
         bool wgan = loss is not null && loss.Replace("-", "").Replace("_", "").Equals("wgangp", StringComparison.OrdinalIgnoreCase);
         return wgan
