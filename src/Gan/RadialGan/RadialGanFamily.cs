@@ -18,7 +18,8 @@ public sealed class RadialGanFamily : IModelFamily
             Defaults = (data, given) => Defaults(data, given.GetValueOrDefault("loss")),
             Create = (options, device) => new RadialGanJob((RadialGanOptions)options, device),
             DefaultData = "cars",
-            // The reference runs 20,000 iterations; at batch 128 an epoch of cars' 256 training rows is 2 steps.
+            // The reference runs 20,000 iterations. An epoch of cars' 250 training rows is one batch of 128 (the smaller last
+            // batch is dropped), so on cars 2,000 epochs are 2,000 steps; give --steps on larger tables.
             DefaultEpochs = 2000,
             DefaultBatch = 128,
         },
