@@ -534,9 +534,11 @@ if [[ $what == radialgan-variants ]]; then
 fi
 
 if [[ $what == radialgan-long ]]; then
-  # The reference's length, 20,000 iterations, on cars.
+  # The reference's length, 20,000 iterations, on the three tables.
   mkdir -p runs/radialgan
-  run radialgan-cars-20000 $N eval radialgan --data cars --steps 20000 --device "$device" --json runs/radialgan/cars-20000.json
+  for d in cars penguins weather; do
+    run "radialgan-$d-20000" $N eval radialgan --data "$d" --steps 20000 --device "$device" --json "runs/radialgan/$d-20000.json"
+  done
 fi
 
 if [[ $what == radialgan-small ]]; then
