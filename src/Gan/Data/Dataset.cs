@@ -20,6 +20,10 @@ public sealed record Dataset(string Name, float[] Data, int[] SampleShape, int[]
 
     /// <summary>True for [C, H, W] samples.</summary>
     public bool IsImage => SampleShape.Length == 3;
+
+    /// <summary>For a multi-domain table (<see cref="Tabular.TabularSplit.TrainDataset"/>): its features and each domain's
+    /// feature set; samples are then the features followed by the label, and <see cref="Labels"/> are domains. Null otherwise.</summary>
+    public Tabular.TabularLayout? Tabular { get; init; }
 }
 
 /// <summary>One batch on the training device: samples [B, ...SampleShape] and, when the data has them, labels.</summary>

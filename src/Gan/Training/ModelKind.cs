@@ -4,7 +4,11 @@ using NativeGan.Nn;
 namespace NativeGan.Gan.Training;
 
 /// <summary>What a data set tells a model's defaults: one sample's shape and the number of classes (0: no labels).</summary>
-public sealed record DataFacts(int[] SampleShape, int ClassCount);
+public sealed record DataFacts(int[] SampleShape, int ClassCount)
+{
+    /// <summary>A multi-domain table's features and domains (see <see cref="Data.Dataset.Tabular"/>); null for other data.</summary>
+    public Tabular.TabularLayout? Tabular { get; init; }
+}
 
 /// <summary>
 /// One model kind as the program trains it (<c>nativegan train NAME</c>): its options' defaults for a data set, how a

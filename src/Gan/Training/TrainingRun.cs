@@ -132,7 +132,7 @@ public sealed class TrainingRun : IDisposable
         }
         else
         {
-            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount), r.Settings) with { Seed = seed };
+            var options = r.Kind.Options(new DataFacts(dataset.SampleShape, dataset.ClassCount) { Tabular = dataset.Tabular }, r.Settings) with { Seed = seed };
             CheckData(options, dataset, name);
             job = r.Kind.Create(options, device);
         }
@@ -185,6 +185,7 @@ public sealed class TrainingRun : IDisposable
         if (!options.DataShape.SequenceEqual(data.SampleShape))
             throw new ArgumentException($"{who}: the model takes samples of shape {string.Join("x", options.DataShape)} (data_shape), but {data.Name} has {string.Join("x", data.SampleShape)}" +
                                         (data.IsImage ? " (--image-size sets the images' side)" : ""));
+        options.CheckData(who, data);
     }
 
     /// <summary>Trains until the run's length, a cancel, or a non-finite loss (see <see cref="Trainer.Run"/>).</summary>

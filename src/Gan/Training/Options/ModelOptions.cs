@@ -24,6 +24,13 @@ public abstract record ModelOptions
     public virtual void Validate(string kind) { }
 
     /// <summary>
+    /// Checks that <paramref name="data"/> is what these options were made for, beyond the sample shape the run checks for
+    /// every kind (a table's domains and feature sets, say); throws an <see cref="ArgumentException"/> that starts with
+    /// <paramref name="who"/>. Called before the first step, also on <c>--resume</c>.
+    /// </summary>
+    public virtual void CheckData(string who, Data.Dataset data) { }
+
+    /// <summary>
     /// Checks a resumed run's settings (changed or not) against the run's own (<paramref name="saved"/>) at checkpoint step
     /// <paramref name="step"/>, beyond which settings may change at all (that is <see cref="OptionsBinder.Resume"/>'s):
     /// a learning-rate schedule that would not train any more is refused; <paramref name="warn"/> hears of a rate jump.
