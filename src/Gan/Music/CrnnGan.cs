@@ -54,11 +54,7 @@ public sealed record CrnnGanOptions : ModelOptions
     /// <summary>Events per training excerpt (data_shape's first number).</summary>
     public int Length => DataShape[0];
 
-    public override void Validate(string kind)
-    {
-        if (DataShape.Length != 2 || DataShape[1] != NoteEvents.Features || DataShape[0] < 2)
-            throw new ArgumentException($"{kind}: data_shape must be LENGTH,{NoteEvents.Features} (excerpts of note events, see --data game-music), got {string.Join(",", DataShape)}");
-    }
+    public override void Validate(string kind) => NoteEvents.CheckDataShape(kind, DataShape);
 }
 
 /// <summary>
@@ -140,8 +136,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
     public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
     {
         var samples = batch.Samples;
-        if (samples.Rank != 3 || samples.Dim(1) != Options.Length || samples.Dim(2) != NoteEvents.Features)
-            throw new TensorShapeException($"{Kind}.Step: a batch must be [N, {Options.Length}, {NoteEvents.Features}] note events, got {Shapes.Format(samples.Shape)}");
+        NoteEvents.CheckBatch(Kind, samples, Options.Length);
         int n = samples.Dim(0), t = Options.Length;
         Generator.Train();
         Discriminator.Train();

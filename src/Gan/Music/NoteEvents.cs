@@ -107,6 +107,20 @@ public static class NoteEvents
         return [.. files.Select(MidiFiles.Read)];
     }
 
+    /// <summary>Checks a music model's <c>data_shape</c>: excerpts of LENGTH events of <see cref="Features"/> numbers.</summary>
+    public static void CheckDataShape(string kind, int[] dataShape)
+    {
+        if (dataShape.Length != 2 || dataShape[1] != Features || dataShape[0] < 2)
+            throw new ArgumentException($"{kind}: data_shape must be LENGTH,{Features} (excerpts of note events, see --data game-music), got {string.Join(",", dataShape)}");
+    }
+
+    /// <summary>Checks a training batch of excerpts: [N, <paramref name="length"/>, <see cref="Features"/>].</summary>
+    public static void CheckBatch(string kind, Tensor samples, int length)
+    {
+        if (samples.Rank != 3 || samples.Dim(1) != length || samples.Dim(2) != Features)
+            throw new TensorShapeException($"{kind}.Step: a batch must be [N, {length}, {Features}] note events, got {Shapes.Format(samples.Shape)}");
+    }
+
     /// <summary>Whether <paramref name="path"/> names a MIDI file (.mid or .midi).</summary>
     public static bool IsMidiFile(string path) =>
         path.EndsWith(".mid", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".midi", StringComparison.OrdinalIgnoreCase);

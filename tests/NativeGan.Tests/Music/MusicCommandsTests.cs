@@ -1,5 +1,4 @@
 using NativeGan.Gan.Music;
-using Spectre.Console;
 
 namespace NativeGan.Tests.Music;
 
@@ -26,23 +25,7 @@ public class MusicCommandsTests : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var saved = AnsiConsole.Console;
-        var (savedOut, savedError) = (Console.Out, Console.Error);
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
-        AnsiConsole.Console.Profile.Width = 200;
-        Console.SetOut(writer);
-        Console.SetError(writer);
-        try { return (Cli.Cli.Run(args), writer.ToString()); }
-        finally
-        {
-            AnsiConsole.Console = saved;
-            Console.SetOut(savedOut);
-            Console.SetError(savedError);
-        }
-    }
+    static (int Code, string Output) Run(params string[] args) => Training.TrainCommandTests.Run(args);
 
     [Fact]
     public void Train_generate_show_and_evaluate_a_melody_model()
