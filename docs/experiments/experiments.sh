@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -547,5 +547,19 @@ if [[ $what == radialgan-small ]]; then
   mkdir -p runs/radialgan
   for d in cars penguins weather; do
     run "radialgan-$d-2000-target20" $N eval radialgan --data "$d" --steps 2000 --target-rows 20 --device "$device" --json "runs/radialgan/$d-2000-target20.json"
+  done
+fi
+
+if [[ $what == music ]]; then
+  # The two music models on the game music (docs/RESULTS.md, "Music: game music"): lstm-melody at its defaults (10
+  # epochs, 1,090 steps), crnn-gan at the reference code's width (100 units) under a 70-minute budget; then the
+  # statistics of 200 pieces each against the training excerpts, and two 16-bar pieces of each.
+  run lstm-melody $N train lstm-melody --device "$device" --out runs/music/lstm-melody --overwrite
+  run lstm-melody-eval $N eval music --checkpoint runs/music/lstm-melody/checkpoint.safetensors --count 200 --device "$device"
+  run crnn-gan $N train crnn-gan --set hidden_g=100 --set hidden_d=100 --minutes 70 --epochs 20 --device "$device" --out runs/music/crnn-gan --overwrite
+  run crnn-gan-eval $N eval music --checkpoint runs/music/crnn-gan/checkpoint.safetensors --count 200 --device "$device"
+  for s in 1 2; do
+    run "lstm-melody-song$s" $N generate --checkpoint runs/music/lstm-melody/checkpoint.safetensors --bars 16 --seed $s --out docs/music/lstm-melody-seed$s.mid --device "$device"
+    run "crnn-gan-song$s" $N generate --checkpoint runs/music/crnn-gan/checkpoint.safetensors --bars 16 --seed $s --out docs/music/crnn-gan-seed$s.mid --device "$device"
   done
 fi
