@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -562,4 +562,9 @@ if [[ $what == music ]]; then
     run "lstm-melody-song$s" $N generate --checkpoint runs/music/lstm-melody/checkpoint.safetensors --bars 16 --seed $s --out docs/music/lstm-melody-seed$s.mid --device "$device"
     run "crnn-gan-song$s" $N generate --checkpoint runs/music/crnn-gan/checkpoint.safetensors --bars 16 --seed $s --out docs/music/crnn-gan-seed$s.mid --device "$device"
   done
+fi
+
+if [[ $what == progan-fashion ]]; then
+  # ProGAN's first run: phases of 10,000 images so that 25 minutes reach 32x32 (docs/RESULTS.md "ProGAN on Fashion-MNIST").
+  run progan-fashion $N train progan --set phase_images=10000 --minutes 25 --sample-every 200 --device "$device" --out runs/progan-fashion --overwrite
 fi
