@@ -185,7 +185,7 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
             var value = loss.Generator(networks.CriticForward(networks.Packed(fake, Kind), onehot));
             Generator.ZeroGrad();
             value.Backward();
-            log["grad_norm_g"] = GradNorm(Generator);
+            log["grad_norm_g"] = GradientClipping.GradNorm(Generator.Parameters());
             GeneratorOptimizer.Step();
             generatorAverage?.Update(GeneratorOptimizer.StepCount - 1);
             log["loss_g"] = value.Item();
@@ -194,20 +194,6 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
         {
             foreach (var p in Discriminator.Parameters()) p.RequiresGrad = true;
         }
-    }
-
-    /// <summary>sqrt(sum over G's parameters of ||grad||²), one readback.</summary>
-    static float GradNorm(Module m)
-    {
-        using var noGrad = Autograd.NoGrad();
-        Tensor? total = null;
-        foreach (var p in m.Parameters())
-        {
-            if (p.Grad is not { } g) continue;
-            var s = g.Square().Sum();
-            total = total is null ? s : total.Add(s);
-        }
-        return total is null ? 0f : MathF.Sqrt(total.Item());
     }
 
     /// <summary>[N, ClassCount] one-hot rows on the device.</summary>

@@ -11,24 +11,28 @@ public static class GradientClipping
     public static float ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm)
     {
         if (!(maxNorm > 0)) throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipGradNorm: maxNorm must be positive");
-        var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
-        if (grads.Count == 0) return 0f;
-        float norm;
-        using (Autograd.NoGrad())
-        using (new TensorScope())
-        {
-            Tensor? total = null;
-            foreach (var g in grads)
-            {
-                var s = g.Square().Sum();
-                total = total is null ? s : total.Add(s);
-            }
-            norm = MathF.Sqrt(total!.Item());
-        }
+        var withGrads = parameters.Where(p => p.Grad is not null).ToList();
+        if (withGrads.Count == 0) return 0f;
+        float norm = GradNorm(withGrads);
         // PyTorch's factor: max / (norm + 1e-6), applied only when it shrinks.
         float scale = maxNorm / (norm + 1e-6f);
         if (scale < 1f)
-            foreach (var g in grads) Elementwise.ScaleAdd(g, 0f, g, scale);
+            foreach (var p in withGrads) Elementwise.ScaleAdd(p.Grad!, 0f, p.Grad!, scale);
         return norm;
+    }
+
+    /// <summary>The joint L2 norm of the gradients of <paramref name="parameters"/> (those that have one; 0 when none
+    /// has), sqrt(sum of ||grad||²), with one read back.</summary>
+    public static float GradNorm(IEnumerable<Tensor> parameters)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        Tensor? total = null;
+        foreach (var g in parameters.Select(p => p.Grad).OfType<Tensor>())
+        {
+            var s = g.Square().Sum();
+            total = total is null ? s : total.Add(s);
+        }
+        return total is null ? 0f : MathF.Sqrt(total.Item());
     }
 }
