@@ -49,12 +49,15 @@ public sealed record ProGanOptions : ModelOptions
     /// <summary>Stages the data's side needs: 4 · 2^(stages - 1) = side.</summary>
     public int Stages => DataShape.Length == 3 ? System.Numerics.BitOperations.Log2((uint)DataShape[1]) - 1 : 0;
 
-    public override void Validate(string kind)
+    public override void Validate(string kind) => CheckImagesAndWidths(kind, DataShape, Widths, Stages);
+
+    /// <summary>A growing model's images are square, of a power-of-2 side of at least 4, with one width per stage.</summary>
+    internal static void CheckImagesAndWidths(string kind, int[] dataShape, int[] widths, int stages)
     {
-        if (DataShape.Length != 3 || DataShape[1] != DataShape[2] || DataShape[1] < 4 || (DataShape[1] & (DataShape[1] - 1)) != 0)
-            throw new ArgumentException($"{kind}: images must be square with a side that is a power of 2, at least 4 (data_shape C,S,S), got {string.Join(",", DataShape)}");
-        if (Widths.Length != Stages)
-            throw new ArgumentException($"{kind}: widths must give one feature count per stage: {Stages} for {DataShape[1]}x{DataShape[1]} images (4 to {DataShape[1]}), got {Widths.Length} ({string.Join(",", Widths)})");
+        if (dataShape.Length != 3 || dataShape[1] != dataShape[2] || dataShape[1] < 4 || (dataShape[1] & (dataShape[1] - 1)) != 0)
+            throw new ArgumentException($"{kind}: images must be square with a side that is a power of 2, at least 4 (data_shape C,S,S), got {string.Join(",", dataShape)}");
+        if (widths.Length != stages)
+            throw new ArgumentException($"{kind}: widths must give one feature count per stage: {stages} for {dataShape[1]}x{dataShape[1]} images (4 to {dataShape[1]}), got {widths.Length} ({string.Join(",", widths)})");
     }
 }
 
@@ -269,7 +272,7 @@ public sealed class ImagesShown : Module
     public override Tensor Forward(Tensor x) => throw new NotSupportedException("ImagesShown has no forward");
 }
 
-/// <summary>The progressive models as model kinds: <c>progan</c>.</summary>
+/// <summary>The progressive models as model kinds: <c>progan</c> and <c>stylegan</c>.</summary>
 public sealed class ProgressiveFamily : IModelFamily
 {
     public static IReadOnlyList<ModelKind> Kinds { get; } =
@@ -284,10 +287,20 @@ public sealed class ProgressiveFamily : IModelFamily
             DefaultEpochs = 4,
             DefaultBatch = 16,
         },
+        new ModelKind
+        {
+            Name = StyleGanJob.KindName,
+            Description = "StyleGAN (Karras et al. 2019): a mapping network z -> w (8 layers, lr multiplier 0.01), a learned constant 4x4 input, AdaIN from w at every layer, per-pixel noise, the [1,2,1] blur; ProGAN's growing (growing=false: fixed resolution) and critic; the non-saturating logistic loss with R1 (10), style mixing (0.9), the tracked average of w for truncation, G's weights averaged.",
+            Defaults = (data, _) => new StyleGanOptions { DataShape = data.SampleShape, Widths = DefaultWidths(data.SampleShape) },
+            Create = (options, device) => new StyleGanJob((StyleGanOptions)options, device),
+            DefaultData = "fashion",
+            DefaultEpochs = 4,
+            DefaultBatch = 16,
+        },
     ];
 
     /// <summary>128 features to 8x8, then halving per stage, at least 16: a cpu-sized version of the paper's.</summary>
-    static int[] DefaultWidths(int[] shape)
+    internal static int[] DefaultWidths(int[] shape)
     {
         int stages = shape.Length == 3 && shape[1] >= 4 ? System.Numerics.BitOperations.Log2((uint)shape[1]) - 1 : 1;
         return [.. Enumerable.Range(0, Math.Max(1, stages)).Select(k => Math.Max(16, k < 2 ? 128 : 128 >> (k - 1)))];

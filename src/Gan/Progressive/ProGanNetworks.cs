@@ -91,11 +91,14 @@ public sealed class ProGanDiscriminator : Module
     readonly ModuleList<ProGanBlock> blocks;
     readonly ModuleList<EqualizedConv2d> fromRgb;
     readonly MinibatchStdDev stdDev = new();
+    readonly Blur2d? blur;
 
     /// <summary>A critic of images with <paramref name="channels"/> channels for stages 1..widths.Length;
-    /// <paramref name="widths"/>[k] is stage k+1's feature count (as the generator's).</summary>
-    public ProGanDiscriminator(int channels, IReadOnlyList<int> widths, Device? device = null, Rng? rng = null)
+    /// <paramref name="widths"/>[k] is stage k+1's feature count (as the generator's); <paramref name="blur"/>: the
+    /// [1, 2, 1] filter before every downsampling convolution (StyleGAN's discriminator, otherwise ProGAN's).</summary>
+    public ProGanDiscriminator(int channels, IReadOnlyList<int> widths, Device? device = null, Rng? rng = null, bool blur = false)
     {
+        if (blur) this.blur = new Blur2d();
         if (channels < 1 || widths.Count < 1 || widths.Any(w => w < 1))
             throw new ArgumentException($"ProGanDiscriminator: channels ({channels}) and every width ({string.Join(", ", widths)}) must be at least 1, with at least one stage");
         (Channels, Widths) = (channels, [.. widths]);
@@ -127,7 +130,9 @@ public sealed class ProGanDiscriminator : Module
         for (int k = stage - 1; k >= 1; k--)
         {
             var block = blocks[k - 1];
-            h = block.Conv1.Forward(block.Conv0!.Forward(h).LeakyRelu(0.2f)).LeakyRelu(0.2f).AvgPool2d(2);
+            h = block.Conv0!.Forward(h).LeakyRelu(0.2f);
+            if (blur is not null) h = blur.Forward(h);
+            h = block.Conv1.Forward(h).LeakyRelu(0.2f).AvgPool2d(2);
             if (k == stage - 1 && alpha < 1f)
             {
                 var old = fromRgb[stage - 2].Forward(x.AvgPool2d(2)).LeakyRelu(0.2f);
@@ -141,6 +146,12 @@ public sealed class ProGanDiscriminator : Module
 
     /// <summary>Scores of images at the last stage, fully faded in.</summary>
     public override Tensor Forward(Tensor x) => Forward(x, Stages);
+
+    public override void Dispose()
+    {
+        blur?.Dispose();
+        base.Dispose();
+    }
 }
 
 /// <summary>Two 3x3 convolutions of one stage (the generator's first stage has only the second).</summary>

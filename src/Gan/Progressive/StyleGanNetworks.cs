@@ -119,19 +119,27 @@ public sealed class StyleModulation : Module
 }
 
 /// <summary>
-/// StyleGAN's synthesis network at a fixed resolution (the option users of the reference ask for; progressive growing as
-/// in ProGAN is the job's to add): a learned constant 4x4 input, then per resolution two layers, each a convolution
-/// (the first of every resolution above 4x4 after a nearest 2x upsampling), per-pixel noise, a bias, LeakyReLU 0.2 and
-/// AdaIN from that layer's style; a 1x1 toRGB at the end. Layer i takes style i of ws [N, 2·resolutions, W].
+/// StyleGAN's synthesis network (Karras et al. 2019, figure 1b; reference NVlabs/stylegan G_synthesis), grown by stages
+/// as ProGAN's generator: a learned constant 4x4 input, then two styled layers per resolution. Each layer is
+/// <code>
+/// [upsample 2x (nearest), conv 3x3, blur]   the first layer of every resolution above 4x4
+/// [conv 3x3]                                 the second layer of every resolution (the 4x4 constant has no first conv)
+/// + noise · per-channel strength, LeakyReLU 0.2, AdaIN from that layer's style (StyleModulation)
+/// </code>
+/// and each stage has a 1x1 toRGB. Layer i takes style i of ws [N, Layers, W]; stage s (side 4 · 2^(s-1)) runs the first
+/// 2s layers, and while it fades in its image is (1 - alpha) · upsample(toRGB_{s-1}) + alpha · toRGB_s, as ProGAN's.
 /// </summary>
 public sealed class StyleGanSynthesis : Module
 {
     readonly ModuleList<EqualizedConv2d> convs;
     readonly ModuleList<NoiseInjection> noises;
     readonly ModuleList<StyleModulation> styles;
+    readonly ModuleList<EqualizedConv2d> toRgb;
+    readonly Blur2d? blur;
 
-    /// <summary>Images of <paramref name="channels"/> channels at side 4 · 2^(widths.Length - 1); widths[k] features at resolution k.</summary>
-    public StyleGanSynthesis(int styleDim, int channels, IReadOnlyList<int> widths, Device? device = null, Rng? rng = null)
+    /// <summary>Images of <paramref name="channels"/> channels up to side 4 · 2^(widths.Length - 1); widths[k] features at
+    /// stage k+1; <paramref name="blur"/>: the [1, 2, 1] filter after every upsampling convolution.</summary>
+    public StyleGanSynthesis(int styleDim, int channels, IReadOnlyList<int> widths, bool blur = true, Device? device = null, Rng? rng = null)
     {
         if (styleDim < 1 || channels < 1 || widths.Count < 1 || widths.Any(w => w < 1))
             throw new ArgumentException($"StyleGanSynthesis: styleDim ({styleDim}), channels ({channels}) and every width ({string.Join(", ", widths)}) must be at least 1");
@@ -143,52 +151,124 @@ public sealed class StyleGanSynthesis : Module
         var styleList = new List<StyleModulation>();
         for (int layer = 0; layer < Layers; layer++)
         {
-            int k = layer / 2, input = layer == 0 ? widths[0] : layer % 2 == 0 ? widths[k - 1] : widths[k];
-            convList.Add(new EqualizedConv2d(input, widths[k], 3, padding: 1, device: d, rng: rng));
+            int k = layer / 2;
+            if (layer > 0) convList.Add(new EqualizedConv2d(layer % 2 == 0 ? widths[k - 1] : widths[k], widths[k], 3, padding: 1, device: d, rng: rng));
             noiseList.Add(new NoiseInjection(widths[k], d));
             styleList.Add(new StyleModulation(widths[k], styleDim, d, rng));
         }
         convs = RegisterModule("convs", new ModuleList<EqualizedConv2d>(convList));
         noises = RegisterModule("noises", new ModuleList<NoiseInjection>(noiseList));
         styles = RegisterModule("styles", new ModuleList<StyleModulation>(styleList));
-        ToRgb = RegisterModule("to_rgb", new EqualizedConv2d(widths[^1], channels, 1, gain: 1f, device: d, rng: rng));
+        toRgb = RegisterModule("to_rgb", new ModuleList<EqualizedConv2d>(widths.Select(w => new EqualizedConv2d(w, channels, 1, gain: 1f, device: d, rng: rng))));
+        if (blur) this.blur = new Blur2d();
     }
 
     public int StyleDim { get; }
     public int Channels { get; }
     public int[] Widths { get; }
     public Tensor Constant { get; }
-    public EqualizedConv2d ToRgb { get; }
 
-    /// <summary>Styled layers: two per resolution.</summary>
+    /// <summary>Whether upsampling convolutions are followed by the [1, 2, 1] blur.</summary>
+    public bool Blurs => blur is not null;
+
+    /// <summary>The number of stages (the last makes the largest images).</summary>
+    public int Stages => Widths.Length;
+
+    /// <summary>Styled layers of the full network: two per stage.</summary>
     public int Layers => 2 * Widths.Length;
 
-    /// <summary>The images' side.</summary>
+    /// <summary>The largest images' side.</summary>
     public int Side => 4 << (Widths.Length - 1);
 
     /// <summary>The side of layer <paramref name="layer"/>'s features (its noise is [N, 1, side, side]).</summary>
-    public int SideOfLayer(int layer) => 4 << (layer / 2);
+    public static int SideOfLayer(int layer) => 4 << (layer / 2);
 
-    /// <summary>Images [N, channels, side, side] from styles ws [N, Layers, W] and one noise per layer, each [N, 1, s, s].</summary>
-    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor> noise)
+    /// <summary>Fresh noise for the <c>2 · stage</c> layers of stage <paramref name="stage"/>: one [N, 1, s, s] per layer.</summary>
+    public static Tensor[] Noise(Rng rng, Device device, int count, int stage) =>
+        [.. Enumerable.Range(0, 2 * stage).Select(l => rng.Normal(device, [count, 1, SideOfLayer(l), SideOfLayer(l)]))];
+
+    /// <summary>Images [N, channels, side, side] of stage <paramref name="stage"/> from styles ws [N, Layers, W] and one noise per
+    /// layer the stage runs (at least 2 · stage, each [N, 1, s, s]), the stage faded in by <paramref name="alpha"/>.</summary>
+    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor> noise, int stage, float alpha = 1f)
     {
+        ProGanGenerator.CheckStage("StyleGanSynthesis", stage, alpha, Stages);
         if (ws.Rank != 3 || ws.Dim(1) != Layers || ws.Dim(2) != StyleDim)
             throw new TensorShapeException($"StyleGanSynthesis: ws must be [N, {Layers}, {StyleDim}], got {Shapes.Format(ws.Shape)}");
-        if (noise.Count != Layers) throw new ArgumentException($"StyleGanSynthesis: one noise per layer ({Layers}), got {noise.Count}");
+        if (noise.Count < 2 * stage) throw new ArgumentException($"StyleGanSynthesis: stage {stage} runs {2 * stage} layers and needs a noise for each, got {noise.Count}");
         int n = ws.Dim(0);
         var perLayer = ws.Permute(1, 0, 2).Unbind();
         using var ones = Tensor.Ones(ws.Device, n, 1, 1, 1);
         var h = ones.Mul(Constant);
-        for (int layer = 0; layer < Layers; layer++)
+        Tensor? previous = null;
+        for (int layer = 0; layer < 2 * stage; layer++)
         {
-            if (layer > 0 && layer % 2 == 0) h = h.UpsampleNearest2x();
-            h = convs[layer].Forward(h);
+            if (layer > 0 && layer % 2 == 0)
+            {
+                previous = h;
+                h = convs[layer - 1].Forward(h.UpsampleNearest2x());
+                if (blur is not null) h = blur.Forward(h);
+            }
+            else if (layer > 0) h = convs[layer - 1].Forward(h);
             h = noises[layer].Forward(h, noise[layer]).LeakyRelu(0.2f);
             h = styles[layer].Forward(h, perLayer[layer]);
         }
-        return ToRgb.Forward(h);
+        var image = toRgb[stage - 1].Forward(h);
+        if (alpha >= 1f || previous is null) return image;
+        var old = toRgb[stage - 2].Forward(previous).UpsampleNearest2x();
+        return old.Mul(1f - alpha).Add(image.Mul(alpha));
     }
+
+    /// <summary>The full network's images (every stage, fully faded in).</summary>
+    public Tensor Forward(Tensor ws, IReadOnlyList<Tensor> noise) => Forward(ws, noise, Stages);
 
     /// <summary>Not available: synthesis takes styles and noise.</summary>
     public override Tensor Forward(Tensor x) => throw new NotSupportedException("StyleGanSynthesis: call Forward(ws, noise)");
+
+    public override void Dispose()
+    {
+        blur?.Dispose();
+        base.Dispose();
+    }
+}
+
+/// <summary>
+/// StyleGAN's generator: the mapping network z -> w, the synthesis network, and the tracked average of w (buffer
+/// <c>w_avg</c>, the reference's <c>dlatent_avg</c>) that the truncation trick pulls styles towards. The average is updated
+/// by <see cref="TrackAverage"/> during training: w_avg = mean(w) + beta (w_avg - mean(w)), beta 0.995 in the paper.
+/// </summary>
+public sealed class StyleGanGenerator : Module
+{
+    /// <summary>A generator of images with <paramref name="channels"/> channels (see <see cref="StyleGanSynthesis"/>).</summary>
+    public StyleGanGenerator(int latent, int styleDim, int mappingLayers, float mappingLr, int channels, IReadOnlyList<int> widths, bool blur = true,
+        Device? device = null, Rng? rng = null)
+    {
+        var d = device ?? Device.Cpu;
+        Mapping = RegisterModule("mapping", new StyleGanMapping(latent, styleDim, mappingLayers, mappingLr, d, rng));
+        Synthesis = RegisterModule("synthesis", new StyleGanSynthesis(styleDim, channels, widths, blur, d, rng));
+        AverageW = RegisterBuffer("w_avg", Tensor.Zeros(d, styleDim));
+    }
+
+    public StyleGanMapping Mapping { get; }
+    public StyleGanSynthesis Synthesis { get; }
+
+    /// <summary>The tracked average of w [W].</summary>
+    public Tensor AverageW { get; }
+
+    /// <summary>z [N, latent] to every layer's style [N, Layers, W] (one w per latent, broadcast).</summary>
+    public Tensor Styles(Tensor z) => StyleGanMapping.Broadcast(Mapping.Forward(z), Synthesis.Layers);
+
+    /// <summary>Moves the tracked average towards the mean of <paramref name="ws"/> [N, Layers, W] (layer 0's w): w_avg = mean + beta (w_avg - mean).</summary>
+    public void TrackAverage(Tensor ws, float beta)
+    {
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        var mean = ws.Permute(1, 0, 2).Unbind()[0].Mean([0]);
+        AverageW.CopyFrom(mean.Add(AverageW.Sub(mean).Mul(beta)));
+    }
+
+    /// <summary>Images of the full network for latents z, with fresh noise from <paramref name="rng"/>.</summary>
+    public Tensor Forward(Tensor z, Rng rng) => Synthesis.Forward(Styles(z), StyleGanSynthesis.Noise(rng, z.Device, z.Dim(0), Synthesis.Stages));
+
+    /// <summary>Not available: the generator needs noise (<see cref="Forward(Tensor, Rng)"/>).</summary>
+    public override Tensor Forward(Tensor x) => throw new NotSupportedException("StyleGanGenerator: call Forward(z, rng) or Synthesis.Forward(Styles(z), noise, stage, alpha)");
 }

@@ -78,3 +78,38 @@ public sealed class EqualizedConv2d : Module
 
     public override Tensor Forward(Tensor x) => x.Conv2d(Weight.Mul(WeightScale), Bias, Stride, Padding);
 }
+
+/// <summary>
+/// StyleGAN's low-pass filter (Karras et al. 2019, after Zhang 2019): every channel convolved on its own with the
+/// separable [1, 2, 1] ⊗ [1, 2, 1] / 16 kernel, zero-padded to keep the side. It removes the checkerboard of nearest
+/// upsampling in G and the aliasing of pooling in D. Built as one 1-channel convolution of the channels stacked into
+/// the batch ([N·C, 1, H, W]), so it differentiates twice as the convolution does (R1 and the gradient penalty see it).
+/// </summary>
+public sealed class Blur2d : Module
+{
+    static readonly float[] Taps = [1f, 2f, 1f, 2f, 4f, 2f, 1f, 2f, 1f];
+    Tensor? kernel;
+
+    /// <summary>The kernel's weights, row-major 3x3, summing to 1.</summary>
+    public static IReadOnlyList<float> Kernel { get; } = [.. Taps.Select(t => t / 16f)];
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (x.Rank != 4) throw new TensorShapeException($"Blur2d: expects [N, C, H, W], got {Shapes.Format(x.Shape)}");
+        // The constant kernel outlives each call: the convolution's backward reads it after Forward returns.
+        if (kernel is null || kernel.Device != x.Device)
+        {
+            kernel?.Dispose();
+            kernel = Tensor.FromArray([.. Kernel], [1, 1, 3, 3], x.Device);
+        }
+        int n = x.Dim(0), c = x.Dim(1), h = x.Dim(2), w = x.Dim(3);
+        return Ops.Reshape(Ops.Reshape(x, n * c, 1, h, w).Conv2d(kernel, null, 1, 1), n, c, h, w);
+    }
+
+    public override void Dispose()
+    {
+        kernel?.Dispose();
+        kernel = null;
+        base.Dispose();
+    }
+}

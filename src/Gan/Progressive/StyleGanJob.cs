@@ -1,0 +1,312 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Pictures;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+
+namespace NativeGan.Gan.Progressive;
+
+/// <summary>
+/// The settings of <c>stylegan</c> (<see cref="StyleGanJob"/>). The paper's (Karras et al. 2019, appendix C, and
+/// NVlabs/stylegan's defaults): the non-saturating logistic loss with R1 (gamma 10) on reals, Adam 1e-3 with betas 0 and
+/// 0.99, the mapping network 100 times slower (0.01), style mixing on 90% of the batches, w's average tracked at 0.995,
+/// G's weights averaged (0.999), growing as ProGAN with the blur after every resampling. Narrower and shorter than the
+/// paper's for a cpu: 128-long z and w (the paper's 512), phases of 30,000 images (the paper's 600,000).
+/// </summary>
+public sealed record StyleGanOptions : ModelOptions
+{
+    [Setting("latent", "Length of the latent z (pixel-normed by the mapping network).", Min = 1)]
+    public int Latent { get; init; } = 128;
+
+    [Setting("style_dim", "Length of the intermediate latent w, the style every layer's AdaIN takes.", Min = 1)]
+    public int StyleDim { get; init; } = 128;
+
+    [Setting("mapping_layers", "Fully connected layers of the mapping network z -> w (the paper's 8).", Min = 1)]
+    public int MappingLayers { get; init; } = 8;
+
+    [Setting("mapping_lr", "Learning-rate multiplier of the mapping network (equalized learning rate; the paper's 0.01).", Min = 0, MinExclusive = true)]
+    public float MappingLr { get; init; } = 0.01f;
+
+    [Setting("widths", "Features of each stage from 4x4 up (one per stage; the data's side sets the stages: 4 * 2^(stages-1)).", Min = 1)]
+    public int[] Widths { get; init; } = [128, 128, 64, 32];
+
+    [Setting("growing", "Grow from 4x4 by phases as ProGAN (true, the paper's) or train the full resolution from the start (false).")]
+    public bool Growing { get; init; } = true;
+
+    [Setting("phase_images", "Images shown in each phase while growing: stage 1 stable, then per stage a fade-in and a stable phase (the paper's 600,000).", Min = 1)]
+    public long PhaseImages { get; init; } = 30_000;
+
+    [Setting("blur", "The [1, 2, 1] low-pass filter after G's upsampling and before D's downsampling convolutions.")]
+    public bool Blur { get; init; } = true;
+
+    [Setting("lr_g", "G's Adam learning rate (the paper's 1e-3 for both at low resolutions).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    public float LearningRateG { get; init; } = 1e-3f;
+
+    [Setting("lr_d", "D's Adam learning rate.", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    public float LearningRateD { get; init; } = 1e-3f;
+
+    [Setting("beta1", "Adam's beta1.", Min = 0, Max = 1, MaxExclusive = true)]
+    public float Beta1 { get; init; }
+
+    [Setting("beta2", "Adam's beta2.", Min = 0, Max = 1, MaxExclusive = true)]
+    public float Beta2 { get; init; } = 0.99f;
+
+    [Setting("r1_gamma", "Weight gamma of R1 = gamma/2 * mean ||dD(x)/dx||^2 on real images (the paper's 10).", Min = 0, ResumeMayChange = true)]
+    public float R1Gamma { get; init; } = 10f;
+
+    [Setting("style_mixing", "Share of batches whose G step mixes two latents' styles at a random crossover layer (the paper's 0.9).", Min = 0, Max = 1, ResumeMayChange = true)]
+    public float StyleMixing { get; init; } = 0.9f;
+
+    [Setting("w_avg_beta", "Decay of the tracked average of w that truncation pulls towards (the paper's 0.995).", Min = 0, Max = 1, MaxExclusive = true)]
+    public float AverageWBeta { get; init; } = 0.995f;
+
+    [Setting("g_ema", "Decay of the moving average of G's weights that pictures and sampling use (0: none).", Min = 0, Max = 1, MaxExclusive = true)]
+    public float GeneratorEma { get; init; } = 0.999f;
+
+    /// <summary>Image channels (data_shape's first number).</summary>
+    public int Channels => DataShape[0];
+
+    /// <summary>Stages the data's side needs: 4 · 2^(stages - 1) = side.</summary>
+    public int Stages => DataShape.Length == 3 ? System.Numerics.BitOperations.Log2((uint)DataShape[1]) - 1 : 0;
+
+    public override void Validate(string kind) => ProGanOptions.CheckImagesAndWidths(kind, DataShape, Widths, Stages);
+}
+
+/// <summary>
+/// StyleGAN (Karras et al. 2019; reference NVlabs/stylegan, training/loss.py and networks_stylegan.py): the mapping
+/// network turns z into w, every layer of the synthesis network takes w through AdaIN, per-pixel noise adds detail. D is
+/// ProGAN's (with the blur). Each step: D on real and generated images with the non-saturating logistic loss
+/// softplus(D(fake)) + softplus(-D(real)) plus R1 on the reals; then G with softplus(-D(G(z))), its styles mixed from two
+/// latents at a random crossover on <c>style_mixing</c> of the batches, and the average of w tracked. Growing follows
+/// ProGAN's schedule (<see cref="ProGanJob.Schedule"/>), counted in images shown (module <c>progress</c>), or off.
+/// </summary>
+public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGenerator
+{
+    const ulong TrainStream = 1UL << 40;
+
+    /// <summary>The kind's name.</summary>
+    public const string KindName = "stylegan";
+
+    readonly Dictionary<string, Module> modules;
+    readonly Dictionary<string, Optimizer> optimizers;
+    readonly ExponentialMovingAverage? average;
+    readonly float[] fixedLatents;
+
+    /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>.</summary>
+    public StyleGanJob(StyleGanOptions options, Device device)
+    {
+        options.Validate(KindName);
+        Options = options;
+        Device = device;
+        var init = new Rng(options.Seed);
+        Generator = NewGenerator(options, device, init);
+        Discriminator = new ProGanDiscriminator(options.Channels, options.Widths, device, init, blur: options.Blur);
+        Progress = new ImagesShown(device);
+        Rng = new Rng(options.Seed, TrainStream);
+        // The mapping network's rate is slowed by its equalized-learning-rate multiplier, not by a second optimizer.
+        OptimizerG = new Adam(Generator.Parameters(), options.LearningRateG, options.Beta1, options.Beta2, 1e-8f);
+        OptimizerD = new Adam(Discriminator.Parameters(), options.LearningRateD, options.Beta1, options.Beta2, 1e-8f);
+        if (options.GeneratorEma > 0)
+            average = new ExponentialMovingAverage(Generator, NewGenerator(options, device, new Rng(options.Seed)), options.GeneratorEma);
+        modules = new(StringComparer.Ordinal) { ["generator"] = Generator, ["discriminator"] = Discriminator, ["progress"] = Progress };
+        if (average is not null) modules["generator_ema"] = average.Average;
+        optimizers = new(StringComparer.Ordinal) { ["generator"] = OptimizerG, ["discriminator"] = OptimizerD };
+        using var fixedZ = new Rng(options.Seed ^ 0x9E3779B97F4A7C15UL, 1UL << 58).Normal(Device.Cpu, [32, options.Latent]);
+        fixedLatents = fixedZ.ToArray();
+    }
+
+    static StyleGanGenerator NewGenerator(StyleGanOptions o, Device device, Rng rng) =>
+        new(o.Latent, o.StyleDim, o.MappingLayers, o.MappingLr, o.Channels, o.Widths, o.Blur, device, rng);
+
+    public StyleGanOptions Options { get; }
+    public Device Device { get; }
+    public StyleGanGenerator Generator { get; }
+    public ProGanDiscriminator Discriminator { get; }
+
+    /// <summary>Images shown so far: where the schedule stands (saved in checkpoints).</summary>
+    public ImagesShown Progress { get; }
+    public Adam OptimizerG { get; }
+    public Adam OptimizerD { get; }
+    public string Kind => KindName;
+    ModelOptions ITrainingJob.Options => Options;
+    public IReadOnlyDictionary<string, Module> Modules => modules;
+    public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
+    public Rng Rng { get; }
+    public int LatentSize => Options.Latent;
+    public int ClassCount => 0;
+    public bool HasAverage => average is not null;
+    public bool SampleLive { get; set; }
+
+    /// <summary>Where the schedule stands now: ProGAN's schedule while growing, else the last stage throughout.</summary>
+    public (int Stage, float Alpha) Now => Options.Growing ? ProGanJob.Schedule(Progress.Images, Options.PhaseImages, Options.Stages) : (Options.Stages, 1f);
+
+    /// <summary>The generator pictures and sampling use: the average unless <see cref="SampleLive"/>.</summary>
+    public StyleGanGenerator SamplingGenerator => average is not null && !SampleLive ? (StyleGanGenerator)average.Average : Generator;
+
+    /// <summary>
+    /// Styles [N, Layers, W] for latents z; with probability <c>style_mixing</c> a second batch of latents takes over from
+    /// a crossover layer drawn uniformly from 1 to the stage's layers - 1 (NVlabs's style_mixing_prob, one crossover a
+    /// batch). Returns the crossover (the stage's layer count: no mixing).
+    /// </summary>
+    (Tensor Styles, int Crossover) MixedStyles(Tensor z, int stage)
+    {
+        var ws = Generator.Styles(z);
+        int layers = 2 * stage;
+        using var draw = Rng.Uniform(Device.Cpu, [2]);
+        var u = draw.ToArray();
+        if (layers < 2 || u[0] >= Options.StyleMixing) return (ws, layers);
+        int crossover = 1 + Math.Min(layers - 2, (int)(u[1] * (layers - 1)));
+        using var z2 = Rng.Normal(Device, [z.Dim(0), Options.Latent]);
+        return (StyleGanMapping.Mix(ws, Generator.Styles(z2), crossover), crossover);
+    }
+
+    public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
+    {
+        var real = batch.Samples;
+        if (real.Rank != 4 || !real.Shape.AsSpan(1).SequenceEqual(Options.DataShape))
+            throw new TensorShapeException($"{Kind}.Step: a batch must be [N, {string.Join(", ", Options.DataShape)}], got {Shapes.Format(real.Shape)}");
+        int n = real.Dim(0);
+        var (stage, alpha) = Now;
+        Generator.Train();
+        Discriminator.Train();
+        var log = new Dictionary<string, float>(StringComparer.Ordinal) { ["stage"] = stage, ["alpha"] = alpha };
+        Tensor Critic(Tensor x) => Discriminator.Forward(x, stage, alpha);
+        using (var scope = new TensorScope())
+        {
+            var x = ProGanJob.RealsAt(real, stage, alpha);
+            using var z = Rng.Normal(Device, [n, Options.Latent]);
+            Tensor fake;
+            using (Autograd.NoGrad())
+            {
+                var (ws, _) = MixedStyles(z, stage);
+                fake = Generator.Synthesis.Forward(ws, StyleGanSynthesis.Noise(Rng, Device, n, stage), stage, alpha);
+            }
+            var realScores = Critic(x);
+            var fakeScores = Critic(fake);
+            // The non-saturating logistic loss: -log(1 - sigmoid(D(fake))) - log sigmoid(D(real)).
+            var logistic = fakeScores.Softplus().Mean().Add(realScores.Neg().Softplus().Mean());
+            var lossD = logistic;
+            if (Options.R1Gamma > 0)
+            {
+                var r1 = Losses.R1(Critic, x, Options.R1Gamma);
+                lossD = lossD.Add(r1);
+                log["r1"] = r1.Item();
+            }
+            lossD.Backward();
+            OptimizerD.Step();
+            OptimizerD.ZeroGrad();
+            log["loss_d"] = lossD.Item();
+            log["d_real"] = realScores.Mean().Item();
+            log["d_fake"] = fakeScores.Mean().Item();
+        }
+        using (var scope = new TensorScope())
+        {
+            foreach (var p in Discriminator.Parameters()) p.RequiresGrad = false;
+            try
+            {
+                using var z = Rng.Normal(Device, [n, Options.Latent]);
+                var (ws, crossover) = MixedStyles(z, stage);
+                Generator.TrackAverage(ws, Options.AverageWBeta);
+                var fake = Generator.Synthesis.Forward(ws, StyleGanSynthesis.Noise(Rng, Device, n, stage), stage, alpha);
+                var lossG = Critic(fake).Neg().Softplus().Mean();
+                lossG.Backward();
+                OptimizerG.Step();
+                log["loss_g"] = lossG.Item();
+                log["crossover"] = crossover;
+            }
+            finally
+            {
+                foreach (var p in Discriminator.Parameters()) p.RequiresGrad = true;
+            }
+            OptimizerG.ZeroGrad();
+        }
+        average?.Update(step);
+        Progress.Add(n);
+        return log;
+    }
+
+    /// <summary>How sampling pulls styles to the tracked average of w (psi 1: not at all; see <see cref="StyleGanMapping.Truncate"/>).</summary>
+    public StyleTruncation Truncation { get; set; } = StyleTruncation.None;
+
+    /// <summary>Images of the schedule's current stage for styles ws [N, Layers, W] and noise drawn from
+    /// <paramref name="noise"/>, upsampled (nearest) to the data's side; eval mode, no graph.</summary>
+    public Tensor Synthesize(Tensor ws, Rng noise)
+    {
+        var (stage, alpha) = Now;
+        var g = SamplingGenerator;
+        bool wasTraining = g.Training;
+        g.Eval();
+        try
+        {
+            using var noGrad = Autograd.NoGrad();
+            using var scope = new TensorScope();
+            var styles = Truncation.Psi == 1f ? ws : StyleGanMapping.Truncate(ws, g.AverageW, Truncation.Psi, Truncation.Cutoff);
+            var images = g.Synthesis.Forward(styles, StyleGanSynthesis.Noise(noise, ws.Device, ws.Dim(0), stage), stage, alpha);
+            for (int s = stage; s < Options.Stages; s++) images = images.UpsampleNearest2x();
+            return scope.Keep(images);
+        }
+        finally
+        {
+            g.Train(wasTraining);
+        }
+    }
+
+    /// <summary>Every layer's style [N, Layers, W] for latents z, from the sampling generator's mapping (no graph).</summary>
+    public Tensor StylesOf(Tensor z)
+    {
+        if (z.Rank != 2 || z.Dim(1) != LatentSize) throw new TensorShapeException($"{Kind}: z must be [count, {LatentSize}], got {Shapes.Format(z.Shape)}");
+        using var noGrad = Autograd.NoGrad();
+        return SamplingGenerator.Styles(z);
+    }
+
+    /// <summary>The number of styled layers (rows of a style tensor).</summary>
+    public int StyleLayers => Generator.Synthesis.Layers;
+
+    /// <summary>Images for latents z with noise drawn from a stream fixed by the seed (the same z, the same image).</summary>
+    public Tensor Generate(Tensor z, int[]? labels = null)
+    {
+        if (labels is not null) throw new ArgumentException($"{Kind}.Generate: the model is unconditional; it takes no labels");
+        using var scope = new TensorScope();
+        var ws = StylesOf(z);
+        return scope.Keep(Synthesize(ws, new Rng(Options.Seed, 1UL << 59)));
+    }
+
+    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side).</summary>
+    public void WriteSamples(string path)
+    {
+        using var z = Tensor.FromArray(fixedLatents, [32, Options.Latent], Device);
+        using var images = Generate(z);
+        ImageGrid.Save(path, images, columns: 8, scale: Options.DataShape[1] <= 32 ? 2 : 1);
+    }
+
+    public void Dispose()
+    {
+        Generator.Dispose();
+        Discriminator.Dispose();
+        average?.Average.Dispose();
+        Progress.Dispose();
+    }
+}
+
+/// <summary>StyleGAN's truncation trick in W: styles pulled to the average w by <see cref="Psi"/> on the first
+/// <see cref="Cutoff"/> layers (all when null). Psi 1 is no truncation.</summary>
+public readonly record struct StyleTruncation(float Psi, int? Cutoff = null)
+{
+    /// <summary>No truncation.</summary>
+    public static StyleTruncation None => new(1f);
+}
+
+/// <summary>A generator with StyleGAN's style space: what <c>nativegan mix</c> and <c>sample --psi</c> need.</summary>
+public interface IStyleGenerator
+{
+    /// <summary>The number of styled layers.</summary>
+    int StyleLayers { get; }
+
+    /// <summary>Styles [N, StyleLayers, W] for latents z [N, latent].</summary>
+    Tensor StylesOf(Tensor z);
+
+    /// <summary>Images for styles [N, StyleLayers, W], the noise drawn from <paramref name="noise"/>.</summary>
+    Tensor Synthesize(Tensor ws, Rng noise);
+
+    /// <summary>The truncation sampling applies.</summary>
+    StyleTruncation Truncation { get; set; }
+}
