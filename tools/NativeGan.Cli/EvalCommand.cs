@@ -15,7 +15,7 @@ public static class EvalCommand
 {
     public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, FID-R18 / KID-R18 / precision-recall, autoencoder reconstruction and ELBO, the music statistics, RadialGAN's augmentation protocol.")
     {
-        Modes(), Mnist(), Autoencoder(), Classifier(), Music(), Fid(), RadialGanCommand.Create(),
+        Modes(), Mnist(), StackedMnistCommand(), Autoencoder(), Classifier(), Music(), Fid(), RadialGanCommand.Create(),
     };
 
     static Command Music()
@@ -241,6 +241,38 @@ public static class EvalCommand
             var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed), bound);
             AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
             AnsiConsole.MarkupLine($"[grey]real test digits ({test.Count}): Inception Score {real.InceptionScore:0.000}, Fréchet distance {real.FrechetDistance:0.000}, {Markup.Escape(real.Classes.ToString())}[/]");
+        }));
+        return command;
+    }
+
+    static Command StackedMnistCommand()
+    {
+        var checkpoint = CheckpointOption();
+        var count = new Option<int>("--count") { Description = $"Generated images classified (PacGAN's {StackedMnistModes.DefaultCount:N0}).", DefaultValueFactory = _ => StackedMnistModes.DefaultCount };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
+        var generator = GeneratorOption();
+        var device = Cli.DeviceOption();
+        var command = new Command("stacked-mnist", "Stacked MNIST's modes (of 1,000 digit triples) and KL from uniform: each channel of each generated image read by the project's full-MNIST classifier (VEEGAN's and PacGAN's protocol).")
+        {
+            checkpoint, count, seed, generator, device,
+        };
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
+        {
+            if (job is not IGenerativeJob g) throw new ArgumentException($"eval stacked-mnist: a '{job.Kind}' model does not generate images");
+            if (!job.Options.DataShape.SequenceEqual([3, 32, 32])) throw new ArgumentException($"eval stacked-mnist: the model must make 3x32x32 images (train it on --data stacked-mnist), it makes {string.Join("x", job.Options.DataShape)}");
+            ChooseGenerator(g, r.GetValue(generator)!);
+            int n = r.GetValue(count);
+            if (n < 1) throw new ArgumentException($"eval stacked-mnist: --count must be at least 1, got {n}");
+            string path = DefaultClassifier("mnist60k");
+            if (!File.Exists(path))
+                AnsiConsole.MarkupLine($"[yellow]judge: no mnist60k classifier cached yet; training one first ({MnistClassifier.RecipeEpochs} epochs; minutes on a cpu, once: later runs reuse {Markup.Escape(Path.GetFullPath(path))})[/]");
+            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, "mnist60k");
+            var generated = StackedMnistModes.Count(c, GanEvaluation.Sample(g, d, n, r.GetValue(seed)), n);
+            var real = DataSource.Load("stacked-mnist-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
+            var realResult = StackedMnistModes.Count(c, real.Data, real.Count);
+            var truth = StackedMnistModes.Of(real.Labels!);
+            AnsiConsole.MarkupLine($"generated: [bold]{Markup.Escape(generated.ToString())}[/]");
+            AnsiConsole.MarkupLine($"[grey]real test triples as the classifier reads them: {Markup.Escape(realResult.ToString())}; by their labels: {Markup.Escape(truth.ToString())}[/]");
         }));
         return command;
     }

