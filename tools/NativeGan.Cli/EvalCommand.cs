@@ -251,10 +251,11 @@ public static class EvalCommand
         var count = new Option<int>("--count") { Description = $"Generated images classified (PacGAN's {StackedMnistModes.DefaultCount:N0}).", DefaultValueFactory = _ => StackedMnistModes.DefaultCount };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 0 };
         var generator = GeneratorOption();
+        var reference = ReferenceOption();
         var device = Cli.DeviceOption();
-        var command = new Command("stacked-mnist", "Stacked MNIST's modes (of 1,000 digit triples) and KL from uniform: each channel of each generated image read by the project's full-MNIST classifier (VEEGAN's and PacGAN's protocol).")
+        var command = new Command("stacked-mnist", "Stacked MNIST's modes (of 1,000 digit triples) and KL from uniform: each channel of each generated image read by the project's MNIST classifier (VEEGAN's and PacGAN's protocol).")
         {
-            checkpoint, count, seed, generator, device,
+            checkpoint, count, seed, generator, reference, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
@@ -263,16 +264,19 @@ public static class EvalCommand
             ChooseGenerator(g, r.GetValue(generator)!);
             int n = r.GetValue(count);
             if (n < 1) throw new ArgumentException($"eval stacked-mnist: --count must be at least 1, got {n}");
-            string path = DefaultClassifier("mnist60k");
+            string which = CheckReference(r.GetValue(reference)!);
+            string path = DefaultClassifier(which);
             if (!File.Exists(path))
-                AnsiConsole.MarkupLine($"[yellow]judge: no mnist60k classifier cached yet; training one first ({MnistClassifier.RecipeEpochs} epochs; minutes on a cpu, once: later runs reuse {Markup.Escape(Path.GetFullPath(path))})[/]");
-            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, "mnist60k");
+                AnsiConsole.MarkupLine($"[yellow]judge: no {Markup.Escape(which)} classifier cached yet; training one first ({MnistClassifier.RecipeEpochs} epochs; minutes on a cpu, once: later runs reuse {Markup.Escape(Path.GetFullPath(path))})[/]");
+            using var c = File.Exists(path) ? MnistClassifier.Load(path, d) : TrainClassifier(d, MnistClassifier.RecipeEpochs, path, which);
+            AnsiConsole.MarkupLine($"[grey]judge: {Markup.Escape(Path.GetFullPath(path))}, the {Markup.Escape(which)} classifier, reads each channel[/]");
             var generated = StackedMnistModes.Count(c, GanEvaluation.Sample(g, d, n, r.GetValue(seed)), n);
-            var real = DataSource.Load("stacked-mnist-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
+            // As many real images as generated ones, so that the finite sample's own KL is the same on both lines.
+            var real = StackedMnist.Build(DataSource.Load("mnist60k-test", new DataOptions(ImageSize: 32, Log: Cli.Log)), n, seed: 1);
             var realResult = StackedMnistModes.Count(c, real.Data, real.Count);
             var truth = StackedMnistModes.Of(real.Labels!);
             AnsiConsole.MarkupLine($"generated: [bold]{Markup.Escape(generated.ToString())}[/]");
-            AnsiConsole.MarkupLine($"[grey]real test triples as the classifier reads them: {Markup.Escape(realResult.ToString())}; by their labels: {Markup.Escape(truth.ToString())}[/]");
+            AnsiConsole.MarkupLine($"[grey]real triples of test digits as the classifier reads them: {Markup.Escape(realResult.ToString())}; by their labels: {Markup.Escape(truth.ToString())}[/]");
         }));
         return command;
     }

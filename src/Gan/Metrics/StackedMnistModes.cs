@@ -17,8 +17,8 @@ public sealed record StackedMnistResult(int Modes, double ReverseKl, int Images,
 /// Stacked MNIST's mode count and KL (VEEGAN, Srivastava et al. 2017, section 5.2; PacGAN, Lin et al. 2018, Table 2):
 /// every channel of every image is classified by an MNIST classifier, the three predicted digits name the image's mode,
 /// and the histogram of modes over the images (26,000 in PacGAN) gives the number of modes reached and the KL divergence
-/// of that histogram from the uniform one. The classifier is the project's (<see cref="MnistClassifier"/>, trained on the
-/// full MNIST), not the papers', so figures near the papers' are comparable in kind, not to the digit.
+/// of that histogram from the uniform one. The classifier is the project's (<see cref="MnistClassifier"/>, trained on
+/// MNIST digits), not the papers', so figures near the papers' are comparable in kind, not to the digit.
 /// </summary>
 public static class StackedMnistModes
 {
