@@ -26,6 +26,8 @@ public static class Cli
             EvalCommand.Denoise(),
             StylizeCommand.Create(),
             OnnxCommand.Create(),
+            StyleGanCommands.Mix(),
+            StyleGanCommands.Pictures(),
         };
         var parsed = root.Parse(args);
         // A mistyped command or option: the errors and where the help is, not the whole help of the parent command.
@@ -54,6 +56,22 @@ public static class Cli
     }
 
     /// <summary>--truncation for the commands that draw latents (sample, eval modes, eval mnist).</summary>
+    /// <summary>Seeds written as "1-16", "3,7,9" or "1-4,10": every one of them, in order; at most 1,024.</summary>
+    internal static ulong[] Seeds(string text, string who)
+    {
+        var seeds = new List<ulong>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split('-');
+            if (ends.Length > 2 || !ulong.TryParse(ends[0], out var first) || !ulong.TryParse(ends[^1], out var last) || last < first)
+                throw new ArgumentException($"{who}: '{part}' is not a seed or a range of seeds (\"1-16\", \"3,7,9\")");
+            if (last - first >= 1024 || seeds.Count + (int)(last - first + 1) > 1024) throw new ArgumentException($"{who}: at most 1,024 seeds, '{text}' names more");
+            for (ulong s = first; s <= last; s++) seeds.Add(s);
+        }
+        if (seeds.Count == 0) throw new ArgumentException($"{who}: no seeds in '{text}'");
+        return [.. seeds];
+    }
+
     internal static Option<float> TruncationOption() => new("--truncation")
     {
         Description = "Draw latents from N(0, I) cut to [-T, T] per coordinate (BigGAN's truncation trick: fidelity for variety). 0: the plain prior, as the protocols use.",

@@ -17,10 +17,30 @@ public static class SampleCommands
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latent draws.", DefaultValueFactory = _ => 1 };
         var label = new Option<int?>("--label") { Description = "Class to draw (conditional models); without it a conditional model draws one row per class." };
         var truncation = Cli.TruncationOption();
+        var psi = new Option<float?>("--psi") { Description = "StyleGAN's truncation in W: every style pulled to the average w by psi (1: none, 0: the average's image; the paper shows 0.7)." };
+        var seeds = new Option<string?>("--seeds") { Description = "One image per seed, each latent drawn from its own seed (\"1-16\", \"3,7,9\"): the same seed, the same image across commands. Replaces --count and --seed." };
         var device = Cli.DeviceOption();
-        var command = new Command("sample", "Draw samples from a trained generative model into a PNG grid.") { checkpoint, count, output, seed, label, truncation, device };
+        var command = new Command("sample", "Draw samples from a trained generative model into a PNG grid.") { checkpoint, count, output, seed, seeds, label, truncation, psi, device };
         command.SetAction(r => Run(r.GetValue(checkpoint)!, r.GetValue(device)!, job =>
         {
+            if (r.GetValue(psi) is float p)
+            {
+                if (job is not NativeGan.Gan.Progressive.IStyleGenerator style) throw new ArgumentException($"sample: --psi needs a model with a style space (stylegan); {job.Kind} has none (--truncation truncates z)");
+                if (!(p >= 0 && p <= 1)) throw new ArgumentException($"sample: --psi must lie in [0, 1], got {p}");
+                style.Truncation = new NativeGan.Gan.Progressive.StyleTruncation(p);
+            }
+            if (r.GetValue(seeds) is string list)
+            {
+                var chosen = Cli.Seeds(list, "sample --seeds");
+                if (job.ClassCount > 0 && r.GetValue(label) is null) throw new ArgumentException($"sample: --seeds with a conditional model ({job.Kind}) needs --label");
+                int[]? given = r.GetValue(label) is int only ? Enumerable.Repeat(only, chosen.Length).ToArray() : null;
+                if (given is not null && (given[0] < 0 || given[0] >= job.ClassCount)) throw new ArgumentException($"sample: --label must be in 0..{job.ClassCount - 1}, got {given[0]}");
+                using var scope = new TensorScope();
+                var zs = Ops.Stack([.. chosen.Select(s => new Rng(s).Normal(job.DeviceOf(), [job.LatentSize]))]);
+                using var images = job.Generate(zs, given);
+                Write(r.GetValue(output)!, images, (int)Math.Ceiling(Math.Sqrt(chosen.Length)), $"{job.Kind} samples");
+                return $"wrote {chosen.Length} samples (seeds {list}) to {Path.GetFullPath(r.GetValue(output)!)}";
+            }
             int n = r.GetValue(count);
             if (n < 1) throw new ArgumentException($"sample: --count must be at least 1, got {n}");
             var rng = new Rng(r.GetValue(seed));
@@ -101,5 +121,5 @@ public static class SampleCommands
         }
     }
 
-    static Device DeviceOf(this IGenerativeJob job) => job.Modules.Values.First().Parameters().First().Device;
+    internal static Device DeviceOf(this IGenerativeJob job) => job.Modules.Values.First().Parameters().First().Device;
 }

@@ -187,4 +187,48 @@ public class StyleGanJobTests
         var e = Assert.Throws<ArgumentException>(() => NewJob(new() { ["widths"] = "6,5,4" }));
         Assert.Contains("one feature count per stage: 2", e.Message);
     }
+
+    static void Near(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5f, $"[{i}] {actual[i]} vs {expected[i]}");
+    }
+
+    [Fact]
+    public void The_pictures_swap_styles_sweep_psi_and_show_the_noise()
+    {
+        using var job = NewJob(new() { ["growing"] = "false" });
+        var data = TrainerTests.Blobs(8, 5);
+        using var real = Tensor.FromArray(data.Data, [8, 1, 8, 8], Device.Cpu);
+        for (int s = 0; s < 2; s++) job.Step(new Batch(real, null, 0, 0), s);
+        using var scope = new TensorScope();
+        int per = 64;
+        // Swapping every layer gives the column's image; swapping none is refused; the corner is blank (white).
+        var (grid, columns) = StyleGanPictures.MixingGrid(job, 6, Device.Cpu, [1, 2], [3, 4, 5], 0, job.StyleLayers);
+        Assert.Equal(4, columns);
+        Assert.Equal([12, 1, 8, 8], grid.Shape);
+        var g = grid.ToArray();
+        Assert.All(g[..per], v => Assert.Equal(1f, v));
+        for (int r = 1; r <= 2; r++)
+            for (int c = 1; c <= 3; c++)
+                Near(g[(c * per)..((c + 1) * per)], g[((r * 4 + c) * per)..((r * 4 + c + 1) * per)]); // row + (column - row): rounding
+        Assert.Throws<ArgumentOutOfRangeException>(() => StyleGanPictures.MixingGrid(job, 6, Device.Cpu, [1], [2], 2, 2));
+        // Swapping the upper layers only gives an image unlike the column's.
+        var (partial, _) = StyleGanPictures.MixingGrid(job, 6, Device.Cpu, [1], [3], 2, job.StyleLayers);
+        var p = partial.ToArray();
+        Assert.NotEqual(p[(2 * per)..(3 * per)], p[(1 * per)..(2 * per)]);
+
+        var sweep = StyleGanPictures.TruncationSweep(job, 6, Device.Cpu, [1, 2], [1f, 0f]).ToArray();
+        var plain = StyleGanPictures.Draw(job, StyleGanPictures.StylesOf(job, [1, 2], 6, Device.Cpu)).ToArray();
+        Assert.Equal(plain[..per], sweep[..per]);              // psi 1: the image itself
+        Assert.Equal(plain[per..], sweep[(2 * per)..(3 * per)]);
+        Near(sweep[per..(2 * per)], sweep[(3 * per)..]); // psi 0: both latents give the average's image
+        Assert.Equal(StyleTruncation.None, job.Truncation);
+
+        var (draws, std) = StyleGanPictures.NoiseEffect(job, 6, Device.Cpu, 1, 3);
+        Assert.Equal([3, 1, 8, 8], draws.Shape);
+        Assert.Equal([1, 1, 8, 8], std.Shape);
+        Assert.InRange(std.ToArray().Max(), 0.999f, 1.001f);
+        Assert.Equal([10, 1, 8, 8], StyleGanPictures.ZAndW(job, 6, Device.Cpu, 1, 2, 5).Shape);
+    }
 }
