@@ -147,12 +147,12 @@ public static class EvalCommand
     /// <summary>--reference: the digits the classifier learns from and the real test digits the scores compare with.</summary>
     static Option<string> ReferenceOption() => new("--reference")
     {
-        Description = "mnist: the bundled 10,000 digits (8,995 train, 1,005 test); mnist60k: the full MNIST (60,000 train, 10,000 test).",
+        Description = "mnist: the bundled 10,000 digits (8,995 train, 1,005 test); mnist60k: the full MNIST (60,000 train, 10,000 test); fashion: Fashion-MNIST (60,000 train, 10,000 test; the scores are then in a Fashion classifier's features).",
         DefaultValueFactory = _ => "mnist",
     };
 
-    static string CheckReference(string reference) => reference is "mnist" or "mnist60k" ? reference
-        : throw new ArgumentException($"--reference must be mnist or mnist60k, got '{reference}'");
+    static string CheckReference(string reference) => reference is "mnist" or "mnist60k" or "fashion" ? reference
+        : throw new ArgumentException($"--reference must be mnist, mnist60k or fashion, got '{reference}'");
 
     static Command Classifier()
     {
@@ -238,9 +238,21 @@ public static class EvalCommand
             AnsiConsole.MarkupLine($"[grey]judge: {Markup.Escape(Path.GetFullPath(path))} ({(c.Epochs is int e ? $"{e} epochs" : "epochs not recorded")})[/]");
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
-            var scores = GanEvaluation.Mnist(g, d, c, test, r.GetValue(count), r.GetValue(seed), bound);
-            AnsiConsole.MarkupLine($"generated ({r.GetValue(count)}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, {Markup.Escape(scores.Classes.ToString())}");
-            AnsiConsole.MarkupLine($"[grey]real test digits ({test.Count}): Inception Score {real.InceptionScore:0.000}, Fréchet distance {real.FrechetDistance:0.000}, {Markup.Escape(real.Classes.ToString())}[/]");
+            int n = r.GetValue(count);
+            var generated = GanEvaluation.Sample(g, d, n, r.GetValue(seed), truncation: bound);
+            var scores = c.Score(generated, n, test);
+            // Precision and recall (k = 3) on up to 5,000 of each set, and the same figures for as many training images
+            // against the test images: what real data scores (the Gram matrices grow with the square of the count).
+            int m = Math.Min(5000, Math.Min(n, test.Count)), size = test.SampleSize;
+            var train = DataSource.Load(which, new DataOptions(ImageSize: 32, Log: Cli.Log));
+            var (_, testFeatures) = c.Evaluate(test.Data[..(m * size)], m);
+            var (_, generatedFeatures) = c.Evaluate(generated[..(m * size)], m);
+            var (_, trainFeatures) = c.Evaluate(train.Data[..(Math.Min(m, train.Count) * size)], Math.Min(m, train.Count));
+            var pr = PerceptualMetrics.Compare(testFeatures, generatedFeatures, MnistClassifier.FeatureSize, kidSubsets: 1).PrecisionRecall;
+            var realVsReal = PerceptualMetrics.Compare(testFeatures, trainFeatures, MnistClassifier.FeatureSize, kidSubsets: 1);
+            AnsiConsole.MarkupLine($"generated ({n}): Inception Score [bold]{scores.InceptionScore:0.000}[/], Fréchet distance {scores.FrechetDistance:0.000}, precision {pr.Precision:0.000}, recall {pr.Recall:0.000} (k {pr.K}, {m} each), {Markup.Escape(scores.Classes.ToString())}");
+            AnsiConsole.MarkupLine($"[grey]real test images ({test.Count}): Inception Score {real.InceptionScore:0.000}, {Markup.Escape(real.Classes.ToString())}; " +
+                                   $"{realVsReal.CountB} training images against {m} test images: Fréchet distance {realVsReal.Fid:0.000}, precision {realVsReal.PrecisionRecall.Precision:0.000}, recall {realVsReal.PrecisionRecall.Recall:0.000}[/]");
         }));
         return command;
     }
