@@ -223,13 +223,27 @@ public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
         }
     }
 
-    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side), the stage and
-    /// alpha in the picture's file as the grid's title is not drawn.</summary>
+    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side); the phase's
+    /// picture beside it too (<see cref="KeepPhasePicture"/>).</summary>
     public void WriteSamples(string path)
     {
         using var z = Tensor.FromArray(fixedLatents, [32, Options.Latent], Device);
         using var images = Generate(z);
         ImageGrid.Save(path, images, columns: 8, scale: Options.DataShape[1] <= 32 ? 2 : 1);
+        KeepPhasePicture(path, Progress.Images, Options.PhaseImages, Now);
+    }
+
+    /// <summary>
+    /// One picture per phase of the schedule: a copy of the newest sample grid <paramref name="path"/> as
+    /// <c>phase_PP_SIDExSIDE[_fade].png</c> beside it, replaced while the phase lasts, so each phase's file ends as its last
+    /// grid (ProGAN's figure of the resolutions one after another).
+    /// </summary>
+    internal static void KeepPhasePicture(string path, long images, long phaseImages, (int Stage, float Alpha) now)
+    {
+        long phase = images / phaseImages;
+        int side = ProGanGenerator.SideOf(now.Stage);
+        var name = $"phase_{phase:00}_{side}x{side}{(now.Alpha < 1f ? "_fade" : "")}.png";
+        File.Copy(path, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, name), overwrite: true);
     }
 
     public void Dispose()

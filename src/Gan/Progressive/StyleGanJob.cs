@@ -270,12 +270,14 @@ public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGene
         return scope.Keep(Synthesize(ws, new Rng(Options.Seed, 1UL << 59)));
     }
 
-    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side).</summary>
+    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side); while growing,
+    /// one picture per phase beside them (<see cref="ProGanJob.KeepPhasePicture"/>).</summary>
     public void WriteSamples(string path)
     {
         using var z = Tensor.FromArray(fixedLatents, [32, Options.Latent], Device);
         using var images = Generate(z);
         ImageGrid.Save(path, images, columns: 8, scale: Options.DataShape[1] <= 32 ? 2 : 1);
+        if (Options.Growing) ProGanJob.KeepPhasePicture(path, Progress.Images, Options.PhaseImages, Now);
     }
 
     public void Dispose()

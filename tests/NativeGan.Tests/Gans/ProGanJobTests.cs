@@ -79,6 +79,10 @@ public class ProGanJobTests
         Assert.Contains("\"stage\":1", log[2]);
         Assert.Contains("\"stage\":2", log[3]);
         Assert.True(File.Exists(Path.Combine(dir.Path, "straight", Trainer.SamplesFolder, "step_000003.png")));
+        // One picture per phase: samples at step 3 (12 images: phase 1, stage 2 fading in) and step 6 (24: phase 2, stable).
+        var samples = Path.Combine(dir.Path, "straight", Trainer.SamplesFolder);
+        Assert.True(File.Exists(Path.Combine(samples, "phase_01_8x8_fade.png")), string.Join(", ", Directory.GetFiles(samples).Select(Path.GetFileName)));
+        Assert.True(File.Exists(Path.Combine(samples, "phase_02_8x8.png")));
     }
 
     [Fact]
