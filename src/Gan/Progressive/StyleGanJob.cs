@@ -6,17 +6,13 @@ using NativeGan.Nn;
 namespace NativeGan.Gan.Progressive;
 
 /// <summary>
-/// The settings of <c>stylegan</c> (<see cref="StyleGanJob"/>). The paper's (Karras et al. 2019, appendix C, and
-/// NVlabs/stylegan's defaults): the non-saturating logistic loss with R1 (gamma 10) on reals, Adam 1e-3 with betas 0 and
-/// 0.99, the mapping network 100 times slower (0.01), style mixing on 90% of the batches, w's average tracked at 0.995,
-/// G's weights averaged (0.999), growing as ProGAN with the blur after every resampling. Narrower and shorter than the
-/// paper's for a cpu: 128-long z and w (the paper's 512), phases of 30,000 images (the paper's 600,000).
+/// The settings of <c>stylegan</c> (<see cref="StyleGanJob"/>), beside the growing ones (<see cref="GrowingOptions"/>).
+/// The paper's (Karras et al. 2019, appendix C, and NVlabs/stylegan's defaults): the non-saturating logistic loss with
+/// R1 (gamma 10) on reals, the mapping network 100 times slower (0.01), style mixing on 90% of the batches, w's average
+/// tracked at 0.995, growing as ProGAN with the blur after every resampling. z and w are 128 long (the paper's 512).
 /// </summary>
-public sealed record StyleGanOptions : ModelOptions
+public sealed record StyleGanOptions : GrowingOptions
 {
-    [Setting("latent", "Length of the latent z (pixel-normed by the mapping network).", Min = 1)]
-    public int Latent { get; init; } = 128;
-
     [Setting("style_dim", "Length of the intermediate latent w, the style every layer's AdaIN takes.", Min = 1)]
     public int StyleDim { get; init; } = 128;
 
@@ -26,29 +22,11 @@ public sealed record StyleGanOptions : ModelOptions
     [Setting("mapping_lr", "Learning-rate multiplier of the mapping network (equalized learning rate; the paper's 0.01).", Min = 0, MinExclusive = true)]
     public float MappingLr { get; init; } = 0.01f;
 
-    [Setting("widths", "Features of each stage from 4x4 up (one per stage; the data's side sets the stages: 4 * 2^(stages-1)).", Min = 1)]
-    public int[] Widths { get; init; } = [128, 128, 64, 32];
-
     [Setting("growing", "Grow from 4x4 by phases as ProGAN (true, the paper's) or train the full resolution from the start (false).")]
     public bool Growing { get; init; } = true;
 
-    [Setting("phase_images", "Images shown in each phase while growing: stage 1 stable, then per stage a fade-in and a stable phase (the paper's 600,000).", Min = 1)]
-    public long PhaseImages { get; init; } = 30_000;
-
     [Setting("blur", "The [1, 2, 1] low-pass filter after G's upsampling and before D's downsampling convolutions.")]
     public bool Blur { get; init; } = true;
-
-    [Setting("lr_g", "G's Adam learning rate (the paper's 1e-3 for both at low resolutions).", Min = 0, MinExclusive = true, ResumeMayChange = true)]
-    public float LearningRateG { get; init; } = 1e-3f;
-
-    [Setting("lr_d", "D's Adam learning rate.", Min = 0, MinExclusive = true, ResumeMayChange = true)]
-    public float LearningRateD { get; init; } = 1e-3f;
-
-    [Setting("beta1", "Adam's beta1.", Min = 0, Max = 1, MaxExclusive = true)]
-    public float Beta1 { get; init; }
-
-    [Setting("beta2", "Adam's beta2.", Min = 0, Max = 1, MaxExclusive = true)]
-    public float Beta2 { get; init; } = 0.99f;
 
     [Setting("r1_gamma", "Weight gamma of R1 = gamma/2 * mean ||dD(x)/dx||^2 on real images (the paper's 10).", Min = 0, ResumeMayChange = true)]
     public float R1Gamma { get; init; } = 10f;
@@ -58,17 +36,6 @@ public sealed record StyleGanOptions : ModelOptions
 
     [Setting("w_avg_beta", "Decay of the tracked average of w that truncation pulls towards (the paper's 0.995).", Min = 0, Max = 1, MaxExclusive = true)]
     public float AverageWBeta { get; init; } = 0.995f;
-
-    [Setting("g_ema", "Decay of the moving average of G's weights that pictures and sampling use (0: none).", Min = 0, Max = 1, MaxExclusive = true)]
-    public float GeneratorEma { get; init; } = 0.999f;
-
-    /// <summary>Image channels (data_shape's first number).</summary>
-    public int Channels => DataShape[0];
-
-    /// <summary>Stages the data's side needs: 4 · 2^(stages - 1) = side.</summary>
-    public int Stages => DataShape.Length == 3 ? System.Numerics.BitOperations.Log2((uint)DataShape[1]) - 1 : 0;
-
-    public override void Validate(string kind) => ProGanOptions.CheckImagesAndWidths(kind, DataShape, Widths, Stages);
 }
 
 /// <summary>
