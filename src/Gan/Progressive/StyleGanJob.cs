@@ -31,6 +31,9 @@ public sealed record StyleGanOptions : GrowingOptions
     [Setting("r1_gamma", "Weight gamma of R1 = gamma/2 * mean ||dD(x)/dx||^2 on real images (the paper's 10).", Min = 0, ResumeMayChange = true)]
     public float R1Gamma { get; init; } = 10f;
 
+    [Setting("r1_every", "Apply R1 every this many steps, weighted as many times (StyleGAN2's lazy regularisation; the paper's StyleGAN: 1).", Min = 1, ResumeMayChange = true)]
+    public int R1Every { get; init; } = 1;
+
     [Setting("style_mixing", "Share of batches whose G step mixes two latents' styles at a random crossover layer (the paper's 0.9).", Min = 0, Max = 1, ResumeMayChange = true)]
     public float StyleMixing { get; init; } = 0.9f;
 
@@ -152,9 +155,9 @@ public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGene
             // The non-saturating logistic loss: -log(1 - sigmoid(D(fake))) - log sigmoid(D(real)).
             var logistic = fakeScores.Softplus().Mean().Add(realScores.Neg().Softplus().Mean());
             var lossD = logistic;
-            if (Options.R1Gamma > 0)
+            if (Options.R1Gamma > 0 && step % Options.R1Every == 0)
             {
-                var r1 = Losses.R1(Critic, x, Options.R1Gamma);
+                var r1 = Losses.R1(Critic, x, Options.R1Gamma * Options.R1Every);
                 lossD = lossD.Add(r1);
                 log["r1"] = r1.Item();
             }

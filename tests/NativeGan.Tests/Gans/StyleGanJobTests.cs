@@ -143,8 +143,10 @@ public class StyleGanJobTests
         Assert.NotEqual(g0, GWeights(job));
         Assert.InRange(log["crossover"], 1, 3); // stage 2: 4 layers, the crossover one of 1..3
         Assert.True(log["r1"] > 0);
-        using var noMix = NewJob(new() { ["growing"] = "false", ["style_mixing"] = "0" });
+        using var noMix = NewJob(new() { ["growing"] = "false", ["style_mixing"] = "0", ["r1_every"] = "2" });
         Assert.Equal(4, noMix.Step(new Batch(real, null, 0, 0), 0)["crossover"]);
+        Assert.False(noMix.Step(new Batch(real, null, 0, 0), 1).ContainsKey("r1")); // lazy R1: steps 0, 2, 4, ...
+        Assert.True(noMix.Step(new Batch(real, null, 0, 0), 2)["r1"] > 0);
 
         // R1 alone (lr_g 0, the logistic loss's gradient taken away by comparing two critics) changes D's weights:
         // two jobs that differ only in r1_gamma end their first step with different critics.
