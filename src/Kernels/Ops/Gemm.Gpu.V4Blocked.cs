@@ -33,8 +33,9 @@ public static partial class Gemm
 
     /// <summary>
     /// v4, after the register-blocked, vectorised and double-buffered kernels of siboehm's CUDA SGEMM worklog (kernels 6
-    /// and 7 there; 70-94% of cuBLAS in CUDA C). 101 registers on sm_90 by the probe, so 2 groups (16 warps) an SM:
-    /// 25% occupancy is what this design trades for 64 accumulators a thread, and its declared minimum.
+    /// and 7 there; 70-94% of cuBLAS in CUDA C). 124 registers on sm_90 (ptxas 11.8; benchmarks/KERNELS.md), so 2 groups
+    /// (16 warps) an SM: 25% occupancy is what this design trades for 64 accumulators a thread, and its declared minimum;
+    /// the tests also hold it to 8 or more FFMA per shared load in its k loop (16 by design, all LDS.128).
     /// <para><b>Per k value</b> each thread reads 8 values of op(A) and 8 of op(B) from shared memory as four 16-byte
     /// <see cref="Float4"/> loads and does 64 multiply-adds: 16 FFMA per shared load instruction (v3: 2). ILGPU emits a
     /// vector load (<c>ld.shared.v4.f32</c>, SASS <c>LDS.128</c>) only for a whole 16-byte struct at an address its
@@ -57,7 +58,8 @@ public static partial class Gemm
     /// ptxas does not unroll at O2, and 64 accumulators must be named scalars to live in registers.</para>
     /// </summary>
     internal static readonly KernelSpec V4BlockedSpec = KernelSpec.Explicit(
-        "Gemm.V4Blocked", typeof(Gemm), nameof(V4BlockedKernel), groupSize: V4Threads, hot: true, minOccupancy: 0.25);
+        "Gemm.V4Blocked", typeof(Gemm), nameof(V4BlockedKernel), groupSize: V4Threads, hot: true, minOccupancy: 0.25,
+        minInnerFfmaPerLds: 8);
 
     /// <summary>
     /// Where one thread's 4 elements of one operand come from and go to, for each k tile. op(X) is the operand as a
