@@ -62,7 +62,8 @@ public static class Lab
     ];
 
     static Variant[] GemmVariants(Device d) => d is GpuDevice
-        ? [new(1, "naive, a thread an element"), new(2, "16x16 shared-memory tiles"), new(3, "64x64 register tiles")]
+        ? [new(1, "naive, a thread an element", MaxSize: 2048), new(2, "16x16 shared-memory tiles"), new(3, "64x64 register tiles"),
+           new(4, "128x128 tiles, 8x8 a thread, LDS.128, double-buffered")]
         : [new(1, "naive triple loop", MaxSize: 256), new(2, "packed, 6x16 Vector256"),
            Vector512.IsHardwareAccelerated ? new(3, "packed, 6x32 Vector512") : new(3, "packed, 6x32 Vector512 (emulated: no AVX-512)", MaxSize: 256)];
 
