@@ -90,7 +90,7 @@ public static class KernelsCommand
     static Exception Unwrap(Exception e) => e is AggregateException a ? Unwrap(a.Flatten().InnerExceptions[0]) : e;
 
     static readonly string[] Header =
-        ["kernel", "grouping", "group", "regs", "smem B", "spill B", "frame B", "occupancy", "FFMA", "LDS", "LDG", "LD", "STG", "ST", "SHFL", "BAR", "inner FFMA/LDS", "hot"];
+        ["kernel", "grouping", "group", "regs", "smem B", "spill B", "frame B", "occupancy", "FFMA", "HMMA", "LDS", "LDG", "LD", "STG", "ST", "SHFL", "BAR", "inner FFMA/LDS", "hot"];
 
     /// <summary>One kernel's row, as text cells in <see cref="Header"/>'s order.</summary>
     static string[] Row(KernelCost c)
@@ -108,7 +108,7 @@ public static class KernelsCommand
             N(r.SpillBytes),
             N(r.StackFrameBytes),
             c.Occupancy is { } o ? $"{o.Fraction.ToString("P0", CultureInfo.InvariantCulture)} ({o.Limiter})" : "-",
-            N(s?.Ffma), N(s?.Lds), N(s?.Ldg), N(s?.Ld), N(s?.Stg), N(s?.St), N(s?.Shfl), N(s?.Bar),
+            N(s?.Ffma), N(s?.Count("HMMA")), N(s?.Lds), N(s?.Ldg), N(s?.Ld), N(s?.Stg), N(s?.St), N(s?.Shfl), N(s?.Bar),
             s == null ? "-" : s.InnermostLoop == null ? "no loop" : s.InnerFfmaPerLds is { } f
                 ? f.ToString("0.0", CultureInfo.InvariantCulture) + (s.InnermostLoop.Lds128 > 0 ? $" ({s.InnermostLoop.Lds128} of {s.InnermostLoop.Lds} LDS.128)" : "")
                 : "no LDS",
@@ -164,7 +164,7 @@ public static class KernelsCommand
                       "*regs* registers a thread, *smem B* static shared memory a group, *spill B* spill stores plus loads (local memory), " +
                       "*frame B* the stack frame a thread (local memory for arrays and spills), all from `ptxas -v`. *occupancy* is theoretical: resident warps / the SM's maximum warps, from the SM's limits " +
                       "(src/Kernels/Inspection/SmArchitecture.cs: CUDA C++ Programming Guide, Compute Capabilities; CUDA Occupancy Calculator), " +
-                      "with what limits it. FFMA, LDS (shared loads), LDG (global loads), LD (generic loads: ILGPU addresses array views " +
+                      "with what limits it. FFMA, HMMA (tensor-core matrix multiply-adds), LDS (shared loads), LDG (global loads), LD (generic loads: ILGPU addresses array views " +
                       "generically, so its global loads are LD), STG (global stores), ST (generic stores), SHFL (warp shuffles), BAR (barriers): " +
                       "instructions in the SASS, counted statically. *inner FFMA/LDS*: FFMAs per shared-memory load in the innermost loop " +
                       "(the loop with the most FFMAs among those with no loop inside); about 1 means the tile waits on shared memory, 4 and more " +

@@ -78,19 +78,20 @@ public static partial class Gemm
     /// <param name="KStepPerQ">Its step per q.</param>
     internal readonly record struct V4Loader(int Offset, int QStep, int KStep, int Shared, int SharedStep, int Index, int IndexStep, int K0, int KStepPerQ)
     {
-        /// <summary>Thread <paramref name="t"/>'s loader for an operand whose tile starts at row (column) <paramref name="first"/>.</summary>
+        /// <summary>Thread <paramref name="t"/>'s loader for an operand whose tile starts at row (column) <paramref name="first"/>
+        /// (<paramref name="stride"/>: the shared tile's row stride in floats; v5 uses its own).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static V4Loader Of(int t, bool kContiguous, int first, int ld)
+        public static V4Loader Of(int t, bool kContiguous, int first, int ld, int stride = V4Stride)
         {
             if (kContiguous)
             {
                 int i = t / V4TileK, p = t % V4TileK;
-                return new((first + i) * ld + p, 32 * ld, 1, p * V4Stride + i, 32, first + i, 32, p, 0);
+                return new((first + i) * ld + p, 32 * ld, 1, p * stride + i, 32, first + i, 32, p, 0);
             }
             else
             {
                 int i = t % V4Tile, p = t / V4Tile;
-                return new(p * ld + first + i, 2 * ld, ld, p * V4Stride + i, 2 * V4Stride, first + i, 0, p, 2);
+                return new(p * ld + first + i, 2 * ld, ld, p * stride + i, 2 * stride, first + i, 0, p, 2);
             }
         }
     }

@@ -12,7 +12,7 @@ namespace NativeGan;
 /// <para>The kernels, one file each, numbered like a kernel lab and chosen by the <see cref="GemmVariant"/>
 /// argument of every entry point (never by a global flag): Gemm.Cpu.cs (v1 CpuV1Naive, the reference triple
 /// loop; v2 and v3 CpuV2Packed, the cache-blocked packed one, with its 6 x 16 or its 6 x 32 micro-kernel),
-/// Gemm.Gpu.V1Naive.cs, Gemm.Gpu.V2SharedTiled.cs, Gemm.Gpu.V3RegisterTiled.cs and Gemm.Gpu.V4Blocked.cs (+ .g.cs). The
+/// Gemm.Gpu.V1Naive.cs, Gemm.Gpu.V2SharedTiled.cs, Gemm.Gpu.V3RegisterTiled.cs, Gemm.Gpu.V4Blocked.cs (+ .g.cs) and Gemm.Gpu.V5Tf32.cs. The
 /// default is the measured choice on the cpu and, on a GPU, a choice by shape from <see cref="GpuTable"/> (a prediction
 /// awaiting a GPU run).
 /// <c>nativegan lab gemm --variant all</c> checks each against float64 and times them side by side.</para>
@@ -122,8 +122,9 @@ public static partial class Gemm
     /// <summary>
     /// The GPU GEMM on views (offsets already applied by SubView) with leading dimensions. <paramref name="variant"/>:
     /// v1 one thread per element (no barriers), v2 16 x 16 shared-memory tiles, v3 64 x 64 register tiles, v4 128 x 128
-    /// tiles with 8 x 8 a thread and 16-byte shared loads. The default picks by shape from <see cref="GpuTable"/> (a
-    /// prediction awaiting a GPU run, benchmarks/NOTES.md, GEMM).
+    /// tiles with 8 x 8 a thread and 16-byte shared loads, v5 TF32 tensor cores (opt-in: inputs rounded to TF32, like
+    /// PyTorch's allow_tf32; never the default). The default picks by shape from <see cref="GpuTable"/> (a prediction
+    /// awaiting a GPU run, benchmarks/NOTES.md, GEMM).
     /// </summary>
     public static void Gpu(GpuDevice gpu, int m, int n, int k, float alpha,
         ArrayView<float> a, int lda, bool transA,
@@ -135,6 +136,7 @@ public static partial class Gemm
         var args = new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB);
         switch (variant == GemmVariant.Default ? GpuDefault(m, n, k) : variant)
         {
+            case GemmVariant.V5: GpuV5Tf32(gpu, args, a, b, c); break;
             case GemmVariant.V4: GpuV4Blocked(gpu, args, a, b, c); break;
             case GemmVariant.V3: GpuV3RegisterTiled(gpu, args, a, b, c); break;
             case GemmVariant.V2: GpuV2SharedTiled(gpu, args, a, b, c); break;
@@ -171,16 +173,16 @@ public static partial class Gemm
         return GemmVariant.V1;
     }
 
-    /// <summary>A variant the device has: 1 to 3 on the cpu, 1 to 4 on a GPU, or 0 (Default).</summary>
+    /// <summary>A variant the device has: 1 to 3 on the cpu, 1 to 5 on a GPU, or 0 (Default).</summary>
     internal static void CheckVariant(GemmVariant variant, bool gpu)
     {
-        if (variant is < GemmVariant.Default or > GemmVariant.V4 || (!gpu && variant > GemmVariant.V3)) throw UnknownVariant(variant, gpu);
+        if (variant is < GemmVariant.Default or > GemmVariant.V5 || (!gpu && variant > GemmVariant.V3)) throw UnknownVariant(variant, gpu);
     }
 
     static ArgumentOutOfRangeException UnknownVariant(GemmVariant variant, bool gpu = false)
         => new(nameof(variant), gpu
-            ? $"Gemm: no variant {(int)variant}; the GPU variants are 1, 2, 3, 4 and 0 (Default)"
-            : $"Gemm: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default){(variant == GemmVariant.V4 ? " (v4 is GPU-only)" : "")}");
+            ? $"Gemm: no variant {(int)variant}; the GPU variants are 1, 2, 3, 4, 5 and 0 (Default)"
+            : $"Gemm: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default){(variant is GemmVariant.V4 or GemmVariant.V5 ? $" (v{(int)variant} is GPU-only)" : "")}");
 }
 
 /// <summary>
@@ -209,6 +211,9 @@ public enum GemmVariant
     V3 = 3,
     /// <summary>v4 (GPU only): 128 x 128 tiles, 8 x 8 outputs a thread, 16-byte shared loads, double-buffered shared memory.</summary>
     V4 = 4,
+    /// <summary>v5 (GPU only, opt-in): TF32 tensor cores (mma.sync m16n8k8) on v4's tiles: inputs rounded to TF32's 10 mantissa
+    /// bits (about 1e-3 relative), float32 sums; like PyTorch's allow_tf32. Never chosen by <see cref="Default"/>.</summary>
+    V5 = 5,
 }
 
 /// <summary>The scalar arguments of a GEMM launch, as one struct parameter.</summary>

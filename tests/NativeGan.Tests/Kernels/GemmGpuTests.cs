@@ -64,6 +64,41 @@ public class GemmGpuTests
         Check(gpu, Gemm.GpuV4Blocked, 5, 131, 9, ta, tb, 0.5f, 0f);
     }
 
+    /// <summary>v5 (TF32 tensor cores; on ilgpu-cpu the managed mma with the PTX fragment layout) against float64 of its
+    /// inputs rounded to TF32, at v4's tail sizes and all four transposes.</summary>
+    [Theory, MemberData(nameof(Cases)), Trait("Kernel", "Gemm.V5Tf32")]
+    public void V5Tf32MatchesFloat64OfTf32Inputs(string device, bool ta, bool tb)
+    {
+        var gpu = (GpuDevice)TestDevices.Get(device);
+        // k = 9: both shared buffers and a tail of 1 (the managed mma is slow on ilgpu-cpu, so one k tile fewer than v4).
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (130, 129, 9), (3, 7, 0) })
+            Check(gpu, Gemm.GpuV5Tf32, m, n, k, ta, tb, 1.5f, -0.5f, Tf32);
+        Check(gpu, Gemm.GpuV5Tf32, 5, 131, 9, ta, tb, 0.5f, 0f, Tf32);
+    }
+
+    /// <summary>v5 really rounds to TF32 (to nearest, ties away): 1 + 2^-12 times 1 is 1, 1 + 3 2^-12 is 1 + 2^-10, and
+    /// -(1 + 2^-11) (a tie) is -(1 + 2^-10); float32 would keep all three.</summary>
+    [Theory, MemberData(nameof(TestDevices.Gpu), MemberType = typeof(TestDevices)), Trait("Kernel", "Gemm.V5Tf32")]
+    public void V5RoundsItsInputsToTf32(string device)
+    {
+        var gpu = (GpuDevice)TestDevices.Get(device);
+        float[] a = [1f + MathF.Pow(2, -12), 1f + 3 * MathF.Pow(2, -12), -(1f + MathF.Pow(2, -11))];
+        using var at = Tensor.FromArray(a, [3, 1], gpu);
+        using var bt = Tensor.FromArray([1f], [1, 1], gpu);
+        using var c = Gemm.MatMul(at, bt, variant: GemmVariant.V5);
+        Assert.Equal([1f, 1f + MathF.Pow(2, -10), -(1f + MathF.Pow(2, -10))], c.ToArray());
+        Assert.Equal(a.Select(x => Tf32(x)).ToArray(), c.ToArray().Select(x => (double)x).ToArray());
+    }
+
+    /// <summary>A float rounded to TF32 (10 mantissa bits, to nearest, ties away from zero), in float64: the test's own
+    /// rounding, independent of the kernel's bit arithmetic.</summary>
+    static double Tf32(float x)
+    {
+        if (x == 0 || !float.IsFinite(x)) return x;
+        double unit = Math.ScaleB(1.0, Math.ILogB(x) - 10);
+        return Math.CopySign(Math.Floor(Math.Abs(x) / unit + 0.5) * unit, x);
+    }
+
     /// <summary>The dispatching entry point (whichever kernel it picks: v1 for 3 x 5, v2 for 32 x 33) on every device, through tensors.</summary>
     [Theory, MemberData(nameof(AllDevices)), Trait("Kernel", "Gemm.V1Naive"), Trait("Kernel", "Gemm.V2SharedTiled")]
     public void IntoWithAlphaBetaMatchesFloat64(string device)
@@ -143,8 +178,10 @@ public class GemmGpuTests
     /// alpha op(A) op(B) + beta C0 in float64; C's padding must be left alone, and beta = 0 must not
     /// let C's old NaN through.
     /// </summary>
-    static void Check(GpuDevice gpu, Launcher launch, int m, int n, int k, bool ta, bool tb, float alpha, float beta)
+    /// <param name="input">How the kernel reads an input element (v5: rounded to TF32); exactly by default.</param>
+    static void Check(GpuDevice gpu, Launcher launch, int m, int n, int k, bool ta, bool tb, float alpha, float beta, Func<float, double>? input = null)
     {
+        input ??= x => x;
         var rng = new Random(m * 31 + n * 7 + k);
         int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
         int lda = aCols + 2, ldb = bCols + 3, ldc = n + 1, aOff = 3, bOff = 5, cOff = 2;
@@ -169,7 +206,7 @@ public class GemmGpuTests
             {
                 double s = 0;
                 for (int p = 0; p < k; p++)
-                    s += (double)a[aOff + (ta ? p * lda + i : i * lda + p)] * b[bOff + (tb ? j * ldb + p : p * ldb + j)];
+                    s += input(a[aOff + (ta ? p * lda + i : i * lda + p)]) * input(b[bOff + (tb ? j * ldb + p : p * ldb + j)]);
                 expected[i * n + j] = alpha * s + (beta == 0f ? 0 : beta * (double)c0[cOff + i * ldc + j]);
                 actual[i * n + j] = c[cOff + i * ldc + j];
             }
