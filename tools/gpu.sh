@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's side of running on a CUDA machine that has no .NET (see ../shared/gpu/README.md).
 #   here:               bash tools/gpu.sh pack          builds and packs into .gpu/ (git-ignored)
-#   on the GPU machine: bash tools/gpu.sh run [OUTDIR]  the tests, the kernel lab, the kernel table, SGEMM 4096,
+#   on the GPU machine: bash tools/gpu.sh run [OUTDIR]  the tests, the kernel lab, the kernel table, SGEMM of every
+#                                                       GEMM variant at 1024-8192 beside cuBLAS (fp32 and TF32),
 #                                                       then the end-to-end table against PyTorch eager
 #                       bash tools/gpu.sh modes [OUTDIR] the mode-coverage protocol (5 seeds, STEPS steps) on cuda
 #                       bash tools/gpu.sh mnist [OUTDIR] DCGAN and WGAN-GP on MNIST, scored (carry .cache/data:
@@ -25,9 +26,13 @@ case "${1:-}" in
     dotnet .gpu/NativeGan.Cli/nativegan.dll devices 2>&1 | tee "$out/devices.log" || true
     dotnet .gpu/NativeGan.Cli/nativegan.dll lab --device cuda --repeats 20 2>&1 | tee "$out/lab.log" || true
     dotnet .gpu/NativeGan.Cli/nativegan.dll kernels 2>&1 | tee "$out/kernels.log" || true
-    dotnet .gpu/NativeGan.Cli/nativegan.dll lab gemm --device cuda --size 4096 --repeats 20 2>&1 | tee "$out/gemm4096.log" || true
-    # Ours against PyTorch eager in the same run (cuBLAS SGEMM with TF32 off, then the two GAN workloads).
-    python3 benchmarks/reference/torch_reference.py --device cuda --workloads gemm 2>&1 | tee "$out/torch-gemm.jsonl" || true
+    # SGEMM per variant (v1 only up to 2048) at 1024-8192: what retunes Gemm.GpuTable (src/Kernels/Ops/Gemm.cs).
+    for n in 1024 2048 4096 8192; do
+      dotnet .gpu/NativeGan.Cli/nativegan.dll lab gemm --device cuda --variant all --size $n --repeats 10 2>&1 | tee "$out/gemm$n.log" || true
+    done
+    # Ours against PyTorch eager in the same run (cuBLAS SGEMM with TF32 off and on, then the two GAN workloads).
+    python3 benchmarks/reference/torch_reference.py --device cuda --workloads gemm,gemm-tf32 --gemm-sizes 1024,2048,4096,8192 \
+      2>&1 | tee "$out/torch-gemm.jsonl" || true
     NATIVEGAN="dotnet .gpu/NativeGan.Cli/nativegan.dll" python3 benchmarks/reference/compare.py --device cuda \
       --batches 64,256 --steps 50 --warmup 5 --out "$out/compare.md" 2>&1 | tee "$out/compare.log" || true
     ;;

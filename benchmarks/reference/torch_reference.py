@@ -12,6 +12,7 @@ Workloads (DCGAN of Radford et al. at 32x32, one channel, as in src/Gan/Gans/Dcg
   wgan-gp32  five critic updates (Wasserstein loss + 10 * gradient penalty on random interpolates, double
              backward), then one generator update; Adam 1e-4 (0, 0.9); the critic has no normalisation.
   gemm       C = A @ B, square fp32, GFLOP/s (TF32 off).
+  gemm-tf32  the same with TF32 tensor cores allowed (torch.backends.cuda.matmul.allow_tf32 = True).
 
 Usage: python3 torch_reference.py [--device cpu|cuda] [--workloads dcgan32,wgan-gp32,gemm] [--batches 64,256]
                                   [--steps 50] [--warmup 5] [--threads N]
@@ -181,14 +182,16 @@ def main():
                 fn = dcgan_step if workload == "dcgan32" else wgan_gp_step
                 times = time_steps(dev, lambda: fn(dev, batch, state), a.warmup, a.steps)
                 report(workload, dev, batch, times, a.warmup)
-        elif workload == "gemm":
+        elif workload in ("gemm", "gemm-tf32"):
+            torch.backends.cuda.matmul.allow_tf32 = workload == "gemm-tf32"
             for n in (int(s) for s in a.gemm_sizes.split(",")):
                 x = torch.rand(n, n, device=dev) - 0.5
                 y = torch.rand(n, n, device=dev) - 0.5
                 reps = max(3, min(50, int(2e11 / (2 * n ** 3))))
                 times = time_steps(dev, lambda: (x @ y)[:1, :1].sum().reshape(1), 2, reps)
                 med = statistics.median(times)
-                report("gemm", dev, n, times, 2, {"gflops": 2 * n ** 3 / med / 1e9})
+                report(workload, dev, n, times, 2, {"gflops": 2 * n ** 3 / med / 1e9})
+            torch.backends.cuda.matmul.allow_tf32 = False
         else:
             sys.exit(f"unknown workload {workload}")
 

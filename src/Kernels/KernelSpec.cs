@@ -13,7 +13,9 @@ namespace NativeGan;
 /// <param name="GroupSize">Threads a group as launched (implicitly grouped kernels: the group size ILGPU picks is typically 256..1024; we record 256).</param>
 /// <param name="Hot">On the training step's critical path (GEMM, convolutions, norms, optimizer updates): held to stricter checks (no spills, minimum occupancy).</param>
 /// <param name="MinOccupancy">For hot kernels: the lowest theoretical occupancy (0..1) on sm_90 the kernel may have.</param>
-public sealed record KernelSpec(string Name, MethodInfo Method, bool ExplicitlyGrouped, int GroupSize, bool Hot, double MinOccupancy)
+/// <param name="MinInnerFfmaPerLds">For hot kernels with a shared-memory main loop (GEMM): the fewest FFMA per shared load
+/// instruction its innermost loop's SASS may have (0: no promise). Register blocking is what this number proves.</param>
+public sealed record KernelSpec(string Name, MethodInfo Method, bool ExplicitlyGrouped, int GroupSize, bool Hot, double MinOccupancy, double MinInnerFfmaPerLds = 0)
 {
     const BindingFlags AnyStatic = BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic;
 
@@ -25,8 +27,9 @@ public sealed record KernelSpec(string Name, MethodInfo Method, bool ExplicitlyG
         => new(name, Find(owner, method), false, 256, hot, minOccupancy);
 
     /// <summary>An explicitly grouped kernel launched with groups of <paramref name="groupSize"/> threads.</summary>
-    public static KernelSpec Explicit(string name, Type owner, string method, int groupSize, bool hot = false, double minOccupancy = 0)
-        => new(name, Find(owner, method), true, groupSize, hot, minOccupancy);
+    public static KernelSpec Explicit(string name, Type owner, string method, int groupSize, bool hot = false, double minOccupancy = 0,
+        double minInnerFfmaPerLds = 0)
+        => new(name, Find(owner, method), true, groupSize, hot, minOccupancy, minInnerFfmaPerLds);
 
     public override string ToString() => Name;
 }

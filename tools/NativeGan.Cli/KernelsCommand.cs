@@ -90,7 +90,7 @@ public static class KernelsCommand
     static Exception Unwrap(Exception e) => e is AggregateException a ? Unwrap(a.Flatten().InnerExceptions[0]) : e;
 
     static readonly string[] Header =
-        ["kernel", "grouping", "group", "regs", "smem B", "spill B", "occupancy", "FFMA", "LDS", "LDG", "LD", "STG", "ST", "SHFL", "BAR", "inner FFMA/LDS", "hot"];
+        ["kernel", "grouping", "group", "regs", "smem B", "spill B", "frame B", "occupancy", "FFMA", "HMMA", "LDS", "LDG", "LD", "STG", "ST", "SHFL", "BAR", "inner FFMA/LDS", "hot"];
 
     /// <summary>One kernel's row, as text cells in <see cref="Header"/>'s order.</summary>
     static string[] Row(KernelCost c)
@@ -106,11 +106,24 @@ public static class KernelsCommand
             N(r.Registers),
             N(r.SharedBytes),
             N(r.SpillBytes),
+            N(r.StackFrameBytes),
             c.Occupancy is { } o ? $"{o.Fraction.ToString("P0", CultureInfo.InvariantCulture)} ({o.Limiter})" : "-",
-            N(s?.Ffma), N(s?.Lds), N(s?.Ldg), N(s?.Ld), N(s?.Stg), N(s?.St), N(s?.Shfl), N(s?.Bar),
-            s == null ? "-" : s.InnermostLoop == null ? "no loop" : s.InnerFfmaPerLds is { } f ? f.ToString("0.0", CultureInfo.InvariantCulture) : "no LDS",
-            c.Spec.Hot ? (c.Spec.MinOccupancy > 0 ? $"hot (min {c.Spec.MinOccupancy.ToString("P0", CultureInfo.InvariantCulture)})" : "hot") : "",
+            N(s?.Ffma), N(s?.Count("HMMA")), N(s?.Lds), N(s?.Ldg), N(s?.Ld), N(s?.Stg), N(s?.St), N(s?.Shfl), N(s?.Bar),
+            s == null ? "-" : s.InnermostLoop == null ? "no loop" : s.InnerFfmaPerLds is { } f
+                ? f.ToString("0.0", CultureInfo.InvariantCulture) + (s.InnermostLoop.Lds128 > 0 ? $" ({s.InnermostLoop.Lds128} of {s.InnermostLoop.Lds} LDS.128)" : "")
+                : "no LDS",
+            Promises(c.Spec),
         ];
+    }
+
+    /// <summary>The hot column: "hot", with the declared minimums in brackets.</summary>
+    static string Promises(KernelSpec spec)
+    {
+        if (!spec.Hot) return "";
+        var minimums = new List<string>();
+        if (spec.MinOccupancy > 0) minimums.Add($"min {spec.MinOccupancy.ToString("P0", CultureInfo.InvariantCulture)}");
+        if (spec.MinInnerFfmaPerLds > 0) minimums.Add($">= {spec.MinInnerFfmaPerLds.ToString("0.#", CultureInfo.InvariantCulture)} FFMA/LDS");
+        return minimums.Count > 0 ? $"hot ({string.Join(", ", minimums)})" : "hot";
     }
 
     static Table Table(IEnumerable<KernelCost> costs)
@@ -142,18 +155,23 @@ public static class KernelsCommand
         foreach (var c in costs) md.AppendLine("| " + string.Join(" | ", Row(c).Select(x => x.Replace("|", "\\|"))) + " |");
         md.AppendLine();
         var problems = costs.SelectMany(c => c.Problems()).ToList();
-        md.AppendLine(problems.Count == 0 ? "No hot kernel spills or falls below its declared minimum occupancy." : "Problems:");
+        md.AppendLine(problems.Count == 0
+            ? "No kernel breaks its promises: no generic LD/ST anywhere; no hot kernel spills, uses local memory, or falls below its declared minimum occupancy or inner FFMA per shared load."
+            : "Problems:");
         foreach (var p in problems) md.AppendLine($"- {p}");
         md.AppendLine();
         md.AppendLine("Columns: *group* is the threads a group as launched (implicitly grouped kernels: ILGPU picks the group size; 256 is assumed). " +
                       "*regs* registers a thread, *smem B* static shared memory a group, *spill B* spill stores plus loads (local memory), " +
-                      "all from `ptxas -v`. *occupancy* is theoretical: resident warps / the SM's maximum warps, from the SM's limits " +
+                      "*frame B* the stack frame a thread (local memory for arrays and spills), all from `ptxas -v`. *occupancy* is theoretical: resident warps / the SM's maximum warps, from the SM's limits " +
                       "(src/Kernels/Inspection/SmArchitecture.cs: CUDA C++ Programming Guide, Compute Capabilities; CUDA Occupancy Calculator), " +
-                      "with what limits it. FFMA, LDS (shared loads), LDG (global loads), LD (generic loads: ILGPU addresses array views " +
+                      "with what limits it. FFMA, HMMA (tensor-core matrix multiply-adds), LDS (shared loads), LDG (global loads), LD (generic loads: ILGPU addresses array views " +
                       "generically, so its global loads are LD), STG (global stores), ST (generic stores), SHFL (warp shuffles), BAR (barriers): " +
                       "instructions in the SASS, counted statically. *inner FFMA/LDS*: FFMAs per shared-memory load in the innermost loop " +
                       "(the loop with the most FFMAs among those with no loop inside); about 1 means the tile waits on shared memory, 4 and more " +
-                      "that registers are reused. *hot*: on the training step's critical path; held to no spills and its declared minimum occupancy.");
+                      "that registers are reused; (n of m LDS.128): how many of the loop's shared loads move 16 bytes. " +
+                      "*hot*: on the training step's critical path; held to no spills, no local memory, its declared minimum occupancy and " +
+                      "(GEMM v4) its declared minimum inner FFMA per shared load. Every kernel is held to no generic LD/ST. " +
+                      "The test suite holds these promises on every run (tests/NativeGan.Tests/Inspection/PtxTests.cs), with no GPU.");
         return md.ToString();
     }
 }

@@ -62,7 +62,8 @@ public static class Lab
     ];
 
     static Variant[] GemmVariants(Device d) => d is GpuDevice
-        ? [new(1, "naive, a thread an element"), new(2, "16x16 shared-memory tiles"), new(3, "64x64 register tiles")]
+        ? [new(1, "naive, a thread an element", MaxSize: 2048), new(2, "16x16 shared-memory tiles"), new(3, "64x64 register tiles"),
+           new(4, "128x128 tiles, 8x8 a thread, LDS.128, double-buffered"), new(5, "TF32 tensor cores (mma.sync), v4's tiles")]
         : [new(1, "naive triple loop", MaxSize: 256), new(2, "packed, 6x16 Vector256"),
            Vector512.IsHardwareAccelerated ? new(3, "packed, 6x32 Vector512") : new(3, "packed, 6x32 Vector512 (emulated: no AVX-512)", MaxSize: 256)];
 
@@ -263,9 +264,19 @@ public static class Lab
             using var at = Tensor.FromArray(a, ta ? [k, m] : [m, k], d);
             using var bt = Tensor.FromArray(b, tb ? [n, k] : [k, n], d);
             using var c = Gemm.MatMul(at, bt, ta, tb, (GemmVariant)variant);
-            worst = Math.Max(worst, WorstRatio(Gemm.Reference.MatMul(D(a), ta, D(b), tb, m, n, k), c.ToArray(), rtol: 1e-4, atol: 1e-4));
+            // v5 (TF32) against float64 of its inputs rounded to TF32, as the tensor cores read them.
+            Func<float[], double[]> exact = variant == (int)GemmVariant.V5 && d is GpuDevice ? x => Array.ConvertAll(x, Tf32) : D;
+            worst = Math.Max(worst, WorstRatio(Gemm.Reference.MatMul(exact(a), ta, exact(b), tb, m, n, k), c.ToArray(), rtol: 1e-4, atol: 1e-4));
         }
         return worst;
+    }
+
+    /// <summary>A float rounded to TF32 (10 mantissa bits; to nearest, ties away from zero), in float64 arithmetic.</summary>
+    static double Tf32(float x)
+    {
+        if (x == 0 || !float.IsFinite(x)) return x;
+        double unit = Math.ScaleB(1.0, Math.ILogB(x) - 10);
+        return Math.CopySign(Math.Floor(Math.Abs(x) / unit + 0.5) * unit, x);
     }
 
     static Timing TimeGemm(Device d, int variant, int size)

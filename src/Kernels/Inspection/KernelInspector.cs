@@ -8,15 +8,26 @@ public sealed record KernelCost(
     KernelSpec Spec, SmArchitecture Architecture, string Ptx,
     PtxasFunction? Resources, Occupancy? Occupancy, SassStats? Sass, string? Disassembly)
 {
-    /// <summary>True when a hot kernel breaks its promises: it spills, or its occupancy is below its declared minimum.</summary>
+    /// <summary>
+    /// The promises a kernel breaks. Any kernel: no generic LD/ST (at O2 every access has a known address space). Hot
+    /// kernels also: no spills and no local memory at all (a stack frame: arrays or spills in local memory), theoretical
+    /// occupancy at least the declared minimum, and (with SASS) at least the declared FFMA per shared load in the innermost loop.
+    /// </summary>
     public IEnumerable<string> Problems()
     {
+        if (Sass is { } generic && (generic.Ld > 0 || generic.St > 0))
+            yield return $"{Spec.Name} has {generic.Ld} generic LD and {generic.St} generic ST ({generic.Ldg} LDG, {generic.Stg} STG): an address space O2 did not infer";
         if (!Spec.Hot || Resources == null) yield break;
         if (Resources.SpillBytes > 0)
             yield return $"{Spec.Name} spills {Resources.SpillStoreBytes} bytes to local memory and loads {Resources.SpillLoadBytes} back ({Resources.Registers} registers)";
+        else if (Resources.StackFrameBytes > 0)
+            yield return $"{Spec.Name} uses {Resources.StackFrameBytes} bytes of local memory a thread (a stack frame: a local array or a struct whose address escapes)";
         if (Occupancy != null && Occupancy.Fraction < Spec.MinOccupancy)
             yield return $"{Spec.Name} has theoretical occupancy {Occupancy.Fraction:P1} on {Architecture.Name}, below its declared minimum {Spec.MinOccupancy:P0} " +
                          $"({Resources.Registers} registers, {Resources.SharedBytes} bytes of shared memory, {Spec.GroupSize} threads a group; limited by {Occupancy.Limiter})";
+        if (Spec.MinInnerFfmaPerLds > 0 && Sass != null && !(Sass.InnerFfmaPerLds >= Spec.MinInnerFfmaPerLds))
+            yield return $"{Spec.Name} does {(Sass.InnerFfmaPerLds is { } f ? $"{f:0.0}" : "no")} FFMA per shared load in its innermost loop " +
+                         $"({Sass.InnermostLoop?.Ffma ?? 0} FFMA, {Sass.InnermostLoop?.Lds ?? 0} LDS), below its declared minimum {Spec.MinInnerFfmaPerLds:0.#}";
     }
 }
 

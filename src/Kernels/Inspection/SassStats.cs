@@ -50,7 +50,7 @@ public sealed partial record SassStats(
     [GeneratedRegex(@"0x(?<target>[0-9a-fA-F]+)\s*$")]
     private static partial Regex BranchTarget();
 
-    readonly record struct Line(long Address, string Opcode, long? BranchTo);
+    readonly record struct Line(long Address, string Opcode, string Modifiers, long? BranchTo);
 
     /// <summary>Reads the listing of one kernel (cuobjdump prints one "Function :" section per kernel; ILGPU modules have one).</summary>
     public static SassStats Parse(string sass)
@@ -64,7 +64,7 @@ public sealed partial record SassStats(
             long? target = null;
             if (op == "BRA" && BranchTarget().Match(m.Groups["args"].Value) is { Success: true } t)
                 target = long.Parse(t.Groups["target"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-            lines.Add(new Line(long.Parse(m.Groups["addr"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture), op, target));
+            lines.Add(new Line(long.Parse(m.Groups["addr"].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture), op, m.Groups["mods"].Value, target));
         }
         if (lines.Count == 0) throw new FormatException("no SASS instructions found: this is not the output of cuobjdump -sass");
 
@@ -80,7 +80,8 @@ public sealed partial record SassStats(
             .Select(a =>
             {
                 var body = code.Where(l => l.Address >= a.Start && l.Address <= a.End).ToList();
-                return new SassLoop(a.Start, a.End, body.Count, body.Count(l => l.Opcode == "FFMA"), body.Count(l => l.Opcode == "LDS"));
+                return new SassLoop(a.Start, a.End, body.Count, body.Count(l => l.Opcode == "FFMA"), body.Count(l => l.Opcode == "LDS"),
+                    body.Count(l => l.Opcode == "LDS" && l.Modifiers.Contains(".128", StringComparison.Ordinal)));
             })
             .OrderByDescending(l => l.Ffma).ThenByDescending(l => l.Instructions)
             .FirstOrDefault();
@@ -88,5 +89,6 @@ public sealed partial record SassStats(
     }
 }
 
-/// <summary>A loop in SASS: addresses of its first instruction and of its backward branch, and what is in it.</summary>
-public sealed record SassLoop(long Start, long End, int Instructions, int Ffma, int Lds);
+/// <summary>A loop in SASS: addresses of its first instruction and of its backward branch, and what is in it
+/// (<paramref name="Lds128"/>: those of its shared loads that move 16 bytes, <c>LDS.128</c>).</summary>
+public sealed record SassLoop(long Start, long End, int Instructions, int Ffma, int Lds, int Lds128 = 0);

@@ -395,15 +395,16 @@ public static partial class Conv2d
 
     // ================================================================ checks
 
-    /// <summary>A variant this device runs: im2col v1 to v3 on the cpu, v1 on a GPU (one kernel); GEMM v1 to v3; a budget of 0 or more.</summary>
+    /// <summary>A variant this device runs: im2col v1 to v3 on the cpu, v1 on a GPU (one kernel); GEMM v1 to v3 (v4, v5 on a GPU); a budget of 0 or more.</summary>
     internal static void CheckVariant(string op, Device device, Conv2dVariant variant)
     {
         bool gpu = device is GpuDevice;
         if (variant.Im2Col is < Im2ColVariant.Default or > Im2ColVariant.V3 || (gpu && variant.Im2Col > Im2ColVariant.V1))
             throw new ArgumentOutOfRangeException(nameof(variant),
                 $"{op}: no im2col variant {(int)variant.Im2Col} on {device.Name}; the variants are {(gpu ? "1 (one GPU kernel)" : "1, 2, 3")} and 0 (Default)");
-        if (variant.Gemm is < GemmVariant.Default or > GemmVariant.V3)
-            throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no GEMM variant {(int)variant.Gemm}; the variants are 1, 2, 3 and 0 (Default)");
+        if (variant.Gemm is < GemmVariant.Default or > GemmVariant.V5 || (!gpu && variant.Gemm > GemmVariant.V3))
+            throw new ArgumentOutOfRangeException(nameof(variant),
+                $"{op}: no GEMM variant {(int)variant.Gemm} on {device.Name}; the variants are {(gpu ? "1, 2, 3, 4, 5" : "1, 2, 3")} and 0 (Default)");
         if (variant.ChunkFloats < 0)
             throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: the chunk budget must be 0 (the device's) or more floats, got {variant.ChunkFloats}");
     }

@@ -405,11 +405,11 @@ public static class Elementwise
 
     // ================================================================ GPU kernels
 
-    internal static readonly KernelSpec UnarySpec = KernelSpec.Implicit("Elementwise.Unary", typeof(Elementwise), nameof(UnaryKernel));
-    internal static readonly KernelSpec BinarySpec = KernelSpec.Implicit("Elementwise.Binary", typeof(Elementwise), nameof(BinaryKernel));
-    internal static readonly KernelSpec BinaryBroadcastSpec = KernelSpec.Implicit("Elementwise.BinaryBroadcast", typeof(Elementwise), nameof(BinaryBroadcastKernel));
-    internal static readonly KernelSpec ScaleAddSpec = KernelSpec.Implicit("Elementwise.ScaleAdd", typeof(Elementwise), nameof(ScaleAddKernel));
-    internal static readonly KernelSpec FillSpec = KernelSpec.Implicit("Elementwise.Fill", typeof(Elementwise), nameof(FillKernel));
+    internal static readonly KernelSpec UnarySpec = KernelSpec.Implicit("Elementwise.Unary", typeof(Elementwise), nameof(UnaryKernel), hot: true, minOccupancy: 0.5);
+    internal static readonly KernelSpec BinarySpec = KernelSpec.Implicit("Elementwise.Binary", typeof(Elementwise), nameof(BinaryKernel), hot: true, minOccupancy: 0.5);
+    internal static readonly KernelSpec BinaryBroadcastSpec = KernelSpec.Implicit("Elementwise.BinaryBroadcast", typeof(Elementwise), nameof(BinaryBroadcastKernel), hot: true, minOccupancy: 0.5);
+    internal static readonly KernelSpec ScaleAddSpec = KernelSpec.Implicit("Elementwise.ScaleAdd", typeof(Elementwise), nameof(ScaleAddKernel), hot: true, minOccupancy: 0.5);
+    internal static readonly KernelSpec FillSpec = KernelSpec.Implicit("Elementwise.Fill", typeof(Elementwise), nameof(FillKernel), hot: true, minOccupancy: 0.5);
 
     // The op code is uniform across a warp, so the switch inside Apply costs no divergence.
     static void UnaryKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, int op, float p0, float p1)

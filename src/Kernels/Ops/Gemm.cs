@@ -12,8 +12,9 @@ namespace NativeGan;
 /// <para>The kernels, one file each, numbered like a kernel lab and chosen by the <see cref="GemmVariant"/>
 /// argument of every entry point (never by a global flag): Gemm.Cpu.cs (v1 CpuV1Naive, the reference triple
 /// loop; v2 and v3 CpuV2Packed, the cache-blocked packed one, with its 6 x 16 or its 6 x 32 micro-kernel),
-/// Gemm.Gpu.V1Naive.cs, Gemm.Gpu.V2SharedTiled.cs and Gemm.Gpu.V3RegisterTiled.cs. The default is the measured
-/// choice on the cpu and, on a GPU, a choice by size (a prediction awaiting a GPU run).
+/// Gemm.Gpu.V1Naive.cs, Gemm.Gpu.V2SharedTiled.cs, Gemm.Gpu.V3RegisterTiled.cs, Gemm.Gpu.V4Blocked.cs (+ .g.cs) and Gemm.Gpu.V5Tf32.cs. The
+/// default is the measured choice on the cpu and, on a GPU, a choice by shape from <see cref="GpuTable"/> (a prediction
+/// awaiting a GPU run).
 /// <c>nativegan lab gemm --variant all</c> checks each against float64 and times them side by side.</para>
 /// </summary>
 public static partial class Gemm
@@ -44,7 +45,7 @@ public static partial class Gemm
     public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false, GemmVariant variant = GemmVariant.Default)
     {
         var (m, n, _) = Dims(a, transA, b, transB);
-        CheckVariant(variant);
+        CheckVariant(variant, a.Device is GpuDevice);
         var c = Tensor.Empty(a.Device, m, n);
         Into(a, transA, b, transB, c, variant: variant);
         return c;
@@ -58,7 +59,7 @@ public static partial class Gemm
         Check.SameDevice("Gemm", a, b, c);
         var (m, n, k) = Dims(a, transA, b, transB);
         Check.Shape("Gemm", "C", c, m, n);
-        CheckVariant(variant);
+        CheckVariant(variant, c.Device is GpuDevice);
         if (m == 0 || n == 0) return;
         int lda = a.Dim(1), ldb = b.Dim(1);
         switch (c.Device)
@@ -111,7 +112,7 @@ public static partial class Gemm
             case GemmVariant.Default:
                 CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, wide: CpuDefaultIsWide);
                 break;
-            default: throw UnknownVariant(variant);
+            default: throw UnknownVariant(variant, gpu: false);
         }
     }
 
@@ -120,49 +121,78 @@ public static partial class Gemm
 
     /// <summary>
     /// The GPU GEMM on views (offsets already applied by SubView) with leading dimensions. <paramref name="variant"/>:
-    /// v1 one thread per element (no barriers), v2 16 x 16 shared-memory tiles, v3 64 x 64 register tiles. The
-    /// default picks by size: large problems v3, middling ones v2, tiny ones v1. The thresholds are a prediction
-    /// awaiting a GPU run (benchmarks/NOTES.md, GEMM).
+    /// v1 one thread per element (no barriers), v2 16 x 16 shared-memory tiles, v3 64 x 64 register tiles, v4 128 x 128
+    /// tiles with 8 x 8 a thread and 16-byte shared loads, v5 TF32 tensor cores (opt-in: inputs rounded to TF32, like
+    /// PyTorch's allow_tf32; never the default). The default picks by shape from <see cref="GpuTable"/> (a prediction
+    /// awaiting a GPU run, benchmarks/NOTES.md, GEMM).
     /// </summary>
     public static void Gpu(GpuDevice gpu, int m, int n, int k, float alpha,
         ArrayView<float> a, int lda, bool transA,
         ArrayView<float> b, int ldb, bool transB,
         float beta, ArrayView<float> c, int ldc, GemmVariant variant = GemmVariant.Default)
     {
-        CheckVariant(variant);
+        CheckVariant(variant, gpu: true);
         if (m <= 0 || n <= 0) return;
         var args = new GemmArgs(m, n, k, alpha, beta, lda, ldb, ldc, transA, transB);
         switch (variant == GemmVariant.Default ? GpuDefault(m, n, k) : variant)
         {
+            case GemmVariant.V5: GpuV5Tf32(gpu, args, a, b, c); break;
+            case GemmVariant.V4: GpuV4Blocked(gpu, args, a, b, c); break;
             case GemmVariant.V3: GpuV3RegisterTiled(gpu, args, a, b, c); break;
             case GemmVariant.V2: GpuV2SharedTiled(gpu, args, a, b, c); break;
             default: GpuV1Naive(gpu, args, a, b, c); break;
         }
     }
 
-    /// <summary>The GPU kernel the default runs for an m x n x k problem: v3 from four of its tiles' worth of C (and a whole
-    /// k tile), v2 from four of its tiles' worth, else v1.</summary>
-    public static GemmVariant GpuDefault(int m, int n, int k)
+    /// <summary>
+    /// How the GPU default chooses: the first row whose minimums an m x n x k problem meets. Data, not code, so that a
+    /// GPU run (<c>nativegan lab gemm --variant all --device cuda --size S</c> at each size; tools/gpu.sh runs them) can
+    /// retune it by editing numbers. The rows are predictions for an H100 (132 SMs), not yet measured:
+    /// <list type="bullet">
+    /// <item>v4 once C holds 132 of its 128 x 128 tiles' worth (a group for every SM) and k is at least 64 (8 of its k tiles: the
+    /// double buffer's prologue and the 64-value epilogue amortised). Below that v4 leaves SMs idle where v3 has 4x the
+    /// groups; DCGAN's 64 x 16384 x 288 (64 v4 tiles) stays on v3.</item>
+    /// <item>v3 from four of its 64 x 64 tiles' worth of C and one whole k tile (16);</item>
+    /// <item>v2 from four of its 16 x 16 tiles' worth; v1 below (launch-bound either way).</item>
+    /// </list>
+    /// </summary>
+    public static IReadOnlyList<GemmGpuRule> GpuTable { get; } =
+    [
+        new(GemmVariant.V4, MinElements: 132L * V4Tile * V4Tile, MinK: 64),
+        new(GemmVariant.V3, MinElements: 4L * V3TileM * V3TileN, MinK: V3TileK),
+        new(GemmVariant.V2, MinElements: 4L * V2Tile * V2Tile, MinK: 0),
+        new(GemmVariant.V1, MinElements: 0, MinK: 0),
+    ];
+
+    /// <summary>The GPU kernel the default runs for an m x n x k problem: the first row of <paramref name="table"/>
+    /// (<see cref="GpuTable"/> when null) that the shape meets.</summary>
+    public static GemmVariant GpuDefault(int m, int n, int k, IReadOnlyList<GemmGpuRule>? table = null)
     {
-        long elements = (long)m * n;
-        return elements >= GpuV3MinElements && k >= V3TileK ? GemmVariant.V3
-            : elements >= GpuV2MinElements ? GemmVariant.V2
-            : GemmVariant.V1;
+        foreach (var rule in table ?? GpuTable)
+            if (rule.Admits(m, n, k)) return rule.Variant;
+        return GemmVariant.V1;
     }
 
-    static void CheckVariant(GemmVariant variant)
+    /// <summary>A variant the device has: 1 to 3 on the cpu, 1 to 5 on a GPU, or 0 (Default).</summary>
+    internal static void CheckVariant(GemmVariant variant, bool gpu)
     {
-        if (variant is < GemmVariant.Default or > GemmVariant.V3) throw UnknownVariant(variant);
+        if (variant is < GemmVariant.Default or > GemmVariant.V5 || (!gpu && variant > GemmVariant.V3)) throw UnknownVariant(variant, gpu);
     }
 
-    static ArgumentOutOfRangeException UnknownVariant(GemmVariant variant)
-        => new(nameof(variant), $"Gemm: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default)");
+    static ArgumentOutOfRangeException UnknownVariant(GemmVariant variant, bool gpu = false)
+        => new(nameof(variant), gpu
+            ? $"Gemm: no variant {(int)variant}; the GPU variants are 1, 2, 3, 4, 5 and 0 (Default)"
+            : $"Gemm: no variant {(int)variant}; the variants are 1, 2, 3 and 0 (Default){(variant is GemmVariant.V4 or GemmVariant.V5 ? $" (v{(int)variant} is GPU-only)" : "")}");
+}
 
-    /// <summary>From this many elements of C on, v3 (at least four of its 64 x 64 tiles' worth).</summary>
-    const long GpuV3MinElements = 4L * V3TileM * V3TileN;
-
-    /// <summary>From this many elements of C on, v2 (at least four of its 16 x 16 tiles' worth).</summary>
-    const long GpuV2MinElements = 4L * V2Tile * V2Tile;
+/// <summary>
+/// One row of <see cref="Gemm.GpuTable"/>: <paramref name="Variant"/> runs when C has at least <paramref name="MinElements"/>
+/// elements (m n) and the inner size k is at least <paramref name="MinK"/>.
+/// </summary>
+public readonly record struct GemmGpuRule(GemmVariant Variant, long MinElements, int MinK)
+{
+    /// <summary>Whether an m x n x k problem meets this row's minimums.</summary>
+    public bool Admits(int m, int n, int k) => (long)m * n >= MinElements && k >= MinK;
 }
 
 /// <summary>
@@ -179,6 +209,11 @@ public enum GemmVariant
     V2 = 2,
     /// <summary>v3: v2's packing with the 6 x 32 Vector512 micro-kernel (cpu; emulated where AVX-512 is absent); 64 x 64 register tiles (GPU).</summary>
     V3 = 3,
+    /// <summary>v4 (GPU only): 128 x 128 tiles, 8 x 8 outputs a thread, 16-byte shared loads, double-buffered shared memory.</summary>
+    V4 = 4,
+    /// <summary>v5 (GPU only, opt-in): TF32 tensor cores (mma.sync m16n8k8) on v4's tiles: inputs rounded to TF32's 10 mantissa
+    /// bits (about 1e-3 relative), float32 sums; like PyTorch's allow_tf32. Never chosen by <see cref="Default"/>.</summary>
+    V5 = 5,
 }
 
 /// <summary>The scalar arguments of a GEMM launch, as one struct parameter.</summary>

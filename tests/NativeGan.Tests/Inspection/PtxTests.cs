@@ -58,14 +58,67 @@ public class PtxTests
     }
 
     /// <summary>At O2 ILGPU infers the address space of every array view: a generic LD or ST left in a kernel is a
-    /// global access the inference missed (slower on the GPU, and a sign the kernel left O2's reach).</summary>
+    /// global access the inference missed (slower on the GPU, and a sign the kernel left O2's reach). With the SASS in
+    /// hand, every other promise is checked too (hot kernels: no spills or local memory, occupancy, inner FFMA per LDS).</summary>
     [Theory, MemberData(nameof(Kernels))]
     public void NoKernelUsesGenericLoadsOrStores(string kernel)
     {
         var tools = CudaToolsForTests.Require();
         using var inspector = new KernelInspector(SmArchitecture.Sm90, tools);
-        var sass = inspector.Inspect(KernelRegistry.Get(kernel)).Sass!;
+        var cost = inspector.Inspect(KernelRegistry.Get(kernel));
+        var sass = cost.Sass!;
         Assert.True(sass.Ld == 0 && sass.St == 0, $"{kernel}: {sass.Ld} generic LD and {sass.St} generic ST ({sass.Ldg} LDG, {sass.Stg} STG)");
+        var problems = cost.Problems().ToList();
+        Assert.True(problems.Count == 0, string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// GEMM v4's design, held statically (issue 40, item 5): its innermost loop (the k loop over a shared tile) does at least
+    /// 8 FFMA per shared load (16 by design: 64 multiply-adds per 4 loads), every one of those loads is a 16-byte LDS.128,
+    /// and it fits 128 registers a thread (two 256-thread groups an SM) with no spills and no local memory.
+    /// </summary>
+    [Fact]
+    public void GemmV4InnerLoopDoesAtLeast8FfmaPerSharedLoadWithLds128()
+    {
+        var tools = CudaToolsForTests.Require();
+        using var inspector = new KernelInspector(SmArchitecture.Sm90, tools);
+        var cost = inspector.Inspect(Gemm.V4BlockedSpec);
+        var loop = cost.Sass!.InnermostLoop!;
+        string figures = $"inner loop {loop.Ffma} FFMA, {loop.Lds} LDS ({loop.Lds128} LDS.128); {cost.Resources!.Registers} registers, " +
+                         $"{cost.Resources.SpillBytes} B spilled, {cost.Resources.StackFrameBytes} B frame";
+        Assert.True(cost.Sass.InnerFfmaPerLds >= 8, figures);
+        Assert.True(loop.Lds > 0 && loop.Lds128 == loop.Lds, figures);
+        Assert.True(cost.Resources.Registers <= 128 && cost.Resources.SpillBytes == 0 && cost.Resources.StackFrameBytes == 0, figures);
+        Assert.True(cost.Occupancy!.BlocksPerSm >= 2, figures);
+    }
+
+    /// <summary>
+    /// GEMM v5 runs on tensor cores (issue 40, item 5): its PTX has the inline <c>mma.sync</c> (m16n8k8, TF32) and its SASS
+    /// 16 HMMA.1688.F32.TF32 (2 x 8 tiles a warp a k tile), and the managed twin (warp barriers, scratch) is compiled away,
+    /// with no spills or local memory. (cp.async, LDGSTS, is not in v5 yet.)
+    /// </summary>
+    [Fact]
+    public void GemmV5RunsMmaSyncOnTensorCores()
+    {
+        var tools = CudaToolsForTests.Require();
+        using var inspector = new KernelInspector(SmArchitecture.Sm90, tools);
+        var cost = inspector.Inspect(Gemm.V5Tf32Spec);
+        Assert.Contains("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", cost.Ptx);
+        Assert.Equal(16, cost.Sass!.Count("HMMA"));
+        Assert.Contains("HMMA.1688.F32.TF32", cost.Disassembly);
+        Assert.Equal(0, cost.Sass.Shfl);
+        Assert.Equal(2, cost.Sass.Bar); // the prologue's and the k loop's barriers: no warp barriers of the managed mma
+        Assert.True(cost.Resources!.SpillBytes == 0 && cost.Resources.StackFrameBytes == 0, $"{cost.Resources.SpillBytes} B spilled, {cost.Resources.StackFrameBytes} B frame");
+    }
+
+    /// <summary>The elementwise kernels promise 50% theoretical occupancy (issue 40, item 5): each is hot and declares it,
+    /// so the theory above holds it; dropping a declaration fails here.</summary>
+    [Fact]
+    public void ElementwiseKernelsDeclareAtLeastHalfOccupancy()
+    {
+        var elementwise = KernelRegistry.All.Where(k => k.Name.StartsWith("Elementwise.", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(elementwise);
+        Assert.All(elementwise, k => Assert.True(k.Hot && k.MinOccupancy >= 0.5, $"{k.Name}: hot {k.Hot}, declared minimum occupancy {k.MinOccupancy:P0}"));
     }
 
     [Fact]
@@ -99,5 +152,17 @@ public class PtxTests
         // A kernel that is not hot has no promises to keep.
         var cold = TestKernels.BlockedGemm with { Hot = false };
         Assert.Empty(new KernelCost(cold, SmArchitecture.Sm90, "", spilled, low, null, null).Problems());
+
+        // Local memory without spills (a stack frame: a local array), a generic load, and an inner loop of 2 FFMA per LDS
+        // where 8 are declared.
+        var framed = spilled with { SpillStoreBytes = 0, SpillLoadBytes = 0, StackFrameBytes = 64 };
+        var sass = new SassStats(new Dictionary<string, int> { ["LD"] = 1, ["FFMA"] = 8, ["LDS"] = 4 }, 20, new SassLoop(0x100, 0x200, 16, 8, 4));
+        var promising = TestKernels.BlockedGemm with { MinInnerFfmaPerLds = 8 };
+        var found = new KernelCost(promising, SmArchitecture.Sm90, "", framed, null, sass, null).Problems().ToList();
+        Assert.Equal(3, found.Count);
+        Assert.Contains("1 generic LD", found[0]);
+        Assert.Contains("64 bytes of local memory", found[1]);
+        Assert.Contains("2.0 FFMA per shared load", found[2]);
+        Assert.Contains("below its declared minimum 8", found[2]);
     }
 }
