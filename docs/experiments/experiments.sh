@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|stylegan-stacked|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -567,4 +567,12 @@ fi
 if [[ $what == progan-fashion ]]; then
   # ProGAN's first run: phases of 10,000 images so that 25 minutes reach 32x32 (docs/RESULTS.md "ProGAN on Fashion-MNIST").
   run progan-fashion $N train progan --set phase_images=10000 --minutes 25 --sample-every 200 --device "$device" --out runs/progan-fashion --overwrite
+fi
+if [[ $what == stylegan-stacked ]]; then
+  # StyleGAN's first run on stacked MNIST, in two legs (50 + 40 minutes) on a machine shared by five engineers, then its
+  # mode count (docs/RESULTS.md "StyleGAN on stacked MNIST").
+  run stylegan-stacked $N train stylegan --data stacked-mnist --set phase_images=10000 --minutes 50 --seed 1 --device "$device" --out runs/stylegan-stacked --overwrite
+  run stylegan-stacked-2 $N train stylegan --resume --minutes 40 --device "$device" --out runs/stylegan-stacked
+  run stylegan-stacked-eval $N eval stacked-mnist --checkpoint runs/stylegan-stacked/checkpoint.safetensors --device "$device"
+  run stylegan-stacked-pictures $N pictures --checkpoint runs/stylegan-stacked/checkpoint.safetensors --out runs/stylegan-stacked/pictures --device "$device"
 fi
