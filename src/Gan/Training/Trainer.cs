@@ -248,6 +248,7 @@ public static class Trainer
     /// slices). Throws <see cref="DataException"/> when a batch does not split evenly.</summary>
     public static void ShardLoaders(ITrainingJob job, IEnumerable<DataLoader> loaders, Communicator comm)
     {
+        if (comm.Size > 1 && job.DataParallelRefusal is { } why) throw new ArgumentException($"--distributed: {why}");
         foreach (var l in loaders) l.ShardRows(comm.Rank, comm.Size, job.BatchesPerStep);
     }
 
