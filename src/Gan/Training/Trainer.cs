@@ -232,8 +232,8 @@ public static class Trainer
     // ------------------------------------------------------------------ data parallelism
 
     /// <summary>Sets a data-parallel run up (nothing for one process): shards the loaders and the job's stream, broadcasts
-    /// rank 0's state and hooks the optimizers. The result unhooks them when disposed.</summary>
-    static DistributedDataParallel? Distribute(ITrainingJob job, DataLoader loader, TrainerOptions options)
+    /// rank 0's state and hooks the optimizers. The result unhooks them and unshards the stream when disposed.</summary>
+    static IDisposable? Distribute(ITrainingJob job, DataLoader loader, TrainerOptions options)
     {
         var comm = options.Communicator;
         if (comm.Size == 1) return null;
@@ -241,7 +241,12 @@ public static class Trainer
         job.Rng.ShardRows(comm.Rank, comm.Size);
         var ddp = new DistributedDataParallel(job.Modules.Values, job.Optimizers.Values, comm);
         comm.Stats.Reset(); // what follows is the steps' traffic
-        return ddp;
+        return new Undo(() => { ddp.Dispose(); job.Rng.ShardRows(0, 1); });
+    }
+
+    sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
     }
 
     /// <summary>Each loader gives this rank its shard of every batch, cut per update (a step's <see cref="ITrainingJob.BatchesPerStep"/>

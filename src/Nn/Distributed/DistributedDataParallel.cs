@@ -139,8 +139,13 @@ public sealed class DistributedDataParallel : IDisposable
             // The names and shapes first, so that two ranks with different models fail with a message, not a hang.
             var layout = string.Join(";", state.Select(kv => $"{kv.Key}:{string.Join('x', kv.Value.Shape)}"));
             var rootLayout = System.Text.Encoding.UTF8.GetString(communicator.Broadcast(communicator.IsRoot ? System.Text.Encoding.UTF8.GetBytes(layout) : null));
+            // Agreed by all, so every rank stops here rather than some waiting in the broadcasts below.
+            Span<double> differ = [rootLayout != layout ? 1 : 0];
+            communicator.AllReduceSum(differ);
             if (rootLayout != layout)
                 throw new DistributedException($"DistributedDataParallel: rank {communicator.Rank}'s {module.GetType().Name} differs from rank 0's (tensors and shapes: rank 0 {Abbreviate(rootLayout)}; here {Abbreviate(layout)})");
+            if (differ[0] > 0)
+                throw new DistributedException($"DistributedDataParallel: {differ[0]} of the {communicator.Size} ranks hold a {module.GetType().Name} that differs from rank 0's (their messages name the tensors)");
             foreach (var (_, t) in state)
             {
                 if (t.Length == 0) continue;
