@@ -176,8 +176,10 @@ public static class Trainer
                     outOfTime = left < 1 / rate;
                     shown = Math.Min(total, step + (long)Math.Max(0, Math.Floor(left * rate)));
                 }
-                bool stop = cancel.IsCancellationRequested;
-                if (comm.Size > 1) (last, stop, outOfTime) = Agree(comm, last, stop, outOfTime);
+                // Under data parallelism a stop is agreed here, with the step's numbers; one process reads the token after the
+                // progress report (a cancel from the progress callback stops at this step).
+                bool agreedStop = false;
+                if (comm.Size > 1) (last, agreedStop, outOfTime) = Agree(comm, last, cancel.IsCancellationRequested, outOfTime);
                 var bad = last.FirstOrDefault(kv => !float.IsFinite(kv.Value));
                 if (bad.Key is not null)
                 {
@@ -197,7 +199,7 @@ public static class Trainer
                 progress?.Invoke(new TrainProgress(step, shown, epoch, rate, clock.Elapsed,
                     rate > 0 ? TimeSpan.FromSeconds((shown - step) / rate) : null, last));
 
-                bool end = step >= total || outOfTime;
+                bool end = step >= total || outOfTime, stop = comm.Size > 1 ? agreedStop : cancel.IsCancellationRequested;
                 if (writes && (end || stop || step % options.SampleEvery == 0))
                     faults.Try("the pictures", Path.Combine(options.OutDir, SamplesFolder), () => WritePictures(job, options.OutDir, step, latest, lossCurve, history));
                 if (end || stop || step % options.CheckpointEvery == 0)
