@@ -54,7 +54,49 @@ public static class BenchCommand
             bench.Subcommands.Add(command);
         }
         bench.Subcommands.Add(ResNet18Command());
+        bench.Subcommands.Add(AllReduceCommand());
         return bench;
+    }
+
+    /// <summary>
+    /// <c>bash tools/mpi.sh -n N nativegan bench allreduce</c>: the time of one all-reduce (sum, in place) of float buffers of
+    /// several sizes over the ranks mpiexec started, median of --repeats after a barrier each; rank 0 prints milliseconds and
+    /// the algorithmic bandwidth (bytes / time). What data-parallel training pays per gradient bucket.
+    /// </summary>
+    static Command AllReduceCommand()
+    {
+        var repeats = new Option<int>("--repeats") { Description = "Timed all-reduces per size (the median is reported).", DefaultValueFactory = _ => 20 };
+        var command = new Command("allreduce", "Times MPI all-reduces of 4 KB to 16 MB over the ranks `bash tools/mpi.sh -n N` started.") { repeats };
+        command.SetAction(result =>
+        {
+            int n = result.GetValue(repeats);
+            if (n < 1) { Cli.Error("bench allreduce: --repeats must be at least 1"); return 2; }
+            NativeGan.Nn.Distributed.MpiCommunicator comm;
+            try { comm = NativeGan.Nn.Distributed.MpiCommunicator.World(); }
+            catch (NativeGan.Nn.Distributed.DistributedException e) { Cli.Error($"bench allreduce: {e.Message}"); return 2; }
+            if (comm.IsRoot) AnsiConsole.MarkupLine($"all-reduce over {comm.Size} ranks ({Markup.Escape(comm.Description)}), median of {n}:");
+            foreach (int bytes in new[] { 4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20 })
+            {
+                var buffer = new float[bytes / 4];
+                for (int i = 0; i < buffer.Length; i++) buffer[i] = i % 7;
+                comm.AllReduceSum(buffer); // warm-up (connections, registration)
+                var times = new double[n];
+                for (int r = 0; r < n; r++)
+                {
+                    comm.Barrier();
+                    long start = Stopwatch.GetTimestamp();
+                    comm.AllReduceSum(buffer);
+                    times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+                Array.Sort(times);
+                double median = times[n / 2];
+                if (comm.IsRoot)
+                    AnsiConsole.MarkupLine($"  {bytes / 1024.0,8:0} KiB  {median * 1e3,9:0.###} ms  {bytes / median / 1e9,7:0.###} GB/s  (min {times[0] * 1e3:0.###} ms)");
+            }
+            comm.Dispose();
+            return 0;
+        });
+        return command;
     }
 
     /// <summary>

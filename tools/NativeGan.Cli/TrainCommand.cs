@@ -2,6 +2,7 @@ using System.CommandLine;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Training;
 using NativeGan.Nn;
+using NativeGan.Nn.Distributed;
 using Spectre.Console;
 
 namespace NativeGan.Cli;
@@ -39,9 +40,11 @@ public static class TrainCommand
         var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders)." };
         var length = new Option<int?>("--length") { Description = "Music: note events per training excerpt (default 100; C-RNN-GAN's song length)." };
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
+        var distributed = new Option<string>("--distributed") { Description = "none, or mpi: data-parallel over the processes `mpiexec -n N` (or `bash tools/mpi.sh -n N`) started; --batch is the global batch, split over the ranks; rank 0 writes the run's files.", DefaultValueFactory = _ => "none" };
+        var threads = new Option<int?>("--threads") { Description = "Threads of the cpu device (default: the machine's cores, shared out among the ranks mpiexec started on this machine)." };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, length, set,
+            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, threads,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var choice = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType())
@@ -67,7 +70,7 @@ public static class TrainCommand
                 SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
                 ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings,
             };
-            return Run(request, result.GetValue(device)!);
+            return RunDistributed(request, result.GetValue(device)!, result.GetValue(distributed)!, result.GetValue(threads));
         });
         return command;
     }
@@ -101,22 +104,67 @@ public static class TrainCommand
         return changes;
     }
 
-    internal static int Run(TrainRequest request, string deviceName)
+    /// <summary>
+    /// --distributed and --threads, then <see cref="Run"/>. Under MPI every rank runs this; ranks other than 0 print only
+    /// their errors (prefixed with the rank). A collective that fails (a rank died) ends this rank with exit code 5 and a
+    /// message; mpiexec then ends the others. MPI is finalised on the way out of a run that ended normally.
+    /// </summary>
+    static int RunDistributed(TrainRequest request, string deviceName, string distributed, int? threads)
     {
-        var device = Cli.OpenDevice(deviceName);
+        if (threads is < 1) { Cli.Error($"train {request.Kind.Name}: --threads must be at least 1, got {threads}"); return 2; }
+        Communicator comm;
+        switch (distributed.ToLowerInvariant())
+        {
+            case "none": comm = SingleProcess.Instance; break;
+            case "mpi":
+                try { comm = MpiCommunicator.World(); }
+                catch (DistributedException e) { Cli.Error($"train {request.Kind.Name} --distributed mpi: {e.Message}"); return 2; }
+                if (comm.Size == 1 && !MpiCommunicator.LaunchedByMpiexec)
+                    Cli.Warn("--distributed mpi: not started by mpiexec, so this is a group of one process (run `bash tools/mpi.sh -n 2 nativegan train ...`)");
+                break;
+            default: Cli.Error($"train {request.Kind.Name}: --distributed takes none or mpi, got '{distributed}'"); return 2;
+        }
+        // Ranks on one machine share its cores (hydra says how many ranks this machine runs).
+        int local = int.TryParse(Environment.GetEnvironmentVariable("MPI_LOCALNRANKS"), out int n) && n > 0 ? n : 1;
+        int? cpuThreads = threads ?? (comm.Size > 1 ? Math.Max(1, Environment.ProcessorCount / local) : null);
+        try
+        {
+            int code = Run(request with { Communicator = comm }, deviceName, cpuThreads);
+            // MPI_Finalize only when the ranks ended together (finished, or stopped by a signal after saving); after a refusal
+            // or a failure the others may wait in a collective: this rank exits without it and mpiexec ends them.
+            if (code is 0 or 130 or 143) comm.Dispose();
+            return code;
+        }
+        catch (DistributedException e)
+        {
+            Console.Error.WriteLine($"rank {comm.Rank} of {comm.Size}: {e.Message}");
+            return 5;
+        }
+    }
+
+    internal static int Run(TrainRequest request, string deviceName, int? cpuThreads = null)
+    {
+        var comm = request.Communicator;
+        bool root = comm.IsRoot;
+        var device = root ? Cli.OpenDevice(deviceName) : OpenQuietly(deviceName, comm);
         if (device is null) return 2;
+        if (cpuThreads is { } t && device is CpuDevice cpu) cpu.Threads = t;
+        Action<string> log = root ? Cli.Log : _ => { }, warn = root ? Cli.Warn : _ => { };
+        void Error(string message) { if (root) Cli.Error(message); else Console.Error.WriteLine($"rank {comm.Rank}: {message}"); }
         TrainingRun run;
-        try { run = TrainingRun.Prepare(request, device, Cli.Log, Cli.Warn); }
+        try { run = TrainingRun.Prepare(request, device, log, warn); }
         catch (Exception e) when (e is ArgumentException or DataException or CheckpointException or IOException or UnauthorizedAccessException)
         {
-            Cli.Error(e.Message);
+            Error(e.Message);
             return 2;
         }
+        if (!root) return RunQuietly(run, comm);
         using var _run = run;
         var job = run.Job;
         int perStep = job.BatchesPerStep, batch = run.Loader.BatchSize / perStep;
         string later = string.Concat(request.BatchFrom.Select(b => $", {b.Size} from step {b.Step:N0}"));
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]: {run.Data.Count:N0} samples of {Markup.Escape(string.Join("x", run.Data.SampleShape))} " +
+        string ranks = comm.Size > 1 ? $" x {comm.Size} ranks ({Markup.Escape(comm.Description)}, {(device is CpuDevice c ? c.Threads : 0)} threads each)" : "";
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(job.Kind)}[/] on [bold]{device.Name}[/]{ranks}: {run.Data.Count:N0} samples of {Markup.Escape(string.Join("x", run.Data.SampleShape))} " +
                                $"from {Markup.Escape(run.Data.Name)}, batch {batch}{later}{(perStep > 1 ? $" x {perStep} updates" : "")}, {run.Loader.BatchesPerEpoch} steps an epoch; run folder {Markup.Escape(run.OutDir)}");
 
         using var cancel = new CancellationTokenSource();
@@ -148,12 +196,49 @@ public static class TrainCommand
         }
         finally { Console.CancelKeyPress -= onCancel; }
 
+        if (comm.Size > 1)
+            AnsiConsole.MarkupLine($"[grey]all-reduce on rank 0: {Markup.Escape(comm.Stats.ToString())} in all, {comm.Stats.Bytes / 1e6 / Math.Max(1, result.Steps):0.###} MB and {comm.Stats.Seconds * 1e3 / Math.Max(1, result.Steps):0.##} ms a step (waiting for the other ranks included)[/]");
         var colour = result.Outcome switch { TrainOutcome.Finished => "green", TrainOutcome.Interrupted => "yellow", _ => "red" };
         AnsiConsole.MarkupLine($"[{colour}]{Markup.Escape(result.Message)}[/]");
         // Only what exists: a run that diverged or failed early may have no picture or checkpoint yet.
         foreach (var (label, path) in new[] { ("samples:   ", result.LatestSamples), ("loss curve:", result.LossCurve), ("checkpoint:", result.Checkpoint) })
             if (File.Exists(path)) AnsiConsole.MarkupLine($"{label} {Markup.Escape(Path.GetFullPath(path))}");
         return ExitCode(result.Outcome, stopSignal);
+    }
+
+    /// <summary>A rank other than 0: no picture, no progress line; its errors go to stderr with its rank.</summary>
+    static Device? OpenQuietly(string name, Communicator comm)
+    {
+        try { return Device.Get(name); }
+        catch (Exception e) when (e is ArgumentException or DeviceNotFoundException)
+        {
+            Console.Error.WriteLine($"rank {comm.Rank}: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The training of a rank other than 0: the same loop, silent; its exit code is rank 0's (they stop together).</summary>
+    static int RunQuietly(TrainingRun run, Communicator comm)
+    {
+        using var _run = run;
+        using var cancel = new CancellationTokenSource();
+        // mpiexec forwards Ctrl-C and SIGTERM to every rank: this one stops with the others (the stop is agreed each step).
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context => { context.Cancel = true; cancel.Cancel(); });
+        try
+        {
+            var result = run.Run(cancel.Token);
+            if (result.Outcome is not (TrainOutcome.Finished or TrainOutcome.Interrupted)) Console.Error.WriteLine($"rank {comm.Rank}: {result.Message}");
+            return ExitCode(result.Outcome, result.Outcome == TrainOutcome.Interrupted ? 130 : 0);
+        }
+        catch (Exception e) when (e is CheckpointException or FileNotFoundException)
+        {
+            Console.Error.WriteLine($"rank {comm.Rank}: {e.Message}");
+            return 2;
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
     }
 
     /// <summary>The exit code of a run: 0 finished; 130 (Ctrl-C) or 143 (SIGTERM) when stopped by a signal after saving,

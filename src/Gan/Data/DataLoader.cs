@@ -44,6 +44,26 @@ public sealed class DataLoader : IDisposable
 
     public int BatchesPerEpoch => DropLast ? data.Count / BatchSize : (data.Count + BatchSize - 1) / BatchSize;
 
+    /// <summary>This rank's part of every batch under data parallelism (<see cref="ShardRows"/>); (0, 1, 1): the whole batch.</summary>
+    public (int Rank, int Count, int Groups) Shard { get; private set; } = (0, 1, 1);
+
+    /// <summary>
+    /// Makes every batch this rank's shard of the batch all ranks share: the order and <see cref="BatchSize"/> stay the
+    /// global ones (same seed on every rank), and a batch holds BatchSize / <paramref name="count"/> rows. The batch is cut
+    /// into <paramref name="groups"/> equal parts (a step's updates: a WGAN critic's 5 slices) and the rank takes its
+    /// count-th of each, so the union of the ranks' k-th slices is the single process's k-th slice, in rank order.
+    /// </summary>
+    public DataLoader ShardRows(int rank, int count, int groups = 1)
+    {
+        if (count < 1 || rank < 0 || rank >= count || groups < 1)
+            throw new ArgumentOutOfRangeException(nameof(rank), $"DataLoader.ShardRows: rank {rank} of {count}, {groups} groups");
+        if (count > 1 && (!DropLast || BatchSize % (count * groups) != 0))
+            throw new DataException($"{data.Name}: a batch of {BatchSize} does not split into {groups} update(s) x {count} ranks of equal shards" +
+                                    (DropLast ? "" : " (a sharded loader drops the last, smaller batch)") + ": use a batch divisible by the number of ranks");
+        Shard = (rank, count, groups);
+        return this;
+    }
+
     /// <summary>The order in which epoch <paramref name="epoch"/> visits the samples (a function of seed and epoch only).</summary>
     public int[] Permutation(int epoch)
     {
@@ -103,11 +123,15 @@ public sealed class DataLoader : IDisposable
     (float[] Samples, int[]? Labels) Gather(int[] order, int batch)
     {
         int first = batch * BatchSize, count = Math.Min(BatchSize, order.Length - first), size = data.SampleSize;
+        var (rank, ranks, groups) = Shard;
+        int group = count / groups, share = group / ranks; // under sharding count == BatchSize (whole batches only)
+        if (ranks > 1) count /= ranks;
         var samples = new float[count * size];
         var labels = data.Labels is null ? null : new int[count];
         for (int i = 0; i < count; i++)
         {
-            int row = order[first + i];
+            // Sharded: the i-th local row is row (i % share) of this rank's share of group i / share.
+            int row = ranks == 1 ? order[first + i] : order[first + i / share * group + rank * share + i % share];
             data.Data.AsSpan(row * size, size).CopyTo(samples.AsSpan(i * size, size));
             if (labels is not null) labels[i] = data.Labels![row];
         }

@@ -86,6 +86,9 @@ public sealed class RadialGanJob : ITrainingJob
     public IReadOnlyDictionary<string, Module> Modules => modules;
     /// <summary>generator_D (domain D's encoder and decoder) and discriminator (all discriminators).</summary>
     public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
+
+    /// <summary>A step updates the networks of the domains its batch holds: ranks with different shards would update different ones.</summary>
+    public string? DataParallelRefusal => "radialgan: which domains' networks a step updates depends on the rows its batch holds, so ranks with different shards would take different steps; train it in one process";
     /// <summary>The job's random stream (the gradient penalty's interpolates).</summary>
     public Rng Rng { get; }
     /// <summary>Where the networks live.</summary>

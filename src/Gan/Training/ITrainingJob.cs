@@ -21,6 +21,11 @@ public interface ITrainingJob : IDisposable
     /// <summary>How many loader batches one <see cref="Step"/> consumes (a WGAN critic's 5 updates each get their own batch).</summary>
     int BatchesPerStep => 1;
 
+    /// <summary>Why this job cannot train data-parallel (<c>--distributed</c>), or null when it can: a step whose updates depend
+    /// on what its shard of the batch holds (which networks it updates, how many times) would make the ranks call their
+    /// optimizers out of step.</summary>
+    string? DataParallelRefusal => null;
+
     /// <summary>The networks by name ("generator", "discriminator", "encoder", ...): their state dicts are saved
     /// under "NAME." prefixes.</summary>
     IReadOnlyDictionary<string, Module> Modules { get; }

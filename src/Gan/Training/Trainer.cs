@@ -4,6 +4,7 @@ using System.Text.Json;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Pictures;
 using NativeGan.Nn;
+using NativeGan.Nn.Distributed;
 
 namespace NativeGan.Gan.Training;
 
@@ -47,6 +48,16 @@ public sealed record TrainerOptions
     /// with the checkpoint so that a resume without them continues on the same data (null: not saved).</summary>
     public string? DataSource { get; init; }
     public ulong? DataSeed { get; init; }
+
+    /// <summary>
+    /// The ranks training together (<c>--distributed mpi</c>; default one process). With more than one: rank 0's weights and
+    /// optimizer state are broadcast, each rank takes its shard of every batch (<see cref="DataLoader.ShardRows"/>) and its
+    /// rows of every draw of the job's stream (<see cref="Rng.ShardRows"/>), gradients are averaged before each optimizer
+    /// step (<see cref="DistributedDataParallel"/>), the logged numbers are the ranks' means, the decisions to stop (Ctrl-C,
+    /// the time limit, a NaN) are taken together, and rank 0 alone writes the loss log, pictures and checkpoints. On
+    /// --resume every rank needs the checkpoint in its <see cref="OutDir"/> (<see cref="TrainingRun"/> sends rank 0's).
+    /// </summary>
+    public Communicator Communicator { get; init; } = SingleProcess.Instance;
 }
 
 /// <summary>What the loop reports after every step (the command line draws its progress bar from it).</summary>
@@ -126,19 +137,22 @@ public static class Trainer
             ? options.MaxSteps!.Value // epochs differ in length once the batch changes: the steps alone set the length
             : Math.Min(options.Epochs * (long)loader.BatchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
+        var comm = options.Communicator;
+        bool writes = comm.IsRoot; // rank 0 alone writes the run's files
         long step = 0;
         if (options.Resume)
         {
             step = Resume(job, checkpoint, options, log);
-            TruncateLog(lossLog, step);
+            if (writes) TruncateLog(lossLog, step);
         }
-        else if (File.Exists(lossLog)) File.Delete(lossLog);
-        var history = ReadLog(lossLog);
+        else if (writes && File.Exists(lossLog)) File.Delete(lossLog);
+        var history = writes ? ReadLog(lossLog) : [];
+        using var parallel = Distribute(job, loader, options);
 
         var clock = Stopwatch.StartNew();
         long firstStep = step;
         var last = (IReadOnlyDictionary<string, float>)new Dictionary<string, float>();
-        using var logWriter = new StreamWriter(lossLog, append: true);
+        using var logWriter = writes ? new StreamWriter(lossLog, append: true) : null;
         var faults = new WriteFaults(log);
         var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
         int batchesPerStep = job.BatchesPerStep; // a loader batch holds that many of the user's --batch (a critic's n updates)
@@ -152,6 +166,20 @@ public static class Trainer
             {
                 using (batch) last = job.Step(batch, step);
                 step++;
+                double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                // With a time limit: the steps that fit in it at the mean step time so far, if fewer than the run's length.
+                long shown = total;
+                bool outOfTime = false;
+                if (options.TimeLimit is { } limit && rate > 0)
+                {
+                    double left = (limit - clock.Elapsed).TotalSeconds;
+                    outOfTime = left < 1 / rate;
+                    shown = Math.Min(total, step + (long)Math.Max(0, Math.Floor(left * rate)));
+                }
+                // Under data parallelism a stop is agreed here, with the step's numbers; one process reads the token after the
+                // progress report (a cancel from the progress callback stops at this step).
+                bool agreedStop = false;
+                if (comm.Size > 1) (last, agreedStop, outOfTime) = Agree(comm, last, cancel.IsCancellationRequested, outOfTime);
                 var bad = last.FirstOrDefault(kv => !float.IsFinite(kv.Value));
                 if (bad.Key is not null)
                 {
@@ -163,30 +191,27 @@ public static class Trainer
                 var logged = Logged(last, current.BatchSize / batchesPerStep, optimizers);
                 // Written through every step, so after a kill the log holds every step up to the checkpoint's (a resume
                 // drops the lines after it): a resumed run's log equals an uninterrupted run's.
-                faults.Try("the loss log", lossLog, () => { logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, logged)); logWriter.Flush(); });
-                history.Add((step, logged));
-
-                double rate = (step - firstStep) / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                // With a time limit: the steps that fit in it at the mean step time so far, if fewer than the run's length.
-                long shown = total;
-                bool outOfTime = false;
-                if (options.TimeLimit is { } limit && rate > 0)
+                if (logWriter is not null)
                 {
-                    double left = (limit - clock.Elapsed).TotalSeconds;
-                    outOfTime = left < 1 / rate;
-                    shown = Math.Min(total, step + (long)Math.Max(0, Math.Floor(left * rate)));
+                    faults.Try("the loss log", lossLog, () => { logWriter.WriteLine(LogLine(step, epoch, clock.Elapsed.TotalSeconds, logged)); logWriter.Flush(); });
+                    history.Add((step, logged));
                 }
                 progress?.Invoke(new TrainProgress(step, shown, epoch, rate, clock.Elapsed,
                     rate > 0 ? TimeSpan.FromSeconds((shown - step) / rate) : null, last));
 
-                bool end = step >= total || outOfTime, stop = cancel.IsCancellationRequested;
-                if (end || stop || step % options.SampleEvery == 0)
+                bool end = step >= total || outOfTime, stop = comm.Size > 1 ? agreedStop : cancel.IsCancellationRequested;
+                if (writes && (end || stop || step % options.SampleEvery == 0))
                     faults.Try("the pictures", Path.Combine(options.OutDir, SamplesFolder), () => WritePictures(job, options.OutDir, step, latest, lossCurve, history));
                 if (end || stop || step % options.CheckpointEvery == 0)
                 {
-                    try { Save(job, checkpoint, step, perEpoch, options); }
+                    try
+                    {
+                        if (writes) Save(job, checkpoint, step, perEpoch, options);
+                        if (comm.Size > 1) ShareCheckpointOutcome(comm, failed: false);
+                    }
                     catch (CheckpointException e)
                     {
+                        if (comm.Size > 1 && writes) ShareCheckpointOutcome(comm, failed: true);
                         // The previous checkpoint stays (Safetensors.Save replaces it only once the new one is whole).
                         string kept = File.Exists(checkpoint) ? $"the previous checkpoint (step {ReadStep(checkpoint)}) is kept" : "no checkpoint had been saved yet";
                         return new TrainResult(TrainOutcome.CheckpointFailed, step,
@@ -196,14 +221,121 @@ public static class Trainer
                 }
                 if (stop)
                     return new TrainResult(TrainOutcome.Interrupted, step,
-                        $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue", checkpoint, latest, lossCurve);
+                        $"interrupted at step {step} of {total}; checkpoint saved; run again with --resume to continue{SameOnEveryRank(job, comm)}", checkpoint, latest, lossCurve);
                 if (step >= total || step == until) break;
                 if (outOfTime)
-                    return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps: the time limit of {options.TimeLimit!.Value.TotalMinutes:0.##} minutes is reached (--resume continues)",
+                    return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps: the time limit of {options.TimeLimit!.Value.TotalMinutes:0.##} minutes is reached (--resume continues){SameOnEveryRank(job, comm)}",
                         checkpoint, latest, lossCurve);
             }
         }
-        return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps", checkpoint, latest, lossCurve);
+        return new TrainResult(TrainOutcome.Finished, step, $"finished {step} steps{SameOnEveryRank(job, comm)}", checkpoint, latest, lossCurve);
+    }
+
+    // ------------------------------------------------------------------ data parallelism
+
+    /// <summary>Sets a data-parallel run up (nothing for one process): shards the loaders and the job's stream, broadcasts
+    /// rank 0's state and hooks the optimizers. The result unhooks them and unshards the stream when disposed.</summary>
+    static IDisposable? Distribute(ITrainingJob job, DataLoader loader, TrainerOptions options)
+    {
+        var comm = options.Communicator;
+        if (comm.Size == 1) return null;
+        ShardLoaders(job, [loader, .. options.LaterLoaders.Select(l => l.Loader)], comm);
+        job.Rng.ShardRows(comm.Rank, comm.Size);
+        var ddp = new DistributedDataParallel(job.Modules.Values, job.Optimizers.Values, comm);
+        comm.Stats.Reset(); // what follows is the steps' traffic
+        return new Undo(() => { ddp.Dispose(); job.Rng.ShardRows(0, 1); });
+    }
+
+    sealed class Undo(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
+    /// <summary>Each loader gives this rank its shard of every batch, cut per update (a step's <see cref="ITrainingJob.BatchesPerStep"/>
+    /// slices). Throws <see cref="DataException"/> when a batch does not split evenly.</summary>
+    public static void ShardLoaders(ITrainingJob job, IEnumerable<DataLoader> loaders, Communicator comm)
+    {
+        if (comm.Size > 1 && job.DataParallelRefusal is { } why) throw new ArgumentException($"--distributed: {why}");
+        foreach (var l in loaders) l.ShardRows(comm.Rank, comm.Size, job.BatchesPerStep);
+    }
+
+    /// <summary>The step's logged numbers averaged over the ranks (a NaN on any rank makes them NaN everywhere, so every
+    /// rank stops together), and a stop or the end of the time on any rank stops them all.</summary>
+    static (IReadOnlyDictionary<string, float> Values, bool Stop, bool OutOfTime) Agree(Communicator comm, IReadOnlyDictionary<string, float> values, bool stop, bool outOfTime)
+    {
+        var keys = values.Keys.Order(StringComparer.Ordinal).ToList();
+        var sums = new double[keys.Count + 3];
+        for (int i = 0; i < keys.Count; i++) sums[i] = values[keys[i]];
+        sums[keys.Count] = stop ? 1 : 0;
+        sums[keys.Count + 1] = outOfTime ? 1 : 0;
+        sums[keys.Count + 2] = keys.Count; // the ranks must log the same numbers
+        comm.AllReduceSum(sums);
+        if (sums[keys.Count + 2] != (double)keys.Count * comm.Size)
+            throw new DistributedException($"train: rank {comm.Rank} logs {keys.Count} numbers a step ({string.Join(", ", keys)}), the ranks together {sums[keys.Count + 2]}: the ranks ran different steps");
+        var mean = new Dictionary<string, float>(StringComparer.Ordinal);
+        for (int i = 0; i < keys.Count; i++) mean[keys[i]] = (float)(sums[i] / comm.Size);
+        return (mean, sums[keys.Count] > 0, sums[keys.Count + 1] > 0);
+    }
+
+    /// <summary>
+    /// At the end of a data-parallel run: checks that every rank holds bit-identical parameters (a 64-bit FNV-1a hash of
+    /// every parameter's bits, in the modules' order, compared with rank 0's) and says so for the result's message; throws
+    /// <see cref="DistributedException"/> naming the ranks when they differ. Buffers (batch norm's running statistics) are
+    /// per rank and left out. Empty for one process.
+    /// </summary>
+    public static string SameOnEveryRank(ITrainingJob job, Communicator comm)
+    {
+        if (comm.Size == 1) return "";
+        ulong hash = ParameterHash(job);
+        var root = comm.Broadcast(comm.IsRoot ? BitConverter.GetBytes(hash) : null);
+        Span<double> differ = [BitConverter.ToUInt64(root) != hash ? 1 : 0];
+        comm.AllReduceSum(differ);
+        if (differ[0] > 0)
+            throw new DistributedException($"train: after the last step {differ[0]} of the {comm.Size} ranks hold parameters that differ from rank 0's " +
+                                           $"(rank {comm.Rank}: hash {hash:x16}, rank 0: {BitConverter.ToUInt64(root):x16}): the gradient averaging did not keep them equal");
+        return $"; the {comm.Size} ranks hold bit-identical parameters (FNV-1a {hash:x16})";
+    }
+
+    /// <summary>A 64-bit FNV-1a hash of the bits of every module's parameters, in order.</summary>
+    public static ulong ParameterHash(ITrainingJob job)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (var (_, module) in job.Modules)
+            foreach (var p in module.Parameters())
+                foreach (var v in p.ToArray())
+                {
+                    uint bits = BitConverter.SingleToUInt32Bits(v);
+                    for (int b = 0; b < 4; b++, bits >>= 8) hash = (hash ^ (bits & 0xFF)) * 1099511628211UL;
+                }
+        return hash;
+    }
+
+    /// <summary>After rank 0 wrote (or failed to write) a checkpoint: every rank learns which, so all stop together on a failure.</summary>
+    static void ShareCheckpointOutcome(Communicator comm, bool failed)
+    {
+        Span<double> flag = [comm.IsRoot && failed ? 1 : 0];
+        comm.AllReduceSum(flag);
+        if (flag[0] > 0 && !comm.IsRoot) throw new CheckpointException("rank 0 could not write the checkpoint (its message says why)");
+    }
+
+    /// <summary>
+    /// Sends rank 0's checkpoint file (<paramref name="path"/> there) to every rank, each writing it at its own
+    /// <paramref name="path"/>: what a resumed data-parallel run reads its job and state from on machines that do not
+    /// share rank 0's disk. Rank 0's file must exist (else it throws and mpiexec stops the others).
+    /// </summary>
+    public static void ShareCheckpoint(Communicator comm, string path)
+    {
+        if (comm.Size == 1) return;
+        byte[]? mine = null;
+        if (comm.IsRoot)
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"--resume: no checkpoint at {path}", path);
+            mine = File.ReadAllBytes(path);
+        }
+        var bytes = comm.Broadcast(mine);
+        if (comm.IsRoot) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllBytes(path, bytes);
     }
 
     static void CheckLoaders(DataLoader first, TrainerOptions options)

@@ -1,5 +1,6 @@
 using NativeGan.Gan.Data;
 using NativeGan.Nn;
+using NativeGan.Nn.Distributed;
 
 namespace NativeGan.Gan.Training;
 
@@ -31,6 +32,10 @@ public sealed record TrainRequest
     public int? Length { get; init; }
     /// <summary>Model settings as text (<c>--set key=value</c>), bound onto the kind's options.</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+    /// <summary>--distributed: the ranks training together (default one process). Rank 0 claims <see cref="OutDir"/> and
+    /// writes the run's files; every other rank works in a private temporary folder, removed at the end, and on --resume
+    /// receives rank 0's checkpoint there. --batch is the global batch: it must split evenly over the ranks.</summary>
+    public Communicator Communicator { get; init; } = SingleProcess.Instance;
 }
 
 /// <summary>
@@ -86,14 +91,37 @@ public sealed class TrainingRun : IDisposable
             if (r.BatchFrom[i].Step <= r.BatchFrom[i - 1].Step)
                 throw new ArgumentException($"{name}: --batch-from steps must increase, got {r.BatchFrom[i - 1].Step} then {r.BatchFrom[i].Step}");
 
-        var folder = RunFolder.Claim(r.OutDir, r.Resume, r.Overwrite, log);
-        try { return Prepare(r, folder, device, log, warn); }
+        var comm = r.Communicator;
+        RunFolder folder;
+        if (comm.IsRoot)
+        {
+            folder = RunFolder.Claim(r.OutDir, r.Resume, r.Overwrite, log);
+            if (comm.Size > 1 && r.Resume)
+                try { Trainer.ShareCheckpoint(comm, Path.Combine(folder.Path, Trainer.CheckpointFile)); }
+                catch { folder.Abandon(); throw; }
+        }
+        else
+        {
+            // Another rank: its own scratch folder (it writes no run files; on --resume it holds rank 0's checkpoint).
+            string scratch = Path.Combine(Path.GetTempPath(), $"nativegan-rank{comm.Rank}-{Environment.ProcessId}");
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+            if (r.Resume) Trainer.ShareCheckpoint(comm, Path.Combine(scratch, Trainer.CheckpointFile));
+            folder = RunFolder.Claim(scratch, r.Resume, overwrite: !r.Resume, log);
+        }
+        try
+        {
+            var run = Prepare(r, folder, device, log, warn);
+            if (!comm.IsRoot) run.scratch = folder.Path;
+            return run;
+        }
         catch
         {
             folder.Abandon();
             throw;
         }
     }
+
+    string? scratch;
 
     static TrainingRun Prepare(TrainRequest r, RunFolder folder, Device device, Action<string> log, Action<string> warn)
     {
@@ -162,7 +190,10 @@ public sealed class TrainingRun : IDisposable
             {
                 OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, TimeLimit = r.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
                 Resume = r.Resume, DataName = dataset.Name, LaterLoaders = later, DataSource = dataSpec, DataSeed = seed,
+                Communicator = r.Communicator,
             };
+            // A batch that does not split over the ranks is refused now, not at the first step.
+            if (r.Communicator.Size > 1) Trainer.ShardLoaders(job, [loader, .. later.Select(l => l.Loader)], r.Communicator);
             return new TrainingRun(r, folder, job, dataset, loader, trainer);
         }
         catch
@@ -197,5 +228,7 @@ public sealed class TrainingRun : IDisposable
         foreach (var l in loaders) l.Dispose();
         Job.Dispose();
         folder.Dispose();
+        if (scratch is not null)
+            try { Directory.Delete(scratch, recursive: true); } catch (IOException) { }
     }
 }

@@ -220,11 +220,40 @@ public sealed class Rng(ulong seed, ulong offset = 0)
         return (ulong)(Interlocked.Add(ref offset, count) - count);
     }
 
+    /// <summary>This process's rank and the number of ranks when the stream is shared by data-parallel ranks
+    /// (<see cref="ShardRows"/>); (0, 1) otherwise.</summary>
+    public (int Rank, int Count) Shard { get; private set; } = (0, 1);
+
+    /// <summary>
+    /// Makes every later draw this rank's rows of a draw over all ranks: a draw of shape [n, ...] takes the stream positions
+    /// a draw of [n x <paramref name="count"/>, ...] would, and returns rows rank x n .. (rank + 1) x n - 1 of it. So the
+    /// ranks of a data-parallel run, each drawing for its shard of the batch, together draw exactly the noise one process
+    /// draws for the whole batch (the latents, a gradient penalty's mixing weights, dropout masks), and the stream's offset
+    /// is the same on every rank and for any number of ranks: a checkpoint resumes with another rank count. A job's draws
+    /// must then be per-sample (first dimension the batch); <see cref="TruncatedNormal"/>, which redraws a varying count, is
+    /// for sampling, not training.
+    /// </summary>
+    public void ShardRows(int rank, int count)
+    {
+        if (count < 1 || rank < 0 || rank >= count)
+            throw new ArgumentOutOfRangeException(nameof(rank), $"Rng.ShardRows: rank {rank} of {count} ranks");
+        Shard = (rank, count);
+    }
+
+    /// <summary>The first stream position of a draw of <paramref name="shape"/> (this rank's rows when sharded).</summary>
+    ulong Reserve(int[] shape)
+    {
+        long n = Shapes.Numel(shape);
+        var (rank, count) = Shard;
+        if (count == 1) return Advance(n);
+        return Advance(n * count) + (ulong)(n * rank);
+    }
+
     public Tensor Uniform(Device device, int[] shape, float low = 0f, float high = 1f)
-        => RandomOps.Uniform(device, shape, Seed, Advance(Shapes.Numel(shape)), low, high);
+        => RandomOps.Uniform(device, shape, Seed, Reserve(shape), low, high);
 
     public Tensor Normal(Device device, int[] shape, float mean = 0f, float std = 1f)
-        => RandomOps.Normal(device, shape, Seed, Advance(Shapes.Numel(shape)), mean, std);
+        => RandomOps.Normal(device, shape, Seed, Reserve(shape), mean, std);
 
     /// <summary>Below this bound fewer than 4% of draws are kept: almost surely a mistake, not a request.</summary>
     public const float SmallestTruncationBound = 0.05f;
@@ -265,11 +294,11 @@ public sealed class Rng(ulong seed, ulong offset = 0)
 
     /// <summary>See <see cref="RandomOps.BernoulliMask"/>: <paramref name="value"/> with probability keepProbability, else 0.</summary>
     public Tensor BernoulliMask(Device device, int[] shape, float keepProbability, float value = 1f)
-        => RandomOps.BernoulliMask(device, shape, keepProbability, Seed, Advance(Shapes.Numel(shape)), value);
+        => RandomOps.BernoulliMask(device, shape, keepProbability, Seed, Reserve(shape), value);
 
-    public void FillUniform(Tensor t, float low = 0f, float high = 1f) => RandomOps.FillUniform(t, Seed, Advance(t.Length), low, high);
+    public void FillUniform(Tensor t, float low = 0f, float high = 1f) => RandomOps.FillUniform(t, Seed, Reserve(t.Shape), low, high);
 
-    public void FillNormal(Tensor t, float mean = 0f, float std = 1f) => RandomOps.FillNormal(t, Seed, Advance(t.Length), mean, std);
+    public void FillNormal(Tensor t, float mean = 0f, float std = 1f) => RandomOps.FillNormal(t, Seed, Reserve(t.Shape), mean, std);
 
     public override string ToString() => $"Rng(seed {Seed}, offset {Offset})";
 }

@@ -124,9 +124,17 @@ public abstract class Optimizer
     /// <summary>Stops clipping weights after each step.</summary>
     public void NoClipping() => ClipValue = null;
 
+    /// <summary>
+    /// Called at the start of every <see cref="Step"/>, before any parameter changes: where data-parallel training
+    /// (<see cref="Distributed.DistributedDataParallel"/>) averages the gradients over the ranks, so a training loop calls
+    /// <c>Step()</c> as it always did.
+    /// </summary>
+    public event Action<Optimizer>? BeforeStep;
+
     /// <summary>Updates every parameter that has a gradient, one fused kernel each.</summary>
     public void Step()
     {
+        BeforeStep?.Invoke(this);
         // Check everything first, so a bad gradient does not leave the parameters half updated.
         for (int i = 0; i < parameters.Length; i++)
         {
