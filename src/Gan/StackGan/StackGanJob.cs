@@ -34,16 +34,16 @@ public sealed record StackGanOptions : ModelOptions
     public int Stage1Width { get; init; } = 32;
 
     [Setting("g2_width", "Stage II generator's features at the low side (halving per upsampling block, at least 16).", Min = 1)]
-    public int Stage2Width { get; init; } = 64;
+    public int Stage2Width { get; init; } = 32;
 
     [Setting("g2_blocks", "Residual blocks of stage II's generator.", Min = 0)]
     public int Stage2Blocks { get; init; } = 2;
 
     [Setting("d_width", "Both discriminators' features after their first convolution (doubling, up to 8x).", Min = 1)]
-    public int CriticWidth { get; init; } = 32;
+    public int CriticWidth { get; init; } = 16;
 
     [Setting("pretrain_steps", "Steps of contrastive text-image pretraining before stage I (the encoders are frozen after).", Min = 0)]
-    public long PretrainSteps { get; init; } = 600;
+    public long PretrainSteps { get; init; } = 1500;
 
     [Setting("stage1_steps", "Steps of stage I after pretraining; stage II trains from then on with stage I frozen.", Min = 0)]
     public long Stage1Steps { get; init; } = 1500;
