@@ -9,12 +9,12 @@ namespace NativeGan.Gan.StackGan;
 /// <param name="Name">"stage I", "stage II", "real".</param>
 /// <param name="Count">Images scored.</param>
 /// <param name="InceptionScore">exp(E KL(p(y|x) || p(y))) over the judge's 10 emoji categories (1 to 10).</param>
-/// <param name="FrechetDistance">d² between Gaussians fitted to the judge's 128 features of these images and of the reference (the held-out real pictures).</param>
+/// <param name="FrechetDistance">d² between Gaussians fitted to the judge's 128 features of these images and of the reference (the held-out real pictures); null for the reference itself.</param>
 /// <param name="RPrecision">The share of images whose own caption is the most similar of its <see cref="StackGanScores.Candidates"/> candidates (null where not measured).</param>
-public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double FrechetDistance, double? RPrecision)
+public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double? FrechetDistance, double? RPrecision)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Name,-22} n {Count,5}  IS {InceptionScore,6:F3}  FD {FrechetDistance,8:F2}  R-precision {(RPrecision is { } r ? $"{r:P1}" : "-")}");
+        $"{Name,-22} n {Count,5}  IS {InceptionScore,6:F3}  FD {(FrechetDistance is { } f ? f.ToString("F2", CultureInfo.InvariantCulture) : "-"),8}  R-precision {(RPrecision is { } r ? $"{r:P1}" : "-")}");
 }
 
 /// <summary>The measurements of a StackGAN checkpoint on held-out captions.</summary>
@@ -109,12 +109,13 @@ public static class StackGanEvaluation
         using var textEmbeddings = job.Embed(captions);
         var text = textEmbeddings.ToArray();
 
-        ImageSetScores Score(string name, float[] images, int count, IReadOnlyList<int>? captionOf)
+        ImageSetScores Score(string name, float[] images, int count, IReadOnlyList<int>? captionOf, bool reference = false)
         {
             var pooled = Pool(images, count, side);
             var (probs, features) = judge.Evaluate(pooled, count);
-            double? r = captionOf is null ? null : RPrecision(job, images, count, text, captionOf, distractors);
-            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), FrechetDistance.Compute(features, realFeatures, MnistClassifier.FeatureSize), r);
+            double? r = captionOf is null ? null : RPrecision(ImageEmbeddings(job, images, count), text, job.Options.Embedding, captionOf, distractors);
+            double? fd = reference ? null : FrechetDistance.Compute(features, realFeatures, MnistClassifier.FeatureSize);
+            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), fd, r);
         }
         var all = Enumerable.Range(0, pairs.Count).ToList();
         log?.Invoke("scoring stage I");
@@ -125,7 +126,7 @@ public static class StackGanEvaluation
         var realRepeated = new float[pairs.Count * size];
         for (int k = 0; k < pairs.Count; k++) Array.Copy(heldOut.Data, (long)pairs[k].Image * size, realRepeated, (long)k * size, size);
         log?.Invoke("scoring the real pictures");
-        var real = Score("real held-out", realRepeated, pairs.Count, all);
+        var real = Score("real held-out", realRepeated, pairs.Count, all, reference: true);
         var trainSet = Score("real training vs held-out", train.Data, train.Count, null);
         return new StackGanScores(accuracy, candidates, [s1, s2, real, trainSet]);
     }
@@ -139,8 +140,8 @@ public static class StackGanEvaluation
         return pool[..count];
     }
 
-    /// <summary>The share of images whose own caption (index captionOf[i] of <paramref name="text"/>) is more similar than each of its distractors'.</summary>
-    static double RPrecision(StackGanJob job, float[] images, int count, float[] text, IReadOnlyList<int> captionOf, List<int[]> distractors)
+    /// <summary>Embeddings [count, d] of <paramref name="images"/> by the job's image encoder (eval mode, no graph).</summary>
+    static float[] ImageEmbeddings(StackGanJob job, float[] images, int count)
     {
         int d = job.Options.Embedding, side = job.Options.Side, size = 3 * side * side;
         var embeddings = new float[count * d];
@@ -157,12 +158,24 @@ public static class StackGanEvaluation
             }
         }
         finally { job.ImageEncoder.Train(); }
+        return embeddings;
+    }
+
+    /// <summary>
+    /// R-precision with R = 1 (AttnGAN, Xu et al. 2018, section 5): the share of images i whose own caption
+    /// (row captionOf[i] of <paramref name="text"/>) has a higher cosine similarity to the image's embedding (row i of
+    /// <paramref name="images"/>) than every one of its distractors (rows distractors[captionOf[i]]); a tie is a miss.
+    /// Embeddings are rows of <paramref name="d"/> floats. Chance is 1 / (distractors + 1) for embeddings that say nothing.
+    /// </summary>
+    public static double RPrecision(float[] images, float[] text, int d, IReadOnlyList<int> captionOf, IReadOnlyList<int[]> distractors)
+    {
+        int count = images.Length / d;
         double Cos(int image, int caption)
         {
             double dot = 0, a = 0, b = 0;
             for (int k = 0; k < d; k++)
             {
-                double u = embeddings[image * d + k], v = text[caption * d + k];
+                double u = images[image * d + k], v = text[caption * d + k];
                 dot += u * v; a += u * u; b += v * v;
             }
             return dot / Math.Sqrt(a * b + 1e-30);

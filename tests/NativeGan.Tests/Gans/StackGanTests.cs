@@ -226,6 +226,25 @@ public class StackGanLossTests
     }
 }
 
+public class StackGanMetricTests
+{
+    [Fact]
+    public void R_precision_counts_images_whose_own_caption_beats_every_distractor()
+    {
+        // 2-d embeddings. Captions: 0 = (1, 0), 1 = (0, 1), 2 = (1, 1), 3 = (-1, 0).
+        float[] text = [1, 0, 0, 1, 1, 1, -1, 0];
+        // Image 0 at (2, 0.1): caption 0 wins over 1 and 3 (cos 1.0 vs 0.05, -1). Image 1 at (1, 1) for caption 1: caption 2
+        // (cos 1) beats it: a miss. Image 2 at (0, 3) for caption 2, distractor 1 (cos 1 > 0.71): a miss. Image 3 at
+        // (-1, 0) for caption 3 against 0 and 2: a hit.
+        float[] images = [2, 0.1f, 1, 1, 0, 3, -1, 0];
+        int[] captionOf = [0, 1, 2, 3];
+        int[][] distractors = [[1, 3], [2, 0], [1], [0, 2]];
+        Assert.Equal(0.5, StackGanEvaluation.RPrecision(images, text, 2, captionOf, distractors));
+        // A tie is a miss: image (1, 0) with its caption 0 against a distractor pointing the same way at another length.
+        Assert.Equal(0.0, StackGanEvaluation.RPrecision([1, 0], [1, 0, 3, 0], 2, [0], [[1]]));
+    }
+}
+
 public class StackGanJobTests
 {
     static readonly Dictionary<string, string> Tiny = new()
