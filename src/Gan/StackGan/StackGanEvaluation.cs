@@ -18,13 +18,15 @@ public sealed record ImageSetScores(string Name, int Count, double InceptionScor
 }
 
 /// <summary>The measurements of a StackGAN checkpoint on held-out captions.</summary>
+/// <param name="HeldOutPictures">Held-out real pictures (the reference of the Fréchet distance).</param>
+/// <param name="HeldOutCaptions">Their captions: one generated image each.</param>
 /// <param name="JudgeAccuracy">The judge's accuracy on the held-out real pictures' categories.</param>
 /// <param name="Candidates">Captions each R-precision ranking chooses among (1 true, the rest other pictures'): chance is 1 / Candidates.</param>
 /// <param name="Sets">Stage I (enlarged to the full side), stage II, and the references: the held-out real pictures, and the training pictures against them (real vs real).</param>
-public sealed record StackGanScores(double JudgeAccuracy, int Candidates, IReadOnlyList<ImageSetScores> Sets)
+public sealed record StackGanScores(int HeldOutPictures, int HeldOutCaptions, double JudgeAccuracy, int Candidates, IReadOnlyList<ImageSetScores> Sets)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"judge: held-out category accuracy {JudgeAccuracy:P1}; R-precision among {Candidates} captions (chance {1.0 / Candidates:P1})\n") +
+        $"held out: {HeldOutPictures} pictures, {HeldOutCaptions} captions; judge: held-out category accuracy {JudgeAccuracy:P1}; R-precision among {Candidates} captions (chance {1.0 / Candidates:P1})\n") +
         string.Join("\n", Sets.Select(s => s.ToString()));
 }
 
@@ -128,7 +130,7 @@ public static class StackGanEvaluation
         log?.Invoke("scoring the real pictures");
         var real = Score("real held-out", realRepeated, pairs.Count, all, reference: true);
         var trainSet = Score("real training vs held-out", train.Data, train.Count, null);
-        return new StackGanScores(accuracy, candidates, [s1, s2, real, trainSet]);
+        return new StackGanScores(heldOut.Count, pairs.Count, accuracy, candidates, [s1, s2, real, trainSet]);
     }
 
     /// <summary>Indices of <paramref name="count"/> captions of pictures other than <paramref name="image"/>, none equal to <paramref name="caption"/>.</summary>
@@ -232,11 +234,16 @@ public static class StackGanEvaluation
         var o = job.Options;
         var rng = new Rng(seed, 1UL << 52);
         var paths = new List<string>();
-        // Held-out captions: 12 pictures spread over the set, each picture's first caption.
-        var chosen = Enumerable.Range(0, 12).Select(k => heldOut.Captions[k * heldOut.Count / 12][0]).ToList();
+        // Held-out captions: 12 pictures spread over the set's base pictures (no skin variation: more kinds of emoji), each
+        // picture's first caption; the interpolation runs between the first two of different categories.
+        var plain = Enumerable.Range(0, heldOut.Count).Where(i => !heldOut.Captions[i][0].Contains("skin tone", StringComparison.Ordinal)).ToList();
+        if (plain.Count < 12) plain = [.. Enumerable.Range(0, heldOut.Count)];
+        var picked = Enumerable.Range(0, 12).Select(k => plain[k * plain.Count / 12]).ToList();
+        var chosen = picked.Select(i => heldOut.Captions[i][0]).ToList();
         paths.Add(Rows(job, Path.Combine(folder, "heldout.png"), "held-out captions: stage I (enlarged) | stage II, two noises each", chosen, 2, rng));
         paths.Add(Rows(job, Path.Combine(folder, "noises.png"), "one held-out caption, eight noises", [chosen[0]], 8, rng));
-        string from = chosen[1], to = chosen[5];
+        int other = heldOut.Labels is { } labels ? picked.FirstOrDefault(i => labels[i] != labels[picked[0]], picked[^1]) : picked[^1];
+        string from = chosen[0], to = heldOut.Captions[other][0];
         paths.Add(Interpolation(job, Path.Combine(folder, "interpolation.png"), from, to, 8, rng));
         return paths;
     }
