@@ -383,7 +383,8 @@ public sealed class StackGanJob : ITrainingJob
         using (low)
         using (high)
         {
-            string title = Phase switch
+            // The phase of the last step run: what the pictures show has trained.
+            string title = PhaseAt(Math.Max(0, stepsDone - 1), Options.PretrainSteps, Options.Stage1Steps) switch
             {
                 StackGanPhase.Pretrain => $"step {stepsDone}: pretraining the encoders (G untrained)",
                 StackGanPhase.Stage1 => $"step {stepsDone}: stage I training (stage II untrained)",
