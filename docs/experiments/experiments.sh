@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|stylegan-stacked|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|stylegan-stacked|stackgan-emoji|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -575,4 +575,9 @@ if [[ $what == stylegan-stacked ]]; then
   run stylegan-stacked-2 $N train stylegan --resume --minutes 40 --device "$device" --out runs/stylegan-stacked
   run stylegan-stacked-eval $N eval stacked-mnist --checkpoint runs/stylegan-stacked/checkpoint.safetensors --device "$device"
   run stylegan-stacked-pictures $N pictures --checkpoint runs/stylegan-stacked/checkpoint.safetensors --out runs/stylegan-stacked/pictures --device "$device"
+fi
+if [[ $what == stackgan-emoji ]]; then
+  # StackGAN's first run on emoji (docs/RESULTS.md "StackGAN: emoji"): 1,500 pretraining steps, 1,500 of stage I, stage II for the rest of 48 minutes.
+  run stackgan-emoji $N train stackgan --data emoji --minutes 48 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=1500 --set lr_g=4e-4 --set lr_d=4e-4 --sample-every 200 --device "$device" --out runs/stackgan-emoji --overwrite
+  run stackgan-emoji-eval $N eval stackgan --checkpoint runs/stackgan-emoji/checkpoint.safetensors --device "$device"
 fi

@@ -15,7 +15,7 @@ public static class EvalCommand
 {
     public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, FID-R18 / KID-R18 / precision-recall, autoencoder reconstruction and ELBO, the music statistics, RadialGAN's augmentation protocol.")
     {
-        Modes(), Mnist(), StackedMnistCommand(), Autoencoder(), Classifier(), Music(), Fid(), RadialGanCommand.Create(),
+        Modes(), Mnist(), StackedMnistCommand(), Autoencoder(), Classifier(), Music(), Fid(), RadialGanCommand.Create(), StackGanCommand.Eval(),
     };
 
     static Command Music()

@@ -5,20 +5,31 @@ using Spectre.Console;
 namespace NativeGan.Cli;
 
 /// <summary><c>nativegan generate --checkpoint F --bars 16 --out song.mid</c>: music from a trained music model, as a MIDI
-/// file and its piano-roll picture.</summary>
+/// file and its piano-roll picture; <c>nativegan generate --checkpoint F --text "red apple" --out apple.png</c>: images of a
+/// text from a StackGAN checkpoint (stage I beside stage II for several noises, or an interpolation with <c>--to</c>).</summary>
 public static class GenerateCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.safetensors of a music model (lstm-melody).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.safetensors of a music model (lstm-melody, crnn-gan) or of stackgan (with --text).", Required = true };
+        var text = new Option<string?>("--text") { Description = "StackGAN: the caption to draw (a PNG of stage I beside stage II for --count noises)." };
+        var to = new Option<string?>("--to") { Description = "StackGAN: a second caption; the picture then interpolates the text embedding from --text to it in --count steps." };
+        var count = new Option<int>("--count") { Description = "StackGAN: noises (or interpolation steps).", DefaultValueFactory = _ => 8 };
         var bars = new Option<int>("--bars") { Description = "Length of the piece in 4/4 bars.", DefaultValueFactory = _ => 16 };
-        var output = new Option<string>("--out") { Description = "The MIDI file to write (its piano roll goes beside it as .png).", DefaultValueFactory = _ => "song.mid" };
+        var output = new Option<string?>("--out") { Description = "The MIDI file to write (its piano roll goes beside it as .png; default song.mid), or with --text the PNG (default text.png)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
         var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (default: the model's temperature setting)." };
         var device = Cli.DeviceOption();
-        var command = new Command("generate", "Write music from a trained music model: a MIDI file and its piano roll.") { checkpoint, bars, output, seed, temperature, device };
+        var command = new Command("generate", "Write music from a trained music model (a MIDI file and its piano roll), or images of a caption from a StackGAN model (--text).") { checkpoint, bars, output, seed, temperature, text, to, count, device };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
         {
+            if (r.GetValue(text) is { } caption)
+            {
+                if (job is not NativeGan.Gan.StackGan.StackGanJob stack) throw new ArgumentException($"generate --text: {r.GetValue(checkpoint)} holds a '{job.Kind}' model, which draws no text; train one with `nativegan train stackgan`");
+                StackGanCommand.Generate(stack, caption, r.GetValue(to), r.GetValue(count), r.GetValue(seed), r.GetValue(output) ?? "text.png");
+                return;
+            }
+            if (r.GetValue(to) is not null) throw new ArgumentException("generate: --to needs --text");
             if (job is not IMusicJob music) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model does not write music");
             int wanted = r.GetValue(bars);
             if (wanted < 1) throw new ArgumentException("generate: --bars must be at least 1");
@@ -36,7 +47,7 @@ public static class GenerateCommand
             }
             var notes = song.Tracks[0].Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) }).ToList();
             song = song with { Name = $"{job.Kind} seed {r.GetValue(seed)}", Tracks = [song.Tracks[0] with { Notes = notes }] };
-            var path = r.GetValue(output)!;
+            var path = r.GetValue(output) ?? "song.mid";
             MidiFiles.Write(song, path);
             var png = Path.ChangeExtension(path, ".png");
             PianoRoll.Save(song, png, maxBars: wanted);

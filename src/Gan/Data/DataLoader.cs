@@ -90,16 +90,16 @@ public sealed class DataLoader : IDisposable
     IEnumerable<Batch> Batches(int epoch, int startBatch, int[] order)
     {
         int batches = BatchesPerEpoch;
-        Task<(float[], int[]?)>? next = startBatch < batches ? Prefetch(order, startBatch) : null;
+        Task<(float[], int[]?, string[][]?)>? next = startBatch < batches ? Prefetch(order, startBatch) : null;
         try
         {
             for (int b = startBatch; b < batches; b++)
             {
                 ObjectDisposedException.ThrowIf(stop.IsCancellationRequested, this);
-                var (samples, labels) = next!.GetAwaiter().GetResult();
+                var (samples, labels, captions) = next!.GetAwaiter().GetResult();
                 next = b + 1 < batches ? Prefetch(order, b + 1) : null;
                 var tensor = Tensor.FromArray(samples, [samples.Length / data.SampleSize, .. data.SampleShape], device);
-                yield return new Batch(tensor, labels, epoch, b);
+                yield return new Batch(tensor, labels, epoch, b) { Captions = captions };
             }
         }
         finally
@@ -109,7 +109,7 @@ public sealed class DataLoader : IDisposable
         }
     }
 
-    Task<(float[] Samples, int[]? Labels)> Prefetch(int[] order, int batch)
+    Task<(float[] Samples, int[]? Labels, string[][]? Captions)> Prefetch(int[] order, int batch)
     {
         var token = stop.Token;
         return Task.Run(() =>
@@ -119,8 +119,8 @@ public sealed class DataLoader : IDisposable
         }, token);
     }
 
-    /// <summary>Copies the rows of batch <paramref name="batch"/> (and their labels) into fresh host arrays.</summary>
-    (float[] Samples, int[]? Labels) Gather(int[] order, int batch)
+    /// <summary>Copies the rows of batch <paramref name="batch"/> (and their labels and captions) into fresh host arrays.</summary>
+    (float[] Samples, int[]? Labels, string[][]? Captions) Gather(int[] order, int batch)
     {
         int first = batch * BatchSize, count = Math.Min(BatchSize, order.Length - first), size = data.SampleSize;
         var (rank, ranks, groups) = Shard;
@@ -128,14 +128,16 @@ public sealed class DataLoader : IDisposable
         if (ranks > 1) count /= ranks;
         var samples = new float[count * size];
         var labels = data.Labels is null ? null : new int[count];
+        var captions = data.Captions is null ? null : new string[count][];
         for (int i = 0; i < count; i++)
         {
             // Sharded: the i-th local row is row (i % share) of this rank's share of group i / share.
             int row = ranks == 1 ? order[first + i] : order[first + i / share * group + rank * share + i % share];
             data.Data.AsSpan(row * size, size).CopyTo(samples.AsSpan(i * size, size));
             if (labels is not null) labels[i] = data.Labels![row];
+            if (captions is not null) captions[i] = data.Captions![row];
         }
-        return (samples, labels);
+        return (samples, labels, captions);
     }
 
     public void Dispose() => stop.Cancel();

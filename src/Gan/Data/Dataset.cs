@@ -24,6 +24,10 @@ public sealed record Dataset(string Name, float[] Data, int[] SampleShape, int[]
     /// <summary>For a multi-domain table (<see cref="Tabular.TabularSplit.TrainDataset"/>): its features and each domain's
     /// feature set; samples are then the features followed by the label, and <see cref="Labels"/> are domains. Null otherwise.</summary>
     public Tabular.TabularLayout? Tabular { get; init; }
+
+    /// <summary>For captioned images (text to image: <see cref="EmojiData"/>, <see cref="CaptionedFolder"/>): each sample's
+    /// captions, one or more, in a fixed order. Null otherwise.</summary>
+    public IReadOnlyList<string[]>? Captions { get; init; }
 }
 
 /// <summary>One batch on the training device: samples [B, ...SampleShape] and, when the data has them, labels.</summary>
@@ -33,5 +37,8 @@ public sealed record Dataset(string Name, float[] Data, int[] SampleShape, int[]
 /// <param name="Index">The batch's index within its epoch (0-based): with Epoch, where a resumed run restarts.</param>
 public sealed record Batch(Tensor Samples, int[]? Labels, int Epoch, int Index) : IDisposable
 {
+    /// <summary>Each sample's captions when the data has them (<see cref="Dataset.Captions"/>), else null.</summary>
+    public IReadOnlyList<string[]>? Captions { get; init; }
+
     public void Dispose() => Samples.Dispose();
 }
