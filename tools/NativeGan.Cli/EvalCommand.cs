@@ -15,7 +15,7 @@ public static class EvalCommand
 {
     public static Command Create() => new("eval", "Measure a trained model: mode coverage (2D mixtures), MNIST Inception Score / Fréchet distance, FID-R18 / KID-R18 / precision-recall, autoencoder reconstruction and ELBO, the music statistics, RadialGAN's augmentation protocol.")
     {
-        Modes(), Mnist(), StackedMnistCommand(), Autoencoder(), Classifier(), Music(), Fid(), RadialGanCommand.Create(), StackGanCommand.Eval(),
+        Modes(), Mnist(), StackedMnistCommand(), Autoencoder(), Classifier(), Music(), MuseGan(), Fid(), RadialGanCommand.Create(), StackGanCommand.Eval(),
     };
 
     static Command Music()
@@ -46,6 +46,57 @@ public static class EvalCommand
             Row("tone span (semitones)", c.Real.ToneSpan, c.Generated.ToneSpan, c.RelativeDifference.ToneSpan);
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"pitch histogram distance (total variation) {c.PitchDistance:0.000}, note-length histogram distance {c.LengthDistance:0.000}; {c.WithinTolerance()} of 4 statistics within 10% of the corpus's");
+        }));
+        return command;
+    }
+
+    static Command MuseGan()
+    {
+        var checkpoint = CheckpointOption();
+        var data = new Option<string?>("--data") { Description = "The real music to compare with (default: what the checkpoint was trained on)." };
+        var count = new Option<int>("--count") { Description = "Phrases to generate (100 from each seed's latents, seeds 1, 2, ...).", DefaultValueFactory = _ => 500 };
+        var device = Cli.DeviceOption();
+        var command = new Command("musegan", "MuseGAN's metrics (empty bars, used pitch classes, qualified notes, drum pattern, tonal distance) of generated phrases, binarised at 0, beside the real phrases', at the model's step resolution.")
+            { checkpoint, data, count, device };
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, meta, _) =>
+        {
+            if (job is not Gan.Music.MuseGanJob museGan) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model is not musegan");
+            int n = r.GetValue(count);
+            if (n < 1) throw new ArgumentException("eval musegan: --count must be at least 1");
+            int stepsPerBar = museGan.Options.StepsPerBar;
+            string spec = r.GetValue(data) ?? meta.GetValueOrDefault(Trainer.DataSourceKey) ?? "game-music";
+            var real = Gan.Music.MuseGanFamily.Phrases(spec, stepsPerBar, DataPaths.DefaultCache(), Cli.Log);
+            // Drawn 100 at a time (seeds 1, 2, ...), into one array of phrases.
+            int size = museGan.Options.DataShape.Aggregate(1, (x, y) => x * y);
+            var rolls = new float[(long)n * size];
+            for (int done = 0; done < n; done += 100) museGan.Phrases(Math.Min(100, n - done), (ulong)(1 + done / 100)).CopyTo(rolls, (long)done * size);
+            var generated = new Dataset("generated", rolls, museGan.Options.DataShape, null, 0);
+            var (a, b) = (Gan.Music.MuseGanMetrics.Of(real, stepsPerBar), Gan.Music.MuseGanMetrics.Of(generated, stepsPerBar));
+            var table = new Table().AddColumns("metric", $"real ({real.Count} phrases)", $"{job.Kind} {museGan.Options.Model.ToString().ToLowerInvariant()} ({n})", "relative difference");
+            int within = 0, total = 0;
+            void Row(string name, double x, double y, string format)
+            {
+                double d = Math.Abs(y - x) / Math.Abs(x);
+                if (!double.IsNaN(x)) { total++; if (d <= 0.2) within++; }
+                string F(double v) => double.IsNaN(v) ? "-" : v.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+                table.AddRow(name, F(x), F(y), double.IsNaN(d) ? "-" : $"{d:0.0%}");
+            }
+            foreach (var t in Enum.GetValues<Gan.Music.Instrument>())
+            {
+                string name = t.ToString().ToLowerInvariant();
+                int i = (int)t;
+                Row($"EB {name}", a.EmptyBars[i], b.EmptyBars[i], "0.000");
+                if (t != Gan.Music.Instrument.Drums)
+                {
+                    Row($"UPC {name}", a.UsedPitchClasses[i], b.UsedPitchClasses[i], "0.00");
+                    Row($"QN {name}", a.QualifiedNotes[i], b.QualifiedNotes[i], "0.000");
+                }
+            }
+            Row("DP drums", a.DrumPattern, b.DrumPattern, "0.000");
+            foreach (var (pair, value) in a.TonalDistance)
+                Row($"TD {pair.Item1.ToString().ToLowerInvariant()}-{pair.Item2.ToString().ToLowerInvariant()}", value, b.TonalDistance[pair], "0.000");
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"{within} of {total} metrics within 20% of the corpus's ({stepsPerBar} steps a bar)");
         }));
         return command;
     }

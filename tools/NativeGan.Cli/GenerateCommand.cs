@@ -11,7 +11,7 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.safetensors of a music model (lstm-melody, crnn-gan) or of stackgan (with --text).", Required = true };
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.safetensors of a music model (lstm-melody, crnn-gan, musegan) or of stackgan (with --text).", Required = true };
         var text = new Option<string?>("--text") { Description = "StackGAN: the caption to draw (a PNG of stage I beside stage II for --count noises)." };
         var to = new Option<string?>("--to") { Description = "StackGAN: a second caption; the picture then interpolates the text embedding from --text to it in --count steps." };
         var count = new Option<int>("--count") { Description = "StackGAN: noises (or interpolation steps).", DefaultValueFactory = _ => 8 };
@@ -30,9 +30,14 @@ public static class GenerateCommand
                 return;
             }
             if (r.GetValue(to) is not null) throw new ArgumentException("generate: --to needs --text");
-            if (job is not IMusicJob music) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model does not write music");
             int wanted = r.GetValue(bars);
             if (wanted < 1) throw new ArgumentException("generate: --bars must be at least 1");
+            if (job is MuseGanJob museGan)
+            {
+                WritePhrases(museGan, wanted, r.GetValue(seed), r.GetValue(output) ?? "song.mid");
+                return;
+            }
+            if (job is not IMusicJob music) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model does not write music");
             float t = r.GetValue(temperature) ?? music.Temperature;
             if (!(t > 0)) throw new ArgumentException($"generate: --temperature must be positive, got {t}");
             long end = wanted * 4L * NoteEvents.TicksPerQuarter;
@@ -54,5 +59,20 @@ public static class GenerateCommand
             AnsiConsole.MarkupLine($"[green]{Markup.Escape($"{notes.Count} notes in {wanted} bars: {path}; piano roll: {png}")}[/]");
         }));
         return command;
+    }
+
+    /// <summary>MuseGAN: enough 4-bar phrases (seeds' latents) for <paramref name="bars"/> bars, binarised at 0, as one
+    /// five-track song (drums on channel 10, the tracks' General MIDI programs) and its piano roll.</summary>
+    static void WritePhrases(MuseGanJob job, int bars, ulong seed, string path)
+    {
+        int phrases = (bars + job.Options.Bars - 1) / job.Options.Bars;
+        var song = job.ToSong(job.Phrases(phrases, seed), $"{job.Kind} ({job.Options.Model.ToString().ToLowerInvariant()}) seed {seed}");
+        long end = bars * 4L * song.TicksPerQuarter;
+        song = song with { Tracks = [.. song.Tracks.Select(t => t with { Notes = [.. t.Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) })] })] };
+        MidiFiles.Write(song, path);
+        var png = Path.ChangeExtension(path, ".png");
+        PianoRoll.Save(song, png, maxBars: bars);
+        var counts = string.Join(", ", song.Tracks.Select(t => $"{t.Name} {t.Notes.Count}"));
+        AnsiConsole.MarkupLine($"[green]{Markup.Escape($"{phrases} phrase(s), {bars} bars ({counts} notes): {path}; piano roll: {png}")}[/]");
     }
 }

@@ -31,6 +31,13 @@ public sealed record ModelKind
     /// <summary>A new job from options (checked) on a device.</summary>
     public required Func<ModelOptions, Device, ITrainingJob> Create { get; init; }
 
+    /// <summary>
+    /// How the kind reads <c>--data</c> when not as <see cref="Data.DataSource.Load"/> does (null: that way): from the data
+    /// spec, the data options, the run's settings and, on <c>--resume</c>, the saved run's options (MuseGAN's phrases,
+    /// whose step resolution is a setting).
+    /// </summary>
+    public Func<string, Data.DataOptions, IReadOnlyDictionary<string, string>, ModelOptions?, Data.Dataset>? LoadData { get; init; }
+
     /// <summary>What <c>train</c> trains on, how long and in batches of how many when the command does not say.</summary>
     public string DefaultData { get; init; } = "mnist";
     public int DefaultEpochs { get; init; } = 5;

@@ -144,7 +144,8 @@ public sealed class TrainingRun : IDisposable
             : 1);
         // Music: a resumed run's excerpts are as long as its model's (data_shape LENGTH,4).
         int? length = r.Length ?? (saved?.Options.DataShape is [var events, Music.NoteEvents.Features] ? events : null);
-        var dataset = DataSource.Load(dataSpec, new DataOptions(ImageSize: r.ImageSize ?? (Directory.Exists(dataSpec) || EmojiData.IsEmoji(dataSpec) ? 64 : 32), Log: log, Seed: seed, SequenceLength: length));
+        var dataOptions = new DataOptions(ImageSize: r.ImageSize ?? (Directory.Exists(dataSpec) || EmojiData.IsEmoji(dataSpec) ? 64 : 32), Log: log, Seed: seed, SequenceLength: length);
+        var dataset = r.Kind.LoadData is { } load ? load(dataSpec, dataOptions, r.Settings, saved?.Options) : DataSource.Load(dataSpec, dataOptions);
         // A checkpoint from before data_source was saved: without --data the default must be what it was trained on.
         if (saved is not null && r.Data is null && !saved.Metadata.ContainsKey(Trainer.DataSourceKey)
             && saved.Metadata.TryGetValue("data", out var trainedOn) && trainedOn != dataset.Name)

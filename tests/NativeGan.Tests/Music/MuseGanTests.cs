@@ -1,0 +1,160 @@
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Music;
+using NativeGan.Gan.Training;
+using NativeGan.Nn;
+using NativeGan.Tests.Data;
+
+namespace NativeGan.Tests.Music;
+
+public class MuseGanTests
+{
+    /// <summary>4 steps a bar: phrases [5, 16, 84].</summary>
+    static Dictionary<string, string> Tiny(string model = "hybrid") => new()
+    {
+        ["model"] = model, ["steps_per_bar"] = "4", ["data_shape"] = "5,16,84", ["latent"] = "3", ["g_width"] = "2", ["d_width"] = "2",
+        ["n_critic"] = "2", ["seed"] = "5",
+    };
+
+    static MuseGanJob NewJob(string model = "hybrid") => (MuseGanJob)ModelKinds.Create(MuseGanJob.KindName, Tiny(model), Device.Cpu);
+
+    /// <summary>Phrases of a chord per bar (piano, bass), a drum on every beat and the odd guitar note, varied per sample.</summary>
+    static Dataset Phrases(int count)
+    {
+        int steps = 16, size = MultiTrack.Tracks * steps * MultiTrack.Pitches;
+        var data = new float[count * size];
+        void On(int s, Instrument t, int step, int row) => data[s * size + ((int)t * steps + step) * MultiTrack.Pitches + row] = 1;
+        for (int s = 0; s < count; s++)
+            for (int step = 0; step < steps; step++)
+            {
+                On(s, Instrument.Drums, step, 12 + step % 2);
+                int root = 24 + (s + step / 4) % 7;
+                foreach (int row in new[] { root, root + 4, root + 7 }) On(s, Instrument.Piano, step, row);
+                On(s, Instrument.Bass, step, root - 12);
+                if ((s + step) % 5 == 0) On(s, Instrument.Guitar, step, root + 12);
+            }
+        return new Dataset("phrases", data, [MultiTrack.Tracks, steps, MultiTrack.Pitches], null, 0);
+    }
+
+    static float[] Weights(Module m) => [.. m.StateDict().OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.ToArray())];
+
+    [Theory]
+    [InlineData("hybrid", 12, 1)]
+    [InlineData("composer", 2, 1)]
+    [InlineData("jamming", 10, 5)]
+    public void Networks_have_the_models_latents_critics_and_shapes(string model, int latents, int critics)
+    {
+        using var job = NewJob(model);
+        Assert.Equal(latents * 3, job.Generator.LatentSize);
+        Assert.Equal(critics, job.Critics.Count);
+        using var scope = new TensorScope();
+        using var z = new Rng(1).Normal(Device.Cpu, [3, job.Generator.LatentSize]);
+        var fake = job.Generator.Forward(z);
+        Assert.Equal([3, 5, 16, 84], fake.Shape);
+        Assert.All(fake.ToArray(), v => Assert.True(v > -1 && v < 1));
+        var scores = job.Critics[0].Forward(critics == 1 ? fake : fake.ChannelSlice(0, 1));
+        Assert.Equal([3, 1], scores.Shape);
+        // The hybrid's tracks have bar generators of their own; the composer's one writes all five.
+        Assert.Equal(model == "composer" ? 1 : 5, job.Generator.BarGenerators.Count);
+        // No batch norm in the critic (WGAN-GP).
+        Assert.DoesNotContain(job.Critic.NamedBuffers(), b => b.Name.Contains("running", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_generator_s_bars_follow_its_temporal_latents()
+    {
+        // Bars of one phrase differ (the temporal generators give each bar its own vector), and a phrase depends on its own latent only.
+        using var job = NewJob();
+        using var z = new Rng(2).Normal(Device.Cpu, [2, job.Generator.LatentSize]);
+        var rolls = job.Phrases(z);
+        Assert.All(rolls, v => Assert.True(v is 0f or 1f));
+        using var scope = new TensorScope();
+        job.Generator.Eval();
+        var x = job.Generator.Forward(z).ToArray();
+        int bar = 4 * 84;
+        Assert.NotEqual(x[..bar], x[bar..(2 * bar)]);
+        using var first = z.SliceBatch(0, 1);
+        var alone = job.Generator.Forward(first).ToArray();
+        Assert.Equal(x[..alone.Length], alone);
+    }
+
+    [Theory]
+    [InlineData("hybrid")]
+    [InlineData("jamming")]
+    public void A_step_trains_both_networks_with_finite_losses(string model)
+    {
+        using var job = NewJob(model);
+        var data = Phrases(8);
+        using var batch = new Batch(Tensor.FromArray(data.Data, [8, 5, 16, 84], Device.Cpu), null, 0, 0);
+        var g = Weights(job.Generator);
+        var d = Weights(job.Critic);
+        var log = job.Step(batch, 0);
+        Assert.Equal(["gp", "grad_norm_g", "loss_d", "loss_g", "wasserstein"], log.Keys.Order());
+        Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+        Assert.True(log["gp"] > 0);
+        Assert.NotEqual(g, Weights(job.Generator));
+        Assert.NotEqual(d, Weights(job.Critic));
+        Assert.Equal(2, job.OptimizerD.StepCount);   // n_critic updates of the critic, one of G
+        Assert.Equal(1, job.OptimizerG.StepCount);
+    }
+
+    [Fact]
+    public void A_resumed_run_ends_bit_identical_and_writes_multi_track_samples()
+    {
+        using var dir = new TempDir();
+        var data = Phrases(12);
+        TrainerOptions Options(string name, long steps, bool resume = false) => new()
+        {
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, CheckpointEvery = 2, Resume = resume, DataName = "phrases",
+        };
+        float[] straightG, straightD;
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
+        {
+            Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 4), CancellationToken.None).Outcome);
+            (straightG, straightD) = (Weights(job.Generator), Weights(job.Critic));
+        }
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
+            Trainer.Run(job, loader, Options("resumed", 2), CancellationToken.None);
+        using (var job = NewJob())
+        using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
+        {
+            Trainer.Run(job, loader, Options("resumed", 4, resume: true), CancellationToken.None);
+            Assert.Equal(straightG, Weights(job.Generator));
+            Assert.Equal(straightD, Weights(job.Critic));
+        }
+        var samples = Path.Combine(dir.Path, "straight", Trainer.SamplesFolder);
+        Assert.True(File.Exists(Path.Combine(samples, "step_000002.png")));
+        var midi = MidiFiles.Read(Path.Combine(samples, "step_000002.mid"));
+        // The file keeps the tracks that play, each on its instrument's program (drums on channel 10).
+        Assert.NotEmpty(midi.Tracks);
+        Assert.All(midi.Tracks, t =>
+        {
+            var instrument = Enum.Parse<Instrument>(t.Name, ignoreCase: true);
+            Assert.Equal(instrument == Instrument.Drums, t.IsDrum);
+            if (!t.IsDrum) Assert.Equal(MultiTrack.Programs[(int)instrument], t.Program);
+        });
+    }
+
+    [Fact]
+    public void Phrases_are_deterministic_per_seed_and_leave_the_training_stream_alone()
+    {
+        using var job = NewJob();
+        ulong offset = job.Rng.Offset;
+        var a = job.Phrases(2, 3);
+        Assert.Equal(a, job.Phrases(2, 3));
+        Assert.NotEqual(a, job.Phrases(2, 4));
+        Assert.Equal(2 * 5 * 16 * 84, a.Length);
+        Assert.Equal(offset, job.Rng.Offset);
+        var song = job.ToSong(a, "two");
+        Assert.Equal(5, song.Tracks.Count);
+        Assert.All(song.Tracks.SelectMany(t => t.Notes), n => Assert.True(n.End <= 8L * 4 * NoteEvents.TicksPerQuarter));
+    }
+
+    [Fact]
+    public void Settings_that_do_not_fit_the_phrases_are_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelKinds.Create(MuseGanJob.KindName, new Dictionary<string, string>(Tiny()) { ["steps_per_bar"] = "8" }, Device.Cpu));
+        Assert.Contains("data_shape must be 5,32,84", e.Message);
+    }
+}
