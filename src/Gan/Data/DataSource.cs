@@ -29,6 +29,7 @@ public sealed record DataOptions(
 /// (60,000 images from the training digits, 10,000 from the test digits; see <see cref="StackedMnist"/>)</description></item>
 /// <item><term>fashion, fashion-test</term><description>Fashion-MNIST's 60,000 training and 10,000 test images (Debian's package, fetched once; see <see cref="FashionMnist"/>)</description></item>
 /// <item><term>emoji, emoji-test</term><description>captioned emoji pictures, 64x64 RGB on white, and their held-out split (npm, fetched once; see <see cref="EmojiData"/>)</description></item>
+/// <item><term>emoji-faces</term><description>every emoji of Smileys &amp; Emotion and People &amp; Body with their skin tones (<see cref="EmojiData.LoadFaces"/>)</description></item>
 /// <item><term>a folder holding captions.txt</term><description>a <see cref="CaptionedFolder"/> (pictures with captions)</description></item>
 /// <item><term>ring8, grid25</term><description>the 2D mixtures of <see cref="Mixtures2D"/></description></item>
 /// <item><term>game-music, a .mid file, or a folder holding .mid files</term><description>excerpts of note events (<see cref="Music.NoteEvents"/>; game music: <see cref="Music.GameMusic"/>)</description></item>
@@ -42,7 +43,7 @@ public sealed record DataOptions(
 /// </summary>
 public static class DataSource
 {
-    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "stacked-mnist", "stacked-mnist-test", "fashion", "fashion-test", "ring8", "grid25", "game-music", "cars", "penguins", "weather", "emoji", "emoji-test"];
+    public static readonly string[] Named = ["mnist", "mnist-test", "mnist60k", "mnist60k-test", "stacked-mnist", "stacked-mnist-test", "fashion", "fashion-test", "ring8", "grid25", "game-music", "cars", "penguins", "weather", "emoji", "emoji-test", "emoji-faces"];
 
     public static Dataset Load(string spec, DataOptions? options = null)
     {
@@ -82,7 +83,7 @@ public static class DataSource
             }
         }
         if (EmojiData.IsEmoji(spec))
-            return EmojiData.Load(spec.Equals("emoji-test", StringComparison.OrdinalIgnoreCase), options.ImageSize, options.CacheDir, options.Log);
+            return EmojiData.Load(spec, options.ImageSize, options.CacheDir, options.Log);
         if (CaptionedFolder.IsCaptioned(spec)) return CaptionedFolder.Load(spec, options.ImageSize);
         if (Mixtures2D.ByName(spec) is { } mixture) return mixture.Sample(options.Points, options.Seed);
         if (Music.NoteEvents.LoadSongs(spec, options.CacheDir ?? DataPaths.DefaultCache(), options.Log) is { } songs)

@@ -51,8 +51,38 @@ public static class EmojiData
         ["1F3FE"] = "medium-dark skin tone", ["1F3FF"] = "dark skin tone",
     };
 
-    /// <summary>Whether <paramref name="spec"/> names the emoji data (<c>emoji</c> or <c>emoji-test</c>).</summary>
-    public static bool IsEmoji(string spec) => spec.Equals("emoji", StringComparison.OrdinalIgnoreCase) || spec.Equals("emoji-test", StringComparison.OrdinalIgnoreCase);
+    /// <summary>The categories of <c>--data emoji-faces</c>, the closest thing to faces the project can ship.</summary>
+    public static readonly IReadOnlyList<string> FaceCategories = ["Smileys & Emotion", "People & Body"];
+
+    /// <summary>Whether <paramref name="spec"/> names the emoji data (<c>emoji</c>, <c>emoji-test</c> or <c>emoji-faces</c>).</summary>
+    public static bool IsEmoji(string spec) => spec.ToLowerInvariant() is "emoji" or "emoji-test" or "emoji-faces";
+
+    /// <summary>The data <paramref name="spec"/> names (see <see cref="IsEmoji"/>), fetched first when the cache lacks it.</summary>
+    public static Dataset Load(string spec, int? size = null, string? cacheDir = null, Action<string>? log = null) =>
+        spec.ToLowerInvariant() switch
+        {
+            "emoji-faces" => LoadFaces(Ensure(cacheDir ?? DataPaths.DefaultCache(), log), size),
+            "emoji-test" => Load(test: true, size, cacheDir, log),
+            "emoji" => Load(test: false, size, cacheDir, log),
+            _ => throw new DataException($"{spec}: not one of emoji, emoji-test, emoji-faces"),
+        };
+
+    /// <summary>
+    /// Every picture of the <see cref="FaceCategories"/>, skin-tone variants included and nothing held out (the data of an
+    /// unconditional model: StyleGAN's faces), labelled 0 for a smiley and 1 for a person, with their captions.
+    /// </summary>
+    public static Dataset LoadFaces(string folder, int? size = null)
+    {
+        var pictures = ReadPictures(Path.Combine(folder, "emoji.json")).Where(p => FaceCategories.Contains(p.Category)).ToList();
+        if (pictures.Count == 0) throw new DataException($"{folder}: no pictures of the categories {string.Join(" or ", FaceCategories)}");
+        int side = size ?? Side;
+        var pixels = LoadPictures(pictures.Select(p => Path.Combine(folder, "img", "google", "64", p.File)).ToList(), side);
+        return new Dataset($"emoji-faces (npm {Package}, {pictures.Count} pictures of {string.Join(" and ", FaceCategories)} with skin tones)",
+            pixels, [3, side, side], [.. pictures.Select(p => FaceCategories.ToList().IndexOf(p.Category))], FaceCategories.Count)
+        {
+            Captions = [.. pictures.Select(CaptionsOf)],
+        };
+    }
 
     /// <summary>
     /// The captions of a picture, in a fixed order and without repeats (lower case): its name; each short name that differs

@@ -54,6 +54,12 @@ public class StackGanDataTests
         Assert.Equal(EmojiData.Categories.ToList().IndexOf("Flags"), test.Labels![0]);
         Assert.Equal(EmojiData.Categories.ToList().IndexOf("Smileys & Emotion"), train.Labels![0]); // e9
         Assert.Equal(10, train.ClassCount);
+        // emoji-faces: the smileys (odd k) of both splits, none held out, labelled 0 (Smileys & Emotion).
+        var faces = EmojiData.LoadFaces(dir.Path, size: 2);
+        Assert.Equal(5, faces.Count);
+        Assert.Equal(2, faces.ClassCount);
+        Assert.All(faces.Labels!, l => Assert.Equal(0, l));
+        Assert.All(faces.Captions!, c => Assert.Contains("smileys & emotion", c[^1]));
         // Pixels composited on white: red stays red; transparent is white; half black is mid gray (128/255 of black over white).
         float V(byte b) => b / 127.5f - 1f;
         float[] s = test.Data[..12];
