@@ -72,58 +72,18 @@ public sealed record ProGanOptions : GrowingOptions
 /// Where training stands is the number of images shown, kept in the checkpoint (module <c>progress</c>), so a run
 /// resumed inside a fade-in continues with the same alpha; <see cref="Schedule"/> maps it to stage and alpha.
 /// </summary>
-public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
+public sealed class ProGanJob : GrowingJob<ProGanOptions, ProGanGenerator>
 {
-    const ulong TrainStream = 1UL << 40;
-
     /// <summary>The kind's name.</summary>
     public const string KindName = "progan";
 
-    readonly Dictionary<string, Module> modules;
-    readonly Dictionary<string, Optimizer> optimizers;
-    readonly ExponentialMovingAverage? average;
-    readonly float[] fixedLatents;
-
     /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>.</summary>
     public ProGanJob(ProGanOptions options, Device device)
+        : base(KindName, options, device,
+               rng => new ProGanGenerator(options.Latent, options.Channels, options.Widths, device, rng),
+               rng => new ProGanDiscriminator(options.Channels, options.Widths, device, rng))
     {
-        options.Validate(KindName);
-        Options = options;
-        Device = device;
-        var init = new Rng(options.Seed);
-        Generator = new ProGanGenerator(options.Latent, options.Channels, options.Widths, device, init);
-        Discriminator = new ProGanDiscriminator(options.Channels, options.Widths, device, init);
-        Progress = new ImagesShown(device);
-        Rng = new Rng(options.Seed, TrainStream);
-        OptimizerG = new Adam(Generator.Parameters(), options.LearningRateG, options.Beta1, options.Beta2, 1e-8f);
-        OptimizerD = new Adam(Discriminator.Parameters(), options.LearningRateD, options.Beta1, options.Beta2, 1e-8f);
-        if (options.GeneratorEma > 0)
-            average = new ExponentialMovingAverage(Generator, new ProGanGenerator(options.Latent, options.Channels, options.Widths, device, new Rng(options.Seed)), options.GeneratorEma);
-        modules = new(StringComparer.Ordinal) { ["generator"] = Generator, ["discriminator"] = Discriminator, ["progress"] = Progress };
-        if (average is not null) modules["generator_ema"] = average.Average;
-        optimizers = new(StringComparer.Ordinal) { ["generator"] = OptimizerG, ["discriminator"] = OptimizerD };
-        using var fixedZ = new Rng(options.Seed ^ 0x9E3779B97F4A7C15UL, 1UL << 58).Normal(Device.Cpu, [32, options.Latent]);
-        fixedLatents = fixedZ.ToArray();
     }
-
-    public ProGanOptions Options { get; }
-    public Device Device { get; }
-    public ProGanGenerator Generator { get; }
-    public ProGanDiscriminator Discriminator { get; }
-
-    /// <summary>Images shown so far: where the schedule stands (saved in checkpoints).</summary>
-    public ImagesShown Progress { get; }
-    public Adam OptimizerG { get; }
-    public Adam OptimizerD { get; }
-    public string Kind => KindName;
-    ModelOptions ITrainingJob.Options => Options;
-    public IReadOnlyDictionary<string, Module> Modules => modules;
-    public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
-    public Rng Rng { get; }
-    public int LatentSize => Options.Latent;
-    public int ClassCount => 0;
-    public bool HasAverage => average is not null;
-    public bool SampleLive { get; set; }
 
     /// <summary>
     /// The stage (1: 4x4) and fade-in alpha after <paramref name="images"/> images: stage 1 for one phase, then for each
@@ -139,7 +99,7 @@ public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
     }
 
     /// <summary>Where the schedule stands now.</summary>
-    public (int Stage, float Alpha) Now => Schedule(Progress.Images, Options.PhaseImages, Options.Stages);
+    public override (int Stage, float Alpha) Now => Schedule(Progress.Images, Options.PhaseImages, Options.Stages);
 
     /// <summary>Real images [N, C, S, S] at stage <paramref name="stage"/>'s side, blended as G's output is during a fade-in.</summary>
     public static Tensor RealsAt(Tensor real, int stage, float alpha)
@@ -151,11 +111,10 @@ public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
         return lower.Mul(1f - alpha).Add(x.Mul(alpha));
     }
 
-    public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
+    public override IReadOnlyDictionary<string, float> Step(Batch batch, long step)
     {
         var real = batch.Samples;
-        if (real.Rank != 4 || !real.Shape.AsSpan(1).SequenceEqual(Options.DataShape))
-            throw new TensorShapeException($"{Kind}.Step: a batch must be [N, {string.Join(", ", Options.DataShape)}], got {Shapes.Format(real.Shape)}");
+        CheckBatch(real);
         int n = real.Dim(0);
         var (stage, alpha) = Now;
         Generator.Train();
@@ -197,15 +156,12 @@ public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
             }
             OptimizerG.ZeroGrad();
         }
-        average?.Update(step);
-        Progress.Add(n);
+        EndStep(step, n);
         return log;
     }
 
-    ProGanGenerator SamplingGenerator => average is not null && !SampleLive ? (ProGanGenerator)average.Average : Generator;
-
     /// <summary>Images of the schedule's current stage for latents z, upsampled (nearest) to the data's side.</summary>
-    public Tensor Generate(Tensor z, int[]? labels = null)
+    public override Tensor Generate(Tensor z, int[]? labels = null)
     {
         if (labels is not null) throw new ArgumentException($"{Kind}.Generate: the model is unconditional; it takes no labels");
         if (z.Rank != 2 || z.Dim(1) != LatentSize) throw new TensorShapeException($"{Kind}.Generate: z must be [count, {LatentSize}], got {Shapes.Format(z.Shape)}");
@@ -225,37 +181,6 @@ public sealed class ProGanJob : IGenerativeJob, IAveragedGenerator
         {
             g.Train(wasTraining);
         }
-    }
-
-    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side); the phase's
-    /// picture beside it too (<see cref="KeepPhasePicture"/>).</summary>
-    public void WriteSamples(string path)
-    {
-        using var z = Tensor.FromArray(fixedLatents, [32, Options.Latent], Device);
-        using var images = Generate(z);
-        ImageGrid.Save(path, images, columns: 8, scale: Options.DataShape[1] <= 32 ? 2 : 1);
-        KeepPhasePicture(path, Progress.Images, Options.PhaseImages, Now);
-    }
-
-    /// <summary>
-    /// One picture per phase of the schedule: a copy of the newest sample grid <paramref name="path"/> as
-    /// <c>phase_PP_SIDExSIDE[_fade].png</c> beside it, replaced while the phase lasts, so each phase's file ends as its last
-    /// grid (ProGAN's figure of the resolutions one after another).
-    /// </summary>
-    internal static void KeepPhasePicture(string path, long images, long phaseImages, (int Stage, float Alpha) now)
-    {
-        long phase = images / phaseImages;
-        int side = ProGanGenerator.SideOf(now.Stage);
-        var name = $"phase_{phase:00}_{side}x{side}{(now.Alpha < 1f ? "_fade" : "")}.png";
-        File.Copy(path, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, name), overwrite: true);
-    }
-
-    public void Dispose()
-    {
-        Generator.Dispose();
-        Discriminator.Dispose();
-        average?.Average.Dispose();
-        Progress.Dispose();
     }
 }
 

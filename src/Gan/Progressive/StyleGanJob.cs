@@ -49,68 +49,24 @@ public sealed record StyleGanOptions : GrowingOptions
 /// latents at a random crossover on <c>style_mixing</c> of the batches, and the average of w tracked. Growing follows
 /// ProGAN's schedule (<see cref="ProGanJob.Schedule"/>), counted in images shown (module <c>progress</c>), or off.
 /// </summary>
-public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGenerator
+public sealed class StyleGanJob : GrowingJob<StyleGanOptions, StyleGanGenerator>, IStyleGenerator
 {
-    const ulong TrainStream = 1UL << 40;
-
     /// <summary>The kind's name.</summary>
     public const string KindName = "stylegan";
 
-    readonly Dictionary<string, Module> modules;
-    readonly Dictionary<string, Optimizer> optimizers;
-    readonly ExponentialMovingAverage? average;
-    readonly float[] fixedLatents;
-
-    /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>.</summary>
+    /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>. The mapping network's rate is
+    /// slowed by its equalized-learning-rate multiplier, not by a second optimizer.</summary>
     public StyleGanJob(StyleGanOptions options, Device device)
+        : base(KindName, options, device,
+               rng => new StyleGanGenerator(options.Latent, options.StyleDim, options.MappingLayers, options.MappingLr, options.Channels, options.Widths, options.Blur, device, rng),
+               rng => new ProGanDiscriminator(options.Channels, options.Widths, device, rng, blur: options.Blur))
     {
-        options.Validate(KindName);
-        Options = options;
-        Device = device;
-        var init = new Rng(options.Seed);
-        Generator = NewGenerator(options, device, init);
-        Discriminator = new ProGanDiscriminator(options.Channels, options.Widths, device, init, blur: options.Blur);
-        Progress = new ImagesShown(device);
-        Rng = new Rng(options.Seed, TrainStream);
-        // The mapping network's rate is slowed by its equalized-learning-rate multiplier, not by a second optimizer.
-        OptimizerG = new Adam(Generator.Parameters(), options.LearningRateG, options.Beta1, options.Beta2, 1e-8f);
-        OptimizerD = new Adam(Discriminator.Parameters(), options.LearningRateD, options.Beta1, options.Beta2, 1e-8f);
-        if (options.GeneratorEma > 0)
-            average = new ExponentialMovingAverage(Generator, NewGenerator(options, device, new Rng(options.Seed)), options.GeneratorEma);
-        modules = new(StringComparer.Ordinal) { ["generator"] = Generator, ["discriminator"] = Discriminator, ["progress"] = Progress };
-        if (average is not null) modules["generator_ema"] = average.Average;
-        optimizers = new(StringComparer.Ordinal) { ["generator"] = OptimizerG, ["discriminator"] = OptimizerD };
-        using var fixedZ = new Rng(options.Seed ^ 0x9E3779B97F4A7C15UL, 1UL << 58).Normal(Device.Cpu, [32, options.Latent]);
-        fixedLatents = fixedZ.ToArray();
     }
 
-    static StyleGanGenerator NewGenerator(StyleGanOptions o, Device device, Rng rng) =>
-        new(o.Latent, o.StyleDim, o.MappingLayers, o.MappingLr, o.Channels, o.Widths, o.Blur, device, rng);
-
-    public StyleGanOptions Options { get; }
-    public Device Device { get; }
-    public StyleGanGenerator Generator { get; }
-    public ProGanDiscriminator Discriminator { get; }
-
-    /// <summary>Images shown so far: where the schedule stands (saved in checkpoints).</summary>
-    public ImagesShown Progress { get; }
-    public Adam OptimizerG { get; }
-    public Adam OptimizerD { get; }
-    public string Kind => KindName;
-    ModelOptions ITrainingJob.Options => Options;
-    public IReadOnlyDictionary<string, Module> Modules => modules;
-    public IReadOnlyDictionary<string, Optimizer> Optimizers => optimizers;
-    public Rng Rng { get; }
-    public int LatentSize => Options.Latent;
-    public int ClassCount => 0;
-    public bool HasAverage => average is not null;
-    public bool SampleLive { get; set; }
-
     /// <summary>Where the schedule stands now: ProGAN's schedule while growing, else the last stage throughout.</summary>
-    public (int Stage, float Alpha) Now => Options.Growing ? ProGanJob.Schedule(Progress.Images, Options.PhaseImages, Options.Stages) : (Options.Stages, 1f);
+    public override (int Stage, float Alpha) Now => Options.Growing ? ProGanJob.Schedule(Progress.Images, Options.PhaseImages, Options.Stages) : (Options.Stages, 1f);
 
-    /// <summary>The generator pictures and sampling use: the average unless <see cref="SampleLive"/>.</summary>
-    public StyleGanGenerator SamplingGenerator => average is not null && !SampleLive ? (StyleGanGenerator)average.Average : Generator;
+    protected override bool Grows => Options.Growing;
 
     /// <summary>
     /// Styles [N, Layers, W] for latents z; with probability <c>style_mixing</c> a second batch of latents takes over from
@@ -129,11 +85,10 @@ public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGene
         return (StyleGanMapping.Mix(ws, Generator.Styles(z2), crossover), crossover);
     }
 
-    public IReadOnlyDictionary<string, float> Step(Batch batch, long step)
+    public override IReadOnlyDictionary<string, float> Step(Batch batch, long step)
     {
         var real = batch.Samples;
-        if (real.Rank != 4 || !real.Shape.AsSpan(1).SequenceEqual(Options.DataShape))
-            throw new TensorShapeException($"{Kind}.Step: a batch must be [N, {string.Join(", ", Options.DataShape)}], got {Shapes.Format(real.Shape)}");
+        CheckBatch(real);
         int n = real.Dim(0);
         var (stage, alpha) = Now;
         Generator.Train();
@@ -189,8 +144,7 @@ public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGene
             }
             OptimizerG.ZeroGrad();
         }
-        average?.Update(step);
-        Progress.Add(n);
+        EndStep(step, n);
         return log;
     }
 
@@ -232,30 +186,12 @@ public sealed class StyleGanJob : IGenerativeJob, IAveragedGenerator, IStyleGene
     public int StyleLayers => Generator.Synthesis.Layers;
 
     /// <summary>Images for latents z with noise drawn from a stream fixed by the seed (the same z, the same image).</summary>
-    public Tensor Generate(Tensor z, int[]? labels = null)
+    public override Tensor Generate(Tensor z, int[]? labels = null)
     {
         if (labels is not null) throw new ArgumentException($"{Kind}.Generate: the model is unconditional; it takes no labels");
         using var scope = new TensorScope();
         var ws = StylesOf(z);
         return scope.Keep(Synthesize(ws, new Rng(Options.Seed, 1UL << 59)));
-    }
-
-    /// <summary>32 images from fixed latents at the current stage (nearest-upsampled to the data's side); while growing,
-    /// one picture per phase beside them (<see cref="ProGanJob.KeepPhasePicture"/>).</summary>
-    public void WriteSamples(string path)
-    {
-        using var z = Tensor.FromArray(fixedLatents, [32, Options.Latent], Device);
-        using var images = Generate(z);
-        ImageGrid.Save(path, images, columns: 8, scale: Options.DataShape[1] <= 32 ? 2 : 1);
-        if (Options.Growing) ProGanJob.KeepPhasePicture(path, Progress.Images, Options.PhaseImages, Now);
-    }
-
-    public void Dispose()
-    {
-        Generator.Dispose();
-        Discriminator.Dispose();
-        average?.Average.Dispose();
-        Progress.Dispose();
     }
 }
 
