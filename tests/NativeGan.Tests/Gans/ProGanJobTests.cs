@@ -44,10 +44,15 @@ public class ProGanJobTests
         Assert.Equal(x.ToArray(), ProGanJob.RealsAt(x, 2, 1f).ToArray());
     }
 
-    [Fact]
-    public void A_run_resumed_inside_a_fade_in_ends_bit_identical()
+    /// <summary>
+    /// A growing job of 8x8 images and phases of 10 images, trained 6 steps of 4 straight, and 4 then resumed to 6 (the
+    /// checkpoint at step 4, 16 images, lies inside stage 2's fade over images 10-19): both end with the same weights, 24
+    /// images shown, stage 2 stable. Returns the straight run's folder.
+    /// </summary>
+    internal static string ResumedInsideTheFadeEndsBitIdentical<TOptions, TGenerator>(TempDir dir, Func<GrowingJob<TOptions, TGenerator>> newJob)
+        where TOptions : GrowingOptions
+        where TGenerator : Module
     {
-        using var dir = new TempDir();
         var data = TrainerTests.Blobs(12, 4);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
@@ -57,7 +62,7 @@ public class ProGanJobTests
             [.. job.Modules.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.StateDict().OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value.ToArray()))];
         float[] straight;
         // Batches of 4, phases of 10 images: stage 1 for steps 1-3, stage 2 fading in from the 4th step (images 12).
-        using (var job = NewJob())
+        using (var job = newJob())
         using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
         {
             Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 6), CancellationToken.None).Outcome);
@@ -65,22 +70,31 @@ public class ProGanJobTests
             Assert.Equal((2, 1f), job.Now);  // the fade ran over images 10-19 (steps 4 and 5: alpha 0.2, 0.6)
             straight = Weights(job);
         }
-        using (var job = NewJob())
+        using (var job = newJob())
         using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
             Trainer.Run(job, loader, Options("resumed", 4), CancellationToken.None); // checkpoint at 4 (16 images): inside the fade
-        using (var job = NewJob())
+        using (var job = newJob())
         using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
         {
             Trainer.Run(job, loader, Options("resumed", 6, resume: true), CancellationToken.None);
             Assert.Equal(24, job.Progress.Images);
             Assert.Equal(straight, Weights(job));
         }
-        var log = File.ReadAllLines(Path.Combine(dir.Path, "straight", Trainer.LossLogFile));
+        var folder = Path.Combine(dir.Path, "straight");
+        Assert.True(File.Exists(Path.Combine(folder, Trainer.SamplesFolder, "step_000003.png")));
+        return folder;
+    }
+
+    [Fact]
+    public void A_run_resumed_inside_a_fade_in_ends_bit_identical()
+    {
+        using var dir = new TempDir();
+        var folder = ResumedInsideTheFadeEndsBitIdentical(dir, NewJob);
+        var log = File.ReadAllLines(Path.Combine(folder, Trainer.LossLogFile));
         Assert.Contains("\"stage\":1", log[2]);
         Assert.Contains("\"stage\":2", log[3]);
-        Assert.True(File.Exists(Path.Combine(dir.Path, "straight", Trainer.SamplesFolder, "step_000003.png")));
         // One picture per phase: samples at step 3 (12 images: phase 1, stage 2 fading in) and step 6 (24: phase 2, stable).
-        var samples = Path.Combine(dir.Path, "straight", Trainer.SamplesFolder);
+        var samples = Path.Combine(folder, Trainer.SamplesFolder);
         Assert.True(File.Exists(Path.Combine(samples, "phase_01_8x8_fade.png")), string.Join(", ", Directory.GetFiles(samples).Select(Path.GetFileName)));
         Assert.True(File.Exists(Path.Combine(samples, "phase_02_8x8.png")));
     }

@@ -161,31 +161,7 @@ public class StyleGanJobTests
     public void A_run_resumed_inside_a_fade_in_ends_bit_identical()
     {
         using var dir = new TempDir();
-        var data = TrainerTests.Blobs(12, 4);
-        TrainerOptions Options(string name, long steps, bool resume = false) => new()
-        {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, CheckpointEvery = 2, Resume = resume, DataName = "blobs",
-        };
-        static float[] Weights(ITrainingJob job) =>
-            [.. job.Modules.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.StateDict().OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value.ToArray()))];
-        float[] straight;
-        using (var job = NewJob())
-        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
-        {
-            Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 6), CancellationToken.None).Outcome);
-            Assert.Equal((2, 1f), job.Now);
-            straight = Weights(job);
-        }
-        using (var job = NewJob())
-        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
-            Trainer.Run(job, loader, Options("resumed", 4), CancellationToken.None); // 16 images: inside the fade (10-19)
-        using (var job = NewJob())
-        using (var loader = new DataLoader(data, 4, Device.Cpu, seed: 5))
-        {
-            Trainer.Run(job, loader, Options("resumed", 6, resume: true), CancellationToken.None);
-            Assert.Equal(straight, Weights(job));
-        }
-        Assert.True(File.Exists(Path.Combine(dir.Path, "straight", Trainer.SamplesFolder, "step_000003.png")));
+        ProGanJobTests.ResumedInsideTheFadeEndsBitIdentical(dir, () => NewJob());
         var e = Assert.Throws<ArgumentException>(() => NewJob(new() { ["widths"] = "6,5,4" }));
         Assert.Contains("one feature count per stage: 2", e.Message);
     }
