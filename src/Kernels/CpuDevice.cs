@@ -4,7 +4,7 @@ namespace NativeGan;
 
 /// <summary>
 /// The managed CPU device: storage is a float array, ops run vectorised (Vector512/Vector256,
-/// System.Numerics.Tensors) and multi-threaded (Parallel.For) managed code. Work is done when the
+/// System.Numerics.Tensors) and multi-threaded (the device's own workers, <see cref="For"/>) managed code. Work is done when the
 /// call returns, so <see cref="Synchronize"/> has nothing to wait for.
 /// </summary>
 public sealed class CpuDevice : Device
@@ -26,6 +26,42 @@ public sealed class CpuDevice : Device
     public int Threads { get; set; } = Environment.ProcessorCount;
 
     internal ParallelOptions Parallel => new() { MaxDegreeOfParallelism = Threads };
+
+    /// <summary>How parallel loops are shared out over <see cref="Threads"/>: the device's own workers (default) or .NET's
+    /// <c>Parallel.For</c>, kept to compare against (<c>bench --scheduler</c>).</summary>
+    public CpuScheduler Scheduler { get; set; } = CpuScheduler.Workers;
+
+    CpuWorkers? workers;
+    readonly object workersLock = new();
+
+    /// <summary>Runs <paramref name="body"/>(i) for i in [0, count) on the device's threads, by <see cref="Scheduler"/>;
+    /// returns when all are done. Every parallel cpu kernel goes through here.</summary>
+    public void For(int count, Action<int> body)
+    {
+        if (count <= 0) return;
+        if (count == 1 || Threads <= 1)
+        {
+            for (int i = 0; i < count; i++) body(i);
+            return;
+        }
+        if (Scheduler == CpuScheduler.TaskParallel)
+        {
+            System.Threading.Tasks.Parallel.For(0, count, Parallel, body);
+            return;
+        }
+        var pool = workers;
+        if (pool is null || pool.Threads != Threads)
+            lock (workersLock)
+            {
+                pool = workers;
+                if (pool is null || pool.Threads != Threads)
+                {
+                    pool?.Dispose(); // its workers end after the loop they may be in
+                    workers = pool = new CpuWorkers(Threads);
+                }
+            }
+        pool.For(count, body);
+    }
 
     public override Storage Allocate(long length)
     {

@@ -34,9 +34,21 @@ public static class BenchCommand
             var steps = new Option<int>("--steps") { Description = "Timed training steps (the median is reported).", DefaultValueFactory = _ => 10 };
             var warmup = new Option<int>("--warmup") { Description = "Untimed steps first (kernels compile, the pool fills).", DefaultValueFactory = _ => 2 };
             var json = new Option<bool>("--json") { Description = "Print one JSON line (the PyTorch reference's keys) instead of text." };
+            var set = new Option<string[]>("--set")
+            {
+                Description = "Model setting key=value (repeatable), as `train` takes them: --set g_width=32 --set d_width=32 times the main job's network.",
+                AllowMultipleArgumentsPerToken = true,
+            };
+            var scheduler = new Option<string>("--scheduler")
+            {
+                Description = "cpu: how parallel loops are shared out: workers (the device's own, the default), task-parallel (.NET's Parallel.For), " +
+                              "or compare (the two alternating step by step in one run, each with its median and their ratio).",
+                DefaultValueFactory = _ => "workers",
+            };
+            scheduler.AcceptOnlyFromAmong("workers", "task-parallel", "compare");
             var command = new Command(name, $"{workload}: training steps per second on random data (one generator update a step).")
             {
-                device, batch, steps, warmup, json,
+                device, batch, steps, warmup, json, set, scheduler,
             };
             command.SetAction(result =>
             {
@@ -49,7 +61,22 @@ public static class BenchCommand
                     return 2;
                 }
                 if (!ModelKinds.All.Any(k => k.Name == kind)) { Cli.Error($"bench {name}: the model kind '{kind}' is not built into this program"); return 2; }
-                return Run(d, kind, workload, b, n, w, result.GetValue(json));
+                var settings = new Dictionary<string, string> { ["g_ema"] = "0" };
+                foreach (var item in result.GetValue(set) ?? [])
+                {
+                    int eq = item.IndexOf('=');
+                    if (eq <= 0) { Cli.Error($"bench {name}: --set expects key=value, got '{item}'"); return 2; }
+                    settings[item[..eq].Trim()] = item[(eq + 1)..];
+                }
+                var schedulers = result.GetValue(scheduler) switch
+                {
+                    "task-parallel" => new[] { CpuScheduler.TaskParallel },
+                    "compare" => [CpuScheduler.Workers, CpuScheduler.TaskParallel],
+                    _ => [CpuScheduler.Workers],
+                };
+                if (schedulers.Length > 1 && d is not CpuDevice) { Cli.Error($"bench {name}: --scheduler compare is for the cpu device"); return 2; }
+                try { return Run(d, kind, workload, b, n, w, result.GetValue(json), settings, schedulers); }
+                catch (ArgumentException e) { Cli.Error($"bench {name}: {e.Message}"); return 2; }
             });
             bench.Subcommands.Add(command);
         }
@@ -157,30 +184,50 @@ public static class BenchCommand
         return command;
     }
 
-    static int Run(Device device, string kind, string workload, int batch, int steps, int warmup, bool json)
+    static int Run(Device device, string kind, string workload, int batch, int steps, int warmup, bool json,
+        Dictionary<string, string> settings, CpuScheduler[] schedulers)
     {
         // The config `train KIND` would give 32x32 one-channel data (MNIST padded), seed 1, without the generator
-        // average (the PyTorch reference keeps none, so the two time the same work).
+        // average (the PyTorch reference keeps none, so the two time the same work), and the --set settings.
         var model = ModelKinds.Find(kind);
-        var options = model.Options(new DataFacts([1, 32, 32], 0), new Dictionary<string, string> { ["g_ema"] = "0" }) with { Seed = 1 };
+        var options = model.Options(new DataFacts([1, 32, 32], 0), settings) with { Seed = 1 };
         using var job = model.Create(options, device);
         int perStep = job.BatchesPerStep;
         var rng = new Rng(12345);
         if (!json)
             AnsiConsole.MarkupLine($"{workload} on [bold]{device.Name}[/] ({Markup.Escape(device.Description)}), batch {batch}: " +
                 string.Join(", ", job.Modules.Select(m => $"{m.Value.Parameters().Sum(p => p.Length):N0} {m.Key} parameters")));
-        var times = new List<double>();
+        // Each scheduler's steps; with two (compare), they alternate step by step, so both see the same machine.
+        var timesBy = schedulers.Select(_ => new List<double>()).ToArray();
+        var cpu = device as CpuDevice;
+        var before = cpu?.Scheduler;
         IReadOnlyDictionary<string, float> losses = new Dictionary<string, float>();
-        for (int i = 0; i < warmup + steps; i++)
+        try
         {
-            using var real = rng.Uniform(device, [batch * perStep, 1, 32, 32], -1f, 1f);
-            using var b = new Batch(real.Share(), null, 0, i);
-            device.Synchronize();
-            var sw = Stopwatch.StartNew();
-            losses = job.Step(b, i); // reads the losses back to the host, as a training loop does
-            device.Synchronize();
-            if (i >= warmup) times.Add(sw.Elapsed.TotalSeconds);
+            for (int i = 0; i < warmup + steps * schedulers.Length; i++)
+            {
+                int which = i % schedulers.Length;
+                if (cpu is not null) cpu.Scheduler = schedulers[which];
+                using var real = rng.Uniform(device, [batch * perStep, 1, 32, 32], -1f, 1f);
+                using var b = new Batch(real.Share(), null, 0, i);
+                device.Synchronize();
+                var sw = Stopwatch.StartNew();
+                losses = job.Step(b, i); // reads the losses back to the host, as a training loop does
+                device.Synchronize();
+                if (i >= warmup) timesBy[which].Add(sw.Elapsed.TotalSeconds);
+            }
         }
+        finally { if (cpu is not null) cpu.Scheduler = before!.Value; }
+        if (schedulers.Length > 1)
+        {
+            var medians = timesBy.Select(t => { t.Sort(); return t[t.Count / 2]; }).ToArray();
+            for (int k = 0; k < schedulers.Length; k++)
+                AnsiConsole.MarkupLine($"  scheduler {schedulers[k],-12}: median step {medians[k] * 1e3:0.0} ms = [bold]{1 / medians[k]:0.00} steps/s[/] " +
+                                       $"(fastest {1 / timesBy[k][0]:0.00}, slowest {1 / timesBy[k][^1]:0.00}; {steps} steps)");
+            AnsiConsole.MarkupLine($"  {schedulers[0]} / {schedulers[1]}: [bold]{medians[1] / medians[0]:0.000}x[/] the steps per second, alternating step by step after {warmup} warm-up");
+            return 0;
+        }
+        var times = timesBy[0];
         times.Sort();
         double median = times[times.Count / 2];
         long? peak = device is GpuDevice gpu ? gpu.Pool.PeakBytesInUse : null;

@@ -23,6 +23,13 @@ public static partial class Conv2d
         float[]? ba = null;
         int bo = 0;
         if (bias is not null) (ba, bo) = bias.CpuBuffer;
+        if (IsDense(g, variant))
+        {
+            // y [N, O] = x [N, C*H*W] @ w [O, C*H*W]^T, then the bias.
+            Gemm.Cpu(cpu, g.N, g.O, g.Rows, 1f, xa, xo, g.Rows, false, wa, wo, g.Rows, true, 0f, ya, yo, g.O, variant.Gemm);
+            if (ba is not null) AddChannelBias(cpu, ya, yo, g.N, g.O, 1, ba, bo);
+            return;
+        }
         int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
@@ -54,6 +61,13 @@ public static partial class Conv2d
         float[]? ba = null;
         int bo = 0;
         if (bias is not null) (ba, bo) = bias.CpuBuffer;
+        if (IsDense(g, variant))
+        {
+            // dx [N, C*H*W] = dy [N, O] @ w [O, C*H*W], then the bias of each of the C channels (a transposed convolution's).
+            Gemm.Cpu(cpu, g.N, g.Rows, g.O, 1f, da, doff, g.O, false, wa, wo, g.Rows, false, 0f, xa, xo, g.Rows, variant.Gemm);
+            if (ba is not null) AddChannelBias(cpu, xa, xo, g.N, g.C, g.InPlane, ba, bo);
+            return;
+        }
         int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
@@ -81,6 +95,12 @@ public static partial class Conv2d
         var (xa, xo) = x.CpuBuffer;
         var (da, doff) = dy.CpuBuffer;
         var (wa, wo) = dw.CpuBuffer;
+        if (IsDense(g, variant))
+        {
+            // dw [O, C*H*W] = dy [N, O]^T @ x [N, C*H*W].
+            Gemm.Cpu(cpu, g.O, g.Rows, g.N, 1f, da, doff, g.O, true, xa, xo, g.Rows, false, 0f, wa, wo, g.Rows, variant.Gemm);
+            return;
+        }
         int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
@@ -118,6 +138,27 @@ public static partial class Conv2d
             }
         }, grain: Math.Max(1, 32768 / Math.Max(1, n * plane)));
     }
+
+    /// <summary>
+    /// A convolution whose kernel covers its whole unpadded input (OH = OW = 1: DCGAN's last critic layer, and as a
+    /// transposed convolution its generator's first) is a plain product of x [N, C*H*W] and w [O, C*H*W]: its column
+    /// matrix is x transposed, and its output needs no relayout. The default variant takes this path; im2col v1-v3,
+    /// asked for by number, still unfold (to compare against). The sums run over the same k in the same order, so the
+    /// results are the im2col path's, bit for bit (a test).
+    /// </summary>
+    static bool IsDense(in Conv2dGeometry g, Conv2dVariant variant)
+        => variant.Im2Col == Im2ColVariant.Default && g.Pad == 0 && g.KH == g.H && g.KW == g.W;
+
+    /// <summary>t[n, c, :] += bias[c] over a [rows, channels, plane] block.</summary>
+    static void AddChannelBias(CpuDevice cpu, float[] t, int offset, int rows, int channels, int plane, float[] bias, int biasOffset)
+        => CpuParallel.For(cpu, rows * channels, (start, count) =>
+        {
+            for (int q = start; q < start + count; q++)
+            {
+                var span = t.AsSpan(offset + q * plane, plane);
+                TensorPrimitives.Add(span, bias[biasOffset + q % channels], span);
+            }
+        }, grain: Math.Max(1, 32768 / Math.Max(1, plane)));
 
     // ================================================================ im2col, col2im, relayout
 

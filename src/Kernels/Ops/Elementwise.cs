@@ -516,7 +516,7 @@ public struct BroadcastIndex
     }
 }
 
-/// <summary>Splits a range into chunks for Parallel.For: small ranges run inline, large ones on every thread.</summary>
+/// <summary>Splits a range into chunks for the device's threads: small ranges run inline, large ones on every thread.</summary>
 public static class CpuParallel
 {
     /// <summary>Calls <paramref name="body"/>(start, count) over [0, length) in chunks of at least <paramref name="grain"/>.</summary>
@@ -524,7 +524,7 @@ public static class CpuParallel
     {
         int chunks = Math.Min(cpu.Threads * 4, Math.Max(1, length / Math.Max(1, grain)));
         if (chunks <= 1) { body(0, length); return; }
-        Parallel.For(0, chunks, cpu.Parallel, c =>
+        cpu.For(chunks, c =>
         {
             long start = (long)length * c / chunks, end = (long)length * (c + 1) / chunks;
             body((int)start, (int)(end - start));

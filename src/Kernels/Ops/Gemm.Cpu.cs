@@ -31,7 +31,7 @@ public static partial class Gemm
         float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
         float beta, float[] c, int cOffset, int ldc)
     {
-        Parallel.For(0, m, cpu.Parallel, i =>
+        cpu.For(m, i =>
         {
             for (int j = 0; j < n; j++)
             {
@@ -444,7 +444,7 @@ public static partial class Gemm
         if (serial || count == 1)
             for (int i = 0; i < count; i++) body(i);
         else
-            Parallel.For(0, count, cpu.Parallel, body);
+            cpu.For(count, body);
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> near-equal parts of [0, total).</summary>

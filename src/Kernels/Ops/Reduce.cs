@@ -327,7 +327,7 @@ public static class Reduce
         }
         // Long rows: every (row, block) is a task; the block partials of a row are then combined pairwise.
         var partial = new float[outer * blocks];
-        Parallel.For(0, outer * blocks, cpu.Parallel, task =>
+        cpu.For(outer * blocks, task =>
         {
             int o = task / blocks, start = task % blocks * CpuBlock;
             partial[task] = ReduceSpan(xa.AsSpan(xo + o * reduce + start, Math.Min(CpuBlock, reduce - start)), op);
@@ -343,7 +343,7 @@ public static class Reduce
     static void ColumnsCpu(CpuDevice cpu, float[] xa, int xo, int outer, int reduce, int inner, int op, float scale, int finish, float eps, float[] ya, int yo)
     {
         int chunks = (inner + CpuColumnChunk - 1) / CpuColumnChunk;
-        Parallel.For(0, outer * chunks, cpu.Parallel, task =>
+        cpu.For(outer * chunks, task =>
         {
             int o = task / chunks, c0 = task % chunks * CpuColumnChunk, width = Math.Min(CpuColumnChunk, inner - c0);
             var destination = ya.AsSpan(yo + o * inner + c0, width);

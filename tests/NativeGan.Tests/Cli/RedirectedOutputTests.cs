@@ -21,7 +21,7 @@ public class RedirectedOutputTests : IDisposable
     }
 
     /// <summary>Runs the program writing to a StringWriter, the console as Spectre makes it for a file: 80 columns.</summary>
-    static (int Code, string Output) RunRedirected(params string[] args)
+    internal static (int Code, string Output) RunRedirected(params string[] args)
     {
         var writer = new StringWriter();
         var saved = AnsiConsole.Console;

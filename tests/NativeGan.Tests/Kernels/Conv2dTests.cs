@@ -209,6 +209,51 @@ public class Conv2dTests
         }
     }
 
+    [Fact]
+    public void CpuDenseLayersAreAPlainProductBitForBit()
+    {
+        // A kernel that covers the whole unpadded input (DCGAN's last critic layer; as a transposed convolution, its
+        // generator's first) skips im2col on the default variant: the same floats as im2col v3, and float64's values.
+        // Batches of 1 to 65 (GEMM tails on both sides), strides 1 and 2 (one output either way), bias or none.
+        var rng = new Random(19);
+        foreach (var c in new ConvCase[] { new(3, 5, 7, 4, 4, 4, 4, 1, 0), new(2, 3, 1, 4, 3, 4, 3, 2, 0), new(65, 7, 1, 4, 4, 4, 4, 1, 0),
+                                           new(1, 1, 1, 1, 1, 1, 1, 1, 0), new(13, 2, 9, 2, 5, 2, 5, 1, 0) })
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            var b = Random(rng, c.O);
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            var bc = Random(rng, c.C); // the transposed convolution's bias: one per channel of its output (x's)
+            using var xt = Make(x, c.XShape, Device.Cpu);
+            using var wt = Make(w, c.WShape, Device.Cpu);
+            using var bt = Make(b, [c.O], Device.Cpu);
+            using var bct = Make(bc, [c.C], Device.Cpu);
+            using var dyt = Make(dy, c.YShape, Device.Cpu);
+            var results = new float[2][][];
+            foreach (int v in new[] { 1, 0 }) // im2col v3, then the default (the product); see CpuIm2ColV2AndV3GiveV1sFloats on pool reuse
+            {
+                using var y = Poisoned(Device.Cpu, c.YShape);
+                using var dx = Poisoned(Device.Cpu, c.XShape);
+                using var dw = Poisoned(Device.Cpu, c.WShape);
+                using var t = Poisoned(Device.Cpu, c.XShape);
+                var variant = v == 1 ? new Conv2dVariant(Im2ColVariant.V3) : default;
+                Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y, variant);
+                Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx, variant);
+                Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw, variant);
+                ConvTranspose2d.ForwardInto(dyt, wt, bct, c.S, c.P, 0, t, variant);
+                results[v] = [y.ToArray(), dx.ToArray(), dw.ToArray(), t.ToArray()];
+            }
+            for (int pass = 0; pass < 4; pass++)
+                Assert.True(results[0][pass].SequenceEqual(results[1][pass]),
+                    $"{c}: pass {pass} (forward, input grad, weight grad, transposed forward with bias) differs between the product and im2col v3");
+            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[0][0], what: $"{c} forward");
+            AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), results[0][1], what: $"{c} input gradient");
+            AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), results[0][2], what: $"{c} weight gradient");
+            var transposed = ConvTranspose2d.Reference.Forward(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, ToDouble(bc), c.S, c.P);
+            AssertClose(transposed, results[0][3], what: $"{c} transposed forward with bias");
+        }
+    }
+
     /// <summary>The device's im2col / col2im variants, by argument: v1 to v3 on the cpu, the one GPU kernel (v1) elsewhere.</summary>
     static Im2ColVariant[] Im2ColVariants(Device d) => d is GpuDevice ? [Im2ColVariant.V1] : [Im2ColVariant.V1, Im2ColVariant.V2, Im2ColVariant.V3];
 
