@@ -195,6 +195,26 @@ public static class EvalCommand
     static string DefaultClassifier(string reference, int epochs = MnistClassifier.RecipeEpochs) =>
         Path.Combine(DataPaths.DefaultCache(), $"{reference}-classifier-e{epochs}.safetensors");
 
+    /// <summary>
+    /// The score `train` prints at the end of an MNIST run when it is cheap: only when the default judge for those digits is
+    /// already cached (training one takes minutes), on 2,000 samples of the generator average and the real test digits
+    /// (a few seconds on a cpu). Null when the run is not a 1x32x32 generator of mnist / mnist60k, or no judge is cached.
+    /// </summary>
+    internal static string? QuickMnistScore(IGenerativeJob job, Device device, string data)
+    {
+        string reference = data switch { "mnist" or "mnist-train" => "mnist", "mnist60k" => "mnist60k", _ => "" };
+        if (reference.Length == 0 || !job.Options.DataShape.SequenceEqual([1, 32, 32])) return null;
+        string path = DefaultClassifier(reference);
+        if (!File.Exists(path)) return null;
+        using var judge = MnistClassifier.Load(path, device);
+        var test = DataSource.Load(reference + "-test", new DataOptions(ImageSize: 32));
+        var real = judge.Score(test.Data, test.Count, test);
+        const int count = 2000;
+        var scores = judge.Score(GanEvaluation.Sample(job, device, count, seed: 0), count, test);
+        return $"score: Inception Score {scores.InceptionScore:0.00} on {count:N0} samples ({scores.Classes}); real test digits {real.InceptionScore:0.00} " +
+               $"on the same judge ({Path.GetFullPath(path)}); `nativegan eval mnist --checkpoint ...` for 5,000 samples and the Fréchet distance";
+    }
+
     /// <summary>--reference: the digits the classifier learns from and the real test digits the scores compare with.</summary>
     static Option<string> ReferenceOption() => new("--reference")
     {

@@ -203,6 +203,9 @@ public static class TrainCommand
         // Only what exists: a run that diverged or failed early may have no picture or checkpoint yet.
         foreach (var (label, path) in new[] { ("samples:   ", result.LatestSamples), ("loss curve:", result.LossCurve), ("checkpoint:", result.Checkpoint) })
             if (File.Exists(path)) AnsiConsole.MarkupLine($"{label} {Markup.Escape(Path.GetFullPath(path))}");
+        if (result.Outcome == TrainOutcome.Finished && job is IGenerativeJob generative
+            && EvalCommand.QuickMnistScore(generative, device, run.DataSpec) is string score)
+            AnsiConsole.MarkupLine(Markup.Escape(score));
         return ExitCode(result.Outcome, stopSignal);
     }
 

@@ -50,9 +50,10 @@ public sealed class TrainingRun : IDisposable
     readonly List<DataLoader> loaders = [];
     readonly RunFolder folder;
 
-    TrainingRun(TrainRequest request, RunFolder folder, ITrainingJob job, Dataset data, DataLoader loader, TrainerOptions options)
+    TrainingRun(TrainRequest request, RunFolder folder, ITrainingJob job, Dataset data, string dataSpec, DataLoader loader, TrainerOptions options)
     {
         Request = request;
+        DataSpec = dataSpec;
         this.folder = folder;
         Job = job;
         Data = data;
@@ -65,6 +66,9 @@ public sealed class TrainingRun : IDisposable
     public TrainRequest Request { get; }
     public ITrainingJob Job { get; }
     public Dataset Data { get; }
+
+    /// <summary>What the data was asked for as (--data, else the checkpoint's, else the kind's default): "mnist", a path, ...</summary>
+    public string DataSpec { get; }
     public DataLoader Loader { get; }
     public TrainerOptions Options { get; }
 
@@ -195,7 +199,7 @@ public sealed class TrainingRun : IDisposable
             };
             // A batch that does not split over the ranks is refused now, not at the first step.
             if (r.Communicator.Size > 1) Trainer.ShardLoaders(job, [loader, .. later.Select(l => l.Loader)], r.Communicator);
-            return new TrainingRun(r, folder, job, dataset, loader, trainer);
+            return new TrainingRun(r, folder, job, dataset, dataSpec, loader, trainer);
         }
         catch
         {
