@@ -148,14 +148,15 @@ public static class ConvQuick
             using var y = Tensor.EmptyLike(dy);
             using var dx = Tensor.EmptyLike(x);
             using var dw = Tensor.EmptyLike(w);
-            // v1, v2, v3 by number, then the default (v3, or the plain product for a kernel that covers the whole input).
-            var best = new double[4, 3];
-            for (int v = 0; v < 4; v++) for (int pass = 0; pass < 3; pass++) best[v, pass] = double.MaxValue;
+            // v1, v2, v3 by number, v4 (the forward's GEMM panels gathered from the image; its gradients are v3's), then the
+            // default (v3, or the plain product for a kernel that covers the whole input).
+            var best = new double[5, 3];
+            for (int v = 0; v < 5; v++) for (int pass = 0; pass < 3; pass++) best[v, pass] = double.MaxValue;
             var watch = Stopwatch.StartNew();
             for (int rep = 0; watch.Elapsed.TotalSeconds < 2 || rep < 10; rep++)
-                for (int v = 0; v < 4; v++)
+                for (int v = 0; v < 5; v++)
                 {
-                    var variant = new Conv2dVariant(v < 3 ? (Im2ColVariant)(v + 1) : Im2ColVariant.Default, ChunkFloats: chunkFloats);
+                    var variant = new Conv2dVariant(v < 4 ? (Im2ColVariant)(v + 1) : Im2ColVariant.Default, ChunkFloats: chunkFloats);
                     for (int pass = 0; pass < 3; pass++)
                     {
                         var sw = Stopwatch.StartNew();
@@ -166,7 +167,7 @@ public static class ConvQuick
                     }
                 }
             string Pass(int pass) => $"{best[0, pass] * 1e3:0.00} -> {best[1, pass] * 1e3:0.00} -> {best[2, pass] * 1e3:0.00} ms ({best[0, pass] / best[2, pass]:0.00}x), " +
-                                     $"default {best[3, pass] * 1e3:0.00} ms";
+                                     (pass == 0 ? $"v4 {best[3, pass] * 1e3:0.00} ms, " : "") + $"default {best[4, pass] * 1e3:0.00} ms";
             Console.WriteLine($"{cin}-{cout} {h}->{oh} s{stride} p{pad}: forward {Pass(0)}, input grad {Pass(1)}, weight grad {Pass(2)}");
         }
     }

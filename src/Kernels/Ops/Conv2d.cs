@@ -399,9 +399,9 @@ public static partial class Conv2d
     internal static void CheckVariant(string op, Device device, Conv2dVariant variant)
     {
         bool gpu = device is GpuDevice;
-        if (variant.Im2Col is < Im2ColVariant.Default or > Im2ColVariant.V3 || (gpu && variant.Im2Col > Im2ColVariant.V1))
+        if (variant.Im2Col is < Im2ColVariant.Default or > Im2ColVariant.V4 || (gpu && variant.Im2Col > Im2ColVariant.V1))
             throw new ArgumentOutOfRangeException(nameof(variant),
-                $"{op}: no im2col variant {(int)variant.Im2Col} on {device.Name}; the variants are {(gpu ? "1 (one GPU kernel)" : "1, 2, 3")} and 0 (Default)");
+                $"{op}: no im2col variant {(int)variant.Im2Col} on {device.Name}; the variants are {(gpu ? "1 (one GPU kernel)" : "1, 2, 3, 4")} and 0 (Default)");
         if (variant.Gemm is < GemmVariant.Default or > GemmVariant.V5 || (!gpu && variant.Gemm > GemmVariant.V3))
             throw new ArgumentOutOfRangeException(nameof(variant),
                 $"{op}: no GEMM variant {(int)variant.Gemm} on {device.Name}; the variants are {(gpu ? "1, 2, 3, 4, 5" : "1, 2, 3")} and 0 (Default)");
@@ -486,7 +486,8 @@ public static partial class Conv2d
 public enum Im2ColVariant
 {
     /// <summary>v3 on the cpu (2-4.6x over v1 on the copies, 24% less CPU for a convolutional WGAN-GP step:
-    /// benchmarks/NOTES.md, im2col / col2im v3), v1 on a GPU.</summary>
+    /// benchmarks/NOTES.md, im2col / col2im v3), except v4 for the forward where output rows are shorter than 8 pixels,
+    /// and no im2col at all where the kernel covers the whole unpadded input; v1 on a GPU.</summary>
     Default = 0,
     /// <summary>v1: parallel over column-matrix rows (im2col) or input planes (col2im), span slices a row; the GPU's one kernel each.</summary>
     V1 = 1,
@@ -494,6 +495,9 @@ public enum Im2ColVariant
     V2 = 2,
     /// <summary>v3: a scratch plane with a zero border, gathers through one offset table (stride 2: vector shuffles).</summary>
     V3 = 3,
+    /// <summary>v4 (cpu): the forward writes no column matrix; the GEMM's B panels are gathered straight from the image (an
+    /// implicit GEMM). The gradients, and this op alone, use v3.</summary>
+    V4 = 4,
 }
 
 /// <summary>

@@ -65,7 +65,7 @@ public static partial class Gemm
     /// 6 x 32 with <see cref="Vector512"/> when <paramref name="wide"/> (v3). <see cref="Cpu"/> picks by its variant argument.</summary>
     internal static unsafe void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc, bool wide)
+        float beta, float[] c, int cOffset, int ldc, bool wide, PanelSource? panels = null)
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
@@ -111,7 +111,8 @@ public static partial class Gemm
                     For(serial, cpu, Math.Min(workers, panelsN), part =>
                     {
                         var (first, end) = Share(panelsN, Math.Min(workers, panelsN), part);
-                        PackB(b, bOffset, ldb, transB, pc, kc, jc, nc, first, end, nr, (float*)bBase);
+                        if (panels is not null) panels(pc, kc, jc, nc, first, end, nr, (float*)bBase);
+                        else PackB(b, bOffset, ldb, transB, pc, kc, jc, nc, first, end, nr, (float*)bBase);
                     });
 
                     // 2. Each task packs one row block of op(A) and sweeps its share of the B panels.
@@ -173,6 +174,32 @@ public static partial class Gemm
     }
 
     // ---------------------------------------------------------------- packing
+
+    /// <summary>
+    /// Fills panels [q0, q1) of the packed block of op(B)[pc .. pc + kc, jc .. jc + nc] at <paramref name="dst"/> (the
+    /// block's base) as <see cref="PackB"/> would from a matrix: panel q at dst + q kc nr holds kc rows of nr floats, except
+    /// that a last, partial panel is <see cref="PanelWidth"/> wide with its columns past nc zero. Lets B's values come
+    /// from wherever they are (a convolution's image: no column matrix, <c>Conv2d</c>'s im2col v4).
+    /// </summary>
+    internal unsafe delegate void PanelSource(int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst);
+
+    /// <summary>The packed GEMM C = alpha A op(B) + beta C with op(B)'s panels written by <paramref name="panels"/> (v2 or v3
+    /// by <paramref name="variant"/>; v1, which packs nothing, is refused).</summary>
+    internal static void CpuFromPanels(CpuDevice cpu, int m, int n, int k, float alpha, float[] a, int aOffset, int lda, bool transA,
+        PanelSource panels, float beta, float[] c, int cOffset, int ldc, GemmVariant variant)
+    {
+        bool wide = variant switch
+        {
+            GemmVariant.V2 => false,
+            GemmVariant.V3 => true,
+            GemmVariant.Default => CpuDefaultIsWide,
+            _ => throw new ArgumentOutOfRangeException(nameof(variant), $"Gemm.CpuFromPanels: packed variants only (2, 3 or 0), got {(int)variant}"),
+        };
+        CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, [], 0, 0, false, beta, c, cOffset, ldc, wide, panels);
+    }
+
+    /// <summary>How wide panel q of a block of nc columns is packed (a last, partial one may be 16 of 32).</summary>
+    internal static int PackedPanelWidth(int q, int nc, int nr) => q < nc / nr ? nr : PanelWidth(nc - nc / nr * nr, nr);
 
     /// <summary>
     /// Packs rows [row, row + rows) x columns [pc, pc + kc) of op(A) into one MR-row panel: for each p,

@@ -169,15 +169,16 @@ public class Conv2dTests
     /// <summary>A batch cut into chunks of 2 samples (5 = 2 + 2 + 1): the relayout, the one-sample shortcut and the
     /// accumulation of the weight gradient across chunks all run.</summary>
     [Fact]
-    public void CpuIm2ColV2AndV3GiveV1sFloats()
+    public void CpuIm2ColV2ToV4GiveV1sFloats()
     {
-        // v2 (loops on refs) and v3 (scratch planes with a zero border, gathers through an offset table) must round
-        // exactly as v1: the same copies, the same sums in the same order. Strides 1 to 3 (3 is in no float64 case
+        // v2 (loops on refs), v3 (scratch planes with a zero border, gathers through an offset table) and v4 (the forward's
+        // GEMM panels gathered straight from the image, masked at the edges) must round exactly as v1: the same copies, the same sums in the same order. Strides 1 to 3 (3 is in no float64 case
         // above), paddings 0 to 2, rows of 1 to 13 outputs (v3's stride-2 col2im: 8 + 4 + 1 and 8 + 2), planes of 1 to 65.
         var rng = new Random(17);
         foreach (var c in new ConvCase[] { new(3, 2, 3, 7, 9, 4, 3, 3, 2), new(2, 3, 2, 11, 6, 4, 4, 2, 1), new(1, 1, 2, 5, 5, 3, 3, 1, 0),
                                            new(4, 2, 1, 8, 8, 4, 4, 2, 1), new(2, 1, 3, 9, 7, 2, 3, 3, 0), new(2, 2, 2, 4, 4, 4, 4, 1, 2),
-                                           new(2, 2, 3, 5, 26, 4, 4, 2, 1), new(3, 1, 2, 9, 21, 3, 3, 2, 0) })
+                                           new(2, 2, 3, 5, 26, 4, 4, 2, 1), new(3, 1, 2, 9, 21, 3, 3, 2, 0),
+                                           new(3, 20, 5, 9, 7, 4, 4, 2, 1) }) // 320 taps: two k slices of the GEMM's packing
         {
             var x = Random(rng, Shapes.Numel(c.XShape));
             var w = Random(rng, Shapes.Numel(c.WShape));
@@ -187,10 +188,10 @@ public class Conv2dTests
             using var wt = Make(w, c.WShape, Device.Cpu);
             using var bt = Make(b, [c.O], Device.Cpu);
             using var dyt = Make(dy, c.YShape, Device.Cpu);
-            var results = new float[3][][];
+            var results = new float[4][][];
             // Newest first: the column matrices come from a pool, so a variant run after another could be handed a
             // buffer that already holds the right values where it failed to write.
-            for (int v = 2; v >= 0; v--)
+            for (int v = 3; v >= 0; v--)
             {
                 using var y = Poisoned(Device.Cpu, c.YShape);
                 using var dx = Poisoned(Device.Cpu, c.XShape);
@@ -201,10 +202,16 @@ public class Conv2dTests
                 Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw, variant);
                 results[v] = [y.ToArray(), dx.ToArray(), dw.ToArray()];
             }
-            for (int v = 1; v < 3; v++)
+            // v4 with the 6 x 32 GEMM kernel (32-wide panels, a last one 16 wide): the same sums again.
+            using (var wide = Poisoned(Device.Cpu, c.YShape))
+            {
+                Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, wide, new Conv2dVariant(Im2ColVariant.V4, GemmVariant.V3));
+                Assert.True(results[0][0].SequenceEqual(wide.ToArray()), $"{c}: the forward differs between v1 and v4 with GEMM v3");
+            }
+            for (int v = 1; v < 4; v++)
                 for (int pass = 0; pass < 3; pass++)
                     Assert.True(results[0][pass].SequenceEqual(results[v][pass]), $"{c}: pass {pass} (forward, input grad, weight grad) differs between v1 and v{v + 1}");
-            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[2][0], what: $"{c} forward");
+            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[3][0], what: $"{c} forward");
             AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), results[2][1], what: $"{c} input gradient");
         }
     }
@@ -230,7 +237,7 @@ public class Conv2dTests
             using var bct = Make(bc, [c.C], Device.Cpu);
             using var dyt = Make(dy, c.YShape, Device.Cpu);
             var results = new float[2][][];
-            foreach (int v in new[] { 1, 0 }) // im2col v3, then the default (the product); see CpuIm2ColV2AndV3GiveV1sFloats on pool reuse
+            foreach (int v in new[] { 1, 0 }) // im2col v3, then the default (the product); see CpuIm2ColV2ToV4GiveV1sFloats on pool reuse
             {
                 using var y = Poisoned(Device.Cpu, c.YShape);
                 using var dx = Poisoned(Device.Cpu, c.XShape);
@@ -254,7 +261,8 @@ public class Conv2dTests
         }
     }
 
-    /// <summary>The device's im2col / col2im variants, by argument: v1 to v3 on the cpu, the one GPU kernel (v1) elsewhere.</summary>
+    /// <summary>The device's im2col / col2im variants, by argument: v1 to v3 on the cpu (v4 differs from v3 only inside the
+    /// forward: CpuIm2ColV2ToV4GiveV1sFloats), the one GPU kernel (v1) elsewhere.</summary>
     static Im2ColVariant[] Im2ColVariants(Device d) => d is GpuDevice ? [Im2ColVariant.V1] : [Im2ColVariant.V1, Im2ColVariant.V2, Im2ColVariant.V3];
 
     /// <summary>im2col and col2im as ops, each variant against its float64 definition at tail sizes: strides 1 to 3, paddings
@@ -300,8 +308,8 @@ public class Conv2dTests
         var d = TestDevices.Get(deviceName);
         using var x = Tensor.Zeros(d, 1, 1, 3, 3);
         using var w = Tensor.Zeros(d, 1, 1, 2, 2);
-        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, null, 1, 0, new Conv2dVariant((Im2ColVariant)4)));
-        Assert.Contains("no im2col variant 4", unknown.Message);
+        var unknown = Assert.Throws<ArgumentOutOfRangeException>(() => Conv2d.Forward(x, w, null, 1, 0, new Conv2dVariant((Im2ColVariant)5)));
+        Assert.Contains("no im2col variant 5", unknown.Message);
         var gemm = Assert.Throws<ArgumentOutOfRangeException>(() => ConvTranspose2d.InputGrad(x, w, 1, 0, new Conv2dVariant(Gemm: (GemmVariant)7)));
         Assert.Contains($"no GEMM variant 7 on {d.Name}; the variants are {(d is GpuDevice ? "1, 2, 3, 4, 5" : "1, 2, 3")} and 0 (Default)", gemm.Message);
         if (d is GpuDevice)
