@@ -67,6 +67,11 @@ one() {
     # (e) quarter widths: about twice the steps in the same time (12 epochs = 1,680 steps)
     e-w16-lr1e-3-cool) train "$1" --epochs 12 --set g_width=16 --set d_width=16 --set lr_g=1e-3 --set lr_d=1e-3 --set lr_decay_start=1344 --set lr_decay_end=1680 ;;
     e-w16-lr2e-3-cool) train "$1" --epochs 12 --set g_width=16 --set d_width=16 --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1344 --set lr_decay_end=1680 ;;
+    # (j) 2026-12-07, twenty-fourth session, a Zen 3 where the main job's net runs ~8 steps/s quiet: what fits ~4 minutes
+    j-lr2e-3-cool-2100) train "$1" --steps 2100 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1680 --set lr_decay_end=2100 ;;
+    # (k) batch 32 for the same time (it runs ~1.5x the steps a second of batch 64)
+    k-b32-lr2e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
+    k-b32-lr3e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=3e-3 --set lr_d=3e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
     *) echo "unknown run: $1" >&2; return 2 ;;
   esac
 }
@@ -75,6 +80,7 @@ one() {
 # defined but were not run).
 if [[ ${1:-} == all ]]; then set -- probe-w32-b64 probe-w16-b64 probe-w24-b64 a-baseline b-lr1e-3 b-lr5e-4 \
   c-lr1e-3-ema995 f-lr1e-3-ema995-cool b-lr2e-3 e-w16-lr2e-3-cool b-lr4e-3 b-lr2e-3-seed2 b-lr2e-3-seed3 \
-  g-60k-lr2e-3 b-lr4e-3-seed2 h-lr2e-3-cool-e16 b-lr4e-3-seed3 i-lr2e-3-cool-e24; fi
+  g-60k-lr2e-3 b-lr4e-3-seed2 h-lr2e-3-cool-e16 b-lr4e-3-seed3 i-lr2e-3-cool-e24 j-lr2e-3-cool-2100 k-b32-lr2e-3-cool-3400 \
+  k-b32-lr3e-3-cool-3400; fi
 for name in "$@"; do one "$name"; done
 exit 0
