@@ -203,14 +203,20 @@ public class RadialGanJobTests : IDisposable
     public void The_protocol_scores_every_predictor_on_every_target()
     {
         var table = TabularTests.Crafted();
-        var result = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 2, Steps = 5, Batch = 32, LogisticSteps = 50 }, Device.Cpu);
+        Augmentation[] sweep = [Augmentation.Reference, new() { Weight = 0.5f, Ratio = 1, Ranking = TranslationRanking.Discriminator }];
+        var result = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 2, Steps = 5, Batch = 32, LogisticSteps = 50, Sweep = sweep }, Device.Cpu);
         Assert.Equal(2 * 2 * 5, result.Scores.Count); // 2 repetitions x 2 targets x 5 predictors
+        // The sweep: target only and each augmentation, per repetition and target; the reference's equals the RadialGAN predictor.
+        Assert.Equal(2 * 2 * 3, result.Variants.Count);
+        foreach (var s in result.Variants.Where(v => v.Variant <= 0))
+            Assert.Equal(result.Scores.Single(p => p.Repetition == s.Repetition && p.Domain == s.Domain && p.Predictor == (s.Variant == 0 ? Predictor.RadialGan : Predictor.TargetOnly)).Auroc, s.TestAuroc);
+        Assert.Equal(result.Gain(1, Predictor.RadialGan).Mean, result.VariantGain(1, 0, validation: false).Mean, 12);
         Assert.All(result.Scores, s => Assert.InRange(s.Auroc, 0, 1));
         var gain = result.Gain(0, Predictor.RadialGan);
         var by = result.Scores.Where(s => s.Domain == 0).ToLookup(s => (s.Repetition, s.Predictor));
         Assert.Equal(new[] { 0, 1 }.Average(r => by[(r, Predictor.RadialGan)].Single().Auroc - by[(r, Predictor.TargetOnly)].Single().Auroc), gain.Mean, 12);
         // The small-target setting: one RadialGAN per target, every target still scored.
-        var small = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 1, Steps = 3, Batch = 32, LogisticSteps = 20, TargetRows = 8 }, Device.Cpu);
+        var small = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 1, Steps = 3, Batch = 32, LogisticSteps = 20, TargetRows = 8, Batching = Batching.Shuffled }, Device.Cpu);
         Assert.Equal(2 * 5, small.Scores.Count);
         // Pooling uses the shared features only: a, c=u, c=v.
         Assert.Equal(3, table.Layout.SharedFeatures.Length);
