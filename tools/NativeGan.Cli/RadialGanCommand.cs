@@ -26,6 +26,7 @@ public static class RadialGanCommand
         var batching = new Option<Batching>("--batching") { Description = "per-domain (the reference's: --batch rows of each domain every step) or shuffled (epochs of --batch rows over all domains, as `train radialgan`).", DefaultValueFactory = _ => Batching.PerDomain, CustomParser = a => Enum.Parse<Batching>(a.Tokens[0].Value.Replace("-", ""), ignoreCase: true) };
         var augment = new Option<string>("--augment") { Description = "How translated rows join the target's: 'reference' (all, weight 1) or weight=W,ratio=R|all,rank=random|discriminator|agreement,stratified.", DefaultValueFactory = _ => "reference" };
         var sweep = new Option<string?>("--sweep") { Description = "Also score these augmentations (';'-separated, or 'grid') on every target's validation and test rows with the same trained RadialGAN." };
+        var cycleGan = new Option<bool>("--cycle-gan") { Description = "Also the paper's pairwise baseline: a cycle-GAN trained on each pair of domains alone, its translations joined as --augment says." };
         var logisticSteps = new Option<int>("--logistic-steps") { Description = "Full-batch Adam steps of each logistic regression.", DefaultValueFactory = _ => 1000 };
         var targetRows = new Option<int?>("--target-rows") { Description = "The paper's small-target setting: cut each target's training rows to about N (one RadialGAN trained per target on that)." };
         var json = new Option<string?>("--json") { Description = "Also write every score (repetition, domain, predictor, AUROC, AUPRC) and the summary as JSON here." };
@@ -34,7 +35,7 @@ public static class RadialGanCommand
         var command = new Command("radialgan", "RadialGAN's protocol: per target domain, logistic regression on its own rows against its rows plus the other domains' rows translated by RadialGAN, " +
                                                "and simple pooling of the shared features; AUROC and AUPRC on the test split (64/16/20), mean ± std over repetitions.")
         {
-            data, checkpoint, repeats, seed, steps, batch, batching, augment, sweep, logisticSteps, targetRows, json, set, device,
+            data, checkpoint, repeats, seed, steps, batch, batching, augment, sweep, cycleGan, logisticSteps, targetRows, json, set, device,
         };
         command.SetAction(r =>
         {
@@ -54,7 +55,7 @@ public static class RadialGanCommand
                     Repetitions = r.GetValue(repeats), Seed = r.GetValue(seed), Steps = r.GetValue(steps), Batch = r.GetValue(batch), Batching = r.GetValue(batching),
                     Augmentation = Augmentation.Parse(r.GetValue(augment)!),
                     Sweep = sweepText is null ? [] : sweepText.Trim() == "grid" ? Augmentation.Grid : [.. sweepText.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Augmentation.Parse)],
-                    LogisticSteps = r.GetValue(logisticSteps), TargetRows = r.GetValue(targetRows), Settings = settings,
+                    CycleGan = r.GetValue(cycleGan), LogisticSteps = r.GetValue(logisticSteps), TargetRows = r.GetValue(targetRows), Settings = settings,
                 };
             }
             catch (ArgumentException e)
@@ -109,7 +110,7 @@ public static class RadialGanCommand
         }
     }
 
-    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice, Predictor.TranslatedOnly];
+    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice, Predictor.CycleGan, Predictor.TranslatedOnly];
 
     static string Name(Predictor p) => p switch
     {
@@ -117,6 +118,7 @@ public static class RadialGanCommand
         Predictor.RadialGan => "target + RadialGAN",
         Predictor.Pooled => "pooled (shared features)",
         Predictor.ValidationChoice => "validation choice",
+        Predictor.CycleGan => "target + cycle-GAN pairs",
         _ => "translated only",
     };
 
@@ -138,8 +140,8 @@ public static class RadialGanCommand
         {
             var tests = domains.Select(d => result.VariantGain(d, v, false)).ToList();
             Console.WriteLine($"| {(v == chosen ? "**" : "")}{sweep[v]}{(v == chosen ? "**" : "")} | " +
-                              string.Join(" | ", domains.Select(d => $"{result.VariantGain(d, v, true).Mean:+0.000;-0.000}")) + $" | {Validation(v):+0.000;-0.000} | " +
-                              string.Join(" | ", tests.Select(g => $"{g.Mean:+0.000;-0.000} ± {g.Std:0.000}")) + $" | {tests.Count(g => g.Mean > 0)} of {domains.Count} |");
+                              string.Join(" | ", domains.Select(d => $"{Signed(result.VariantGain(d, v, true).Mean)}")) + $" | {Signed(Validation(v))} | " +
+                              string.Join(" | ", tests.Select(g => $"{Signed(g.Mean)} ± {g.Std:0.000}")) + $" | {tests.Count(g => g.Mean > 0)} of {domains.Count} |");
         }
         // Per target and repetition, the best of target only and every variant on the validation rows, scored on the test rows.
         var picked = domains.Select(d => Spread.Of([.. result.Variants.Where(s => s.Domain == d).GroupBy(s => s.Repetition).Select(g =>
@@ -148,8 +150,15 @@ public static class RadialGanCommand
             return best.TestAuroc - g.Single(s => s.Variant == -1).TestAuroc;
         })])).ToList();
         AnsiConsole.MarkupLine($"chosen by mean validation gain: [bold]{Markup.Escape(sweep[chosen].ToString())}[/]; per target and repetition the best on validation " +
-                               $"(target only included) gains on test: {Markup.Escape(string.Join(", ", domains.Select((d, k) => $"{layout.DomainNames[d]} {picked[k].Mean:+0.000;-0.000} ± {picked[k].Std:0.000}")))}");
+                               $"(target only included) gains on test: {Markup.Escape(string.Join(", ", domains.Select((d, k) => $"{layout.DomainNames[d]} {Signed(picked[k].Mean)} ± {picked[k].Std:0.000}")))}");
         return chosen;
+    }
+
+    /// <summary>A gain with its sign, to 3 decimals; one that rounds to 0 is +0.000 (not "-+0.000").</summary>
+    static string Signed(double value)
+    {
+        double rounded = Math.Round(value, 3);
+        return (rounded == 0 ? 0.0 : rounded).ToString("+0.000;-0.000", CultureInfo.InvariantCulture);
     }
 
     static void Report(ProtocolResult result, string? json)
@@ -167,10 +176,13 @@ public static class RadialGanCommand
             var gain = result.Gain(d, Predictor.RadialGan);
             if (gain.Mean > 0) positiveGains++;
             Console.WriteLine($"| {layout.DomainNames[d]} | " + string.Join(" | ", predictors.Select(p => $"{result.Of(d, p)} / {result.Of(d, p, auprc: true)}")) +
-                              $" | {gain.Mean:+0.000;-0.000} ± {gain.Std:0.000} |");
+                              $" | {Signed(gain.Mean)} ± {gain.Std:0.000} |");
         }
         AnsiConsole.MarkupLine($"RadialGAN's mean AUROC gain over target-only is positive in [bold]{positiveGains} of {layout.DomainCount}[/] domains" +
                                (result.Settings.Augmentation == Augmentation.Reference ? "" : $" (augmentation {Markup.Escape(result.Settings.Augmentation.ToString())})"));
+        if (predictors.Contains(Predictor.CycleGan))
+            AnsiConsole.MarkupLine("the cycle-GAN pairs' AUROC gain over target-only: " + string.Join(", ", Enumerable.Range(0, layout.DomainCount)
+                .Select(d => $"{Markup.Escape(layout.DomainNames[d])} {Signed(result.Gain(d, Predictor.CycleGan).Mean)} ± {result.Gain(d, Predictor.CycleGan).Std:0.000}")));
         int chosen = ReportSweep(result);
         if (json is null) return;
         var summary = Enumerable.Range(0, layout.DomainCount).Select(d => new
@@ -182,6 +194,7 @@ public static class RadialGanCommand
                 auprc = new { mean = result.Of(d, p, true).Mean, std = result.Of(d, p, true).Std },
             }),
             radialgan_auroc_gain = new { mean = result.Gain(d, Predictor.RadialGan).Mean, std = result.Gain(d, Predictor.RadialGan).Std },
+            cyclegan_auroc_gain = predictors.Contains(Predictor.CycleGan) ? new { mean = result.Gain(d, Predictor.CycleGan).Mean, std = result.Gain(d, Predictor.CycleGan).Std } : null,
         });
         var document = new
         {

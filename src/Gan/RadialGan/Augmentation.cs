@@ -117,14 +117,14 @@ public sealed record Augmentation
         return [.. pos.Take(p).Concat(neg.Take(q)).Order()];
     }
 
-    /// <summary>The scores <paramref name="ranking"/> ranks <paramref name="translated"/> rows of target <paramref name="target"/> by
-    /// (null for a random choice).</summary>
-    public static float[]? Scores(TranslationRanking ranking, RadialGanJob job, int target, DomainSamples translated, LogisticRegression own)
+    /// <summary>The scores <paramref name="ranking"/> ranks <paramref name="translated"/> rows by (null for a random choice):
+    /// <paramref name="judge"/> gives the target's discriminator logits on them, <paramref name="own"/> is the target-only predictor.</summary>
+    public static float[]? Scores(TranslationRanking ranking, Func<DomainSamples, float[]> judge, DomainSamples translated, LogisticRegression own)
     {
         switch (ranking)
         {
             case TranslationRanking.Discriminator:
-                return translated.Count == 0 ? [] : job.DiscriminatorLogits(target, translated.X, translated.Y, translated.Count);
+                return translated.Count == 0 ? [] : judge(translated);
             case TranslationRanking.Agreement:
                 var logits = own.Logits(translated.X);
                 // log p(y | x) up to a constant in the ranking: -softplus(-z) for y = 1, -softplus(z) for y = 0.

@@ -15,15 +15,16 @@ public sealed class DomainBatches
     readonly int[][] rowsOf;
     readonly Random random;
 
-    /// <summary>Draws from <paramref name="data"/> (a table's training rows: <see cref="Tabular.TabularSplit.TrainDataset"/>), seeded by <paramref name="seed"/>.</summary>
+    /// <summary>Draws from <paramref name="data"/> (a table's training rows, <see cref="Tabular.TabularSplit.TrainDataset"/>: each row's
+    /// label is its domain, 0 to ClassCount - 1), seeded by <paramref name="seed"/>.</summary>
     public DomainBatches(Dataset data, int rowsPerDomain, ulong seed)
     {
-        if (data.Labels is not { } domains || data.Tabular is not { } layout)
-            throw new ArgumentException($"DomainBatches: {data.Name} is not a table of several domains");
+        if (data.Labels is not { } domains || data.ClassCount < 2)
+            throw new ArgumentException($"DomainBatches: {data.Name} is not a table of several domains (rows labelled by their domain)");
         if (rowsPerDomain < 1) throw new ArgumentException($"DomainBatches: rows per domain must be at least 1, got {rowsPerDomain}");
         this.data = data;
         RowsPerDomain = rowsPerDomain;
-        rowsOf = [.. Enumerable.Range(0, layout.DomainCount).Select(d => Enumerable.Range(0, domains.Length).Where(i => domains[i] == d).ToArray())];
+        rowsOf = [.. Enumerable.Range(0, data.ClassCount).Select(d => Enumerable.Range(0, domains.Length).Where(i => domains[i] == d).ToArray())];
         random = new Random(unchecked((int)(seed ^ (seed >> 32)) ^ 0x5EED));
     }
 

@@ -17,6 +17,9 @@ public enum Predictor
     Pooled,
     /// <summary>TargetOnly or RadialGan, whichever has the higher AUROC on the target's validation split.</summary>
     ValidationChoice,
+    /// <summary>The paper's pairwise baseline: the target's rows and every other domain's translated into it by a cycle-GAN trained
+    /// on that pair of domains alone (<see cref="CycleGanPairs"/>), joined as <see cref="ProtocolSettings.Augmentation"/> says.</summary>
+    CycleGan,
     /// <summary>A diagnostic: the translated rows alone (how much of the label's relation to the target's features they carry).</summary>
     TranslatedOnly,
 }
@@ -52,6 +55,8 @@ public sealed record ProtocolSettings
     /// <summary>Augmentations also scored on every target's validation and test rows with the same trained RadialGAN
     /// (<see cref="ProtocolResult.Variants"/>), to choose one on the validation rows.</summary>
     public IReadOnlyList<Augmentation> Sweep { get; init; } = [];
+    /// <summary>Also train the pairwise cycle-GAN baseline (<see cref="Predictor.CycleGan"/>).</summary>
+    public bool CycleGan { get; init; }
     /// <summary>Full-batch Adam steps of each logistic regression.</summary>
     public int LogisticSteps { get; init; } = 1000;
     /// <summary>Their learning rate.</summary>
@@ -145,7 +150,8 @@ public static class RadialGanProtocol
                 var options = (RadialGanOptions)kind.Options(new DataFacts(data.SampleShape, data.ClassCount) { Tabular = data.Tabular }, settings.Settings) with { Seed = seed };
                 using var job = new RadialGanJob(options, device);
                 lastLosses = Train(job, data, settings.Steps, settings.Batch, seed, device, settings.Batching);
-                mine.AddRange(Score(job, split, settings, device, r, targets, variants));
+                using var pairs = settings.CycleGan ? CycleGanPairs.Train(data, options, targets, settings, device) : null;
+                mine.AddRange(Score(job, split, settings, device, r, targets, variants, pairs));
             }
             scores.AddRange(mine);
             allVariants.AddRange(variants);
@@ -193,7 +199,7 @@ public static class RadialGanProtocol
     /// <summary>The predictors' test scores on every target domain of <paramref name="split"/>, with <paramref name="job"/>'s
     /// translations; with <see cref="ProtocolSettings.Sweep"/>, each variant's validation and test AUROC goes to <paramref name="variants"/>.</summary>
     public static List<PredictorScore> Score(RadialGanJob job, TabularSplit split, ProtocolSettings settings, Device device, int repetition = 0,
-                                             IReadOnlyList<int>? targets = null, List<VariantScore>? variants = null)
+                                             IReadOnlyList<int>? targets = null, List<VariantScore>? variants = null, CycleGanPairs? pairs = null)
     {
         var layout = split.Layout;
         if (job.DomainCount != layout.DomainCount || !Enumerable.Range(0, layout.DomainCount).All(d => job.FeaturesOf(d).SequenceEqual(layout.FeaturesOf(d))))
@@ -208,7 +214,8 @@ public static class RadialGanProtocol
             var test = split.Part(t, SplitPart.Test);
             var translatedRows = Translated(job, split, t);
             var own = Fit(train);
-            var radial = FitAugmented(job, t, train, translatedRows, own, settings.Augmentation, settings, device, split.Seed);
+            float[] Judge(DomainSamples rows) => job.DiscriminatorLogits(t, rows.X, rows.Y, rows.Count);
+            var radial = FitAugmented(Judge, t, train, translatedRows, own, settings.Augmentation, settings, device, split.Seed);
             scores.Add(Scored(repetition, t, Predictor.TargetOnly, own, test));
             scores.Add(Scored(repetition, t, Predictor.RadialGan, radial, test));
             if (shared.Length > 0)
@@ -216,6 +223,12 @@ public static class RadialGanProtocol
                 var pooled = Enumerable.Range(0, layout.DomainCount).Select(d => split.Shared(d, SplitPart.Train)).ToList();
                 var model = Fit(new DomainSamples([.. pooled.SelectMany(p => p.X)], [.. pooled.SelectMany(p => p.Y)], pooled.Sum(p => p.Count), shared.Length));
                 scores.Add(Scored(repetition, t, Predictor.Pooled, model, split.Shared(t, SplitPart.Test)));
+            }
+            if (pairs is not null)
+            {
+                var (cycled, cycleJudged) = pairs.Translated(split, t);
+                var cycleModel = FitAugmented(_ => cycleJudged, t, train, cycled, own, settings.Augmentation, settings, device, split.Seed);
+                scores.Add(Scored(repetition, t, Predictor.CycleGan, cycleModel, test));
             }
             bool radialWins = Auroc(radial, validation) > Auroc(own, validation);
             scores.Add(Scored(repetition, t, Predictor.ValidationChoice, radialWins ? radial : own, test));
@@ -225,7 +238,7 @@ public static class RadialGanProtocol
             variants.Add(new VariantScore(repetition, t, -1, Auroc(own, validation), Auroc(own, test), Auprc(own, test)));
             for (int v = 0; v < settings.Sweep.Count; v++)
             {
-                var model = FitAugmented(job, t, train, translatedRows, own, settings.Sweep[v], settings, device, split.Seed);
+                var model = FitAugmented(Judge, t, train, translatedRows, own, settings.Sweep[v], settings, device, split.Seed);
                 variants.Add(new VariantScore(repetition, t, v, Auroc(model, validation), Auroc(model, test), Auprc(model, test)));
             }
         }
@@ -248,12 +261,13 @@ public static class RadialGanProtocol
         return new DomainSamples([.. x], [.. y], y.Count, width);
     }
 
-    /// <summary>The predictor on <paramref name="train"/> (the target's own rows, weight 1) and the rows of <paramref name="translated"/>
-    /// that <paramref name="augmentation"/> keeps, at its weight; <paramref name="own"/> is the target-only predictor (for its ranking).</summary>
-    public static LogisticRegression FitAugmented(RadialGanJob job, int target, DomainSamples train, DomainSamples translated, LogisticRegression own,
+    /// <summary>The predictor on <paramref name="train"/> (target <paramref name="target"/>'s own rows, weight 1) and the rows of
+    /// <paramref name="translated"/> that <paramref name="augmentation"/> keeps, at its weight; <paramref name="judge"/> gives the target's
+    /// discriminator logits on translated rows, <paramref name="own"/> is the target-only predictor (the rankings' inputs).</summary>
+    public static LogisticRegression FitAugmented(Func<DomainSamples, float[]> judge, int target, DomainSamples train, DomainSamples translated, LogisticRegression own,
                                                   Augmentation augmentation, ProtocolSettings settings, Device device, ulong seed)
     {
-        var keep = augmentation.Keep(translated, train.Count, train.Y.Average(), Augmentation.Scores(augmentation.Ranking, job, target, translated, own), seed + (ulong)target);
+        var keep = augmentation.Keep(translated, train.Count, train.Y.Average(), Augmentation.Scores(augmentation.Ranking, judge, translated, own), seed + (ulong)target);
         int width = train.Width;
         var x = new float[(train.Count + keep.Length) * width];
         var y = new float[train.Count + keep.Length];

@@ -74,7 +74,7 @@ public class AugmentationTests
         var own = LogisticRegression.Fit([-2, -1, 1, 2], [0, 0, 1, 1], 4, 1, Device.Cpu, steps: 200, learningRate: 0.1f);
         Assert.True(own.Weights[0] > 0);
         var rows = Eight();
-        var scores = Augmentation.Scores(TranslationRanking.Agreement, null!, 0, rows, own)!;
+        var scores = Augmentation.Scores(TranslationRanking.Agreement, null!, rows, own)!;
         var logits = own.Logits(rows.X);
         for (int i = 0; i < 8; i++)
         {
@@ -83,7 +83,7 @@ public class AugmentationTests
         }
         // Positive labels on small x disagree with the predictor; negative labels on large x too.
         Assert.True(scores[2] > scores[0] && scores[3] > scores[7]);
-        Assert.Null(Augmentation.Scores(TranslationRanking.Random, null!, 0, rows, own));
+        Assert.Null(Augmentation.Scores(TranslationRanking.Random, null!, rows, own));
     }
 
     [Fact]
