@@ -115,11 +115,14 @@ public sealed record ProtocolResult(string Table, TabularLayout Layout, Protocol
 
 /// <summary>
 /// RadialGAN's evaluation protocol (the paper's section 5; the reference's RadialGAN_Main.py): in each repetition, split every
-/// domain 64/16/20 (stratified by label, <see cref="TabularSplit"/>), train RadialGAN on the training rows of all domains,
+/// domain 64/16/20 (stratified by label, <see cref="TabularSplit"/>), train RadialGAN on the training rows of all domains
+/// (the reference's batches: <see cref="ProtocolSettings.Batch"/> rows of each domain a step, <see cref="DomainBatches"/>),
 /// then for each target domain fit a logistic regression (<see cref="LogisticRegression"/>) on (a) the target's own training
 /// rows and (b) those plus every other domain's training rows translated into the target, and score both by AUROC and AUPRC
 /// on the target's test rows. Baseline (c) pools every domain's training rows on the shared features. (d) chooses between (a)
-/// and (b) by validation AUROC. (e), a diagnostic, fits the translated rows alone. The reference instead keeps (b) only where it beats (a) on the test split itself, which
+/// and (b) by validation AUROC. (e), a diagnostic, fits the translated rows alone. (b) joins the translated rows as
+/// <see cref="ProtocolSettings.Augmentation"/> says; <see cref="ProtocolSettings.Sweep"/> scores other ways on the validation and
+/// test rows; <see cref="ProtocolSettings.CycleGan"/> adds the pairwise cycle-GAN baseline (<see cref="CycleGanPairs"/>). The reference instead keeps (b) only where it beats (a) on the test split itself, which
 /// reads the test labels; that choice is not made here.
 /// </summary>
 public static class RadialGanProtocol
