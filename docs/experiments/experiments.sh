@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|music|progan-fashion|stylegan-stacked|stackgan-emoji|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|music|progan-fashion|stylegan-stacked|stackgan-emoji|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -518,7 +518,7 @@ if [[ $what == radialgan || $what == all ]]; then
   # (alpha 0.1, BCE, Adam 1e-3, one tanh layer of F units), 2,000 training steps a repetition.
   mkdir -p runs/radialgan
   for d in cars penguins weather; do
-    run "radialgan-$d-2000" $N eval radialgan --data "$d" --steps 2000 --device "$device" --json "runs/radialgan/$d-2000.json"
+    run "radialgan-$d-2000" $N eval radialgan --data "$d" --steps 2000 --batching shuffled --device "$device" --json "runs/radialgan/$d-2000.json"
   done
 fi
 
@@ -527,9 +527,9 @@ if [[ $what == radialgan-variants ]]; then
   mkdir -p runs/radialgan
   for d in cars penguins; do
     for a in 1 10; do
-      run "radialgan-$d-2000-alpha$a" $N eval radialgan --data "$d" --steps 2000 --set "alpha=$a" --device "$device" --json "runs/radialgan/$d-2000-alpha$a.json"
+      run "radialgan-$d-2000-alpha$a" $N eval radialgan --data "$d" --steps 2000 --batching shuffled --set "alpha=$a" --device "$device" --json "runs/radialgan/$d-2000-alpha$a.json"
     done
-    run "radialgan-$d-2000-wgan-gp" $N eval radialgan --data "$d" --steps 2000 --set loss=wgan-gp --device "$device" --json "runs/radialgan/$d-2000-wgan-gp.json"
+    run "radialgan-$d-2000-wgan-gp" $N eval radialgan --data "$d" --steps 2000 --batching shuffled --set loss=wgan-gp --device "$device" --json "runs/radialgan/$d-2000-wgan-gp.json"
   done
 fi
 
@@ -537,7 +537,33 @@ if [[ $what == radialgan-long ]]; then
   # The reference's length, 20,000 iterations, on the three tables.
   mkdir -p runs/radialgan
   for d in cars penguins weather; do
-    run "radialgan-$d-20000" $N eval radialgan --data "$d" --steps 20000 --device "$device" --json "runs/radialgan/$d-20000.json"
+    run "radialgan-$d-20000" $N eval radialgan --data "$d" --steps 20000 --batching shuffled --device "$device" --json "runs/radialgan/$d-20000.json"
+  done
+fi
+
+if [[ $what == radialgan-sweep ]]; then
+  # The reference's batches (128 rows of each domain a step, the default since these runs; the runs above name the
+  # trainer's shuffled batches they were measured with), 2,000 steps, and 28 ways of adding the translated rows scored
+  # on every target's validation and test rows (docs/RESULTS.md, "How many translated rows, and how much they count").
+  mkdir -p runs/radialgan
+  for d in cars penguins weather; do
+    run "radialgan-$d-2000-sweep" $N eval radialgan --data "$d" --steps 2000 --sweep grid --device "$device" --json "runs/radialgan/$d-2000-sweep.json"
+  done
+fi
+
+if [[ $what == radialgan-sweep-long ]]; then
+  # The same sweep at the reference's 20,000 iterations on cars and penguins.
+  mkdir -p runs/radialgan
+  for d in cars penguins; do
+    run "radialgan-$d-20000-sweep" $N eval radialgan --data "$d" --steps 20000 --sweep grid --device "$device" --json "runs/radialgan/$d-20000-sweep.json"
+  done
+fi
+
+if [[ $what == radialgan-cyclegan ]]; then
+  # The paper's pairwise baseline: a cycle-GAN trained on each pair of domains alone, beside RadialGAN, 2,000 steps.
+  mkdir -p runs/radialgan
+  for d in cars penguins weather; do
+    run "radialgan-$d-2000-cyclegan" $N eval radialgan --data "$d" --steps 2000 --cycle-gan --device "$device" --json "runs/radialgan/$d-2000-cyclegan.json"
   done
 fi
 
@@ -546,7 +572,7 @@ if [[ $what == radialgan-small ]]; then
   # one RadialGAN per target and repetition, the reference's settings, 2,000 steps.
   mkdir -p runs/radialgan
   for d in cars penguins weather; do
-    run "radialgan-$d-2000-target20" $N eval radialgan --data "$d" --steps 2000 --target-rows 20 --device "$device" --json "runs/radialgan/$d-2000-target20.json"
+    run "radialgan-$d-2000-target20" $N eval radialgan --data "$d" --steps 2000 --batching shuffled --target-rows 20 --device "$device" --json "runs/radialgan/$d-2000-target20.json"
   done
 fi
 

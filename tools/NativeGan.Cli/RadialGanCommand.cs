@@ -22,7 +22,11 @@ public static class RadialGanCommand
         var repeats = new Option<int>("--repeats") { Description = "Repetitions (the paper: 5); repetition r splits and trains with seed --seed + r.", DefaultValueFactory = _ => 5 };
         var seed = new Option<ulong>("--seed") { Description = "The first repetition's seed.", DefaultValueFactory = _ => 1 };
         var steps = new Option<long>("--steps") { Description = "RadialGAN training steps per repetition.", DefaultValueFactory = _ => 2000 };
-        var batch = new Option<int>("--batch") { Description = "Rows per training batch, over all domains (the reference: 128).", DefaultValueFactory = _ => 128 };
+        var batch = new Option<int>("--batch") { Description = "Rows per training batch: of each domain (the reference: 128), or over all domains with --batching shuffled.", DefaultValueFactory = _ => 128 };
+        var batching = new Option<Batching>("--batching") { Description = "per-domain (the reference's: --batch rows of each domain every step) or shuffled (epochs of --batch rows over all domains, as `train radialgan`).", DefaultValueFactory = _ => Batching.PerDomain, CustomParser = a => Enum.Parse<Batching>(a.Tokens[0].Value.Replace("-", ""), ignoreCase: true) };
+        var augment = new Option<string>("--augment") { Description = "How translated rows join the target's: 'reference' (all, weight 1) or weight=W,ratio=R|all,rank=random|discriminator|agreement,stratified.", DefaultValueFactory = _ => "reference" };
+        var sweep = new Option<string?>("--sweep") { Description = "Also score these augmentations (';'-separated, or 'grid') on every target's validation and test rows with the same trained RadialGAN." };
+        var cycleGan = new Option<bool>("--cycle-gan") { Description = "Also the paper's pairwise baseline: a cycle-GAN trained on each pair of domains alone, its translations joined as --augment says." };
         var logisticSteps = new Option<int>("--logistic-steps") { Description = "Full-batch Adam steps of each logistic regression.", DefaultValueFactory = _ => 1000 };
         var targetRows = new Option<int?>("--target-rows") { Description = "The paper's small-target setting: cut each target's training rows to about N (one RadialGAN trained per target on that)." };
         var json = new Option<string?>("--json") { Description = "Also write every score (repetition, domain, predictor, AUROC, AUPRC) and the summary as JSON here." };
@@ -31,7 +35,7 @@ public static class RadialGanCommand
         var command = new Command("radialgan", "RadialGAN's protocol: per target domain, logistic regression on its own rows against its rows plus the other domains' rows translated by RadialGAN, " +
                                                "and simple pooling of the shared features; AUROC and AUPRC on the test split (64/16/20), mean ± std over repetitions.")
         {
-            data, checkpoint, repeats, seed, steps, batch, logisticSteps, targetRows, json, set, device,
+            data, checkpoint, repeats, seed, steps, batch, batching, augment, sweep, cycleGan, logisticSteps, targetRows, json, set, device,
         };
         command.SetAction(r =>
         {
@@ -42,11 +46,23 @@ public static class RadialGanCommand
                 if (eq <= 0) { Cli.Error($"eval radialgan: --set expects key=value, got '{item}'"); return 2; }
                 settings[item[..eq].Trim()] = item[(eq + 1)..].Trim();
             }
-            var protocol = new ProtocolSettings
+            ProtocolSettings protocol;
+            try
             {
-                Repetitions = r.GetValue(repeats), Seed = r.GetValue(seed), Steps = r.GetValue(steps), Batch = r.GetValue(batch),
-                LogisticSteps = r.GetValue(logisticSteps), TargetRows = r.GetValue(targetRows), Settings = settings,
-            };
+                string? sweepText = r.GetValue(sweep);
+                protocol = new ProtocolSettings
+                {
+                    Repetitions = r.GetValue(repeats), Seed = r.GetValue(seed), Steps = r.GetValue(steps), Batch = r.GetValue(batch), Batching = r.GetValue(batching),
+                    Augmentation = Augmentation.Parse(r.GetValue(augment)!),
+                    Sweep = sweepText is null ? [] : sweepText.Trim() == "grid" ? Augmentation.Grid : [.. sweepText.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Augmentation.Parse)],
+                    CycleGan = r.GetValue(cycleGan), LogisticSteps = r.GetValue(logisticSteps), TargetRows = r.GetValue(targetRows), Settings = settings,
+                };
+            }
+            catch (ArgumentException e)
+            {
+                Cli.Error($"eval radialgan: {e.Message}");
+                return 2;
+            }
             if (r.GetValue(checkpoint) is { } file) return FromCheckpoint(file, protocol, r.GetValue(json), r.GetValue(device)!);
             var d = Cli.OpenDevice(r.GetValue(device)!);
             if (d is null) return 2;
@@ -76,8 +92,9 @@ public static class RadialGanCommand
             var table = TabularData.Load(spec, log: Cli.Log);
             Describe(table);
             AnsiConsole.MarkupLine($"[grey]scoring {Markup.Escape(file)} on the split of seed {seed} it was trained on[/]");
-            var scores = RadialGanProtocol.Score(radial, table.Split(seed), protocol, d);
-            Report(new ProtocolResult(table.Name, table.Layout, protocol with { Repetitions = 1, Seed = seed, Steps = 0 }, scores, TimeSpan.Zero), json);
+            var variants = new List<VariantScore>();
+            var scores = RadialGanProtocol.Score(radial, table.Split(seed), protocol, d, variants: variants);
+            Report(new ProtocolResult(table.Name, table.Layout, protocol with { Repetitions = 1, Seed = seed, Steps = 0 }, scores, TimeSpan.Zero) { Variants = variants }, json);
         });
 
     static void Describe(TabularTable table)
@@ -93,7 +110,7 @@ public static class RadialGanCommand
         }
     }
 
-    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice, Predictor.TranslatedOnly];
+    static readonly Predictor[] Shown = [Predictor.TargetOnly, Predictor.RadialGan, Predictor.Pooled, Predictor.ValidationChoice, Predictor.CycleGan, Predictor.TranslatedOnly];
 
     static string Name(Predictor p) => p switch
     {
@@ -101,8 +118,48 @@ public static class RadialGanCommand
         Predictor.RadialGan => "target + RadialGAN",
         Predictor.Pooled => "pooled (shared features)",
         Predictor.ValidationChoice => "validation choice",
+        Predictor.CycleGan => "target + cycle-GAN pairs",
         _ => "translated only",
     };
+
+    /// <summary>The sweep's table: each augmentation's mean AUROC gain over target only on the validation rows (what chooses) and
+    /// on the test rows (what is reported); returns the variant with the highest validation gain averaged over domains (-1: no sweep).</summary>
+    static int ReportSweep(ProtocolResult result)
+    {
+        var sweep = result.Settings.Sweep;
+        if (sweep.Count == 0 || result.Variants.Count == 0) return -1;
+        var layout = result.Layout;
+        var domains = Enumerable.Range(0, layout.DomainCount).Where(d => result.Variants.Any(s => s.Domain == d)).ToList();
+        double Validation(int v) => domains.Average(d => result.VariantGain(d, v, true).Mean);
+        int chosen = Enumerable.Range(0, sweep.Count).MaxBy(Validation);
+        AnsiConsole.MarkupLine("[bold]Augmentations: AUROC gain over target only, validation rows | test rows (mean ± std over repetitions)[/]");
+        Console.WriteLine("| augmentation | " + string.Join(" | ", domains.Select(d => $"{layout.DomainNames[d]} val")) + " | mean val | " +
+                          string.Join(" | ", domains.Select(d => $"{layout.DomainNames[d]} test")) + " | test gains > 0 |");
+        Console.WriteLine("| --- |" + string.Concat(Enumerable.Repeat(" ---: |", 2 * domains.Count + 2)));
+        for (int v = 0; v < sweep.Count; v++)
+        {
+            var tests = domains.Select(d => result.VariantGain(d, v, false)).ToList();
+            Console.WriteLine($"| {(v == chosen ? "**" : "")}{sweep[v]}{(v == chosen ? "**" : "")} | " +
+                              string.Join(" | ", domains.Select(d => $"{Signed(result.VariantGain(d, v, true).Mean)}")) + $" | {Signed(Validation(v))} | " +
+                              string.Join(" | ", tests.Select(g => $"{Signed(g.Mean)} ± {g.Std:0.000}")) + $" | {tests.Count(g => g.Mean > 0)} of {domains.Count} |");
+        }
+        // Per target and repetition, the best of target only and every variant on the validation rows, scored on the test rows.
+        var picked = domains.Select(d => Spread.Of([.. result.Variants.Where(s => s.Domain == d).GroupBy(s => s.Repetition).Select(g =>
+        {
+            var best = g.OrderByDescending(s => s.ValidationAuroc).ThenBy(s => s.Variant).First();
+            return best.TestAuroc - g.Single(s => s.Variant == -1).TestAuroc;
+        })])).ToList();
+        AnsiConsole.MarkupLine($"chosen by mean validation gain: [bold]{Markup.Escape(sweep[chosen].ToString())}[/]; per target and repetition the best on validation " +
+                               $"(target only included) gains on test: {Markup.Escape(string.Join(", ", domains.Select((d, k) => $"{layout.DomainNames[d]} {Signed(picked[k].Mean)} ± {picked[k].Std:0.000}")))}");
+        return chosen;
+    }
+
+    /// <summary>A gain with its sign, to 3 decimals; one that rounds to 0 is +0.000 (not "-+0.000").</summary>
+    static string Signed(double value)
+    {
+        double rounded = Math.Round(value, 3);
+        return (rounded == 0 ? 0.0 : rounded).ToString("+0.000;-0.000", CultureInfo.InvariantCulture);
+    }
 
     static void Report(ProtocolResult result, string? json)
     {
@@ -119,9 +176,14 @@ public static class RadialGanCommand
             var gain = result.Gain(d, Predictor.RadialGan);
             if (gain.Mean > 0) positiveGains++;
             Console.WriteLine($"| {layout.DomainNames[d]} | " + string.Join(" | ", predictors.Select(p => $"{result.Of(d, p)} / {result.Of(d, p, auprc: true)}")) +
-                              $" | {gain.Mean:+0.000;-0.000} ± {gain.Std:0.000} |");
+                              $" | {Signed(gain.Mean)} ± {gain.Std:0.000} |");
         }
-        AnsiConsole.MarkupLine($"RadialGAN's mean AUROC gain over target-only is positive in [bold]{positiveGains} of {layout.DomainCount}[/] domains");
+        AnsiConsole.MarkupLine($"RadialGAN's mean AUROC gain over target-only is positive in [bold]{positiveGains} of {layout.DomainCount}[/] domains" +
+                               (result.Settings.Augmentation == Augmentation.Reference ? "" : $" (augmentation {Markup.Escape(result.Settings.Augmentation.ToString())})"));
+        if (predictors.Contains(Predictor.CycleGan))
+            AnsiConsole.MarkupLine("the cycle-GAN pairs' AUROC gain over target-only: " + string.Join(", ", Enumerable.Range(0, layout.DomainCount)
+                .Select(d => $"{Markup.Escape(layout.DomainNames[d])} {Signed(result.Gain(d, Predictor.CycleGan).Mean)} ± {result.Gain(d, Predictor.CycleGan).Std:0.000}")));
+        int chosen = ReportSweep(result);
         if (json is null) return;
         var summary = Enumerable.Range(0, layout.DomainCount).Select(d => new
         {
@@ -132,10 +194,22 @@ public static class RadialGanCommand
                 auprc = new { mean = result.Of(d, p, true).Mean, std = result.Of(d, p, true).Std },
             }),
             radialgan_auroc_gain = new { mean = result.Gain(d, Predictor.RadialGan).Mean, std = result.Gain(d, Predictor.RadialGan).Std },
+            cyclegan_auroc_gain = predictors.Contains(Predictor.CycleGan) ? new { mean = result.Gain(d, Predictor.CycleGan).Mean, std = result.Gain(d, Predictor.CycleGan).Std } : null,
         });
         var document = new
         {
             table = result.Table, repetitions = n, seed = result.Settings.Seed, steps = result.Settings.Steps, batch = result.Settings.Batch,
+            batching = OptionsBinder.EnumText(result.Settings.Batching.ToString()), augmentation = result.Settings.Augmentation.ToString(),
+            sweep = result.Settings.Sweep.Select((a, v) => new
+            {
+                augmentation = a.ToString(), chosen_by_validation = v == chosen,
+                domains = Enumerable.Range(0, layout.DomainCount).Select(d => new
+                {
+                    domain = layout.DomainNames[d],
+                    validation_gain = new { mean = result.VariantGain(d, v, true).Mean, std = result.VariantGain(d, v, true).Std },
+                    test_gain = new { mean = result.VariantGain(d, v, false).Mean, std = result.VariantGain(d, v, false).Std },
+                }),
+            }),
             logistic_steps = result.Settings.LogisticSteps, target_rows = result.Settings.TargetRows, settings = result.Settings.Settings, seconds = result.Time.TotalSeconds, summary,
             scores = result.Scores.Select(s => new { repetition = s.Repetition, domain = layout.DomainNames[s.Domain], predictor = OptionsBinder.EnumText(s.Predictor.ToString()), auroc = s.Auroc, auprc = s.Auprc }),
         };

@@ -297,6 +297,22 @@ public sealed class RadialGanJob : ITrainingJob
         return Translate(from, to, xt, yt).ToArray();
     }
 
+    /// <summary>
+    /// Domain <paramref name="domain"/>'s discriminator logits D(x, y) on <paramref name="count"/> rows of its own features
+    /// (<paramref name="x"/>) with labels <paramref name="y"/>: higher is "more like a real row of this domain". Host floats, no graph.
+    /// </summary>
+    public float[] DiscriminatorLogits(int domain, float[] x, float[] y, int count)
+    {
+        if (x.Length != count * features[domain].Length || y.Length != count)
+            throw new ArgumentException($"{Kind}.DiscriminatorLogits: {count} rows of domain {domain} need {count * features[domain].Length} features and {count} labels, got {x.Length} and {y.Length}");
+        if (count == 0) return [];
+        using var noGrad = Autograd.NoGrad();
+        using var scope = new TensorScope();
+        using var xt = Tensor.FromArray(x, [count, features[domain].Length], Device);
+        using var yt = Tensor.FromArray(y, [count, 1], Device);
+        return Judge(domain, xt, yt).ToArray();
+    }
+
     // ------------------------------------------------------------------ the picture
 
     /// <summary>Domain 0's real rows of the last batch against the other domains' rows translated into domain 0, on the two

@@ -80,8 +80,34 @@ public class BinaryMetricsTests
         Assert.Equal(newton[0] * x[0] + newton[1] * x[1] + newton[2] * x[2] + newton[3], logits[0], 2);
     }
 
-    /// <summary>Newton's method (IRLS) in float64: weights then bias.</summary>
-    static double[] Newton(float[] x, float[] y, int n, int width)
+    [Fact]
+    public void Weighted_logistic_regression_reaches_the_weighted_optimum_and_refuses_bad_weights()
+    {
+        // Row weights in [0, 2), a few exactly 0: the weighted mean loss's optimum, by a float64 weighted Newton's method.
+        var random = new Random(21);
+        int n = 90, width = 2;
+        var x = new float[n * width];
+        var y = new float[n];
+        var weights = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int f = 0; f < width; f++) x[i * width + f] = (float)(random.NextDouble() * 4 - 2);
+            y[i] = random.NextDouble() < 1 / (1 + Math.Exp(-(1.1 * x[i * width] + 0.5 * x[i * width + 1] - 0.2))) ? 1 : 0;
+            weights[i] = i % 9 == 0 ? 0f : (float)(random.NextDouble() * 2);
+        }
+        var fit = LogisticRegression.Fit(x, y, n, width, Device.Cpu, steps: 3000, learningRate: 0.02f, weights: weights);
+        var newton = Newton(x, y, n, width, weights);
+        var plain = Newton(x, y, n, width);
+        for (int f = 0; f < width; f++) Assert.Equal(newton[f], fit.Weights[f], 2);
+        Assert.Equal(newton[width], fit.Bias, 2);
+        Assert.True(Math.Abs(plain[0] - newton[0]) > 0.05, "the weights should move the optimum, or the check says nothing");
+        Assert.Throws<ArgumentException>(() => LogisticRegression.Fit(x, y, n, width, Device.Cpu, steps: 1, weights: new float[n]));
+        Assert.Throws<ArgumentException>(() => LogisticRegression.Fit(x, y, n, width, Device.Cpu, steps: 1, weights: [.. weights.Select(w => -w)]));
+        Assert.Throws<ArgumentException>(() => LogisticRegression.Fit(x, y, n, width, Device.Cpu, steps: 1, weights: new float[n - 1]));
+    }
+
+    /// <summary>Newton's method (IRLS) in float64 on the (weighted) mean loss: weights then bias.</summary>
+    static double[] Newton(float[] x, float[] y, int n, int width, float[]? rowWeights = null)
     {
         int k = width + 1;
         var w = new double[k];
@@ -93,10 +119,11 @@ public class BinaryMetricsTests
             {
                 var row = Enumerable.Range(0, k).Select(f => f < width ? (double)x[i * width + f] : 1.0).ToArray();
                 double p = 1 / (1 + Math.Exp(-row.Select((v, f) => v * w[f]).Sum()));
+                double c = rowWeights?[i] ?? 1;
                 for (int a = 0; a < k; a++)
                 {
-                    gradient[a] += (p - y[i]) * row[a];
-                    for (int b = 0; b < k; b++) hessian[a, b] += p * (1 - p) * row[a] * row[b];
+                    gradient[a] += c * (p - y[i]) * row[a];
+                    for (int b = 0; b < k; b++) hessian[a, b] += c * p * (1 - p) * row[a] * row[b];
                 }
             }
             var step = Solve(hessian, gradient);

@@ -203,16 +203,46 @@ public class RadialGanJobTests : IDisposable
     public void The_protocol_scores_every_predictor_on_every_target()
     {
         var table = TabularTests.Crafted();
-        var result = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 2, Steps = 5, Batch = 32, LogisticSteps = 50 }, Device.Cpu);
+        Augmentation[] sweep = [Augmentation.Reference, new() { Weight = 0.5f, Ratio = 1, Ranking = TranslationRanking.Discriminator }];
+        var result = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 2, Steps = 5, Batch = 32, LogisticSteps = 50, Sweep = sweep }, Device.Cpu);
         Assert.Equal(2 * 2 * 5, result.Scores.Count); // 2 repetitions x 2 targets x 5 predictors
+        // The sweep: target only and each augmentation, per repetition and target; the reference's equals the RadialGAN predictor.
+        Assert.Equal(2 * 2 * 3, result.Variants.Count);
+        foreach (var s in result.Variants.Where(v => v.Variant <= 0))
+            Assert.Equal(result.Scores.Single(p => p.Repetition == s.Repetition && p.Domain == s.Domain && p.Predictor == (s.Variant == 0 ? Predictor.RadialGan : Predictor.TargetOnly)).Auroc, s.TestAuroc);
+        Assert.Equal(result.Gain(1, Predictor.RadialGan).Mean, result.VariantGain(1, 0, validation: false).Mean, 12);
         Assert.All(result.Scores, s => Assert.InRange(s.Auroc, 0, 1));
         var gain = result.Gain(0, Predictor.RadialGan);
         var by = result.Scores.Where(s => s.Domain == 0).ToLookup(s => (s.Repetition, s.Predictor));
         Assert.Equal(new[] { 0, 1 }.Average(r => by[(r, Predictor.RadialGan)].Single().Auroc - by[(r, Predictor.TargetOnly)].Single().Auroc), gain.Mean, 12);
         // The small-target setting: one RadialGAN per target, every target still scored.
-        var small = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 1, Steps = 3, Batch = 32, LogisticSteps = 20, TargetRows = 8 }, Device.Cpu);
-        Assert.Equal(2 * 5, small.Scores.Count);
+        // The small-target setting with the cycle-GAN pairs and the trainer's batches: each target also scored with the pairs' rows.
+        var small = RadialGanProtocol.Run(table, new ProtocolSettings { Repetitions = 1, Steps = 3, Batch = 32, LogisticSteps = 20, TargetRows = 8, Batching = Batching.Shuffled, CycleGan = true }, Device.Cpu);
+        Assert.Equal(2 * 6, small.Scores.Count);
+        Assert.Equal(2, small.Scores.Count(s => s.Predictor == Predictor.CycleGan));
         // Pooling uses the shared features only: a, c=u, c=v.
         Assert.Equal(3, table.Layout.SharedFeatures.Length);
+    }
+
+    [Fact]
+    public void A_cycle_gan_pair_is_a_two_domain_job_whose_translations_have_the_targets_features()
+    {
+        var split = TabularTests.Crafted().Split(2);
+        var data = split.TrainDataset();
+        var options = (RadialGanOptions)ModelKinds.Find(RadialGanFamily.Name).Options(
+            new DataFacts(data.SampleShape, data.ClassCount) { Tabular = data.Tabular }, new Dictionary<string, string>()) with { Seed = 2 };
+        using var pairs = CycleGanPairs.Train(data, options, [1], new ProtocolSettings { Steps = 2, Batch = 16 }, Device.Cpu);
+        var pair = pairs.Pair(1, 0);
+        Assert.Equal(2, pair.DomainCount);
+        Assert.Equal(split.Layout.FeaturesOf(0), pair.FeaturesOf(0));
+        Assert.Equal(split.Layout.FeaturesOf(1), pair.FeaturesOf(1));
+        // Into target 1: domain 0's training rows on domain 1's four features, with their labels, each judged by the pair's D_1.
+        var (rows, judged) = pairs.Translated(split, 1);
+        var source = split.Part(0, SplitPart.Train);
+        Assert.Equal(source.Count, rows.Count);
+        Assert.Equal(split.Part(1, SplitPart.Train).Width, rows.Width);
+        Assert.Equal(source.Count * rows.Width, rows.X.Length);
+        Assert.Equal(source.Y, rows.Y);
+        Assert.Equal(pair.DiscriminatorLogits(1, rows.X, rows.Y, rows.Count), judged);
     }
 }
