@@ -129,14 +129,15 @@ public static class StylizeCommand
                 foreach (var spec in styleSpecs) styles.Add(Load(spec, side, d));
                 var transfer = adain.Transfer;
                 adain.Decoder.Eval();
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 using var image = transfer.Run(content, styles, weights, alpha, preserveColor ? ColorPreservation.Histogram : ColorPreservation.None);
-                double seconds = clock.Elapsed.TotalSeconds;
+                double seconds = clock.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
                 ImageGrid.Save(output, image, columns: 1, padding: 0, low: 0f, high: 255f);
                 var o = adain.AdaIn;
                 AnsiConsole.MarkupLine($"[green]wrote {Markup.Escape(Path.GetFullPath(output))}[/]: AdaIN at {Markup.Escape(o.ContentLayer)}, {side} x {side}, alpha {alpha:0.###}" +
                                        (styles.Count > 1 ? $", {styles.Count} styles mixed" : "") + (preserveColor ? ", content colours kept" : "") +
-                                       $", in {seconds:0.000} s (the pass alone, on {Markup.Escape(d.Name)})");
+                                       $", in {seconds:0.000} s (the pass alone, on {Markup.Escape(d.Name)}; {cpuSeconds:0.000} s of cpu time over all threads)");
                 if (styles.Count == 1)
                     PrintMeasures(StyleMeasures.Of(transfer.Encoder, image, content, styles[0], o.ContentLayer, MeasureLayers(o.Encoder.Length == 0, o.StyleLayerList)),
                         o.ContentLayer, MeasureLayers(o.Encoder.Length == 0, o.StyleLayerList));
@@ -173,6 +174,7 @@ public static class StylizeCommand
             var stepsDir = stem + "-steps";
             if (every > 0) Directory.CreateDirectory(stepsDir);
             var history = new List<GatysStep>();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             AnsiConsole.MarkupLine($"[grey]Gatys style transfer on {Markup.Escape(device.Name)} in {Markup.Escape(Path.GetFileName(encoder.Network.File))}: {content.Dim(2)} x {content.Dim(3)}, {options.Steps} steps of Adam (lr {options.LearningRate}), " +
                                    $"style weight {options.StyleWeight:g3}, total variation {options.TvWeight:g3}; content at {Markup.Escape(options.ContentLayer)}, style at {Markup.Escape(string.Join(", ", options.StyleLayersOrDefault))}[/]");
@@ -191,11 +193,11 @@ public static class StylizeCommand
                 LinePlot.Save(stem + "-losses.png", "Gatys style transfer: losses (weighted)", "step", "loss",
                     [Series.Indexed("total", [.. history.Select(h => h.Total)]), Series.Indexed("content", [.. history.Select(h => h.Content)]),
                      Series.Indexed("style", [.. history.Select(h => h.Style)]), Series.Indexed("total variation", [.. history.Select(h => h.Tv)])], logY: true);
-            double seconds = clock.Elapsed.TotalSeconds;
+            double seconds = clock.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             var last = history.LastOrDefault();
             var measured = StyleMeasures.Of(encoder, result, content, style, options.ContentLayer, MeasureLayers(own is null, options.StyleLayersOrDefault));
             PrintMeasures(measured, options.ContentLayer, MeasureLayers(own is null, options.StyleLayersOrDefault));
-            AnsiConsole.MarkupLine($"[green]wrote {Markup.Escape(Path.GetFullPath(output))}[/] in {seconds:0.0} s ({seconds / Math.Max(1, options.Steps):0.00} s a step)" +
+            AnsiConsole.MarkupLine($"[green]wrote {Markup.Escape(Path.GetFullPath(output))}[/] in {seconds:0.0} s ({seconds / Math.Max(1, options.Steps):0.00} s a step; {cpuSeconds:0.0} s of cpu time over all threads)" +
                                    (last is null ? "" : $"; last losses: content {last.Content:g4}, style {last.Style:g4}, total variation {last.Tv:g4}") +
                                    (history.Count > 1 ? $"; loss curve {Markup.Escape(stem + "-losses.png")}" : "") + (every > 0 ? $"; steps in {Markup.Escape(stepsDir)}" : ""));
             return 0;
