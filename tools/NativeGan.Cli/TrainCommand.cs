@@ -47,10 +47,16 @@ public static class TrainCommand
             data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, threads,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
-        var choice = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType())
-            .FirstOrDefault(s => s.Key == "kind");
+        var settingsOfKind = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType());
+        var choice = settingsOfKind.FirstOrDefault(s => s.Key == "kind");
         var kindOption = choice is null ? null : new Option<string?>("--kind") { Description = $"{choice.Help} One of {choice.TypeName.Replace("|", ", ")} (--set kind=...)." };
         if (kindOption is not null) command.Options.Add(kindOption);
+        // AdaIN trains on two sets of pictures: --content is its --data, --style its style_data setting.
+        bool twoSets = settingsOfKind.Any(s => s.Key == "style_data");
+        var contentOption = twoSets ? new Option<string?>("--content") { Description = $"The content pictures: a folder, or photos (the default). The same as --data." } : null;
+        var styleOption = twoSets ? new Option<string?>("--style") { Description = "The style pictures: a folder, or photos (the default). The same as --set style_data=..." } : null;
+        if (contentOption is not null) command.Options.Add(contentOption);
+        if (styleOption is not null) command.Options.Add(styleOption);
         command.SetAction(result =>
         {
             var settings = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -61,11 +67,18 @@ public static class TrainCommand
                 settings[item[..eq].Trim()] = item[(eq + 1)..];
             }
             if (kindOption is not null && result.GetValue(kindOption) is { Length: > 0 } k) settings["kind"] = k;
+            if (styleOption is not null && result.GetValue(styleOption) is { Length: > 0 } styleData) settings["style_data"] = styleData;
+            string? dataSpec = result.GetValue(data);
+            if (contentOption is not null && result.GetValue(contentOption) is { Length: > 0 } contentData)
+            {
+                if (dataSpec is not null && dataSpec != contentData) { Cli.Error($"train {kind.Name}: --content and --data name the same pictures; give one"); return 2; }
+                dataSpec = contentData;
+            }
             var later = ParseBatchFrom(kind.Name, result.GetValue(batchFrom) ?? []);
             if (later is null) return 2;
             var request = new TrainRequest
             {
-                Kind = kind, OutDir = result.GetValue(output)!, Data = result.GetValue(data), Seed = result.GetValue(seed),
+                Kind = kind, OutDir = result.GetValue(output)!, Data = dataSpec, Seed = result.GetValue(seed),
                 Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Minutes = result.GetValue(minutes), Batch = result.GetValue(batch), BatchFrom = later,
                 SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
                 ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings,
@@ -153,7 +166,7 @@ public static class TrainCommand
         void Error(string message) { if (root) Cli.Error(message); else Console.Error.WriteLine($"rank {comm.Rank}: {message}"); }
         TrainingRun run;
         try { run = TrainingRun.Prepare(request, device, log, warn); }
-        catch (Exception e) when (e is ArgumentException or DataException or CheckpointException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or DataException or CheckpointException or IOException or UnauthorizedAccessException or NativeGan.Nn.Onnx.OnnxModelException)
         {
             Error(e.Message);
             return 2;

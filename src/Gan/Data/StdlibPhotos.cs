@@ -14,9 +14,11 @@ public static class StdlibPhotos
 {
     public const string Version = "0.2.3";
 
-    /// <summary>Some of the photos (all public domain): a cat in motion (Muybridge), boats, an airplane, a landscape, a plant.</summary>
+    /// <summary>Some of the photos (all public domain): a cat in motion (Muybridge), boats, an airplane, a landscape, a plant,
+    /// a canyon, a flower bud, sheep at pasture, a farmhouse in the dust bowl (all old photographs, mostly sepia or gray).</summary>
     public static readonly IReadOnlyList<string> Names =
-        ["locomotion-house-cat", "nagasaki-boats", "airplane-from-above", "french-alpine-landscape", "acanthus-mollis", "black-canyon"];
+        ["locomotion-house-cat", "nagasaki-boats", "airplane-from-above", "french-alpine-landscape", "acanthus-mollis", "black-canyon",
+         "allium-oreophilum", "march-pastoral", "dust-bowl-home"];
 
     /// <summary>The JPEG of photo <paramref name="name"/> in the cache, fetched first when missing.</summary>
     public static string Ensure(string name, string? cacheDir = null, Action<string>? log = null, string npm = "npm")

@@ -49,6 +49,38 @@ public class OpGradTests
     /// <summary>A fixed (not checked) input of an op on the device of <paramref name="like"/>.</summary>
     static Tensor Probe(Tensor like, double[] values, params int[] shape) => Tensor.FromArray(Array.ConvertAll(values, v => (float)v), shape, like.Device);
 
+    static readonly double[] AdaInProbeMean = [0.1, -0.3, 0.2, 0.05, 0.4, -0.1], AdaInProbeStd = [0.5, 0.7, 0.3, 0.9, 0.45, 0.6];
+
+    /// <summary>Mean and sqrt(biased variance + 1e-5) of each of the <paramref name="planes"/> planes of <paramref name="size"/> values.</summary>
+    static (double[] Mean, double[] Std) MeanStd64(double[] x, int planes, int size)
+    {
+        var mean = new double[planes];
+        var std = new double[planes];
+        for (int p = 0; p < planes; p++)
+        {
+            var plane = x.AsSpan(p * size, size).ToArray();
+            mean[p] = plane.Average();
+            std[p] = Math.Sqrt(plane.Select(v => (v - mean[p]) * (v - mean[p])).Average() + 1e-5);
+        }
+        return (mean, std);
+    }
+
+    /// <summary>mean over planes of (μ - probe μ)² plus the same of σ.</summary>
+    static double AdaInStyleLoss64(double[] x, int planes, int size)
+    {
+        var (mean, std) = MeanStd64(x, planes, size);
+        return Enumerable.Range(0, planes).Average(p => (mean[p] - AdaInProbeMean[p]) * (mean[p] - AdaInProbeMean[p]))
+             + Enumerable.Range(0, planes).Average(p => (std[p] - AdaInProbeStd[p]) * (std[p] - AdaInProbeStd[p]));
+    }
+
+    /// <summary>σ(s) (x - μ(x)) / σ(x) + μ(s) per plane.</summary>
+    static double[] AdaIn64(double[] content, double[] style, int planes, int size, int styleSize)
+    {
+        var (mc, sc) = MeanStd64(content, planes, size);
+        var (ms, ss) = MeanStd64(style, planes, styleSize);
+        return [.. content.Select((v, i) => ss[i / size] * (v - mc[i / size]) / sc[i / size] + ms[i / size])];
+    }
+
     /// <summary>G[n, c, c'] = (1 / P) Σ_p x[n, c, p] x[n, c', p] for x [N, C, P].</summary>
     static double[] Gram64(double[] x, int n, int c, int positions)
     {
@@ -156,6 +188,12 @@ public class OpGradTests
         new("Gram", [[2, 3, 2, 3]], t => NativeGan.Gan.Style.StyleLosses.Gram(t[0]), x => Gram64(x[0], 2, 3, 6)),
         new("StyleLoss", [[1, 2, 3, 2]], t => NativeGan.Gan.Style.StyleLosses.StyleLoss(t[0], Probe(t[0], [0.1, -0.2, -0.2, 0.3], 1, 2, 2)),
             x => [Gram64(x[0], 1, 2, 6).Zip(new[] { 0.1, -0.2, -0.2, 0.3 }, (g, a) => (g - a) * (g - a)).Average()]),
+        // AdaIN (Huang and Belongie 2017): the style loss on channel means and standard deviations, and AdaIN itself with
+        // the style's statistics recorded (both inputs get gradients), against float64 written here.
+        new("AdaInStyleLoss", [[2, 3, 3, 2]], t => NativeGan.Gan.Style.AdaInMath.StyleLoss(t[0], Probe(t[0], AdaInProbeMean, 2, 3, 1, 1), Probe(t[0], AdaInProbeStd, 2, 3, 1, 1)),
+            x => [AdaInStyleLoss64(x[0], 6, 6)]),
+        new("AdaIN content and style", [[2, 3, 3, 2], [2, 3, 2, 2]], t => NativeGan.Gan.Style.AdaInMath.AdaIN(t[0], t[1]),
+            x => AdaIn64(x[0], x[1], 6, 6, 4)),
         new("TotalVariation", [[2, 2, 3, 4]], t => NativeGan.Gan.Style.StyleLosses.TotalVariation(t[0]), x => [TotalVariation64(x[0], 2, 2, 3, 4)]),
         new("MaxPool2d", [[2, 3, 5, 4]], t => t[0].MaxPool2d(3, 2, 1), x => NativeGan.MaxPool2d.Reference.Forward(x[0], [2, 3, 5, 4], 3, 2, 1)),
         new("MaxPool2dSelect", [[2, 3, 5, 4]], t => Ops.MaxPool2dSelect(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
