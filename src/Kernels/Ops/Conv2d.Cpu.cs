@@ -30,30 +30,40 @@ public static partial class Conv2d
             if (ba is not null) AddChannelBias(cpu, ya, yo, g.N, g.O, 1, ba, bo);
             return;
         }
-        if (IsImplicit(g, variant))
-        {
-            ForwardImplicitCpu(cpu, g, xa, xo, wa, wo, ba, bo, ya, yo, variant);
-            return;
-        }
-        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
-        var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
+        // im2col v4 (IsImplicit) gathers the GEMM's B panels straight from x: no column matrix, so the chunk only bounds
+        // the relayout's [O, m*OH*OW].
+        bool implicitB = IsImplicit(g, variant);
+        int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane, budget = variant.BudgetFloats(CpuChunkFloats);
+        int nb = implicitB ? (int)Math.Clamp(budget / Math.Max(1L, outSample), 1, Math.Max(1, g.N)) : ChunkSamples(g, budget);
+        var col = implicitB ? null : ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        var geometry = g;
         try
         {
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
-                int m = Math.Min(nb, g.N - n0), cols = m * plane;
-                Im2ColCpu(cpu, g, xa, xo, n0, m, col, variant.Im2Col);
+                int m = Math.Min(nb, g.N - n0), cols = m * plane, first = n0;
                 // One sample: the [O, OH*OW] product is y[n0] itself. Several: [O, m, OH*OW], relaid below.
                 var (target, to) = m == 1 ? (ya, yo + n0 * outSample) : (tmp!, 0);
-                Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col, 0, cols, false, 0f, target, to, cols, variant.Gemm);
+                if (implicitB)
+                    unsafe
+                    {
+                        Gemm.CpuFromPanels(cpu, g.O, cols, rows, 1f, wa, wo, rows, false,
+                            (pc, kc, jc, nc, q0, q1, nr, dst) => PackColumnPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst),
+                            0f, target, to, cols, variant.Gemm);
+                    }
+                else
+                {
+                    Im2ColCpu(cpu, g, xa, xo, n0, m, col!, variant.Im2Col);
+                    Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col!, 0, cols, false, 0f, target, to, cols, variant.Gemm);
+                }
                 if (m > 1 || ba is not null)
                     SwapLeadingAxesCpu(cpu, g.O, m, plane, target, to, ya, yo + n0 * outSample, ba, bo);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(col);
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
             if (tmp is not null) ArrayPool<float>.Shared.Return(tmp);
         }
     }
@@ -144,7 +154,8 @@ public static partial class Conv2d
         }, grain: Math.Max(1, 32768 / Math.Max(1, n * plane)));
     }
 
-    /// <summary>Whether the forward packs the GEMM's B panels straight from the image (im2col v4) with a packed GEMM: when v4
+    /// <summary>Whether the forward packs the GEMM's B panels straight from the image (im2col v4, an implicit GEMM: the column
+    /// matrix is never written nor read back; the same floats as v3, as the GEMM sees the same panels) with a packed GEMM: when v4
     /// is asked for by number, and by default where output rows are shorter than 8 pixels. Measured on a Zen 3 (AVX2
     /// gathers; benchmarks/NOTES.md): 32% faster than v3 on DCGAN's 64 -> 128 layer (4 x 4 outputs, where v3 pays a
     /// plane's overhead for 16 floats), 21-27% slower on the 32 -> 64 and 1 -> 32 layers (rows of 8 and 16, which v3
@@ -152,42 +163,6 @@ public static partial class Conv2d
     static bool IsImplicit(in Conv2dGeometry g, Conv2dVariant variant)
         => variant.Gemm is GemmVariant.Default or GemmVariant.V2 or GemmVariant.V3
            && (variant.Im2Col == Im2ColVariant.V4 || (variant.Im2Col == Im2ColVariant.Default && g.OW < 8 && Avx2.IsSupported));
-
-    /// <summary>
-    /// The forward with im2col v4, an implicit GEMM: y[O, N*OH*OW] = W @ col, but col is never written. The GEMM's packing
-    /// step asks <see cref="PackColumnPanels"/> for its B panels, which reads them out of x (zeros in the padding); then the
-    /// relayout to [N, O, OH*OW] with the bias, as v1-v3. Saves writing the column matrix (8 MB for DCGAN's 32 -> 64
-    /// layer at batch 64) and reading it back. The same floats as v3 (the GEMM sees the same panels).
-    /// </summary>
-    static void ForwardImplicitCpu(CpuDevice cpu, in Conv2dGeometry g, float[] xa, int xo, float[] wa, int wo, float[]? ba, int bo,
-        float[] ya, int yo, Conv2dVariant variant)
-    {
-        int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
-        // Only the relayout's [O, m*OH*OW] needs room now.
-        int nb = (int)Math.Clamp(variant.BudgetFloats(CpuChunkFloats) / Math.Max(1L, outSample), 1, Math.Max(1, g.N));
-        var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
-        var geometry = g;
-        try
-        {
-            for (int n0 = 0; n0 < g.N; n0 += nb)
-            {
-                int m = Math.Min(nb, g.N - n0), cols = m * plane, first = n0;
-                var (target, to) = m == 1 ? (ya, yo + n0 * outSample) : (tmp!, 0);
-                unsafe
-                {
-                    Gemm.CpuFromPanels(cpu, g.O, cols, rows, 1f, wa, wo, rows, false,
-                        (pc, kc, jc, nc, q0, q1, nr, dst) => PackColumnPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst),
-                        0f, target, to, cols, variant.Gemm);
-                }
-                if (m > 1 || ba is not null)
-                    SwapLeadingAxesCpu(cpu, g.O, m, plane, target, to, ya, yo + n0 * outSample, ba, bo);
-            }
-        }
-        finally
-        {
-            if (tmp is not null) ArrayPool<float>.Shared.Return(tmp);
-        }
-    }
 
     /// <summary>
     /// B panels [q0, q1) of the column matrix of samples from <paramref name="n0"/>, rows [pc, pc + kc), columns [jc, jc + nc),
@@ -292,7 +267,7 @@ public static partial class Conv2d
         {
             case Im2ColVariant.V1: Im2ColCpuV1(cpu, g, x, xOffset, n0, m, col); break;
             case Im2ColVariant.V2: Im2ColCpuV2(cpu, g, x, xOffset, n0, m, col); break;
-            // v4 writes no column matrix in the forward (ForwardImplicitCpu); where one is needed (the weight gradient, this op
+            // v4 writes no column matrix in the forward (IsImplicit); where one is needed (the weight gradient, this op
             // alone) it is v3's.
             case Im2ColVariant.V3 or Im2ColVariant.V4 or Im2ColVariant.Default: Im2ColCpuV3(cpu, g, x, xOffset, n0, m, col); break;
             default: throw new ArgumentOutOfRangeException(nameof(variant), $"Conv2d.Im2Col: no variant {(int)variant}; the variants are 1, 2, 3, 4 and 0 (Default)");
