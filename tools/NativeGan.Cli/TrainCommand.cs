@@ -35,6 +35,7 @@ public static class TrainCommand
         var output = new Option<string>("--out") { Description = "Run folder (checkpoint, samples, loss log and curve). One that holds another run is left alone: a new run goes to the first free OUT-2, OUT-3, ...", DefaultValueFactory = _ => Path.Combine("runs", kind.Name) };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the run in --out instead of starting a numbered sibling folder." };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Steps between sample pictures and loss-curve updates.", DefaultValueFactory = _ => 100 };
+        var latestEvery = new Option<double>("--latest-every") { Description = "Seconds of training between refreshes of samples/latest.png between the numbered pictures (0: only those).", DefaultValueFactory = _ => 5 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 500 };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint (same seed: same result as an uninterrupted run on cpu)." };
         var imageSize = new Option<int?>("--image-size") { Description = "Resize images to this square side (default: 32 for MNIST, 64 for image folders and emoji)." };
@@ -44,7 +45,7 @@ public static class TrainCommand
         var threads = new Option<int?>("--threads") { Description = "Threads of the cpu device (default: the machine's cores, shared out among the ranks mpiexec started on this machine)." };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, threads,
+            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, latestEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, threads,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var settingsOfKind = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType());
@@ -80,7 +81,7 @@ public static class TrainCommand
             {
                 Kind = kind, OutDir = result.GetValue(output)!, Data = dataSpec, Seed = result.GetValue(seed),
                 Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Minutes = result.GetValue(minutes), Batch = result.GetValue(batch), BatchFrom = later,
-                SampleEvery = result.GetValue(sampleEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
+                SampleEvery = result.GetValue(sampleEvery), LatestEvery = result.GetValue(latestEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
                 ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings,
             };
             return RunDistributed(request, result.GetValue(device)!, result.GetValue(distributed)!, result.GetValue(threads));

@@ -27,6 +27,13 @@ public sealed record TrainerOptions
     /// <summary>A sample picture and the loss curve every this many steps (and always at the end).</summary>
     public int SampleEvery { get; init; } = 100;
 
+    /// <summary>Also refresh samples/latest.png (alone: no numbered picture, no loss curve) once this much training time
+    /// has passed since the last picture, so a long step interval still shows progress every few seconds (null: only
+    /// on <see cref="SampleEvery"/>'s steps). Never more often than 20 times the last picture's own time apart, so
+    /// pictures cost at most ~5% of the run. Pictures do not touch training state (<see cref="ITrainingJob.WriteSamples"/>),
+    /// so a run's numbers do not depend on when the clock chose to draw.</summary>
+    public TimeSpan? LatestEvery { get; init; }
+
     /// <summary>A checkpoint every this many steps (and always at the end, on Ctrl-C and never after a NaN).</summary>
     public int CheckpointEvery { get; init; } = 500;
 
@@ -156,6 +163,7 @@ public static class Trainer
         var faults = new WriteFaults(log);
         var optimizers = job.Optimizers; // the same for the whole run (GanJob's property builds a new map each call)
         int batchesPerStep = job.BatchesPerStep; // a loader batch holds that many of the user's --batch (a critic's n updates)
+        var latestPicture = writes && options.LatestEvery is { } every ? new LatestPicture(every, clock) : null;
         while (step < total)
         {
             // The loader for this step, and the step where the next one takes over (the batch size changes there).
@@ -201,7 +209,12 @@ public static class Trainer
 
                 bool end = step >= total || outOfTime, stop = comm.Size > 1 ? agreedStop : cancel.IsCancellationRequested;
                 if (writes && (end || stop || step % options.SampleEvery == 0))
+                {
                     faults.Try("the pictures", Path.Combine(options.OutDir, SamplesFolder), () => WritePictures(job, options.OutDir, step, latest, lossCurve, history));
+                    latestPicture?.Drawn(TimeSpan.Zero);
+                }
+                else if (latestPicture is not null && latestPicture.Due)
+                    faults.Try("the pictures", latest, () => latestPicture.Write(job, latest));
                 if (end || stop || step % options.CheckpointEvery == 0)
                 {
                     try
@@ -535,6 +548,38 @@ public static class Trainer
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { }
         }
         return result;
+    }
+
+    /// <summary>When the clock calls for a fresh samples/latest.png between the numbered pictures (<see cref="TrainerOptions.LatestEvery"/>).</summary>
+    sealed class LatestPicture(TimeSpan every, Stopwatch clock)
+    {
+        TimeSpan last = clock.Elapsed, cost;
+
+        public bool Due => clock.Elapsed - last >= (every > 20 * cost ? every : 20 * cost);
+
+        public void Drawn(TimeSpan took)
+        {
+            last = clock.Elapsed;
+            if (took > TimeSpan.Zero) cost = took;
+        }
+
+        /// <summary>Draws into a temporary file first, so a viewer never reads a half-written picture.</summary>
+        public void Write(ITrainingJob job, string latest)
+        {
+            var start = clock.Elapsed;
+            Directory.CreateDirectory(Path.GetDirectoryName(latest)!);
+            string partial = latest + ".partial.png";
+            try
+            {
+                job.WriteSamples(partial);
+                File.Move(partial, latest, overwrite: true);
+            }
+            finally
+            {
+                Drawn(clock.Elapsed - start);
+                if (File.Exists(partial)) File.Delete(partial);
+            }
+        }
     }
 
     static void WritePictures(ITrainingJob job, string outDir, long step, string latest, string lossCurve,

@@ -22,6 +22,8 @@ public sealed record TrainRequest
     /// <summary>--batch-from: batches of Size from step Step on (needs Steps and no Epochs).</summary>
     public IReadOnlyList<(long Step, int Size)> BatchFrom { get; init; } = [];
     public int SampleEvery { get; init; } = 100;
+    /// <summary>--latest-every: seconds of training between refreshes of samples/latest.png between the numbered pictures (0: none).</summary>
+    public double LatestEvery { get; init; } = 5;
     public int CheckpointEvery { get; init; } = 500;
     public bool Resume { get; init; }
     /// <summary>Replace the run in <see cref="OutDir"/>, if there is one (otherwise a new run goes to a numbered sibling folder).</summary>
@@ -85,6 +87,7 @@ public sealed class TrainingRun : IDisposable
         string name = $"train {r.Kind.Name}";
         if (r.Epochs is < 1 || r.Batch is < 1 || r.SampleEvery < 1 || r.CheckpointEvery < 1 || r.Steps is < 1)
             throw new ArgumentException($"{name}: --epochs, --batch, --steps, --sample-every and --checkpoint-every must be at least 1");
+        if (!(r.LatestEvery >= 0 && double.IsFinite(r.LatestEvery))) throw new ArgumentException($"{name}: --latest-every must be 0 or a positive number of seconds, got {r.LatestEvery}");
         if (r.Minutes is { } m && !(m > 0 && double.IsFinite(m))) throw new ArgumentException($"{name}: --minutes must be a positive number, got {m}");
         if (r.ImageSize is < 1) throw new ArgumentException($"{name}: --image-size must be at least 1, got {r.ImageSize}");
         if (r.Length is < 2) throw new ArgumentException($"{name}: --length must be at least 2 note events, got {r.Length}");
@@ -194,6 +197,7 @@ public sealed class TrainingRun : IDisposable
             var trainer = new TrainerOptions
             {
                 OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, TimeLimit = r.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
+                LatestEvery = r.LatestEvery > 0 ? TimeSpan.FromSeconds(r.LatestEvery) : null,
                 Resume = r.Resume, DataName = dataset.Name, LaterLoaders = later, DataSource = dataSpec, DataSeed = seed,
                 Communicator = r.Communicator,
             };

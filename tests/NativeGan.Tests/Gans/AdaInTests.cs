@@ -198,6 +198,7 @@ public sealed class AdaInTests : IDisposable
                 var scalars = job.Step(b, i + 1);
                 Assert.Equal(scalars["loss_content"] + 10 * scalars["loss_style"], scalars["loss"], 3);
                 losses.Add(scalars["loss"]);
+                if (i == 1) job.WriteSamples(Path.Combine(dir, "midway.png")); // a picture mid-run must not change what follows
             }
             straight = Weights(job);
             job.WriteSamples(Path.Combine(dir, "samples.png"));

@@ -56,7 +56,7 @@ public class ProGanJobTests
         var data = TrainerTests.Blobs(12, 4);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, CheckpointEvery = 2, Resume = resume, DataName = "blobs",
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, LatestEvery = TimeSpan.Zero, CheckpointEvery = 2, Resume = resume, DataName = "blobs",
         };
         static float[] Weights(ITrainingJob job) =>
             [.. job.Modules.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.StateDict().OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value.ToArray()))];

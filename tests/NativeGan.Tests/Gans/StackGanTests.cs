@@ -281,7 +281,7 @@ public class StackGanJobTests
         var data = Captioned(12);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, CheckpointEvery = 3, Resume = resume, DataName = "tiny",
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, LatestEvery = TimeSpan.Zero, CheckpointEvery = 3, Resume = resume, DataName = "tiny",
         };
         static float[] Weights(ITrainingJob job) =>
             [.. job.Modules.OrderBy(kv => kv.Key, StringComparer.Ordinal).SelectMany(kv => kv.Value.StateDict().OrderBy(p => p.Key, StringComparer.Ordinal).SelectMany(p => p.Value.ToArray()))];

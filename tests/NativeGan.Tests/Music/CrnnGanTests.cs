@@ -102,7 +102,7 @@ public class CrnnGanTests
         var data = Tunes(10);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 4, CheckpointEvery = 3, Resume = resume, DataName = "tunes",
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 4, LatestEvery = TimeSpan.Zero, CheckpointEvery = 3, Resume = resume, DataName = "tunes",
         };
         float[] straightG, straightD;
         using (var job = NewJob())

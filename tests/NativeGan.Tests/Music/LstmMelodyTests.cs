@@ -95,7 +95,7 @@ public class LstmMelodyTests
         var data = Scales(12);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, CheckpointEvery = 2, Resume = resume, DataName = "scales",
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 3, LatestEvery = TimeSpan.Zero, CheckpointEvery = 2, Resume = resume, DataName = "scales",
         };
         float[] straight;
         using (var job = NewJob())

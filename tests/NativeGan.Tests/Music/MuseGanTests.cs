@@ -104,7 +104,7 @@ public class MuseGanTests
         var data = Phrases(12);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
         {
-            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, CheckpointEvery = 2, Resume = resume, DataName = "phrases",
+            OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, LatestEvery = TimeSpan.Zero, CheckpointEvery = 2, Resume = resume, DataName = "phrases",
         };
         float[] straightG, straightD;
         using (var job = NewJob())

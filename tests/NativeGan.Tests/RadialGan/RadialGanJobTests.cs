@@ -168,7 +168,7 @@ public class RadialGanJobTests : IDisposable
         var kind = ModelKinds.Find(RadialGanFamily.Name);
         float[][] Train(string outDir, long steps, bool resume)
         {
-            var request = new TrainRequest { Kind = kind, OutDir = Path.Combine(dir, outDir), Data = spec, Seed = 3, Steps = steps, Batch = 16, Resume = resume, CheckpointEvery = 100 };
+            var request = new TrainRequest { Kind = kind, OutDir = Path.Combine(dir, outDir), Data = spec, Seed = 3, Steps = steps, Batch = 16, Resume = resume, LatestEvery = 1e-9, CheckpointEvery = 100 };
             using var run = TrainingRun.Prepare(request, Device.Cpu, _ => { }, _ => { });
             Assert.Equal(TrainOutcome.Finished, run.Run(CancellationToken.None).Outcome);
             Assert.Equal([1, 1, 0, 0, 1, 1], ((RadialGanOptions)run.Job.Options).FeatureMask);

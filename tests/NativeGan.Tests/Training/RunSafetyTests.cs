@@ -110,7 +110,7 @@ public class RunSafetyTests : IDisposable
 
     TrainerOptions Options(string name, long steps, bool resume = false) => new()
     {
-        OutDir = Path.Combine(dir, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, CheckpointEvery = 3, Resume = resume, DataName = "blobs",
+        OutDir = Path.Combine(dir, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, LatestEvery = TimeSpan.Zero, CheckpointEvery = 3, Resume = resume, DataName = "blobs",
     };
 
     [Fact]

@@ -46,8 +46,39 @@ public class TrainerTests : IDisposable
 
     TrainerOptions Options(string name, long steps, bool resume = false) => new()
     {
-        OutDir = Path.Combine(dir, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, CheckpointEvery = 3, Resume = resume, DataName = "blobs",
+        OutDir = Path.Combine(dir, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, LatestEvery = TimeSpan.Zero, CheckpointEvery = 3, Resume = resume, DataName = "blobs",
     };
+
+    [Fact]
+    public void TheClockRefreshesLatestBetweenTheNumberedPictures()
+    {
+        // Numbered pictures every 100 steps (so none before the end); latest.png must still appear after the first
+        // step, with no numbered file and no partial file beside it.
+        var data = Blobs(16, 1);
+        using var job = NewJob();
+        using var loader = new DataLoader(data, 4, Device.Cpu, seed: 2);
+        string samples = Path.Combine(dir, "clock", Trainer.SamplesFolder);
+        var seen = new List<string[]>();
+        var options = Options("clock", 3) with { SampleEvery = 100 };
+        var r = Trainer.Run(job, loader, options, CancellationToken.None, progress: p =>
+        {
+            if (p.Step == 2) seen.Add(Directory.Exists(samples) ? [.. Directory.GetFiles(samples).Select(Path.GetFileName).Order()!] : []);
+        });
+        Assert.Equal(TrainOutcome.Finished, r.Outcome);
+        Assert.Equal(["latest.png"], Assert.Single(seen));
+        Assert.Equal(["latest.png", "step_000003.png"], Directory.GetFiles(samples).Select(Path.GetFileName).Order().ToArray());
+
+        // Without the clock, nothing before the end.
+        seen.Clear();
+        using var job2 = NewJob();
+        using var loader2 = new DataLoader(data, 4, Device.Cpu, seed: 2);
+        samples = Path.Combine(dir, "steps", Trainer.SamplesFolder);
+        Trainer.Run(job2, loader2, Options("steps", 3) with { SampleEvery = 100, LatestEvery = null }, CancellationToken.None, progress: p =>
+        {
+            if (p.Step == 2) seen.Add(Directory.Exists(samples) ? [.. Directory.GetFiles(samples)] : []);
+        });
+        Assert.Empty(Assert.Single(seen));
+    }
 
     [Fact]
     public void TrainingLowersTheDiscriminatorLossOnAFixedBatch()
