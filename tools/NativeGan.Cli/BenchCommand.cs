@@ -61,13 +61,7 @@ public static class BenchCommand
                     return 2;
                 }
                 if (!ModelKinds.All.Any(k => k.Name == kind)) { Cli.Error($"bench {name}: the model kind '{kind}' is not built into this program"); return 2; }
-                var settings = new Dictionary<string, string> { ["g_ema"] = "0" };
-                foreach (var item in result.GetValue(set) ?? [])
-                {
-                    int eq = item.IndexOf('=');
-                    if (eq <= 0) { Cli.Error($"bench {name}: --set expects key=value, got '{item}'"); return 2; }
-                    settings[item[..eq].Trim()] = item[(eq + 1)..];
-                }
+                if (Cli.Settings($"bench {name}", result.GetValue(set), new() { ["g_ema"] = "0" }) is not { } settings) return 2;
                 var schedulers = result.GetValue(scheduler) switch
                 {
                     "task-parallel" => new[] { CpuScheduler.TaskParallel },

@@ -156,6 +156,20 @@ public static class Cli
     /// <summary>Prints an error in red (the message names the command, the value and what was expected).</summary>
     internal static void Error(string message) => AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]");
 
+    /// <summary>The settings of repeated <c>--set key=value</c> options over <paramref name="into"/> (the later of two
+    /// equal keys wins; key and value trimmed); null, after an error naming <paramref name="command"/>, for an item that is not key=value.</summary>
+    internal static Dictionary<string, string>? Settings(string command, IEnumerable<string>? items, Dictionary<string, string>? into = null)
+    {
+        var settings = into ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var item in items ?? [])
+        {
+            int eq = item.IndexOf('=');
+            if (eq <= 0 || item[..eq].Trim().Length == 0) { Error($"{command}: --set expects key=value, got '{item}'"); return null; }
+            settings[item[..eq].Trim()] = item[(eq + 1)..].Trim();
+        }
+        return settings;
+    }
+
     internal static void Warn(string message) => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(message)}[/]");
 
     /// <summary>

@@ -39,13 +39,7 @@ public static class RadialGanCommand
         };
         command.SetAction(r =>
         {
-            var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var item in r.GetValue(set) ?? [])
-            {
-                int eq = item.IndexOf('=');
-                if (eq <= 0) { Cli.Error($"eval radialgan: --set expects key=value, got '{item}'"); return 2; }
-                settings[item[..eq].Trim()] = item[(eq + 1)..].Trim();
-            }
+            if (Cli.Settings("eval radialgan", r.GetValue(set)) is not { } settings) return 2;
             ProtocolSettings protocol;
             try
             {

@@ -60,13 +60,7 @@ public static class TrainCommand
         if (styleOption is not null) command.Options.Add(styleOption);
         command.SetAction(result =>
         {
-            var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var item in result.GetValue(set) ?? [])
-            {
-                int eq = item.IndexOf('=');
-                if (eq <= 0) { Cli.Error($"train {kind.Name}: --set expects key=value, got '{item}'"); return 2; }
-                settings[item[..eq].Trim()] = item[(eq + 1)..];
-            }
+            if (Cli.Settings($"train {kind.Name}", result.GetValue(set)) is not { } settings) return 2;
             if (kindOption is not null && result.GetValue(kindOption) is { Length: > 0 } k) settings["kind"] = k;
             if (styleOption is not null && result.GetValue(styleOption) is { Length: > 0 } styleData) settings["style_data"] = styleData;
             string? dataSpec = result.GetValue(data);
