@@ -42,10 +42,11 @@ public static class TrainCommand
         var length = new Option<int?>("--length") { Description = "Music: note events per training excerpt (default 100; C-RNN-GAN's song length)." };
         var set = new Option<string[]>("--set") { Description = "Model setting key=value (repeatable); the settings are listed above.", AllowMultipleArgumentsPerToken = true };
         var distributed = new Option<string>("--distributed") { Description = "none, or mpi: data-parallel over the processes `mpiexec -n N` (or `bash tools/mpi.sh -n N`) started; --batch is the global batch, split over the ranks; rank 0 writes the run's files.", DefaultValueFactory = _ => "none" };
+        var syncBn = new Option<bool>("--sync-bn") { Description = "With --distributed mpi: batch norm normalises with the statistics of all the ranks' shards together (PyTorch's SyncBatchNorm), so N ranks train as one process on the whole batch; by default each rank's own shard's, as PyTorch's DDP." };
         var threads = new Option<int?>("--threads") { Description = "Threads of the cpu device (default: the machine's cores, shared out among the ranks mpiexec started on this machine)." };
         var command = new Command(kind.Name, kind.Description + "\n\n" + SettingsHelp(kind))
         {
-            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, latestEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, threads,
+            data, device, epochs, steps, minutes, batch, batchFrom, seed, output, sampleEvery, latestEvery, checkpointEvery, resume, overwrite, imageSize, length, set, distributed, syncBn, threads,
         };
         // A kind whose defaults depend on a setting (the autoencoders' kind) takes it as an option of its own too.
         var settingsOfKind = OptionsBinder.Settings(kind.Defaults(new DataFacts([1, 32, 32], 10), new Dictionary<string, string>()).GetType());
@@ -76,7 +77,7 @@ public static class TrainCommand
                 Kind = kind, OutDir = result.GetValue(output)!, Data = dataSpec, Seed = result.GetValue(seed),
                 Epochs = result.GetValue(epochs), Steps = result.GetValue(steps), Minutes = result.GetValue(minutes), Batch = result.GetValue(batch), BatchFrom = later,
                 SampleEvery = result.GetValue(sampleEvery), LatestEvery = result.GetValue(latestEvery), CheckpointEvery = result.GetValue(checkpointEvery), Resume = result.GetValue(resume), Overwrite = result.GetValue(overwrite),
-                ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings,
+                ImageSize = result.GetValue(imageSize), Length = result.GetValue(length), Settings = settings, SyncBatchNorm = result.GetValue(syncBn),
             };
             return RunDistributed(request, result.GetValue(device)!, result.GetValue(distributed)!, result.GetValue(threads));
         });
@@ -123,7 +124,10 @@ public static class TrainCommand
         Communicator comm;
         switch (distributed.ToLowerInvariant())
         {
-            case "none": comm = SingleProcess.Instance; break;
+            case "none":
+                if (request.SyncBatchNorm) { Cli.Error($"train {request.Kind.Name}: --sync-bn synchronises batch norm over MPI ranks: it needs --distributed mpi"); return 2; }
+                comm = SingleProcess.Instance;
+                break;
             case "mpi":
                 try { comm = MpiCommunicator.World(); }
                 catch (DistributedException e) { Cli.Error($"train {request.Kind.Name} --distributed mpi: {e.Message}"); return 2; }

@@ -65,6 +65,11 @@ public sealed record TrainerOptions
     /// --resume every rank needs the checkpoint in its <see cref="OutDir"/> (<see cref="TrainingRun"/> sends rank 0's).
     /// </summary>
     public Communicator Communicator { get; init; } = SingleProcess.Instance;
+
+    /// <summary>With several ranks: the batch norms of the trained networks normalise with the statistics of every rank's
+    /// shard together (<c>--sync-bn</c>; <see cref="DistributedDataParallel"/>'s syncBatchNorm), so the run equals one process
+    /// on the whole batch up to float rounding; otherwise each rank's own shard's, as PyTorch's DDP by default.</summary>
+    public bool SyncBatchNorm { get; init; }
 }
 
 /// <summary>What the loop reports after every step (the command line draws its progress bar from it).</summary>
@@ -254,7 +259,7 @@ public static class Trainer
         if (comm.Size == 1) return null;
         ShardLoaders(job, [loader, .. options.LaterLoaders.Select(l => l.Loader)], comm);
         job.Rng.ShardRows(comm.Rank, comm.Size);
-        var ddp = new DistributedDataParallel(job.Modules.Values, job.Optimizers.Values, comm);
+        var ddp = new DistributedDataParallel(job.Modules.Values, job.Optimizers.Values, comm, syncBatchNorm: options.SyncBatchNorm);
         comm.Stats.Reset(); // what follows is the steps' traffic
         return new Undo(() => { ddp.Dispose(); job.Rng.ShardRows(0, 1); });
     }

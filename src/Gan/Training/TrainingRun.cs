@@ -38,6 +38,8 @@ public sealed record TrainRequest
     /// writes the run's files; every other rank works in a private temporary folder, removed at the end, and on --resume
     /// receives rank 0's checkpoint there. --batch is the global batch: it must split evenly over the ranks.</summary>
     public Communicator Communicator { get; init; } = SingleProcess.Instance;
+    /// <summary>--sync-bn: batch norm's training statistics over every rank's shard (see <see cref="TrainerOptions.SyncBatchNorm"/>).</summary>
+    public bool SyncBatchNorm { get; init; }
 }
 
 /// <summary>
@@ -199,7 +201,7 @@ public sealed class TrainingRun : IDisposable
                 OutDir = folder.Path, Epochs = epochs, MaxSteps = r.Steps, TimeLimit = r.Minutes is { } minutes ? TimeSpan.FromMinutes(minutes) : null, SampleEvery = r.SampleEvery, CheckpointEvery = r.CheckpointEvery,
                 LatestEvery = r.LatestEvery > 0 ? TimeSpan.FromSeconds(r.LatestEvery) : null,
                 Resume = r.Resume, DataName = dataset.Name, LaterLoaders = later, DataSource = dataSpec, DataSeed = seed,
-                Communicator = r.Communicator,
+                Communicator = r.Communicator, SyncBatchNorm = r.SyncBatchNorm,
             };
             // A batch that does not split over the ranks is refused now, not at the first step.
             if (r.Communicator.Size > 1) Trainer.ShardLoaders(job, [loader, .. later.Select(l => l.Loader)], r.Communicator);

@@ -18,9 +18,12 @@ namespace NativeGan.Nn.Distributed;
 /// so ranks whose graphs differ are refused rather than summed out of step.</item>
 /// <item>The average is (sum over ranks) / size of each rank's gradient: with equal shards of a batch whose loss is a mean,
 /// that is the gradient of the whole batch (up to float rounding: the order of the additions differs).</item>
-/// <item>Batch norm keeps per-rank statistics (each rank normalises its shard; PyTorch's DDP does the same unless the model
-/// is converted to SyncBatchNorm), so a model with batch norm equals one process on the whole batch only approximately;
-/// the running statistics are rank 0's when its checkpoint is written. A gradient penalty or R1 needs nothing: its double
+/// <item>Batch norm keeps per-rank statistics by default (each rank normalises its shard; PyTorch's DDP does the same unless
+/// the model is converted to SyncBatchNorm), so a model with batch norm equals one process on the whole batch only
+/// approximately; the running statistics are rank 0's when its checkpoint is written. With <c>syncBatchNorm</c> the
+/// batch norms of the optimised modules normalise with the statistics of all the ranks' shards together
+/// (<see cref="BatchNorm2d.SyncGroup"/>): the model then equals one process on the whole batch up to float rounding,
+/// at two small all-reduces per layer forward and two backward. A gradient penalty or R1 needs nothing: its double
 /// backward is local to each rank and its gradient is averaged like any other.</item>
 /// <item>Not overlapped with the backward: the hook runs after it (the engine's backward has no per-parameter hooks yet).</item>
 /// </list>
@@ -39,23 +42,46 @@ public sealed class DistributedDataParallel : IDisposable
 
     readonly Optimizer[] optimizers;
     readonly Action<Optimizer> onStep;
+    readonly List<Action<Communicator?>> synchronised = [];
 
     /// <summary>One module and its optimizer (see the class notes).</summary>
-    public DistributedDataParallel(Module module, Optimizer optimizer, Communicator communicator, int bucketFloats = DefaultBucketFloats)
-        : this([module], [optimizer], communicator, bucketFloats) { }
+    public DistributedDataParallel(Module module, Optimizer optimizer, Communicator communicator, int bucketFloats = DefaultBucketFloats,
+        bool syncBatchNorm = false)
+        : this([module], [optimizer], communicator, bucketFloats, syncBatchNorm) { }
 
     /// <summary>Several modules (every one broadcast from rank 0, including those without an optimizer, such as a moving
-    /// average of weights) and their optimizers (each averages its parameters' gradients before its step).</summary>
-    public DistributedDataParallel(IEnumerable<Module> modules, IEnumerable<Optimizer> optimizers, Communicator communicator, int bucketFloats = DefaultBucketFloats)
+    /// average of weights) and their optimizers (each averages its parameters' gradients before its step).
+    /// <paramref name="syncBatchNorm"/>: the batch norms whose parameters an optimizer trains share their statistics over the
+    /// ranks (see the class notes; undone by <see cref="Dispose"/>); those of modules without an optimizer (a moving
+    /// average, which only evaluates) keep their own.</summary>
+    public DistributedDataParallel(IEnumerable<Module> modules, IEnumerable<Optimizer> optimizers, Communicator communicator,
+        int bucketFloats = DefaultBucketFloats, bool syncBatchNorm = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketFloats, 2);
         Communicator = communicator;
         BucketFloats = bucketFloats;
         this.optimizers = [.. optimizers];
-        BroadcastState(modules, this.optimizers, communicator);
+        var moduleList = modules.ToList();
+        BroadcastState(moduleList, this.optimizers, communicator);
         onStep = o => AverageGradients(o.Parameters);
         if (communicator.Size > 1)
             foreach (var o in this.optimizers) o.BeforeStep += onStep;
+        if (syncBatchNorm && communicator.Size > 1) Synchronise(moduleList, communicator);
+    }
+
+    /// <summary>Whether the batch norms of the optimised modules share their statistics over the ranks.</summary>
+    public bool SyncBatchNorm => synchronised.Count > 0;
+
+    void Synchronise(IEnumerable<Module> modules, Communicator communicator)
+    {
+        var trained = new HashSet<Tensor>(optimizers.SelectMany(o => o.Parameters), ReferenceEqualityComparer.Instance);
+        static IEnumerable<Module> Tree(Module m) => [m, .. m.NamedChildren().SelectMany(c => Tree(c.Module))];
+        foreach (var m in modules.SelectMany(Tree).Distinct())
+        {
+            if (m is BatchNorm2d b2 && trained.Contains(b2.Weight)) synchronised.Add(g => b2.SyncGroup = g);
+            else if (m is BatchNorm1d b1 && trained.Contains(b1.Weight)) synchronised.Add(g => b1.SyncGroup = g);
+        }
+        foreach (var set in synchronised) set(communicator);
     }
 
     public Communicator Communicator { get; }
@@ -213,6 +239,7 @@ public sealed class DistributedDataParallel : IDisposable
     public void Dispose()
     {
         foreach (var o in optimizers) o.BeforeStep -= onStep;
+        foreach (var set in synchronised) set(null);
     }
 
     public override string ToString() => $"DistributedDataParallel(rank {Communicator.Rank} of {Communicator.Size}, {Communicator.Description})";

@@ -1,3 +1,5 @@
+using NativeGan.Nn.Distributed;
+
 namespace NativeGan.Nn;
 
 /// <summary>
@@ -13,6 +15,8 @@ namespace NativeGan.Nn;
 /// for running_var, in the same fused statistics pass.</para>
 /// <para>Evaluation: y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta, composed from recorded
 /// ops, so it is differentiable with respect to x, gamma and beta.</para>
+/// <para>Synchronised (<see cref="SyncGroup"/>, PyTorch's SyncBatchNorm): in training the statistics are those of every
+/// rank's batch together, so R ranks on shards compute what one process computes on the whole batch.</para>
 /// </summary>
 public sealed class BatchNorm2d : Module
 {
@@ -35,10 +39,21 @@ public sealed class BatchNorm2d : Module
         NumBatchesTracked = RegisterBuffer("num_batches_tracked", Tensor.Zeros(d));
     }
 
+    /// <summary>
+    /// The ranks whose batches the training statistics span (PyTorch's SyncBatchNorm; <see cref="DistributedDataParallel"/>
+    /// sets it when asked to synchronise batch norm); null or one rank: this process's batch alone. Synchronised, the
+    /// layer is composed from recorded ops with two all-reduces of [C] forward (the sum, then the squared deviations
+    /// from the common mean: two passes, as stable as the fused kernel's) and two backward, rather than the fused kernel,
+    /// and stays differentiable twice (a gradient penalty through it works). Every rank must run the layer in training
+    /// the same number of times in the same order; evaluation never communicates.
+    /// </summary>
+    public Communicator? SyncGroup { get; set; }
+
     public override Tensor Forward(Tensor x)
     {
         Check.Rank("BatchNorm2d", "x", x, 4);
         int[] perChannel = [1, x.Dim(1), 1, 1];
+        if (Training && SyncGroup is { Size: > 1 } group) return SynchronisedForward(x, group);
         if (Training)
         {
             // One statistics pass gives the output and moves the running buffers (not recorded).
@@ -57,6 +72,43 @@ public sealed class BatchNorm2d : Module
         using var scaled = normalised.Mul(gamma);
         return scaled.Add(beta);
     }
+
+    Tensor SynchronisedForward(Tensor x, Communicator group)
+    {
+        int channels = x.Dim(1);
+        if (Weight.Length != channels)
+            throw new TensorShapeException($"BatchNorm2d: {Weight.Length} channels, got x {Shapes.Format(x.Shape)}");
+        int[] axes = [0, 2, 3], perChannel = [1, channels, 1, 1];
+        double[] count = [x.Length / channels];
+        group.AllReduceSum(count);
+        if (count[0] < 2) throw new TensorShapeException($"BatchNorm2d: training needs more than one value per channel over the {group.Size} ranks, got {count[0]}");
+        float total = (float)count[0];
+        using var sum = x.Sum(axes);
+        using var sumAll = sum.AllReduceSum(group);
+        using var mean = sumAll.Mul(1f / total);
+        using var mean4 = Ops.Reshape(mean, perChannel);
+        using var centred = x.Sub(mean4);
+        using var squares = centred.Square();
+        using var squaresSum = squares.Sum(axes);
+        using var squaresAll = squaresSum.AllReduceSum(group);
+        using var variance = squaresAll.Mul(1f / total);
+        using var shifted = variance.Add(Eps);
+        using var invStd = shifted.Pow(-0.5f);
+        using var invStd4 = Ops.Reshape(invStd, perChannel);
+        using var normalised = centred.Mul(invStd4);
+        using var gamma = Ops.Reshape(Weight, perChannel);
+        using var beta = Ops.Reshape(Bias, perChannel);
+        using var scaled = normalised.Mul(gamma);
+        var y = scaled.Add(beta);
+        using (Autograd.NoGrad())
+        {
+            // running = (1 - momentum) running + momentum batch, with the unbiased variance, as the fused kernel.
+            Elementwise.ScaleAdd(RunningMean, 1 - Momentum, mean, Momentum);
+            Elementwise.ScaleAdd(RunningVar, 1 - Momentum, variance, Momentum * total / (total - 1));
+            Elementwise.UnaryInto(UnaryOp.Affine, NumBatchesTracked, NumBatchesTracked, 1f, 1f);
+        }
+        return y;
+    }
 }
 
 /// <summary>
@@ -69,6 +121,9 @@ public sealed class BatchNorm2d : Module
 public sealed class BatchNorm1d : Module
 {
     readonly BatchNorm2d norm;
+
+    /// <summary>The ranks whose batches the training statistics span (see <see cref="BatchNorm2d.SyncGroup"/>).</summary>
+    public Communicator? SyncGroup { get => norm.SyncGroup; set => norm.SyncGroup = value; }
 
     public BatchNorm1d(int features, float momentum = 0.1f, float eps = 1e-5f, Device? device = null)
     {

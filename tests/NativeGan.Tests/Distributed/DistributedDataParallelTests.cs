@@ -120,6 +120,112 @@ public class DistributedDataParallelTests
             }
     }
 
+    /// <summary>A conv, batch norm (gamma and beta not 1 and 0) and LeakyReLU; the same weights for every seed's rank.</summary>
+    static Sequential NormModel()
+    {
+        var norm = new NativeGan.Nn.BatchNorm2d(3);
+        var model = new Sequential(new NativeGan.Nn.Conv2d(2, 3, 3, padding: 1, rng: new Rng(11)), norm, new LeakyReLU(0.2f));
+        var rng = new Rng(12);
+        Elementwise.ScaleAdd(norm.Weight, 1f, rng.Normal(Device.Cpu, [3]), 0.5f);
+        Elementwise.ScaleAdd(norm.Bias, 1f, rng.Normal(Device.Cpu, [3]), 0.5f);
+        return model;
+    }
+
+    /// <summary>The objective of one batch: L = mean(model(x) * w) plus, with a penalty, rows * sum((dL/dx)^2) scaled so
+    /// that the ranks' mean objective is one process's L + sum((dL/dx)^2) over the whole batch (see the test).</summary>
+    static Tensor Objective(Sequential model, Tensor x, Tensor w, bool penalty, int ranks)
+    {
+        using var y = model.Forward(x);
+        using var weighted = y.Mul(w);
+        var loss = weighted.Mean();
+        if (!penalty) return loss;
+        var dx = Autograd.Grad([loss], [x], createGraph: true)[0]; // on a rank: d(sum of the ranks' L)/dx = ranks * dL/dx
+        using var scaled = dx.Mul(1f / ranks);
+        using var squares = scaled.Square();
+        using var total = squares.Sum();
+        using var weightedPenalty = total.Mul(ranks);
+        var objective = loss.Add(weightedPenalty);
+        loss.Dispose();
+        dx.Dispose();
+        return objective;
+    }
+
+    [Theory]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(2, true)]  // a gradient penalty: the double backward crosses the ranks too
+    public void SynchronisedBatchNormTrainsAsOneProcessOnTheWholeBatch(int size, bool penalty)
+    {
+        // One process, the whole batch of 3 x size rows, the fused batch norm: the reference.
+        int rows = 3 * size;
+        var xs = new Rng(20).Normal(Device.Cpu, [rows, 2, 5, 5]).ToArray();
+        var ws = new Rng(21).Normal(Device.Cpu, [rows, 3, 5, 5]).ToArray();
+        float[] yWhole;
+        float[][] gradWhole, statsWhole;
+        using (var model = NormModel())
+        using (var x = Tensor.FromArray(xs, [rows, 2, 5, 5]))
+        using (var w = Tensor.FromArray(ws, [rows, 3, 5, 5]))
+        {
+            x.RequiresGrad = penalty;
+            using (var y = model.Forward(x)) yWhole = y.ToArray();
+            using (var objective = Objective(model, x, w, penalty, 1)) objective.Backward();
+            gradWhole = [.. model.Parameters().Select(p => p.Grad!.ToArray())];
+            var norm = (NativeGan.Nn.BatchNorm2d)model.NamedChildren().Single(c => c.Module is NativeGan.Nn.BatchNorm2d).Module;
+            statsWhole = [norm.RunningMean.ToArray(), norm.RunningVar.ToArray()];
+        }
+
+        var results = OnRanks(size, comm =>
+        {
+            using var model = NormModel();
+            var opt = new Sgd(model.Parameters(), 0.1f);
+            using var ddp = new DistributedDataParallel(model, opt, comm, syncBatchNorm: true);
+            Assert.True(ddp.SyncBatchNorm);
+            int per = rows / comm.Size, r = comm.Rank;
+            using var x = Tensor.FromArray(xs[(r * per * 50)..((r + 1) * per * 50)], [per, 2, 5, 5]);
+            using var w = Tensor.FromArray(ws[(r * per * 75)..((r + 1) * per * 75)], [per, 3, 5, 5]);
+            x.RequiresGrad = penalty;
+            float[] y;
+            using (var yt = model.Forward(x)) y = yt.ToArray();
+            using (var objective = Objective(model, x, w, penalty, comm.Size)) objective.Backward();
+            ddp.AverageGradients(opt.Parameters);
+            var norm = (NativeGan.Nn.BatchNorm2d)model.NamedChildren().Single(c => c.Module is NativeGan.Nn.BatchNorm2d).Module;
+            return (Y: y, Grads: model.Parameters().Select(p => p.Grad!.ToArray()).ToArray(),
+                Stats: new[] { norm.RunningMean.ToArray(), norm.RunningVar.ToArray() });
+        });
+
+        static void Close(float[] expected, float[] actual, double tolerance, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"{what}[{i}]: {actual[i]} against {expected[i]}");
+        }
+        for (int r = 0; r < size; r++)
+        {
+            int per = 3 * 3 * 25;
+            Close(yWhole[(r * per)..((r + 1) * per)], results[r].Y, 1e-5, $"rank {r} output");
+            for (int i = 0; i < gradWhole.Length; i++) Close(gradWhole[i], results[r].Grads[i], 1e-4, $"rank {r} gradient {i}");
+            // The running statistics moved twice (the output, then the objective's forward), as the reference's.
+            for (int i = 0; i < 2; i++) Close(statsWhole[i], results[r].Stats[i], 1e-5, $"rank {r} running statistic {i}");
+        }
+    }
+
+    [Fact]
+    public void OneRanksShardAloneIsNotTheWholeBatchWithoutSynchronisation()
+    {
+        // The test above can fail: the same shards without synchronisation normalise differently.
+        int rows = 6;
+        var xs = new Rng(20).Normal(Device.Cpu, [rows, 2, 5, 5]).ToArray();
+        float[] yWhole;
+        using (var model = NormModel())
+        using (var x = Tensor.FromArray(xs, [rows, 2, 5, 5]))
+        using (var y = model.Forward(x)) yWhole = y.ToArray();
+        using var shardModel = NormModel();
+        using var shard = Tensor.FromArray(xs[..(3 * 50)], [3, 2, 5, 5]);
+        using var ys = shardModel.Forward(shard);
+        var own = ys.ToArray();
+        Assert.True(own.Zip(yWhole).Max(p => Math.Abs(p.First - p.Second)) > 1e-2);
+    }
+
     [Fact]
     public void RankZerosOptimizerStateReachesTheOthers()
     {

@@ -454,6 +454,8 @@ public class TrainCommandTests : IDisposable
     [InlineData("--set", "seed=5", "the seed is --seed")]
     [InlineData("--set", "data_shape=3,16,16", "the model takes samples of shape 3x16x16 (data_shape)")]
     [InlineData("--device", "tpu", "tpu")]
+    [InlineData("--sync-bn", "true", "--sync-bn synchronises batch norm over MPI ranks: it needs --distributed mpi")]
+    [InlineData("--latest-every", "-1", "--latest-every must be 0 or a positive number of seconds, got -1")]
     public void BadOptionsAreRefusedWithAClearMessage(string option, string value, string expected)
     {
         var data = WriteIdx(Path.Combine(dir, "ok-images-idx3-ubyte"), 8, 8, 2);
