@@ -45,6 +45,19 @@ public static partial class Ops
     public static Tensor UpsampleNearest2x(this Tensor x) =>
         Autograd.Record("UpsampleNearest2x", Upsample2d.Nearest2x(x), [x], (g, n) => [UpsampleNearest2xBackward(g)]);
 
+    /// <summary>Reflection padding by <paramref name="pad"/> on every side of [N, C, H, W] (see <see cref="NativeGan.ReflectionPad2d"/>);
+    /// its gradient is the adjoint, <see cref="ReflectionPad2dBackward"/>.</summary>
+    public static Tensor ReflectionPad2d(this Tensor x, int pad)
+    {
+        int h = x.Rank == 4 ? x.Dim(2) : 0, w = x.Rank == 4 ? x.Dim(3) : 0;
+        return Autograd.Record("ReflectionPad2d", NativeGan.ReflectionPad2d.Forward(x, pad), [x], (g, n) => [ReflectionPad2dBackward(g, pad, h, w)]);
+    }
+
+    /// <summary>The adjoint of <see cref="ReflectionPad2d"/> (each dy pixel added into the pixel it copied) as an op, for
+    /// an input of <paramref name="height"/> x <paramref name="width"/>; its gradient is the padding.</summary>
+    public static Tensor ReflectionPad2dBackward(Tensor dy, int pad, int height, int width) =>
+        Autograd.Record("ReflectionPad2dBackward", NativeGan.ReflectionPad2d.Backward(dy, pad, height, width), [dy], (g, n) => [g.ReflectionPad2d(pad)]);
+
     /// <summary>The adjoint of <see cref="UpsampleNearest2x"/> (the sum of each 2x2 block) as an op; its gradient is the upsampling.</summary>
     public static Tensor UpsampleNearest2xBackward(Tensor dy) =>
         Autograd.Record("UpsampleNearest2xBackward", Upsample2d.Nearest2xBackward(dy), [dy], (g, n) => [g.UpsampleNearest2x()]);

@@ -32,6 +32,9 @@ public sealed record AdaInOptions : ModelOptions
     [Setting("width", "The decoder's features after its first upsampling (twice that at the AdaIN layer, halving per upsampling to width/2).", Min = 2)]
     public int Width { get; init; } = 64;
 
+    [Setting("padding", "How the decoder's 3x3 convolutions pad: reflect (the paper's decoder: the border repeats the picture) or zero (a dark frame; runs before the setting existed).")]
+    public DecoderPadding Padding { get; init; } = DecoderPadding.Reflect;
+
     [Setting("encoder", "An ONNX file to use as the encoder instead of ImageNet ResNet-18 (\"\": ResNet-18, fetched through NuGet); give content_layer and style_layers with it.")]
     public string Encoder { get; init; } = "";
 
@@ -117,7 +120,7 @@ public sealed class AdaInJob : ITrainingJob
                 if (!known.Contains(layer))
                     throw new ArgumentException($"{KindName}: {Encoder.Network.File} computes no value '{layer}' (`nativegan onnx FILE --values` lists them)");
             var (channels, upsamplings) = Probe(Encoder, options.ContentLayer, options.Crop, device);
-            Decoder = new AdaInDecoder(channels, upsamplings, options.Width, device, new Rng(options.Seed));
+            Decoder = new AdaInDecoder(channels, upsamplings, options.Width, device, new Rng(options.Seed), options.Padding);
             Transfer = new AdaInStyleTransfer(Encoder, options.ContentLayer, Decoder);
             adam = new Adam(Decoder.Parameters(), options.LearningRate);
             // The style pictures are read at the first step or picture (stylize needs none); training checks the folder up
@@ -337,6 +340,7 @@ public sealed class AdaInFamily : IModelFamily
                 return LoadPictures(spec, load, data.Log);
             },
             DefaultData = Photos,
+            AddedLater = new Dictionary<string, string> { ["padding"] = "zero" },
             DefaultEpochs = 1000,
             DefaultBatch = 4,
         },

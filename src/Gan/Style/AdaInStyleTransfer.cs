@@ -108,14 +108,17 @@ public sealed class AdaInDecoder : Module
 {
     readonly ModuleList<Nn.Conv2d> convs;
     readonly int[] upsampleBefore; // per convolution: whether the input is upsampled 2x first
+    readonly DecoderPadding padding;
 
     /// <param name="channels">The AdaIN layer's channels C.</param>
     /// <param name="upsamplings">k: how many times the encoder halved the image up to that layer.</param>
     /// <param name="width">ch_1, the features after the first upsampling.</param>
     /// <param name="device">Where the weights live.</param>
     /// <param name="rng">Their initialisation (PyTorch's default).</param>
-    public AdaInDecoder(int channels, int upsamplings, int width, Device device, Rng rng)
+    /// <param name="padding">How the 3x3 convolutions pad (the weights are the same either way).</param>
+    public AdaInDecoder(int channels, int upsamplings, int width, Device device, Rng rng, DecoderPadding padding = DecoderPadding.Reflect)
     {
+        this.padding = padding;
         if (channels < 1 || upsamplings < 0 || width < 2)
             throw new ArgumentException($"AdaInDecoder: channels {channels}, upsamplings {upsamplings} and width {width} must be at least 1, 0 and 2");
         (Channels, Upsamplings) = (channels, upsamplings);
@@ -124,7 +127,7 @@ public sealed class AdaInDecoder : Module
         var ups = new List<int>();
         void Conv(int inC, int outC, bool up)
         {
-            layers.Add(new Nn.Conv2d(inC, outC, 3, padding: 1, device: device, rng: rng));
+            layers.Add(new Nn.Conv2d(inC, outC, 3, padding: padding == DecoderPadding.Zero ? 1 : 0, device: device, rng: rng));
             ups.Add(up ? 1 : 0);
         }
         Conv(channels, Ch(0), false);
@@ -158,6 +161,12 @@ public sealed class AdaInDecoder : Module
                 input = current.UpsampleNearest2x();
                 if (!ReferenceEquals(current, x)) current.Dispose();
             }
+            if (padding == DecoderPadding.Reflect)
+            {
+                var padded = input.ReflectionPad2d(1);
+                if (!ReferenceEquals(input, x)) input.Dispose();
+                input = padded;
+            }
             var next = convs[i].Forward(input);
             if (!ReferenceEquals(input, x)) input.Dispose();
             if (i < convs.Count - 1)
@@ -169,6 +178,16 @@ public sealed class AdaInDecoder : Module
         }
         using (current) return current.Affine(127.5f, 127.5f);
     }
+}
+
+/// <summary>How <see cref="AdaInDecoder"/>'s 3x3 convolutions see past the border.</summary>
+public enum DecoderPadding
+{
+    /// <summary>The paper's decoder: the border mirrors the picture (<see cref="NativeGan.ReflectionPad2d"/>), so no frame is drawn.</summary>
+    Reflect,
+
+    /// <summary>Zeros around the features: what decoders trained before reflection padding existed used (they draw a dark frame).</summary>
+    Zero,
 }
 
 /// <summary>How <see cref="AdaInStyleTransfer"/> keeps the content image's colours (the paper's section 7, after Gatys et al. 2017).</summary>

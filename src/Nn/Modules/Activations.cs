@@ -40,6 +40,15 @@ public sealed class Upsample : Module
     public override Tensor Forward(Tensor x) => x.UpsampleNearest2x();
 }
 
+/// <summary>Reflection padding by <c>padding</c> pixels on every side, [N, C, H, W] to [N, C, H + 2p, W + 2p] (PyTorch's
+/// ReflectionPad2d with one size): a convolution after it sees the image's own pixels at the border, not zeros.</summary>
+public sealed class ReflectionPad2d(int padding) : Module
+{
+    public int Padding { get; } = padding;
+
+    public override Tensor Forward(Tensor x) => x.ReflectionPad2d(Padding);
+}
+
 /// <summary>Average pooling over k x k windows with the given stride (default k).</summary>
 public sealed class AvgPool2d(int kernelSize, int stride = 0) : Module
 {

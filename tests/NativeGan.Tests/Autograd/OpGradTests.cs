@@ -200,6 +200,7 @@ public class OpGradTests
             x => NativeGan.MaxPool2d.Reference.Select(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
         new("MaxPool2dSpread", [[2, 3, 3, 2]], t => Ops.MaxPool2dSpread(MaxPoolProbeOn(t[0]), t[0], 3, 2, 1),
             x => NativeGan.MaxPool2d.Reference.Spread(MaxPoolProbe64, x[0], [2, 3, 5, 4], 3, 2, 1)),
+        new("ReflectionPad2d", [[2, 2, 3, 4]], t => t[0].ReflectionPad2d(2), x => NativeGan.ReflectionPad2d.Reference.Forward(x[0], [2, 2, 3, 4], 2)),
         new("UpsampleNearest2x", [[2, 3, 3, 2]], t => t[0].UpsampleNearest2x(), x => Upsample2d.Reference.Nearest2x(x[0], [2, 3, 3, 2])),
         new("ChannelConcat", [[2, 1, 3, 2], [2, 3, 3, 2]], t => Ops.ChannelConcat(t[0], t[1]),
             x => NativeGan.ChannelConcat.Reference.Concat(x, 2, [1, 3], 6)),

@@ -2,6 +2,7 @@ using NativeGan;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Pictures;
 using NativeGan.Gan.Style;
+using NativeGan.Gan.Training;
 using NativeGan.Nn;
 
 namespace NativeGan.Tests.Gans;
@@ -174,6 +175,25 @@ public sealed class AdaInTests : IDisposable
         using var flat = Tensor.FromArray(new float[4 * 5 * 6], [1, 4, 5, 6]);
         using var z = same.Forward(flat);
         Assert.Equal([1, 3, 5, 6], z.Shape);
+    }
+
+    [Fact]
+    public void ReflectionPaddingIsTheDefaultAndRunsSavedBeforeItKeepZeros()
+    {
+        using var reflect = new AdaInDecoder(7, 1, 8, Device.Cpu, new Rng(1));
+        using var zero = new AdaInDecoder(7, 1, 8, Device.Cpu, new Rng(1), DecoderPadding.Zero);
+        Assert.Equal(zero.StateDict().Select(kv => (kv.Key, kv.Value.ToArray())), reflect.StateDict().Select(kv => (kv.Key, kv.Value.ToArray())));
+        using var x = Tensor.FromArray(Numerics.Random(new Random(3), 7 * 4 * 5), [1, 7, 4, 5]);
+        using var yr = reflect.Forward(x);
+        using var yz = zero.Forward(x);
+        Assert.Equal([1, 3, 8, 10], yr.Shape);
+        Assert.Equal(yz.Shape, yr.Shape);
+        Assert.NotEqual(yz.ToArray(), yr.ToArray());
+
+        Assert.Equal(DecoderPadding.Reflect, new AdaInOptions().Padding);
+        var kind = ModelKinds.Find(AdaInJob.KindName);
+        var settings = OptionsBinder.ToStrings(new AdaInOptions { DataShape = [3, 256, 256] }).Where(kv => kv.Key != "padding").ToDictionary();
+        Assert.Equal(DecoderPadding.Zero, ((AdaInOptions)kind.FromSaved(settings)).Padding);
     }
 
     [Fact]
