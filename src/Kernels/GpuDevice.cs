@@ -16,6 +16,8 @@ public sealed class GpuDevice : Device
 {
     readonly Context context;
     readonly ConcurrentDictionary<(KernelSpec, Type), Delegate> kernels = new();
+    readonly ConcurrentDictionary<KernelSpec, LaunchTally> launches = new();
+    long hostSyncs, kernelLoads, uploads;
 
     GpuDevice(Context context, Accelerator accelerator, DeviceKind kind)
     {
@@ -126,11 +128,41 @@ public sealed class GpuDevice : Device
     public TLauncher Kernel<TLauncher>(KernelSpec spec) where TLauncher : Delegate
         => (TLauncher)kernels.GetOrAdd((spec, typeof(TLauncher)), key =>
         {
+            Interlocked.Increment(ref kernelLoads);
             var compiled = key.Item1.ExplicitlyGrouped
                 ? Accelerator.LoadKernel(key.Item1.Method)
                 : Accelerator.LoadAutoGroupedKernel(key.Item1.Method);
-            return compiled.CreateLauncherDelegate<TLauncher>();
+            return Counted(compiled.CreateLauncherDelegate<TLauncher>(), launches.GetOrAdd(key.Item1, _ => new LaunchTally()));
         });
+
+    /// <summary>What this device has done so far: kernel launches (each one counted as it is queued), host
+    /// synchronisations (a copy to the host waits for the stream; <see cref="Synchronize"/>), copies from host memory,
+    /// kernels compiled and loaded, and the pool's requests to the driver. A step's figures are the difference of two readings: the things a CUDA
+    /// graph of the step must not do after warm-up (sync, load, allocate), and the launches it would replay.</summary>
+    public GpuCounters Counters => new(launches.Values.Sum(t => Interlocked.Read(ref t.Count)), Interlocked.Read(ref hostSyncs),
+        Interlocked.Read(ref uploads), Interlocked.Read(ref kernelLoads), Pool.DriverAllocations);
+
+    /// <summary>Launches so far by kernel name (the registry's names).</summary>
+    public IReadOnlyDictionary<string, long> LaunchesByKernel =>
+        launches.ToDictionary(kv => kv.Key.Name, kv => Interlocked.Read(ref kv.Value.Count));
+
+    sealed class LaunchTally
+    {
+        public long Count;
+        public static void Add(LaunchTally tally) => Interlocked.Increment(ref tally.Count);
+    }
+
+    /// <summary>The launcher wrapped so that each call is counted first (a compiled expression: one interlocked add
+    /// and one delegate call more per launch, nanoseconds against the launch's microseconds).</summary>
+    static TLauncher Counted<TLauncher>(TLauncher launcher, LaunchTally tally) where TLauncher : Delegate
+    {
+        var invoke = typeof(TLauncher).GetMethod("Invoke")!;
+        var parameters = invoke.GetParameters().Select(p => System.Linq.Expressions.Expression.Parameter(p.ParameterType, p.Name)).ToArray();
+        var body = System.Linq.Expressions.Expression.Block(
+            System.Linq.Expressions.Expression.Call(typeof(LaunchTally).GetMethod(nameof(LaunchTally.Add))!, System.Linq.Expressions.Expression.Constant(tally)),
+            System.Linq.Expressions.Expression.Invoke(System.Linq.Expressions.Expression.Constant(launcher), parameters));
+        return System.Linq.Expressions.Expression.Lambda<TLauncher>(body, parameters).Compile();
+    }
 
     public override Storage Allocate(long length) => new GpuStorage(this, Pool, Pool.Rent(length), length);
 
@@ -139,6 +171,7 @@ public sealed class GpuDevice : Device
     {
         if (source.IsEmpty) return;
         ((GpuStorage)destination).View.SubView(offset, source.Length).CopyFromCPU(Stream, source);
+        Interlocked.Increment(ref uploads);
     }
 
     public override void CopyOut(Storage source, long offset, Span<float> destination)
@@ -146,6 +179,7 @@ public sealed class GpuDevice : Device
         if (destination.IsEmpty) return;
         ((GpuStorage)source).View.SubView(offset, destination.Length).CopyToCPU(Stream, destination);
         Stream.Synchronize();
+        Interlocked.Increment(ref hostSyncs);
     }
 
     public override void Copy(Storage source, long sourceOffset, Storage destination, long destinationOffset, long length)
@@ -155,7 +189,11 @@ public sealed class GpuDevice : Device
             .CopyTo(Stream, ((GpuStorage)destination).View.SubView(destinationOffset, length));
     }
 
-    public override void Synchronize() => Accelerator.Synchronize();
+    public override void Synchronize()
+    {
+        Accelerator.Synchronize();
+        Interlocked.Increment(ref hostSyncs);
+    }
 
     public override void Dispose()
     {
@@ -165,4 +203,18 @@ public sealed class GpuDevice : Device
         context.Dispose();
         base.Dispose();
     }
+}
+
+/// <summary>A reading of <see cref="GpuDevice.Counters"/>; subtract two for what happened between them.</summary>
+public readonly record struct GpuCounters(long Launches, long HostSyncs, long Uploads, long KernelLoads, long DriverAllocations)
+{
+    public static GpuCounters operator +(GpuCounters a, GpuCounters b) => new(a.Launches + b.Launches, a.HostSyncs + b.HostSyncs,
+        a.Uploads + b.Uploads, a.KernelLoads + b.KernelLoads, a.DriverAllocations + b.DriverAllocations);
+
+    public static GpuCounters operator -(GpuCounters a, GpuCounters b) => new(a.Launches - b.Launches, a.HostSyncs - b.HostSyncs,
+        a.Uploads - b.Uploads, a.KernelLoads - b.KernelLoads, a.DriverAllocations - b.DriverAllocations);
+
+    /// <summary>The counts divided by <paramref name="steps"/>, as text ("612 launches, 3 host syncs, ..." a step).</summary>
+    public string PerStep(int steps) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{Launches / (double)steps:0.#} launches, {HostSyncs / (double)steps:0.#} host syncs, {Uploads / (double)steps:0.#} uploads, {KernelLoads / (double)steps:0.#} kernel loads, {DriverAllocations / (double)steps:0.#} driver allocations");
 }

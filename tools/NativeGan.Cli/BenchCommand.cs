@@ -196,6 +196,10 @@ public static class BenchCommand
         var cpu = device as CpuDevice;
         var before = cpu?.Scheduler;
         IReadOnlyDictionary<string, float> losses = new Dictionary<string, float>();
+        // On a GPU device: what the timed steps did besides computing (launches, syncs, ...), counted inside job.Step alone.
+        var gpuDevice = device as GpuDevice;
+        var counted = default(GpuCounters);
+        var launchesInSteps = new Dictionary<string, long>();
         try
         {
             for (int i = 0; i < warmup + steps * schedulers.Length; i++)
@@ -205,8 +209,16 @@ public static class BenchCommand
                 using var real = rng.Uniform(device, [batch * perStep, 1, 32, 32], -1f, 1f);
                 using var b = new Batch(real.Share(), null, 0, i);
                 device.Synchronize();
+                var start = gpuDevice?.Counters;
+                var byKernel = gpuDevice?.LaunchesByKernel;
                 var sw = Stopwatch.StartNew();
                 losses = job.Step(b, i); // reads the losses back to the host, as a training loop does
+                if (i >= warmup && start is { } c0)
+                {
+                    counted += gpuDevice!.Counters - c0;
+                    foreach (var (name, n) in gpuDevice.LaunchesByKernel)
+                        launchesInSteps[name] = launchesInSteps.GetValueOrDefault(name) + n - byKernel!.GetValueOrDefault(name);
+                }
                 device.Synchronize();
                 if (i >= warmup) timesBy[which].Add(sw.Elapsed.TotalSeconds);
             }
@@ -232,6 +244,8 @@ public static class BenchCommand
                 ["workload"] = workload, ["impl"] = "nativegan", ["device"] = device.Description, ["batch"] = batch,
                 ["steps_per_s"] = 1 / median, ["step_ms_median"] = median * 1e3, ["step_ms_min"] = times[0] * 1e3,
                 ["step_ms_max"] = times[^1] * 1e3, ["steps"] = steps, ["warmup"] = warmup, ["peak_mem_bytes"] = peak,
+                ["launches_per_step"] = gpuDevice is null ? null : counted.Launches / (double)steps,
+                ["host_syncs_per_step"] = gpuDevice is null ? null : counted.HostSyncs / (double)steps,
             }));
             return 0;
         }
@@ -239,6 +253,13 @@ public static class BenchCommand
         AnsiConsole.MarkupLine($"median step {median * 1e3:0.0} ms = [bold]{1 / median:0.00} steps/s[/] " +
                                $"(fastest {1 / times[0]:0.00}, slowest {1 / times[^1]:0.00}; {steps} timed steps after {warmup} warm-up){memory}");
         AnsiConsole.MarkupLine("last losses: " + Markup.Escape(string.Join(", ", losses.Select(kv => $"{kv.Key} {kv.Value:0.0000}"))));
+        if (gpuDevice is not null)
+        {
+            AnsiConsole.MarkupLine("a step (after warm-up): " + Markup.Escape(counted.PerStep(steps)));
+            var most = launchesInSteps.Select(kv => (kv.Key, Count: kv.Value)).Where(k => k.Count > 0).OrderByDescending(k => k.Count).ThenBy(k => k.Key, StringComparer.Ordinal).Take(12);
+            AnsiConsole.MarkupLine("launches a step by kernel: " + Markup.Escape(string.Join(", ",
+                most.Select(k => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{k.Key} {k.Count / (double)steps:0.#}")))));
+        }
         return 0;
     }
 }

@@ -1,0 +1,39 @@
+using NativeGan;
+
+namespace NativeGan.Tests.Kernels;
+
+/// <summary>
+/// <see cref="GpuDevice.Counters"/> on a device of its own (ILGPU's CPU accelerator, so no other test's work is counted):
+/// each launch, host synchronisation, upload, kernel load and driver allocation seen once, and nothing else.
+/// </summary>
+public class GpuCountersTests
+{
+    [Fact]
+    public void EachLaunchSyncUploadLoadAndAllocationIsCountedOnce()
+    {
+        using var d = GpuDevice.Open(DeviceKind.IlgpuCpu);
+        var start = d.Counters;
+        using var x = Tensor.FromArray([1f, -2f, 3f, -4f, 5f, -6f, 7f], [7], d);
+        Assert.Equal(new GpuCounters(0, 0, 1, 0, 1), d.Counters - start); // one buffer from the driver, one upload
+
+        var before = d.Counters;
+        using (var y = Elementwise.Unary(UnaryOp.Neg, x))
+            Assert.Equal(new GpuCounters(1, 0, 0, 1, 1), d.Counters - before); // the kernel's first use loads it
+
+        before = d.Counters;
+        float[] negated;
+        using (var y = Elementwise.Unary(UnaryOp.Neg, x))
+        {
+            Assert.Equal(new GpuCounters(1, 0, 0, 0, 0), d.Counters - before); // loaded already; the pool's freed buffer again
+            negated = y.ToArray();
+        }
+        Assert.Equal(new GpuCounters(1, 1, 0, 0, 0), d.Counters - before); // reading back waits for the stream
+        Assert.Equal([-1f, 2f, -3f, 4f, -5f, 6f, -7f], negated);
+
+        d.Synchronize(); // a synchronisation asked for is one too
+        Assert.Equal(new GpuCounters(2, 2, 1, 1, 2), d.Counters - start);
+        Assert.Equal(2, d.LaunchesByKernel["Elementwise.Unary"]);
+        Assert.Equal("2 launches, 0.5 host syncs, 0.5 uploads, 0.5 kernel loads, 1 driver allocations",
+            new GpuCounters(4, 1, 1, 1, 2).PerStep(2));
+    }
+}
