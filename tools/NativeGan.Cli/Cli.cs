@@ -21,6 +21,7 @@ public static class Cli
             DataCommand.Create(),
             MidiCommand.Create(),
             GenerateCommand.Create(),
+            GenerateCommand.Accompany(),
             RenderCommand.Create(),
             EvalCommand.Create(),
             EvalCommand.Denoise(),

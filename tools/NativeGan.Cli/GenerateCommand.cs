@@ -61,6 +61,32 @@ public static class GenerateCommand
         return command;
     }
 
+    /// <summary><c>nativegan accompany --checkpoint F --track piano.mid --out band.mid</c>: a track-conditional MuseGAN writes
+    /// the other four tracks around a given piece (<see cref="MuseGanJob.Accompany"/>), as a MIDI file and its piano roll.</summary>
+    public static Command Accompany()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint.safetensors of a musegan model trained with --set accompany=TRACK.", Required = true };
+        var track = new Option<string>("--track") { Description = "The MIDI file to accompany: its pitched notes (its drums, for a drums model) become the given track.", Required = true };
+        var output = new Option<string>("--out") { Description = "The MIDI file to write (its piano roll goes beside it as .png).", DefaultValueFactory = _ => "band.mid" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the latents.", DefaultValueFactory = _ => 1 };
+        var device = Cli.DeviceOption();
+        var command = new Command("accompany", "MuseGAN's accompaniment: write the other four tracks (drums, piano, guitar, bass, strings) around a given MIDI piece, with a model trained with --set accompany=TRACK.") { checkpoint, track, output, seed, device };
+        command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
+        {
+            if (job is not MuseGanJob museGan) throw new ArgumentException($"accompany: {r.GetValue(checkpoint)} holds a '{job.Kind}' model; accompaniment needs musegan trained with --set accompany=TRACK");
+            var given = MidiFiles.Read(r.GetValue(track)!);
+            var song = museGan.Accompany(given, r.GetValue(seed));
+            string path = r.GetValue(output)!;
+            MidiFiles.Write(song, path);
+            var png = Path.ChangeExtension(path, ".png");
+            int bars = (int)((song.Tracks.Max(t => t.Notes.Count == 0 ? 0 : t.Notes.Max(n => n.Onset + n.Duration)) + 4L * song.TicksPerQuarter - 1) / (4L * song.TicksPerQuarter));
+            PianoRoll.Save(song, png, maxBars: Math.Max(1, bars));
+            var counts = string.Join(", ", song.Tracks.Select(t => $"{t.Name} {t.Notes.Count}"));
+            AnsiConsole.MarkupLine($"[green]{Markup.Escape($"{museGan.Options.Accompany.ToString().ToLowerInvariant()} given, the rest written ({counts} notes): {path}; piano roll: {png}")}[/]");
+        }));
+        return command;
+    }
+
     /// <summary>MuseGAN: enough 4-bar phrases (seeds' latents) for <paramref name="bars"/> bars, binarised at 0, as one
     /// five-track song (drums on channel 10, the tracks' General MIDI programs) and its piano roll.</summary>
     static void WritePhrases(MuseGanJob job, int bars, ulong seed, string path)

@@ -18,6 +18,9 @@ public enum MuseGanModel
     Jamming,
 }
 
+/// <summary>The track a track-conditional MuseGAN is given (the paper's accompaniment, section 4.4), or none.</summary>
+public enum Accompaniment { None, Drums, Piano, Guitar, Bass, Strings }
+
 /// <summary>
 /// The settings of <c>musegan</c> (<see cref="MuseGanJob"/>). From the paper and its PyTorch tutorial port: WGAN-GP
 /// (lambda 10) with 5 critic updates a generator update, Adam 1e-3 with betas 0.5 and 0.9, batch norm in G only,
@@ -54,6 +57,12 @@ public sealed record MuseGanOptions : ModelOptions
 
     [Setting("beta2", "Adam's beta2.", Min = 0, Max = 1, MaxExclusive = true)]
     public float Beta2 { get; init; } = 0.9f;
+
+    [Setting("accompany", "none, or the track a user will give (drums, piano, guitar, bass, strings): the track-conditional model that writes the other four around it (the paper's accompaniment). G reads the given track bar by bar through an encoder; the critic judges it together with the written ones; `nativegan accompany` uses it.")]
+    public Accompaniment Accompany { get; init; } = Accompaniment.None;
+
+    /// <summary>The given track's index (drums 0 ... strings 4), or null for a model that writes all five.</summary>
+    public int? GivenTrack => Accompany == Accompaniment.None ? null : (int)Accompany - 1;
 
     /// <summary>Bars in a phrase.</summary>
     public int Bars => MultiTrack.DefaultBars;
@@ -93,6 +102,7 @@ public sealed class MuseGanJob : ITrainingJob
     readonly Dictionary<string, Module> modules;
     readonly Dictionary<string, Optimizer> optimizers;
     readonly float[] fixedLatents;
+    float[]? heldGiven; // accompaniment: the given track of the first batch's phrases, {0, 1}, for the progress picture
 
     /// <summary>A job for <paramref name="options"/> (checked) on <paramref name="device"/>.</summary>
     public MuseGanJob(MuseGanOptions options, Device device)
@@ -135,6 +145,32 @@ public sealed class MuseGanJob : ITrainingJob
 
     /// <summary>Rolls in {0, 1} as the networks see them: {-1, 1}.</summary>
     static Tensor ToNetwork(Tensor rolls) => rolls.Mul(2f).Add(-1f);
+
+    /// <summary>Accompaniment: the given track [N, 1, L, 84] of phrases [N, 5, L, 84]; null for a model that writes all five.</summary>
+    Tensor? Given(Tensor phrases) => Options.GivenTrack is { } t ? phrases.ChannelSlice(t, 1) : null;
+
+    /// <summary>The written phrases with the given track put back in its place: what the critic judges and the user hears.</summary>
+    Tensor WithGiven(Tensor written, Tensor? given)
+    {
+        if (given is null) return written;
+        int t = Options.GivenTrack!.Value;
+        var parts = new List<Tensor>();
+        if (t > 0) parts.Add(written.ChannelSlice(0, t));
+        parts.Add(given);
+        if (t < MultiTrack.Tracks - 1) parts.Add(written.ChannelSlice(t + 1, MultiTrack.Tracks - 1 - t));
+        return Ops.ChannelConcat([.. parts]);
+    }
+
+    /// <summary>Keeps the given track of the first phrases seen (repeated if the batch is smaller) for the progress picture.</summary>
+    void Hold(Tensor rolls)
+    {
+        if (Options.GivenTrack is not { } t || heldGiven is not null) return;
+        var all = rolls.ToArray();
+        int length = Options.DataShape[1] * MultiTrack.Pitches, n = rolls.Dim(0);
+        heldGiven = new float[SamplePhrases * length];
+        for (int i = 0; i < SamplePhrases; i++)
+            all.AsSpan(((i % n) * MultiTrack.Tracks + t) * length, length).CopyTo(heldGiven.AsSpan(i * length));
+    }
 
     /// <summary>Wasserstein critic loss plus gradient penalty of every critic (jamming: each on its own track).</summary>
     Tensor CriticLoss(Tensor real, Tensor fake, Dictionary<string, float>? log)
@@ -188,9 +224,11 @@ public sealed class MuseGanJob : ITrainingJob
             using var scope = new TensorScope();
             using var slice = samples.SliceBatch(split ? k * size : 0, size);
             var real = ToNetwork(slice);
+            var given = Given(real);
+            Hold(slice);
             using var z = Rng.Normal(Device, [size, Generator.LatentSize]);
             Tensor fake;
-            using (Autograd.NoGrad()) fake = Generator.Forward(z);
+            using (Autograd.NoGrad()) fake = WithGiven(Generator.Forward(z, given), given);
             var lossD = CriticLoss(real, fake, k == updates - 1 ? log : null);
             Critic.ZeroGrad();
             lossD.Backward();
@@ -203,7 +241,13 @@ public sealed class MuseGanJob : ITrainingJob
             try
             {
                 using var z = Rng.Normal(Device, [size, Generator.LatentSize]);
-                var lossG = GeneratorLoss(Generator.Forward(z));
+                Tensor? given = null;
+                if (Options.GivenTrack is not null)
+                {
+                    using var slice = samples.SliceBatch(0, size);
+                    given = Given(ToNetwork(slice));
+                }
+                var lossG = GeneratorLoss(WithGiven(Generator.Forward(z, given), given));
                 Generator.ZeroGrad();
                 lossG.Backward();
                 log["grad_norm_g"] = GradientClipping.GradNorm(Generator.Parameters());
@@ -222,15 +266,32 @@ public sealed class MuseGanJob : ITrainingJob
     /// Phrases for latents <paramref name="z"/> [count, <see cref="MuseGanGenerator.LatentSize"/>] in eval mode (batch
     /// norm's running statistics), binarised at 0: rolls [count, 5, bars·steps, 84] in {0, 1}, row-major.
     /// </summary>
-    public float[] Phrases(Tensor z)
+    public float[] Phrases(Tensor z) => Phrases(z, null);
+
+    /// <summary>As <see cref="Phrases(Tensor)"/>, for an accompaniment model around <paramref name="given"/>: the given track's
+    /// rolls [count, L, 84] in {0, 1}, returned unchanged in its place among the written ones.</summary>
+    public float[] Phrases(Tensor z, float[]? given)
     {
+        if (Options.GivenTrack is not null && given is null)
+            throw new ArgumentException($"{Kind}: this model accompanies a given {Options.Accompany.ToString().ToLowerInvariant()} track; give it one (`nativegan accompany --track FILE.mid`)");
+        if (Options.GivenTrack is null && given is not null)
+            throw new ArgumentException($"{Kind}: this model writes all five tracks (accompany none): it takes no given track");
+        int count = z.Dim(0), length = Options.DataShape[1];
+        if (given is not null && given.Length != count * length * MultiTrack.Pitches)
+            throw new TensorShapeException($"{Kind}: the given track must be [{count}, {length}, {MultiTrack.Pitches}] (one phrase per latent), got {given.Length} values");
         bool wasTraining = Generator.Training;
         Generator.Eval();
         try
         {
             using var noGrad = Autograd.NoGrad();
             using var scope = new TensorScope();
-            var x = Generator.Forward(z).ToArray();
+            Tensor? track = null;
+            if (given is not null)
+            {
+                using var rolls = Tensor.FromArray(given, [count, 1, length, MultiTrack.Pitches], Device);
+                track = ToNetwork(rolls);
+            }
+            var x = WithGiven(Generator.Forward(z, track), track).ToArray();
             for (int i = 0; i < x.Length; i++) x[i] = x[i] > 0 ? 1f : 0f;
             return x;
         }
@@ -242,11 +303,44 @@ public sealed class MuseGanJob : ITrainingJob
 
     /// <summary><paramref name="count"/> phrases from latents of their own stream (<paramref name="seed"/>), the training
     /// stream untouched: rolls [count, 5, bars·steps, 84] in {0, 1}.</summary>
-    public float[] Phrases(int count, ulong seed)
+    public float[] Phrases(int count, ulong seed) => Phrases(count, seed, null);
+
+    /// <summary><paramref name="count"/> phrases around the given track's phrases <paramref name="given"/> ([count, L, 84] in
+    /// {0, 1}; an accompaniment model), latents from <paramref name="seed"/>'s own stream.</summary>
+    public float[] Phrases(int count, ulong seed, float[]? given)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, $"{Kind}.Phrases: at least one phrase");
         using var z = new Rng(seed ^ 0xC0FFEEUL, 1UL << 60).Normal(Device, [count, Generator.LatentSize]);
-        return Phrases(z);
+        return Phrases(z, given);
+    }
+
+    /// <summary>
+    /// Accompaniment (a model with <c>accompany</c> set): the other four tracks written around <paramref name="given"/>'s
+    /// notes, which all become the given track (its pitched notes for a pitched track, its drums for drums), quantised to
+    /// the model's steps a bar; the piece is cut into 4-bar phrases (the last one padded with silence), each accompanied
+    /// with latents of <paramref name="seed"/>'s own stream, and joined again, as long as the given piece in whole bars.
+    /// The given track comes back exactly as quantised.
+    /// </summary>
+    public Song Accompany(Song given, ulong seed)
+    {
+        if (Options.GivenTrack is not { } t)
+            throw new ArgumentException($"{Kind}: this model writes all five tracks; train one with --set accompany=TRACK to accompany a given one");
+        bool drums = t == (int)Instrument.Drums;
+        var notes = given.Tracks.Where(tr => tr.IsDrum == drums).SelectMany(tr => tr.Notes).ToList();
+        if (notes.Count == 0)
+            throw new DataException($"{given.Name}: no {(drums ? "drum" : "pitched")} notes to accompany (the model was trained to accompany {Options.Accompany.ToString().ToLowerInvariant()})");
+        // One track on the given instrument, so the track mapping puts every note in the given track's place.
+        var one = given with { Tracks = [new Track("given", drums ? Track.DrumChannel : 0, MultiTrack.Programs[t], notes)] };
+        var (roll, steps) = MultiTrack.Roll(one, Options.StepsPerBar);
+        long barTicks = 4L * one.TicksPerQuarter; // 4/4 bars, as the phrases are cut
+        int length = Options.DataShape[1], bars = (int)Math.Max(1, (one.EndTick + barTicks - 1) / barTicks);
+        int count = (bars * Options.StepsPerBar + length - 1) / length;
+        var track = new float[count * length * MultiTrack.Pitches];
+        int kept = Math.Min(steps, count * length); // the roll's one step past the end is silent
+        roll.AsSpan(t * steps * MultiTrack.Pitches, kept * MultiTrack.Pitches).CopyTo(track);
+        var song = ToSong(Phrases(count, seed, track), $"{given.Name}, accompanied by {Kind} seed {seed}");
+        long end = bars * 4L * song.TicksPerQuarter;
+        return song with { Tracks = [.. song.Tracks.Select(tr => tr with { Notes = [.. tr.Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) })] })] };
     }
 
     /// <summary>Phrases (rolls [count, 5, steps, 84] in {0, 1}) one after another as one five-track song.</summary>
@@ -268,7 +362,9 @@ public sealed class MuseGanJob : ITrainingJob
     public void WriteSamples(string path)
     {
         using var z = Tensor.FromArray(fixedLatents, [SamplePhrases, Generator.LatentSize], Device);
-        var rolls = Phrases(z);
+        // An accompaniment model before any batch (a loaded checkpoint): around silence.
+        var given = Options.GivenTrack is null ? null : heldGiven ?? new float[SamplePhrases * Options.DataShape[1] * MultiTrack.Pitches];
+        var rolls = Phrases(z, given);
         int size = rolls.Length / SamplePhrases;
         MidiFiles.Write(ToSong(rolls, "musegan samples"), Path.ChangeExtension(path, ".mid"));
         var pictures = Enumerable.Range(0, SamplePhrases)
@@ -403,6 +499,11 @@ public sealed class MuseGanGenerator : Module
         if (shared) SharedTemporal = RegisterModule("temporal", new TemporalGenerator(latent, device, rng));
         if (perTrack) TrackTemporal = RegisterModule("track_temporal", new ModuleList<TemporalGenerator>(Enumerable.Range(0, MultiTrack.Tracks).Select(_ => new TemporalGenerator(latent, device, rng))));
         int inFeatures = (shared ? 2 : 0) * latent + (perTrack ? 2 : 0) * latent;
+        if (options.GivenTrack is not null)
+        {
+            GivenEncoder = RegisterModule("given", new GivenTrackEncoder(latent, options.GeneratorWidth, options.StepsPerBar, device, rng));
+            inFeatures += latent;
+        }
         BarGenerators = RegisterModule("bar", new ModuleList<BarGenerator>(model == MuseGanModel.Composer
             ? new[] { new BarGenerator(inFeatures, MultiTrack.Tracks, options.GeneratorWidth, options.StepsPerBar, device, rng) }
             : Enumerable.Range(0, MultiTrack.Tracks).Select(_ => new BarGenerator(inFeatures, 1, options.GeneratorWidth, options.StepsPerBar, device, rng))));
@@ -421,9 +522,19 @@ public sealed class MuseGanGenerator : Module
     /// <summary>The length L of the latent [N, L] (see the class summary).</summary>
     public int LatentSize { get; }
 
-    public override Tensor Forward(Tensor z)
+    /// <summary>Accompaniment: the encoder of the given track, whose vector per bar every bar generator reads too.</summary>
+    public GivenTrackEncoder? GivenEncoder { get; }
+
+    public override Tensor Forward(Tensor z) => Forward(z, null);
+
+    /// <summary>Phrases for latents <paramref name="z"/> [N, L] around <paramref name="given"/> [N, 1, bars·steps, 84] in
+    /// {-1, 1} (an accompaniment model; null otherwise). The given track's own place in the output is written too, and
+    /// replaced by the caller.</summary>
+    public Tensor Forward(Tensor z, Tensor? given)
     {
         if (z.Rank != 2 || z.Dim(1) != LatentSize) throw new TensorShapeException($"MuseGanGenerator: latents must be [N, {LatentSize}], got {Shapes.Format(z.Shape)}");
+        if ((GivenEncoder is null) != (given is null))
+            throw new ArgumentException(GivenEncoder is null ? "MuseGanGenerator: this generator takes no given track" : "MuseGanGenerator: this generator accompanies a given track: pass it");
         int n = z.Dim(0), at = 0;
         Tensor Take(int count) { var part = z.ChannelSlice(at, count); at += count; return part; }
         // A time-independent latent [N, d] seen by every bar: [N·bars, d], rows sample-major like the temporal generators'.
@@ -434,6 +545,7 @@ public sealed class MuseGanGenerator : Module
             sharedParts.Add(EveryBar(Take(latent)));
             sharedParts.Add(SharedTemporal.Forward(Take(latent)));
         }
+        if (GivenEncoder is not null) sharedParts.Add(GivenEncoder.Forward(given!));
         Tensor[] tracks;
         if (TrackTemporal is null) tracks = [BarGenerators[0].Forward(Ops.ChannelConcat([.. sharedParts]))];
         else
@@ -446,6 +558,46 @@ public sealed class MuseGanGenerator : Module
         int steps = perBar.Dim(2);
         var byBar = Ops.Reshape(perBar, n, bars, MultiTrack.Tracks, steps, MultiTrack.Pitches).Permute(0, 2, 1, 3, 4);
         return Ops.Reshape(byBar, n, MultiTrack.Tracks, bars * steps, MultiTrack.Pitches);
+    }
+}
+
+/// <summary>
+/// Accompaniment's encoder of the given track: each bar of it, [N·bars, 1, steps, 84], to a vector [N·bars, d] that the
+/// bar generators read beside their latents (rows sample-major, as the temporal generators'). The critic's per-track
+/// layers without its scoring end: pitches /12, steps /(steps/4), pitches /7, steps /4; LeakyReLU 0.2 between, none at
+/// the end (it is a latent, not a decision).
+/// </summary>
+public sealed class GivenTrackEncoder : Module
+{
+    const float Slope = 0.2f;
+    readonly int stepsPerBar;
+
+    public GivenTrackEncoder(int latent, int width, int stepsPerBar, Device device, Rng rng)
+    {
+        this.stepsPerBar = stepsPerBar;
+        Pitch12 = RegisterModule("pitch12", new PatchConv(1, width, 12, PatchAxis.Width, device: device, rng: rng));
+        Steps = RegisterModule("steps", new PatchConv(width, 2 * width, stepsPerBar / 4, PatchAxis.Height, device: device, rng: rng));
+        Pitch7 = RegisterModule("pitch7", new PatchConv(2 * width, 4 * width, MultiTrack.Pitches / 12, PatchAxis.Width, device: device, rng: rng));
+        Steps4 = RegisterModule("steps4", new PatchConv(4 * width, latent, 4, PatchAxis.Height, device: device, rng: rng));
+    }
+
+    public PatchConv Pitch12 { get; }
+    public PatchConv Steps { get; }
+    public PatchConv Pitch7 { get; }
+    public PatchConv Steps4 { get; }
+
+    /// <summary>The given track [N, 1, bars·steps, 84] in {-1, 1} to one vector a bar, [N·bars, d].</summary>
+    public override Tensor Forward(Tensor given)
+    {
+        if (given.Rank != 4 || given.Dim(1) != 1 || given.Dim(2) % stepsPerBar != 0 || given.Dim(3) != MultiTrack.Pitches)
+            throw new TensorShapeException($"GivenTrackEncoder: the given track must be [N, 1, bars·{stepsPerBar}, {MultiTrack.Pitches}], got {Shapes.Format(given.Shape)}");
+        int n = given.Dim(0), barsCount = given.Dim(2) / stepsPerBar;
+        var perBar = Ops.Reshape(given, n * barsCount, 1, stepsPerBar, MultiTrack.Pitches);           // rows sample-major
+        var h = Pitch12.Forward(perBar).LeakyRelu(Slope);                                            // [M, w, S, 7]
+        h = Steps.Forward(h).LeakyRelu(Slope);                                                       // [M, 2w, 4, 7]
+        h = Pitch7.Forward(h).LeakyRelu(Slope);                                                      // [M, 4w, 4, 1]
+        h = Steps4.Forward(h);                                                                       // [M, d, 1, 1]
+        return Ops.Reshape(h, n * barsCount, h.Dim(1));
     }
 }
 
@@ -527,6 +679,7 @@ public sealed class MuseGanFamily : IModelFamily
                 return Phrases(spec, stepsPerBar, options.CacheDir ?? DataPaths.DefaultCache(), options.Log);
             },
             DefaultData = "game-music",
+            AddedLater = new Dictionary<string, string> { ["accompany"] = "none" },
             DefaultEpochs = 20,
             DefaultBatch = 16,
         },

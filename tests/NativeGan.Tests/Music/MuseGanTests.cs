@@ -9,16 +9,17 @@ namespace NativeGan.Tests.Music;
 public class MuseGanTests
 {
     /// <summary>4 steps a bar: phrases [5, 16, 84].</summary>
-    static Dictionary<string, string> Tiny(string model = "hybrid") => new()
+    internal static Dictionary<string, string> Tiny(string model = "hybrid", string accompany = "none") => new()
     {
         ["model"] = model, ["steps_per_bar"] = "4", ["data_shape"] = "5,16,84", ["latent"] = "3", ["g_width"] = "2", ["d_width"] = "2",
-        ["n_critic"] = "2", ["seed"] = "5",
+        ["n_critic"] = "2", ["seed"] = "5", ["accompany"] = accompany,
     };
 
-    static MuseGanJob NewJob(string model = "hybrid") => (MuseGanJob)ModelKinds.Create(MuseGanJob.KindName, Tiny(model), Device.Cpu);
+    internal static MuseGanJob NewJob(string model = "hybrid", string accompany = "none") =>
+        (MuseGanJob)ModelKinds.Create(MuseGanJob.KindName, Tiny(model, accompany), Device.Cpu);
 
     /// <summary>Phrases of a chord per bar (piano, bass), a drum on every beat and the odd guitar note, varied per sample.</summary>
-    static Dataset Phrases(int count)
+    internal static Dataset Phrases(int count)
     {
         int steps = 16, size = MultiTrack.Tracks * steps * MultiTrack.Pitches;
         var data = new float[count * size];
@@ -98,7 +99,63 @@ public class MuseGanTests
     }
 
     [Fact]
-    public void A_resumed_run_ends_bit_identical_and_writes_multi_track_samples()
+    public void Accompaniment_gives_back_the_given_track_and_writes_around_it()
+    {
+        using var job = NewJob(accompany: "piano");
+        Assert.NotNull(job.Generator.GivenEncoder);
+        Assert.Equal(3 * 12, job.Generator.LatentSize); // the given track is not a latent
+        var data = Phrases(8);
+        using (var batch = new Batch(Tensor.FromArray(data.Data, [8, 5, 16, 84], Device.Cpu), null, 0, 0))
+            Assert.All(job.Step(batch, 0).Values, v => Assert.True(float.IsFinite(v)));
+
+        int size = 5 * 16 * 84, track = 16 * 84, piano = (int)Instrument.Piano;
+        float[] PianoOf(int first, int count) => [.. Enumerable.Range(first, count).SelectMany(i => data.Data.AsSpan(i * size + piano * track, track).ToArray())];
+        var given = PianoOf(0, 3);
+        using var z = new Rng(2).Normal(Device.Cpu, [3, job.Generator.LatentSize]);
+        var rolls = job.Phrases(z, given);
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(given[(i * track)..((i + 1) * track)], rolls[(i * size + piano * track)..(i * size + (piano + 1) * track)]);
+
+        // G listens to the given track: other piano parts, other accompaniment (before binarisation).
+        job.Generator.Eval();
+        float[] Written(float[] piano)
+        {
+            using var scope = new TensorScope();
+            using var rollsOfPiano = Tensor.FromArray(piano, [3, 1, 16, 84], Device.Cpu);
+            return job.Generator.Forward(z, rollsOfPiano.Mul(2f).Add(-1f)).ToArray();
+        }
+        Assert.NotEqual(Written(given), Written(PianoOf(3, 3)));
+
+        Assert.Contains("accompany", Assert.Throws<ArgumentException>(() => job.Phrases(z)).Message);
+        using var plain = NewJob();
+        using var z5 = new Rng(2).Normal(Device.Cpu, [3, plain.Generator.LatentSize]);
+        Assert.Contains("takes no given track", Assert.Throws<ArgumentException>(() => plain.Phrases(z5, given)).Message);
+        Assert.Contains("writes all five tracks", Assert.Throws<ArgumentException>(() => plain.Accompany(new Song("x", NoteEvents.TicksPerQuarter, [], [new TempoChange(0, Song.DefaultMicrosecondsPerQuarter)], [new TimeSignature(0, 4, 4)]), 1)).Message);
+    }
+
+    [Fact]
+    public void Accompanying_a_song_keeps_its_notes_and_its_length()
+    {
+        using var job = NewJob(accompany: "piano");
+        // Six bars of quarter notes on the model's grid (4 steps a bar), alternating pitches so no two notes join.
+        int q = NoteEvents.TicksPerQuarter;
+        var notes = Enumerable.Range(0, 24).Select(i => new Note(i * q, q, 60 + (i % 2) * 7 + i % 5, 90)).ToList();
+        var given = new Song("tune", q, [new Track("melody", 0, 0, notes), new Track("kit", Track.DrumChannel, 0, [new Note(0, q, 36, 100)])],
+            [new TempoChange(0, Song.DefaultMicrosecondsPerQuarter)], [new TimeSignature(0, 4, 4)]);
+        var band = job.Accompany(given, seed: 3);
+        Assert.Equal(5, band.Tracks.Count);
+        var piano = band.Tracks.Single(t => t.Name == "piano");
+        Assert.Equal(notes.Select(n => (n.Onset, n.Duration, n.Pitch)), piano.Notes.Select(n => (n.Onset, n.Duration, n.Pitch)));
+        Assert.All(band.Tracks, t => Assert.All(t.Notes, n => Assert.True(n.Onset + n.Duration <= 6 * 4 * q, $"{t.Name} note past the 6 bars")));
+        Assert.Equal(band.Tracks.Select(t => t.Notes.Count), job.Accompany(given, seed: 3).Tracks.Select(t => t.Notes.Count)); // one seed, one band
+        var silent = given with { Tracks = [given.Tracks[1]] };
+        Assert.Contains("no pitched notes", Assert.Throws<NativeGan.Gan.Data.DataException>(() => job.Accompany(silent, 1)).Message);
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("piano")]
+    public void A_resumed_run_ends_bit_identical_and_writes_multi_track_samples(string accompany)
     {
         using var dir = new TempDir();
         var data = Phrases(12);
@@ -107,16 +164,16 @@ public class MuseGanTests
             OutDir = Path.Combine(dir.Path, name), Epochs = 100, MaxSteps = steps, SampleEvery = 2, LatestEvery = TimeSpan.Zero, CheckpointEvery = 2, Resume = resume, DataName = "phrases",
         };
         float[] straightG, straightD;
-        using (var job = NewJob())
+        using (var job = NewJob(accompany: accompany))
         using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
         {
             Assert.Equal(TrainOutcome.Finished, Trainer.Run(job, loader, Options("straight", 4), CancellationToken.None).Outcome);
             (straightG, straightD) = (Weights(job.Generator), Weights(job.Critic));
         }
-        using (var job = NewJob())
+        using (var job = NewJob(accompany: accompany))
         using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
             Trainer.Run(job, loader, Options("resumed", 2), CancellationToken.None);
-        using (var job = NewJob())
+        using (var job = NewJob(accompany: accompany))
         using (var loader = new DataLoader(data, 4 * job.BatchesPerStep, Device.Cpu, seed: 2))
         {
             Trainer.Run(job, loader, Options("resumed", 4, resume: true), CancellationToken.None);

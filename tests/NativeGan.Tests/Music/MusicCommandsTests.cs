@@ -76,6 +76,40 @@ public class MusicCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Accompany_writes_the_band_around_a_given_piece()
+    {
+        // A tiny accompaniment model, trained two steps in this process, saved as `train` saves it.
+        string run = Path.Combine(dir, "band-model");
+        using (var job = MuseGanTests.NewJob(accompany: "piano"))
+        using (var loader = new NativeGan.Gan.Data.DataLoader(MuseGanTests.Phrases(8), 4 * job.BatchesPerStep, NativeGan.Device.Cpu, seed: 2))
+            Assert.Equal(NativeGan.Gan.Training.TrainOutcome.Finished, NativeGan.Gan.Training.Trainer.Run(job, loader,
+                new NativeGan.Gan.Training.TrainerOptions { OutDir = run, Epochs = 10, MaxSteps = 2, DataName = "phrases" }, CancellationToken.None).Outcome);
+        string checkpoint = Path.Combine(run, "checkpoint.safetensors"), band = Path.Combine(dir, "out", "band.mid");
+        Directory.CreateDirectory(Path.GetDirectoryName(band)!);
+        int q = NoteEvents.TicksPerQuarter;
+        var notes = Enumerable.Range(0, 10).Select(i => new Note(i * q, q, 62 + i % 3 * 4, 90)).ToList(); // 2.5 bars of quarters
+        var given = new Song("given", q, [new Track("lead", 0, 73, notes)], [new TempoChange(0, Song.DefaultMicrosecondsPerQuarter)], [new TimeSignature(0, 4, 4)]);
+        MidiFiles.Write(given, Path.Combine(dir, "given.mid"));
+
+        var (code, output) = Run("accompany", "--checkpoint", checkpoint, "--track", Path.Combine(dir, "given.mid"), "--out", band, "--device", "cpu");
+        Assert.True(code == 0, output);
+        Assert.Contains("piano given, the rest written", output);
+        var written = MidiFiles.Read(band);
+        var piano = written.Tracks.Single(t => t.Name == "piano");
+        Assert.Equal(notes.Select(n => (n.Onset, n.Pitch)), piano.Notes.Select(n => (n.Onset, n.Pitch)));
+        Assert.All(written.Tracks, t => Assert.All(t.Notes, n => Assert.True(n.End <= 3 * 4 * q, $"{t.Name}: a note past the 3 bars")));
+        Assert.True(File.Exists(Path.ChangeExtension(band, ".png")));
+
+        // A model that writes all five tracks, and a model that is not MuseGAN, are refused by name.
+        (code, output) = Run("generate", "--checkpoint", checkpoint, "--bars", "4", "--out", Path.Combine(dir, "out", "x.mid"), "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("nativegan accompany", output);
+        (code, output) = Run("accompany", "--checkpoint", checkpoint, "--track", Path.Combine(dir, "missing.mid"), "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Contains("missing.mid", output);
+    }
+
+    [Fact]
     public void Bad_input_gets_clear_messages()
     {
         var notMidi = Path.Combine(dir, "text.mid");
