@@ -19,8 +19,9 @@ public static class GenerateCommand
         var output = new Option<string?>("--out") { Description = "The MIDI file to write (its piano roll goes beside it as .png; default song.mid), or with --text the PNG (default text.png)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
         var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (default: the model's temperature setting)." };
+        var binarize = BinarizeOption();
         var device = Cli.DeviceOption();
-        var command = new Command("generate", "Write music from a trained music model (a MIDI file and its piano roll), or images of a caption from a StackGAN model (--text).") { checkpoint, bars, output, seed, temperature, text, to, count, device };
+        var command = new Command("generate", "Write music from a trained music model (a MIDI file and its piano roll), or images of a caption from a StackGAN model (--text).") { checkpoint, bars, output, seed, temperature, binarize, text, to, count, device };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
         {
             if (r.GetValue(text) is { } caption)
@@ -34,7 +35,7 @@ public static class GenerateCommand
             if (wanted < 1) throw new ArgumentException("generate: --bars must be at least 1");
             if (job is MuseGanJob museGan)
             {
-                WritePhrases(museGan, wanted, r.GetValue(seed), r.GetValue(output) ?? "song.mid");
+                WritePhrases(museGan, wanted, r.GetValue(seed), r.GetValue(output) ?? "song.mid", r.GetValue(binarize));
                 return;
             }
             if (job is not IMusicJob music) throw new ArgumentException($"{r.GetValue(checkpoint)}: a '{job.Kind}' model does not write music");
@@ -69,13 +70,14 @@ public static class GenerateCommand
         var track = new Option<string>("--track") { Description = "The MIDI file to accompany: its pitched notes (its drums, for a drums model) become the given track.", Required = true };
         var output = new Option<string>("--out") { Description = "The MIDI file to write (its piano roll goes beside it as .png).", DefaultValueFactory = _ => "band.mid" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the latents.", DefaultValueFactory = _ => 1 };
+        var binarize = BinarizeOption();
         var device = Cli.DeviceOption();
-        var command = new Command("accompany", "MuseGAN's accompaniment: write the other four tracks (drums, piano, guitar, bass, strings) around a given MIDI piece, with a model trained with --set accompany=TRACK.") { checkpoint, track, output, seed, device };
+        var command = new Command("accompany", "MuseGAN's accompaniment: write the other four tracks (drums, piano, guitar, bass, strings) around a given MIDI piece, with a model trained with --set accompany=TRACK.") { checkpoint, track, output, seed, binarize, device };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, _) =>
         {
             if (job is not MuseGanJob museGan) throw new ArgumentException($"accompany: {r.GetValue(checkpoint)} holds a '{job.Kind}' model; accompaniment needs musegan trained with --set accompany=TRACK");
             var given = MidiFiles.Read(r.GetValue(track)!);
-            var song = museGan.Accompany(given, r.GetValue(seed));
+            var song = museGan.Accompany(given, r.GetValue(seed), r.GetValue(binarize));
             string path = r.GetValue(output)!;
             MidiFiles.Write(song, path);
             var png = Path.ChangeExtension(path, ".png");
@@ -87,12 +89,18 @@ public static class GenerateCommand
         return command;
     }
 
+    static Option<Binarization> BinarizeOption() => new("--binarize")
+    {
+        Description = "MuseGAN: how outputs become notes: hard (at 0, the default) or bernoulli (each step on with probability (x + 1) / 2).",
+        DefaultValueFactory = _ => Binarization.Hard,
+    };
+
     /// <summary>MuseGAN: enough 4-bar phrases (seeds' latents) for <paramref name="bars"/> bars, binarised at 0, as one
     /// five-track song (drums on channel 10, the tracks' General MIDI programs) and its piano roll.</summary>
-    static void WritePhrases(MuseGanJob job, int bars, ulong seed, string path)
+    static void WritePhrases(MuseGanJob job, int bars, ulong seed, string path, Binarization binarization)
     {
         int phrases = (bars + job.Options.Bars - 1) / job.Options.Bars;
-        var song = job.ToSong(job.Phrases(phrases, seed), $"{job.Kind} ({job.Options.Model.ToString().ToLowerInvariant()}) seed {seed}");
+        var song = job.ToSong(job.Phrases(phrases, seed, binarization: binarization), $"{job.Kind} ({job.Options.Model.ToString().ToLowerInvariant()}) seed {seed}");
         long end = bars * 4L * song.TicksPerQuarter;
         song = song with { Tracks = [.. song.Tracks.Select(t => t with { Notes = [.. t.Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) })] })] };
         MidiFiles.Write(song, path);

@@ -18,6 +18,16 @@ public enum MuseGanModel
     Jamming,
 }
 
+/// <summary>How MuseGAN's tanh outputs become notes (the paper's section 4.3).</summary>
+public enum Binarization
+{
+    /// <summary>Hard thresholding at 0 (the paper's default for the results).</summary>
+    Hard,
+
+    /// <summary>Bernoulli sampling: each step of each pitch on with probability (x + 1) / 2.</summary>
+    Bernoulli,
+}
+
 /// <summary>The track a track-conditional MuseGAN is given (the paper's accompaniment, section 4.4), or none.</summary>
 public enum Accompaniment { None, Drums, Piano, Guitar, Bass, Strings }
 
@@ -264,13 +274,12 @@ public sealed class MuseGanJob : ITrainingJob
 
     /// <summary>
     /// Phrases for latents <paramref name="z"/> [count, <see cref="MuseGanGenerator.LatentSize"/>] in eval mode (batch
-    /// norm's running statistics), binarised at 0: rolls [count, 5, bars·steps, 84] in {0, 1}, row-major.
+    /// norm's running statistics), binarised (<paramref name="binarization"/>: at 0, or each step on with probability
+    /// (x + 1) / 2 from <paramref name="seed"/>'s own stream): rolls [count, 5, bars·steps, 84] in {0, 1}, row-major.
+    /// An accompaniment model takes <paramref name="given"/>, the given track's rolls [count, L, 84] in {0, 1}, returned
+    /// unchanged in its place among the written ones.
     /// </summary>
-    public float[] Phrases(Tensor z) => Phrases(z, null);
-
-    /// <summary>As <see cref="Phrases(Tensor)"/>, for an accompaniment model around <paramref name="given"/>: the given track's
-    /// rolls [count, L, 84] in {0, 1}, returned unchanged in its place among the written ones.</summary>
-    public float[] Phrases(Tensor z, float[]? given)
+    public float[] Phrases(Tensor z, float[]? given = null, Binarization binarization = Binarization.Hard, ulong seed = 1)
     {
         if (Options.GivenTrack is not null && given is null)
             throw new ArgumentException($"{Kind}: this model accompanies a given {Options.Accompany.ToString().ToLowerInvariant()} track; give it one (`nativegan accompany --track FILE.mid`)");
@@ -292,7 +301,14 @@ public sealed class MuseGanJob : ITrainingJob
                 track = ToNetwork(rolls);
             }
             var x = WithGiven(Generator.Forward(z, track), track).ToArray();
-            for (int i = 0; i < x.Length; i++) x[i] = x[i] > 0 ? 1f : 0f;
+            if (binarization == Binarization.Bernoulli)
+            {
+                // The given track is exactly -1 or 1: probability 0 or 1, so it stays as given.
+                using var u = new Rng(seed ^ 0xB1A5EDUL, 1UL << 61).Uniform(Device.Cpu, [x.Length], 0f, 1f);
+                var draws = u.ToArray();
+                for (int i = 0; i < x.Length; i++) x[i] = draws[i] < (x[i] + 1) / 2 ? 1f : 0f;
+            }
+            else for (int i = 0; i < x.Length; i++) x[i] = x[i] > 0 ? 1f : 0f;
             return x;
         }
         finally
@@ -302,16 +318,13 @@ public sealed class MuseGanJob : ITrainingJob
     }
 
     /// <summary><paramref name="count"/> phrases from latents of their own stream (<paramref name="seed"/>), the training
-    /// stream untouched: rolls [count, 5, bars·steps, 84] in {0, 1}.</summary>
-    public float[] Phrases(int count, ulong seed) => Phrases(count, seed, null);
-
-    /// <summary><paramref name="count"/> phrases around the given track's phrases <paramref name="given"/> ([count, L, 84] in
-    /// {0, 1}; an accompaniment model), latents from <paramref name="seed"/>'s own stream.</summary>
-    public float[] Phrases(int count, ulong seed, float[]? given)
+    /// stream untouched: rolls [count, 5, bars·steps, 84] in {0, 1}; an accompaniment model around the given track's
+    /// phrases <paramref name="given"/> ([count, L, 84] in {0, 1}); binarised as <paramref name="binarization"/> says.</summary>
+    public float[] Phrases(int count, ulong seed, float[]? given = null, Binarization binarization = Binarization.Hard)
     {
         if (count < 1) throw new ArgumentOutOfRangeException(nameof(count), count, $"{Kind}.Phrases: at least one phrase");
         using var z = new Rng(seed ^ 0xC0FFEEUL, 1UL << 60).Normal(Device, [count, Generator.LatentSize]);
-        return Phrases(z, given);
+        return Phrases(z, given, binarization, seed);
     }
 
     /// <summary>
@@ -321,7 +334,7 @@ public sealed class MuseGanJob : ITrainingJob
     /// with latents of <paramref name="seed"/>'s own stream, and joined again, as long as the given piece in whole bars.
     /// The given track comes back exactly as quantised.
     /// </summary>
-    public Song Accompany(Song given, ulong seed)
+    public Song Accompany(Song given, ulong seed, Binarization binarization = Binarization.Hard)
     {
         if (Options.GivenTrack is not { } t)
             throw new ArgumentException($"{Kind}: this model writes all five tracks; train one with --set accompany=TRACK to accompany a given one");
@@ -338,7 +351,7 @@ public sealed class MuseGanJob : ITrainingJob
         var track = new float[count * length * MultiTrack.Pitches];
         int kept = Math.Min(steps, count * length); // the roll's one step past the end is silent
         roll.AsSpan(t * steps * MultiTrack.Pitches, kept * MultiTrack.Pitches).CopyTo(track);
-        var song = ToSong(Phrases(count, seed, track), $"{given.Name}, accompanied by {Kind} seed {seed}");
+        var song = ToSong(Phrases(count, seed, track, binarization), $"{given.Name}, accompanied by {Kind} seed {seed}");
         long end = bars * 4L * song.TicksPerQuarter;
         return song with { Tracks = [.. song.Tracks.Select(tr => tr with { Notes = [.. tr.Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) })] })] };
     }

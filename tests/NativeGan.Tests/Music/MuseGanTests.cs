@@ -134,6 +134,29 @@ public class MuseGanTests
     }
 
     [Fact]
+    public void Bernoulli_binarisation_turns_steps_on_with_the_output_s_probability()
+    {
+        using var job = NewJob();
+        using var z = new Rng(4).Normal(Device.Cpu, [6, job.Generator.LatentSize]);
+        float[] x;
+        job.Generator.Eval();
+        using (var scope = new TensorScope())
+        using (Autograd.NoGrad()) x = job.Generator.Forward(z).ToArray();
+        job.Generator.Train();
+        Assert.Equal(x.Select(v => v > 0 ? 1f : 0f), job.Phrases(z));
+        var drawn = job.Phrases(z, binarization: Binarization.Bernoulli, seed: 9);
+        Assert.All(drawn, v => Assert.True(v is 0f or 1f));
+        Assert.Equal(drawn, job.Phrases(z, binarization: Binarization.Bernoulli, seed: 9));
+        Assert.NotEqual(drawn, job.Phrases(z, binarization: Binarization.Bernoulli, seed: 10));
+        // On as often as the outputs say: the mean of (x + 1) / 2 within 4 standard deviations of the draws' mean.
+        double expected = x.Average(v => (v + 1) / 2.0), sd = Math.Sqrt(x.Sum(v => (v + 1) / 2.0 * (1 - (v + 1) / 2.0))) / x.Length;
+        Assert.InRange(drawn.Average(v => (double)v), expected - 4 * sd, expected + 4 * sd);
+        double onWhereLikely = Enumerable.Range(0, x.Length).Where(i => x[i] > 0.05f).Average(i => (double)drawn[i]);
+        double onWhereUnlikely = Enumerable.Range(0, x.Length).Where(i => x[i] < -0.05f).Average(i => (double)drawn[i]);
+        Assert.True(onWhereLikely > onWhereUnlikely, $"{onWhereLikely} vs {onWhereUnlikely}");
+    }
+
+    [Fact]
     public void Accompanying_a_song_keeps_its_notes_and_its_length()
     {
         using var job = NewJob(accompany: "piano");
