@@ -94,6 +94,27 @@ public sealed partial class Tensor : IDisposable
         return ToArray()[0];
     }
 
+    /// <summary>
+    /// The values of several one-element tensors on one device with a single read back: gathered on the device by copies
+    /// (no kernels), then copied out once, so a training step that logs five numbers waits for the device once, not five
+    /// times (and a captured step has one place where it must stop).
+    /// </summary>
+    public static float[] Items(IReadOnlyList<Tensor> scalars)
+    {
+        if (scalars.Count == 0) return [];
+        var device = scalars[0].Device;
+        foreach (var t in scalars)
+        {
+            t.ThrowIfDisposed();
+            if (t.Length != 1) throw new TensorShapeException($"Tensor.Items: every tensor needs one element, got shape {Shapes.Format(t.Shape)}");
+            if (!ReferenceEquals(t.Device, device)) throw new ArgumentException($"Tensor.Items: the tensors are on {device.Name} and {t.Device.Name}; read them per device");
+        }
+        if (scalars.Count == 1) return [scalars[0].Item()];
+        using var gathered = Empty(device, scalars.Count);
+        for (int i = 0; i < scalars.Count; i++) device.Copy(scalars[i].Storage, scalars[i].Offset, gathered.Storage, gathered.Offset + i, 1);
+        return gathered.ToArray();
+    }
+
     // ---------------------------------------------------------------- views and copies
 
     /// <summary>

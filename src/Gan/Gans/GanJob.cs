@@ -110,7 +110,7 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
 
         schedule.Apply(GeneratorOptimizer, Options.GeneratorRate, step);
         schedule.Apply(DiscriminatorOptimizer, Options.CriticRate, step);
-        var log = new Dictionary<string, float>(StringComparer.Ordinal);
+        using var log = new PendingLog();
         if (Options.ReuseFakes)
         {
             using var scope = new TensorScope();
@@ -119,7 +119,7 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
             var fake = networks.GeneratorForward(Generator, latents, onehot);
             using (var detached = fake.Detach()) CriticUpdate(samples, detached, onehot, step, log);
             GeneratorUpdate(fake, onehot, log);
-            return log;
+            return log.Read();
         }
         int total = samples.Dim(0), updates = Options.CriticSteps;
         bool split = updates > 1 && total % updates == 0 && total / updates >= 2;
@@ -141,7 +141,7 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
             using var latents = Rng.Normal(Device, [size, LatentSize]);
             GeneratorUpdate(networks.GeneratorForward(Generator, latents, onehot), onehot, log);
         }
-        return log;
+        return log.Read();
     }
 
     /// <summary>Samples [N, ...] as the N / pack packs D judges (see <see cref="GanNetworks.Packed"/>).</summary>
@@ -155,7 +155,7 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
     }
 
     /// <summary>One update of D on real and (detached) fake samples; its scalars go to <paramref name="log"/> when given.</summary>
-    void CriticUpdate(Tensor real, Tensor fake, Tensor? onehot, long step, Dictionary<string, float>? log)
+    void CriticUpdate(Tensor real, Tensor fake, Tensor? onehot, long step, PendingLog? log)
     {
         using var scope = new TensorScope();
         Tensor Critic(Tensor x) => networks.CriticForward(x, onehot);
@@ -169,14 +169,14 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
         DiscriminatorOptimizer.Step();
         if (log is not null)
         {
-            log["loss_d"] = value.Item();
-            foreach (var (name, t) in logged) log[name] = t.Item();
+            log.Add("loss_d", value);
+            foreach (var (name, t) in logged) log.Add(name, t);
         }
         foreach (var t in logged.Values) t.Dispose(); // a loss may log a handle the scope does not own (Detach)
     }
 
     /// <summary>One update of G through D (whose weights are constants here) on <paramref name="fake"/>.</summary>
-    void GeneratorUpdate(Tensor fake, Tensor? onehot, Dictionary<string, float> log)
+    void GeneratorUpdate(Tensor fake, Tensor? onehot, PendingLog log)
     {
         // No gradient is computed for D's weights (saves their weight-gradient products).
         foreach (var p in Discriminator.Parameters()) p.RequiresGrad = false;
@@ -185,10 +185,10 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
             var value = loss.Generator(networks.CriticForward(networks.Packed(fake, Kind), onehot));
             Generator.ZeroGrad();
             value.Backward();
-            log["grad_norm_g"] = GradientClipping.GradNorm(Generator.Parameters());
+            using (var norm = GradientClipping.GradNormTensor(Generator.Parameters())) log.Add("grad_norm_g", norm);
             GeneratorOptimizer.Step();
             generatorAverage?.Update(GeneratorOptimizer.StepCount - 1);
-            log["loss_g"] = value.Item();
+            log.Add("loss_g", value);
         }
         finally
         {
@@ -252,5 +252,31 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
         generatorAverage?.Average.Dispose();
         Discriminator.Dispose();
         pictures.Dispose();
+    }
+}
+
+/// <summary>
+/// A step's logged numbers kept on the device until the step ends, then read back together (<see cref="Tensor.Items"/>):
+/// one wait for the device a step instead of one a number. Holds its own handles, so the tensors may be freed meanwhile.
+/// </summary>
+sealed class PendingLog : IDisposable
+{
+    readonly List<(string Name, Tensor Value)> pending = [];
+
+    public void Add(string name, Tensor value) => pending.Add((name, value.Share()));
+
+    /// <summary>The numbers by name, in the order they were added.</summary>
+    public Dictionary<string, float> Read()
+    {
+        var values = Tensor.Items([.. pending.Select(p => p.Value)]);
+        var log = new Dictionary<string, float>(StringComparer.Ordinal);
+        for (int i = 0; i < values.Length; i++) log[pending[i].Name] = values[i];
+        return log;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, value) in pending) value.Dispose();
+        pending.Clear();
     }
 }

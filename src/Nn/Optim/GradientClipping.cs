@@ -25,14 +25,27 @@ public static class GradientClipping
     /// has), sqrt(sum of ||grad||²), with one read back.</summary>
     public static float GradNorm(IEnumerable<Tensor> parameters)
     {
+        using var norm = GradNormTensor(parameters);
+        return norm.Item();
+    }
+
+    /// <summary><see cref="GradNorm"/> left on the device, a [1] tensor the caller owns (read it with others at once:
+    /// <see cref="Tensor.Items"/>).</summary>
+    public static Tensor GradNormTensor(IEnumerable<Tensor> parameters)
+    {
         using var noGrad = Autograd.NoGrad();
-        using var scope = new TensorScope();
         Tensor? total = null;
-        foreach (var g in parameters.Select(p => p.Grad).OfType<Tensor>())
+        Device? device = null;
+        using (var scope = new TensorScope())
         {
-            var s = g.Square().Sum();
-            total = total is null ? s : total.Add(s);
+            foreach (var g in parameters.Select(p => p.Grad).OfType<Tensor>())
+            {
+                device ??= g.Device;
+                var s = g.Square().Sum();
+                total = total is null ? s : total.Add(s);
+            }
+            if (total is not null) return scope.Keep(total.Sqrt());
         }
-        return total is null ? 0f : MathF.Sqrt(total.Item());
+        return Tensor.Zeros(device ?? Device.Cpu, 1);
     }
 }

@@ -1,4 +1,6 @@
 using NativeGan;
+using NativeGan.Gan.Data;
+using NativeGan.Gan.Training;
 
 namespace NativeGan.Tests.Kernels;
 
@@ -35,5 +37,28 @@ public class GpuCountersTests
         Assert.Equal(2, d.LaunchesByKernel["Elementwise.Unary"]);
         Assert.Equal("2 launches, 0.5 host syncs, 0.5 uploads, 0.5 kernel loads, 1 driver allocations",
             new GpuCounters(4, 1, 1, 1, 2).PerStep(2));
+    }
+
+    [Fact]
+    public void AGanStepWaitsForTheDeviceOnceAndAllocatesNothingAfterWarmUp()
+    {
+        // A tiny DCGAN (8x8 images) on a device of its own: the five logged numbers come back in one read, and from the
+        // third step on (the pool still grows in the second) nothing is compiled, uploaded or allocated (what a captured step needs).
+        using var d = GpuDevice.Open(DeviceKind.IlgpuCpu);
+        var settings = new Dictionary<string, string>(Training.TrainerTests.Tiny) { ["seed"] = "3", ["g_width"] = "2", ["d_width"] = "2" };
+        using var job = ModelKinds.Create("dcgan", settings, d);
+        var data = Training.TrainerTests.Blobs(4, 1);
+        for (int step = 0; step < 3; step++)
+        {
+            using var x = Tensor.FromArray(data.Data, [4, 1, 8, 8], d);
+            using var batch = new Batch(x.Share(), null, 0, step);
+            var before = d.Counters;
+            var log = job.Step(batch, step);
+            var used = d.Counters - before;
+            Assert.Equal(["loss_d", "d_real", "d_fake", "grad_norm_g", "loss_g"], log.Keys);
+            Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
+            Assert.Equal(1, used.HostSyncs);
+            if (step == 2) Assert.Equal((0L, 0L, 0L), (used.Uploads, used.KernelLoads, used.DriverAllocations));
+        }
     }
 }
