@@ -112,4 +112,18 @@ public class TensorTests
         using var y = Elementwise.Unary(UnaryOp.Exp, t);
         Assert.Equal([0, 3], y.Shape);
     }
+
+    [Theory, MemberData(nameof(Devices))]
+    public void ItemsReadsSeveralScalarsAtOnce(string deviceName)
+    {
+        var d = TestDevices.Get(deviceName);
+        using var a = Tensor.FromArray([1.5f], [1], d);
+        using var block = Tensor.FromArray([7f, -2.25f, 9f], [3], d);
+        using var b = block.Reshape(3).SliceBatch(1, 1);   // a view at an offset
+        using var c = Tensor.FromArray([3e-8f], [1, 1], d);
+        Assert.Equal([1.5f, -2.25f, 3e-8f, 1.5f], Tensor.Items([a, b, c, a]));
+        Assert.Equal([1.5f], Tensor.Items([a]));
+        Assert.Empty(Tensor.Items([]));
+        Assert.Contains("one element", Assert.Throws<TensorShapeException>(() => Tensor.Items([a, block])).Message);
+    }
 }
