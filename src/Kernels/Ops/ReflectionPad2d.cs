@@ -63,24 +63,7 @@ public static class ReflectionPad2d
         CheckInput(op, x, pad);
         Check.SameDevice(op, x, y);
         Check.Shape(op, "y", y, x.Dim(0), x.Dim(1), x.Dim(2) + 2 * pad, x.Dim(3) + 2 * pad);
-        var g = new PadGeometry(x.Dim(2), x.Dim(3), pad);
-        int planes = x.Dim(0) * x.Dim(1);
-        if (y.Length == 0) return;
-        switch (y.Device)
-        {
-            case CpuDevice cpu:
-                var (xa, xo) = x.CpuBuffer;
-                var (ya, yo) = y.CpuBuffer;
-                CpuParallel.For(cpu, planes, (start, count) =>
-                {
-                    for (int p = start; p < start + count; p++)
-                        ForwardPlane(xa.AsSpan(xo + p * g.H * g.W, g.H * g.W), ya.AsSpan(yo + p * g.OutH * g.OutW, g.OutH * g.OutW), g);
-                }, grain: Math.Max(1, 16384 / (g.OutH * g.OutW)));
-                break;
-            case GpuDevice gpu:
-                gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, PadGeometry>>(ForwardSpec)(gpu.Stream, y.Length, x.View, y.View, g);
-                break;
-        }
+        Run(x, y, new PadGeometry(x.Dim(2), x.Dim(3), pad), forward: true);
     }
 
     /// <summary>The adjoint: dy [N, C, H + 2 pad, W + 2 pad] to dx [N, C, H, W] (the input's <paramref name="height"/> and <paramref name="width"/>).</summary>
@@ -97,22 +80,34 @@ public static class ReflectionPad2d
         CheckInput(op, dx, pad);
         Check.SameDevice(op, dy, dx);
         Check.Shape(op, "dy", dy, dx.Dim(0), dx.Dim(1), dx.Dim(2) + 2 * pad, dx.Dim(3) + 2 * pad);
-        var g = new PadGeometry(dx.Dim(2), dx.Dim(3), pad);
-        int planes = dx.Dim(0) * dx.Dim(1);
-        if (dx.Length == 0) return;
-        switch (dx.Device)
+        Run(dy, dx, new PadGeometry(dx.Dim(2), dx.Dim(3), pad), forward: false);
+    }
+
+    /// <summary>Either direction, plane by plane on the cpu, one thread an output element on the GPU.</summary>
+    static void Run(Tensor source, Tensor destination, PadGeometry g, bool forward)
+    {
+        if (destination.Length == 0) return;
+        int planes = destination.Dim(0) * destination.Dim(1);
+        int sourcePlane = forward ? g.H * g.W : g.OutH * g.OutW, destinationPlane = forward ? g.OutH * g.OutW : g.H * g.W;
+        switch (destination.Device)
         {
             case CpuDevice cpu:
-                var (da, dOff) = dy.CpuBuffer;
-                var (xa, xo) = dx.CpuBuffer;
+                var (sa, so) = source.CpuBuffer;
+                var (da, dOff) = destination.CpuBuffer;
                 CpuParallel.For(cpu, planes, (start, count) =>
                 {
                     for (int p = start; p < start + count; p++)
-                        BackwardPlane(da.AsSpan(dOff + p * g.OutH * g.OutW, g.OutH * g.OutW), xa.AsSpan(xo + p * g.H * g.W, g.H * g.W), g);
+                    {
+                        var from = sa.AsSpan(so + p * sourcePlane, sourcePlane);
+                        var to = da.AsSpan(dOff + p * destinationPlane, destinationPlane);
+                        if (forward) ForwardPlane(from, to, g);
+                        else BackwardPlane(from, to, g);
+                    }
                 }, grain: Math.Max(1, 16384 / (g.OutH * g.OutW)));
                 break;
             case GpuDevice gpu:
-                gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, PadGeometry>>(BackwardSpec)(gpu.Stream, dx.Length, dy.View, dx.View, g);
+                gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, PadGeometry>>(forward ? ForwardSpec : BackwardSpec)
+                    (gpu.Stream, destination.Length, source.View, destination.View, g);
                 break;
         }
     }
