@@ -254,29 +254,3 @@ public sealed class GanJob : IGenerativeJob, IAveragedGenerator
         pictures.Dispose();
     }
 }
-
-/// <summary>
-/// A step's logged numbers kept on the device until the step ends, then read back together (<see cref="Tensor.Items"/>):
-/// one wait for the device a step instead of one a number. Holds its own handles, so the tensors may be freed meanwhile.
-/// </summary>
-sealed class PendingLog : IDisposable
-{
-    readonly List<(string Name, Tensor Value)> pending = [];
-
-    public void Add(string name, Tensor value) => pending.Add((name, value.Share()));
-
-    /// <summary>The numbers by name, in the order they were added.</summary>
-    public Dictionary<string, float> Read()
-    {
-        var values = Tensor.Items([.. pending.Select(p => p.Value)]);
-        var log = new Dictionary<string, float>(StringComparer.Ordinal);
-        for (int i = 0; i < values.Length; i++) log[pending[i].Name] = values[i];
-        return log;
-    }
-
-    public void Dispose()
-    {
-        foreach (var (_, value) in pending) value.Dispose();
-        pending.Clear();
-    }
-}

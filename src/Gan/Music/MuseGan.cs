@@ -183,7 +183,7 @@ public sealed class MuseGanJob : ITrainingJob
     }
 
     /// <summary>Wasserstein critic loss plus gradient penalty of every critic (jamming: each on its own track).</summary>
-    Tensor CriticLoss(Tensor real, Tensor fake, Dictionary<string, float>? log)
+    Tensor CriticLoss(Tensor real, Tensor fake, PendingLog? log)
     {
         Tensor? total = null, distance = null, penalty = null;
         for (int c = 0; c < Critics.Count; c++)
@@ -200,8 +200,8 @@ public sealed class MuseGanJob : ITrainingJob
         }
         if (log is not null)
         {
-            log["wasserstein"] = -distance!.Item();
-            log["gp"] = penalty!.Item();
+            log.Add("wasserstein", distance!, scale: -1f);
+            log.Add("gp", penalty!);
         }
         return total!;
     }
@@ -228,7 +228,7 @@ public sealed class MuseGanJob : ITrainingJob
         int size = split ? total / updates : total;
         Generator.Train();
         Critic.Train();
-        var log = new Dictionary<string, float>(StringComparer.Ordinal);
+        using var log = new PendingLog();
         for (int k = 0; k < updates; k++)
         {
             using var scope = new TensorScope();
@@ -243,7 +243,7 @@ public sealed class MuseGanJob : ITrainingJob
             Critic.ZeroGrad();
             lossD.Backward();
             OptimizerD.Step();
-            if (k == updates - 1) log["loss_d"] = lossD.Item();
+            if (k == updates - 1) log.Add("loss_d", lossD);
         }
         using (new TensorScope())
         {
@@ -260,16 +260,16 @@ public sealed class MuseGanJob : ITrainingJob
                 var lossG = GeneratorLoss(WithGiven(Generator.Forward(z, given), given));
                 Generator.ZeroGrad();
                 lossG.Backward();
-                log["grad_norm_g"] = GradientClipping.GradNorm(Generator.Parameters());
+                using (var norm = GradientClipping.GradNormTensor(Generator.Parameters())) log.Add("grad_norm_g", norm);
                 OptimizerG.Step();
-                log["loss_g"] = lossG.Item();
+                log.Add("loss_g", lossG);
             }
             finally
             {
                 foreach (var p in Critic.Parameters()) p.RequiresGrad = true;
             }
         }
-        return log;
+        return log.Read();
     }
 
     /// <summary>

@@ -119,7 +119,9 @@ public sealed class ProGanJob : GrowingJob<ProGanOptions, ProGanGenerator>
         var (stage, alpha) = Now;
         Generator.Train();
         Discriminator.Train();
-        var log = new Dictionary<string, float>(StringComparer.Ordinal) { ["stage"] = stage, ["alpha"] = alpha };
+        using var log = new PendingLog();
+        log.Set("stage", stage);
+        log.Set("alpha", alpha);
         using (var scope = new TensorScope())
         {
             var x = RealsAt(real, stage, alpha);
@@ -135,9 +137,9 @@ public sealed class ProGanJob : GrowingJob<ProGanOptions, ProGanGenerator>
             lossD.Backward();
             OptimizerD.Step();
             OptimizerD.ZeroGrad();
-            log["loss_d"] = lossD.Item();
-            log["wasserstein"] = -wasserstein.Item();
-            log["gp"] = penalty.Item();
+            log.Add("loss_d", lossD);
+            log.Add("wasserstein", wasserstein, scale: -1f);
+            log.Add("gp", penalty);
         }
         using (var scope = new TensorScope())
         {
@@ -148,7 +150,7 @@ public sealed class ProGanJob : GrowingJob<ProGanOptions, ProGanGenerator>
                 var lossG = Losses.WassersteinGenerator(Discriminator.Forward(Generator.Forward(z, stage, alpha), stage, alpha));
                 lossG.Backward();
                 OptimizerG.Step();
-                log["loss_g"] = lossG.Item();
+                log.Add("loss_g", lossG);
             }
             finally
             {
@@ -157,7 +159,7 @@ public sealed class ProGanJob : GrowingJob<ProGanOptions, ProGanGenerator>
             OptimizerG.ZeroGrad();
         }
         EndStep(step, n);
-        return log;
+        return log.Read();
     }
 
     /// <summary>Images of the schedule's current stage for latents z, upsampled (nearest) to the data's side.</summary>

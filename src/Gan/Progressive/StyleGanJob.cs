@@ -93,7 +93,9 @@ public sealed class StyleGanJob : GrowingJob<StyleGanOptions, StyleGanGenerator>
         var (stage, alpha) = Now;
         Generator.Train();
         Discriminator.Train();
-        var log = new Dictionary<string, float>(StringComparer.Ordinal) { ["stage"] = stage, ["alpha"] = alpha };
+        using var log = new PendingLog();
+        log.Set("stage", stage);
+        log.Set("alpha", alpha);
         Tensor Critic(Tensor x) => Discriminator.Forward(x, stage, alpha);
         using (var scope = new TensorScope())
         {
@@ -114,14 +116,14 @@ public sealed class StyleGanJob : GrowingJob<StyleGanOptions, StyleGanGenerator>
             {
                 var r1 = Losses.R1(Critic, x, Options.R1Gamma * Options.R1Every);
                 lossD = lossD.Add(r1);
-                log["r1"] = r1.Item();
+                log.Add("r1", r1);
             }
             lossD.Backward();
             OptimizerD.Step();
             OptimizerD.ZeroGrad();
-            log["loss_d"] = lossD.Item();
-            log["d_real"] = realScores.Mean().Item();
-            log["d_fake"] = fakeScores.Mean().Item();
+            log.Add("loss_d", lossD);
+            log.Add("d_real", realScores.Mean());
+            log.Add("d_fake", fakeScores.Mean());
         }
         using (var scope = new TensorScope())
         {
@@ -135,8 +137,8 @@ public sealed class StyleGanJob : GrowingJob<StyleGanOptions, StyleGanGenerator>
                 var lossG = Critic(fake).Neg().Softplus().Mean();
                 lossG.Backward();
                 OptimizerG.Step();
-                log["loss_g"] = lossG.Item();
-                log["crossover"] = crossover;
+                log.Add("loss_g", lossG);
+                log.Set("crossover", crossover);
             }
             finally
             {
@@ -145,7 +147,7 @@ public sealed class StyleGanJob : GrowingJob<StyleGanOptions, StyleGanGenerator>
             OptimizerG.ZeroGrad();
         }
         EndStep(step, n);
-        return log;
+        return log.Read();
     }
 
     /// <summary>How sampling pulls styles to the tracked average of w (psi 1: not at all; see <see cref="StyleGanMapping.Truncate"/>).</summary>
