@@ -77,6 +77,8 @@ one() {
     k-b32-lr3e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=3e-3 --set lr_d=3e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
     # (m) twenty-fifth session: MNIST at its own 28x28 (G 7 -> 14 -> 28, D mirrored): about half the cpu time of a
     # 32x32 step at the same widths, so twice the steps for the compute of j's 2,100 (4,200 steps at batch 64)
+    probe-s32-t1) train "$1" --steps 150 --image-size 32 "${W32[@]}" --sample-every 1000 ;;
+    probe-s28-t1) train "$1" --steps 150 --image-size 28 "${W32[@]}" --sample-every 1000 ;;
     m-28-lr2e-3-cool-4200-t1) train "$1" --image-size 28 --steps 4200 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=3360 --set lr_decay_end=4200 ;;
     m-28-60k-lr2e-3-cool-4200-t1) train "$1" --data mnist60k --image-size 28 --steps 4200 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=3360 --set lr_decay_end=4200 ;;
     # (n) k's batch-32 run (3,400 steps) with one change each: the cool-down over the last half; the full 60,000 digits
