@@ -5,20 +5,23 @@
 #
 #   bash docs/experiments/main-job.sh NAME...     # one or more runs by name (see the case below), or `all`
 #
-# Each run trains into runs/main-job/NAME (replaced if there) and logs the training, its wall time and its
-# scores to runs/main-job/NAME.log. Runs go one after another, under `nice -n 10`, on the cpu device.
+# Each run trains into runs/main-job/NAME (replaced if there) and logs the training, its wall time, its cpu time and
+# its scores to runs/main-job/NAME.log. Runs go one after another, under `nice -n 19`, on the cpu device. NG_DLL
+# names another build of the CLI (a copy, so rebuilding the tree does not disturb a long run). Runs whose name ends
+# in -t1 train with `--threads 1` (so that two can go side by side on two cores).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-NG=(nice -n 10 dotnet tools/NativeGan.Cli/bin/Release/net10.0/nativegan.dll)
+NG=(nice -n 19 dotnet "${NG_DLL:-tools/NativeGan.Cli/bin/Release/net10.0/nativegan.dll}")
 mkdir -p runs/main-job
 
 # train NAME ARGS...: train dcgan ARGS into runs/main-job/NAME, then score its checkpoint.
 train() {
   local name=$1; shift
   local dir=runs/main-job/$name log=runs/main-job/$name.log
+  [[ $name == *-t1 ]] && set -- "$@" --threads 1
   echo "== $name: train dcgan $*" | tee "$log"
   local t0; t0=$(date +%s.%N)
-  "${NG[@]}" train dcgan --device cpu --out "$dir" --overwrite "$@" >>"$log" 2>&1
+  /usr/bin/time -f "cpu_seconds user %U sys %S" -a -o "$log" "${NG[@]}" train dcgan --device cpu --out "$dir" --overwrite "$@" >>"$log" 2>&1
   local t1; t1=$(date +%s.%N)
   echo "wall_seconds $(echo "$t1 - $t0" | bc)" | tee -a "$log"
   echo "load_after $(cat /proc/loadavg)" >>"$log"
@@ -72,6 +75,16 @@ one() {
     # (k) batch 32 for the same time (it runs ~1.5x the steps a second of batch 64)
     k-b32-lr2e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
     k-b32-lr3e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=3e-3 --set lr_d=3e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
+    # (m) twenty-fifth session: MNIST at its own 28x28 (G 7 -> 14 -> 28, D mirrored): about half the cpu time of a
+    # 32x32 step at the same widths, so twice the steps for the compute of j's 2,100 (4,200 steps at batch 64)
+    probe-s32-t1) train "$1" --steps 150 --image-size 32 "${W32[@]}" --sample-every 1000 ;;
+    probe-s28-t1) train "$1" --steps 150 --image-size 28 "${W32[@]}" --sample-every 1000 ;;
+    m-28-lr2e-3-cool-4200-t1) train "$1" --image-size 28 --steps 4200 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=3360 --set lr_decay_end=4200 ;;
+    m-28-60k-lr2e-3-cool-4200-t1) train "$1" --data mnist60k --image-size 28 --steps 4200 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=3360 --set lr_decay_end=4200 ;;
+    # (n) k's batch-32 run (3,400 steps) with one change each: the cool-down over the last half; the full 60,000 digits
+    # (3,400 x 32 = 12 epochs of the bundled 8,995, under 2 of the 60,000)
+    n-b32-lr2e-3-cool50-3400-t1) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1700 --set lr_decay_end=3400 ;;
+    n-b32-60k-lr2e-3-cool-3400-t1) train "$1" --data mnist60k --batch 32 --steps 3400 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
     *) echo "unknown run: $1" >&2; return 2 ;;
   esac
 }

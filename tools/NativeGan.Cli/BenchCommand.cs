@@ -36,7 +36,7 @@ public static class BenchCommand
             var json = new Option<bool>("--json") { Description = "Print one JSON line (the PyTorch reference's keys) instead of text." };
             var set = new Option<string[]>("--set")
             {
-                Description = "Model setting key=value (repeatable), as `train` takes them: --set g_width=32 --set d_width=32 times the main job's network.",
+                Description = "Model setting key=value (repeatable), as `train` takes them: --set g_width=32 --set d_width=32 times the main job's network, --set data_shape=1,28,28 the 28x28 one.",
                 AllowMultipleArgumentsPerToken = true,
             };
             var scheduler = new Option<string>("--scheduler")
@@ -182,7 +182,8 @@ public static class BenchCommand
         Dictionary<string, string> settings, CpuScheduler[] schedulers)
     {
         // The config `train KIND` would give 32x32 one-channel data (MNIST padded), seed 1, without the generator
-        // average (the PyTorch reference keeps none, so the two time the same work), and the --set settings.
+        // average (the PyTorch reference keeps none, so the two time the same work), and the --set settings
+        // (--set data_shape=1,28,28 times MNIST at its own size).
         var model = ModelKinds.Find(kind);
         var options = model.Options(new DataFacts([1, 32, 32], 0), settings) with { Seed = 1 };
         using var job = model.Create(options, device);
@@ -206,7 +207,7 @@ public static class BenchCommand
             {
                 int which = i % schedulers.Length;
                 if (cpu is not null) cpu.Scheduler = schedulers[which];
-                using var real = rng.Uniform(device, [batch * perStep, 1, 32, 32], -1f, 1f);
+                using var real = rng.Uniform(device, [batch * perStep, .. options.DataShape], -1f, 1f);
                 using var b = new Batch(real.Share(), null, 0, i);
                 device.Synchronize();
                 var start = gpuDevice?.Counters;

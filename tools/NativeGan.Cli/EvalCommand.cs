@@ -198,19 +198,19 @@ public static class EvalCommand
     /// <summary>
     /// The score `train` prints at the end of an MNIST run when it is cheap: only when the default judge for those digits is
     /// already cached (training one takes minutes), on 2,000 samples of the generator average and the real test digits
-    /// (a few seconds on a cpu). Null when the run is not a 1x32x32 generator of mnist / mnist60k, or no judge is cached.
+    /// (a few seconds on a cpu). Null when the run is not a 1x32x32 or 1x28x28 generator of mnist / mnist60k, or no judge is cached.
     /// </summary>
     internal static string? QuickMnistScore(IGenerativeJob job, Device device, string data)
     {
         string reference = data switch { "mnist" or "mnist-train" => "mnist", "mnist60k" => "mnist60k", _ => "" };
-        if (reference.Length == 0 || !job.Options.DataShape.SequenceEqual([1, 32, 32])) return null;
+        if (reference.Length == 0 || !(job.Options.DataShape.SequenceEqual([1, 32, 32]) || job.Options.DataShape.SequenceEqual([1, 28, 28]))) return null;
         string path = DefaultClassifier(reference);
         if (!File.Exists(path)) return null;
         using var judge = MnistClassifier.Load(path, device);
         var test = DataSource.Load(reference + "-test", new DataOptions(ImageSize: 32));
         var real = judge.Score(test.Data, test.Count, test);
         const int count = 2000;
-        var scores = judge.Score(GanEvaluation.Sample(job, device, count, seed: 0), count, test);
+        var scores = judge.Score(judge.FitToJudge(GanEvaluation.Sample(job, device, count, seed: 0), job.Options.DataShape, count), count, test);
         return $"score: Inception Score {scores.InceptionScore:0.00} on {count:N0} samples ({scores.Classes}); real test digits {real.InceptionScore:0.00} " +
                $"on the same judge ({Path.GetFullPath(path)}); `nativegan eval mnist --checkpoint ...` for 5,000 samples and the Fréchet distance";
     }
@@ -310,7 +310,8 @@ public static class EvalCommand
             var test = DataSource.Load(which + "-test", new DataOptions(ImageSize: 32, Log: Cli.Log));
             var real = c.Score(test.Data, test.Count, test);
             int n = r.GetValue(count);
-            var generated = GanEvaluation.Sample(g, d, n, r.GetValue(seed), truncation: bound);
+            // A 28x28 generator's digits are padded to the judge's 32x32 as the judge's own digits were.
+            var generated = c.FitToJudge(GanEvaluation.Sample(g, d, n, r.GetValue(seed), truncation: bound), g.Options.DataShape, n);
             var scores = c.Score(generated, n, test);
             // Precision and recall (k = 3) on up to 5,000 of each set, and the same figures for as many training images
             // against the test images: what real data scores (the Gram matrices grow with the square of the count).

@@ -47,7 +47,7 @@ public sealed class GanFamily : IModelFamily
     /// <summary>
     /// The defaults of <paramref name="kind"/> for <paramref name="data"/>. Points take PacGAN's networks and optimizer (Lin et
     /// al. 2018: G 4x400 ReLU with batch norm, D 3x200 maxout of 5 pieces, Adam 1e-4 beta1 0.8, a 2-d latent); images take
-    /// DCGAN's (square images of side 2^k &gt;= 8) or MLPs, Adam 2e-4 (0.5, 0.999), a 100-d latent. Then each kind's paper.
+    /// DCGAN's (square images of side 4 2^k or 7 2^k, k &gt;= 1) or MLPs, Adam 2e-4 (0.5, 0.999), a 100-d latent. Then each kind's paper.
     /// </summary>
     public static GanOptions Defaults(string kind, DataFacts data) => kind switch
     {

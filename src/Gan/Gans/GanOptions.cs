@@ -28,7 +28,7 @@ public record GanOptions : ModelOptions
     [Setting("reuse_fakes", "The generator update reuses the critic update's fakes: one G forward a step, as PyTorch's DCGAN example (needs n_critic 1).")]
     public bool ReuseFakes { get; init; }
 
-    [Setting("arch", "Networks for images: conv (DCGAN's, square images of side 2^k >= 8) or mlp; points always use MLPs.")]
+    [Setting("arch", "Networks for images: conv (DCGAN's, square images of side 4 2^k or 7 2^k, k >= 1: 8, 14, 16, 28, 32, ...) or mlp; points always use MLPs.")]
     public Architecture Arch { get; init; } = Architecture.Conv;
 
     [Setting("g_width", "Conv G: channels of its last hidden layer (DCGAN's 64: 256, 128, 64 at 32x32).", Min = 1)]
@@ -133,8 +133,8 @@ public record GanOptions : ModelOptions
             throw new ArgumentException($"{kind}: data_shape must be '2' (points) or 'C,H,W' (images), got '{string.Join(",", DataShape)}'");
         if (Arch == Architecture.Conv && !IsImage)
             throw new ArgumentException($"{kind}: arch conv needs images (data_shape C,H,W), got data_shape '{string.Join(",", DataShape)}' (use arch=mlp)");
-        if (IsConv && (DataShape[1] != DataShape[2] || DataShape[1] < 8 || (DataShape[1] & (DataShape[1] - 1)) != 0))
-            throw new ArgumentException($"{kind}: arch conv needs square images of side 2^k >= 8, got {string.Join("x", DataShape)} (use arch=mlp)");
+        if (IsConv && (DataShape[1] != DataShape[2] || !Dcgan.IsSide(DataShape[1])))
+            throw new ArgumentException($"{kind}: arch conv needs square images of side {Dcgan.SidesText}, got {string.Join("x", DataShape)} (use --image-size, or arch=mlp)");
         if (Pack > 1 && ClassCount > 0)
             throw new ArgumentException($"{kind}: pack {Pack}: packing is for unconditional kinds (a pack would mix labels)");
         if (ReuseFakes && CriticSteps != 1)

@@ -170,6 +170,27 @@ public sealed class MnistClassifier : IDisposable
             ClassHistogram.Of(InceptionScore.Predictions(probs, ClassCount), ClassCount));
     }
 
+    /// <summary>
+    /// <paramref name="count"/> images of <paramref name="shape"/> [C, H, W] in the judge's shape: smaller images (digits
+    /// drawn at MNIST's own 28x28 for a 32x32 judge) are padded with background (-1) around the centre, exactly as the
+    /// loader pads the digits the judge learned from, so a 28x28 generator is judged on what it draws; images already
+    /// of the judge's shape are returned as they are. Throws, naming both shapes, for images larger than the judge's,
+    /// of other channels, or a float count that is not <paramref name="count"/> images.
+    /// </summary>
+    public float[] FitToJudge(float[] images, int[] shape, int count)
+    {
+        int size = shape.Aggregate(1, (a, b) => a * b);
+        if (shape.Length != 3 || shape[0] != SampleShape[0] || shape[1] > SampleShape[1] || shape[2] > SampleShape[2])
+            throw new ArgumentException($"MnistClassifier.FitToJudge: images of {Shapes.Format(shape)} do not fit the judge's {Shapes.Format(SampleShape)} " +
+                                        "(same channels, no larger)");
+        if (images.Length != count * size)
+            throw new ArgumentException($"MnistClassifier.FitToJudge: expected {count} x {Shapes.Format(shape)} = {count * size} floats, got {images.Length}");
+        if (shape.SequenceEqual(SampleShape)) return images;
+        if (SampleShape[1] != SampleShape[2])
+            throw new ArgumentException($"MnistClassifier.FitToJudge: a judge of {Shapes.Format(SampleShape)} is not square; images of {Shapes.Format(shape)} cannot be padded to it");
+        return Transforms.PadTo(new Dataset("generated", images, shape, null, 0), SampleShape[1]).Data;
+    }
+
     void CheckData(Dataset d, string op)
     {
         if (!d.SampleShape.SequenceEqual(SampleShape))
