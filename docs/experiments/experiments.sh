@@ -45,7 +45,7 @@ grid_cool() { # SEED FROM TO START [--set ...]: wgan-gp grid run FROM copied to 
 
 if [[ $what == main || $what == all ]]; then
   # The README's main job, then its MNIST scores.
-  run dcgan-main $N train dcgan --device "$device" --epochs 6 --set g_width=32 --set d_width=32 --set lr_g=4e-3 --set lr_d=4e-3 --out runs/mnist-dcgan
+  run dcgan-main $N train dcgan --device "$device" --steps 1700 --set g_width=32 --set d_width=32 --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1360 --set lr_decay_end=1700 --out runs/mnist-dcgan
   # Scored on eval mnist's default judge (10 epochs on the bundled digits, trained and cached on first use).
   run dcgan-main-eval $N eval mnist --checkpoint runs/mnist-dcgan/checkpoint.safetensors --device "$device" --count 5000
 fi

@@ -72,6 +72,10 @@ one() {
     e-w16-lr2e-3-cool) train "$1" --epochs 12 --set g_width=16 --set d_width=16 --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1344 --set lr_decay_end=1680 ;;
     # (j) 2026-12-07, twenty-fourth session, a Zen 3 where the main job's net runs ~8 steps/s quiet: what fits ~4 minutes
     j-lr2e-3-cool-2100) train "$1" --steps 2100 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1680 --set lr_decay_end=2100 ;;
+    # (o) the README's main job since the twenty-fifth session: what five minutes hold with the build on a 2-core Zen 3
+    o-lr2e-3-cool-1700|o-lr2e-3-cool-1700-seed2|o-lr2e-3-cool-1700-seed3)
+      seed=1; [[ $1 == *-seed2 ]] && seed=2; [[ $1 == *-seed3 ]] && seed=3
+      train "$1" --seed "$seed" --steps 1700 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=1360 --set lr_decay_end=1700 ;;
     # (k) batch 32 for the same time (it runs ~1.5x the steps a second of batch 64)
     k-b32-lr2e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=2e-3 --set lr_d=2e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
     k-b32-lr3e-3-cool-3400) train "$1" --batch 32 --steps 3400 "${W32[@]}" --set lr_g=3e-3 --set lr_d=3e-3 --set lr_decay_start=2720 --set lr_decay_end=3400 ;;
