@@ -51,6 +51,24 @@ public sealed record CrnnGanOptions : ModelOptions
     [Setting("freeze_ratio", "See freeze.", Min = 0, MinExclusive = true, Max = 1, ResumeMayChange = true)]
     public float FreezeRatio { get; init; } = 0.7f;
 
+    [Setting("relu_times", "G's time since the previous onset and length pass a ReLU (the reference's output ReLU): chords (shift 0) become reachable, and D never sees a negative time.")]
+    public bool ReluTimes { get; init; } = true;
+
+    [Setting("minibatch_std", "D sees, beside each step's event, the standard deviation of every feature over the batch at that step (ProGAN's minibatch feature, per step): a G that plays the same for every noise is told apart at once.")]
+    public bool MinibatchStd { get; init; } = true;
+
+    [Setting("adversarial_weight", "With feature_matching, G's loss also has this weight times -log D(G(z)) (0: feature matching alone).", Min = 0, ResumeMayChange = true)]
+    public float AdversarialWeight { get; init; } = 1f;
+
+    [Setting("label_smoothing", "D's target for real sequences is 1 - this (one-sided label smoothing, Salimans et al. 2016).", Min = 0, Max = 1, MaxExclusive = true, ResumeMayChange = true)]
+    public float LabelSmoothing { get; init; } = 0f;
+
+    [Setting("instance_noise", "Gaussian noise of this standard deviation (network scale) added to the real and the generated events D sees (0: none).", Min = 0, ResumeMayChange = true)]
+    public float InstanceNoise { get; init; } = 0f;
+
+    [Setting("noise_scale", "G's noise per step is uniform in [0, noise_scale) (the reference's [0, 1)).", Min = 0, MinExclusive = true)]
+    public float NoiseScale { get; init; } = 1f;
+
     /// <summary>Events per training excerpt (data_shape's first number).</summary>
     public int Length => DataShape[0];
 
@@ -143,7 +161,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
         var scalars = new Dictionary<string, float>(StringComparer.Ordinal);
         using var scope = new TensorScope();
         using var real = Tensor.FromArray(ToNetwork(samples.ToArray(), n, t), [t, n, NoteEvents.Features], Device);
-        using var noise = Rng.Uniform(Device, [t, n, NoteEvents.Features]);
+        using var noise = Rng.Uniform(Device, [t, n, NoteEvents.Features], 0f, Options.NoiseScale);
         using var start = Rng.Uniform(Device, [n, NoteEvents.Features]);
 
         if (step < Options.PretrainSteps)
@@ -160,11 +178,18 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
         }
 
         var fake = Generator.Forward(noise, start);
+        // Instance noise: D sees real and generated events blurred alike (one draw for the fake, used by both its passes).
+        using var realNoise = Options.InstanceNoise > 0 ? Rng.Normal(Device, real.Shape, 0f, Options.InstanceNoise) : null;
+        using var fakeNoise = Options.InstanceNoise > 0 ? Rng.Normal(Device, real.Shape, 0f, Options.InstanceNoise) : null;
+        var realSeen = realNoise is null ? real : real.Add(realNoise);
+        Tensor Seen(Tensor f) => fakeNoise is null ? f : f.Add(fakeNoise);
         // D's losses at the current weights decide who trains (the freezing depends on nothing but the step's own state,
         // so a resumed run decides as an uninterrupted one).
-        var (pReal, realFeatures) = Discriminator.Decide(real);
-        var (pFakeDetached, _) = Discriminator.Decide(fake.Detach());
-        var lossD = SafeLog(pReal).Add(SafeLog(pFakeDetached.Neg().Add(1f))).Mean().Neg();
+        var (pReal, realFeatures) = Discriminator.Decide(realSeen);
+        var (pFakeDetached, _) = Discriminator.Decide(Seen(fake.Detach()));
+        float smooth = Options.LabelSmoothing;
+        var realTerm = smooth > 0 ? SafeLog(pReal).Mul(1f - smooth).Add(SafeLog(pReal.Neg().Add(1f)).Mul(smooth)) : SafeLog(pReal);
+        var lossD = realTerm.Add(SafeLog(pFakeDetached.Neg().Add(1f))).Mean().Neg();
         var advG = SafeLog(pFakeDetached).Mean().Neg();
         float dValue = lossD.Item(), gValue = advG.Item();
         // D's loss has two terms (real and fake) to G's one: its half is what compares, both ln 2 at the equilibrium.
@@ -176,6 +201,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
         scalars["d_fake"] = pFakeDetached.Mean().Item();
         scalars["frozen_d"] = freezeD ? 1 : 0;
         scalars["frozen_g"] = freezeG ? 1 : 0;
+        scalars["spread_g"] = PitchSpread(fake);
 
         if (!freezeD)
         {
@@ -190,7 +216,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
             foreach (var p in Discriminator.Parameters()) p.RequiresGrad = false;
             try
             {
-                var (pFake, fakeFeatures) = Discriminator.Decide(fake);
+                var (pFake, fakeFeatures) = Discriminator.Decide(Seen(fake));
                 Tensor lossG;
                 if (Options.FeatureMatching)
                 {
@@ -198,6 +224,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
                     var target = realFeatures.Detach().Mean([1]);
                     lossG = fakeFeatures.Mean([1]).Sub(target).Square().Mean();
                     scalars["loss_fm"] = lossG.Item();
+                    if (Options.AdversarialWeight > 0) lossG = lossG.Add(SafeLog(pFake).Mean().Neg().Mul(Options.AdversarialWeight));
                 }
                 else lossG = SafeLog(pFake).Mean().Neg();
                 lossG.Backward();
@@ -211,6 +238,24 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
         }
         OptimizerG.ZeroGrad();
         return scalars;
+    }
+
+    /// <summary>The standard deviation of the generated pitches over the batch (network scale, averaged over the steps):
+    /// 0 when G plays the same whatever its noise.</summary>
+    static float PitchSpread(Tensor fake)
+    {
+        var x = fake.ToArray();
+        int t = fake.Dim(0), n = fake.Dim(1);
+        double sum = 0;
+        for (int s = 0; s < t; s++)
+        {
+            double mean = 0, square = 0;
+            for (int b = 0; b < n; b++) mean += x[(s * n + b) * NoteEvents.Features + NoteEvents.Pitch];
+            mean /= n;
+            for (int b = 0; b < n; b++) square += Math.Pow(x[(s * n + b) * NoteEvents.Features + NoteEvents.Pitch] - mean, 2);
+            sum += Math.Sqrt(square / n);
+        }
+        return (float)(sum / t);
     }
 
     /// <summary>log p kept finite at p = 0 and 1: log(p (1 - 2e-7) + 1e-7) (the reference clips p instead).</summary>
@@ -233,7 +278,7 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
             using var noGrad = Autograd.NoGrad();
             using var scope = new TensorScope();
             using var start = rng.Uniform(Device, [1, NoteEvents.Features]);
-            using var noise = rng.Uniform(Device, [events, 1, NoteEvents.Features]);
+            using var noise = rng.Uniform(Device, [events, 1, NoteEvents.Features], 0f, Options.NoiseScale);
             var x = Generator.Forward(noise, start).ToArray();
             return NoteEvents.ToSong(FromNetwork(x, 1, events), $"{Kind} seed {seed}");
         }
@@ -263,7 +308,10 @@ public sealed class CrnnGenerator : Module
         Input = RegisterModule("input", new Linear(2 * NoteEvents.Features, options.HiddenG, device: device, rng: rng));
         Lstm = RegisterModule("lstm", new Lstm(options.HiddenG, options.HiddenG, options.LayersG, dropout: options.LayersG > 1 ? options.Dropout : 0, device: device, rng: rng, dropoutRng: dropoutRng));
         Output = RegisterModule("output", new Linear(options.HiddenG, NoteEvents.Features, device: device, rng: rng));
+        reluTimes = options.ReluTimes;
     }
+
+    readonly bool reluTimes;
 
     public Linear Input { get; }
     public Lstm Lstm { get; }
@@ -286,7 +334,9 @@ public sealed class CrnnGenerator : Module
             var input = Input.Forward(Ops.ChannelConcat(noiseSteps[t], previous)).Relu();
             var (output, state) = Lstm.Forward(Ops.Reshape(input, 1, n, input.Dim(1)), h, c);
             (h, c) = state;
-            outputs[t] = Output.Forward(Ops.Reshape(output, n, output.Dim(2)));
+            var value = Output.Forward(Ops.Reshape(output, n, output.Dim(2)));
+            // Time since the previous onset and length (features 0 and 1) are never negative; a ReLU gives exact zeros (chords).
+            outputs[t] = reluTimes ? Ops.ChannelConcat(value.ChannelSlice(0, 2).Relu(), value.ChannelSlice(2, NoteEvents.Features - 2)) : value;
             previous = teacherSteps is null ? outputs[t] : teacherSteps[t];
         }
         return Ops.Stack(outputs);
@@ -304,13 +354,15 @@ public sealed class CrnnDiscriminator : Module
 {
     readonly float dropout;
     readonly Rng dropoutRng;
+    readonly bool minibatchStd;
 
     /// <summary>D of <paramref name="options"/>, weights from <paramref name="rng"/>, dropout masks from <paramref name="dropoutRng"/>.</summary>
     public CrnnDiscriminator(CrnnGanOptions options, Device device, Rng rng, Rng dropoutRng)
     {
         dropout = options.Dropout;
         this.dropoutRng = dropoutRng;
-        Lstm = RegisterModule("lstm", new Lstm(NoteEvents.Features, options.HiddenD, options.LayersD, dropout: options.LayersD > 1 ? options.Dropout : 0,
+        minibatchStd = options.MinibatchStd;
+        Lstm = RegisterModule("lstm", new Lstm(minibatchStd ? 2 * NoteEvents.Features : NoteEvents.Features, options.HiddenD, options.LayersD, dropout: options.LayersD > 1 ? options.Dropout : 0,
             bidirectional: true, device: device, rng: rng, dropoutRng: dropoutRng));
         Decision = RegisterModule("decision", new Linear(2 * options.HiddenD, 1, device: device, rng: rng));
     }
@@ -329,9 +381,22 @@ public sealed class CrnnDiscriminator : Module
             using var mask = dropoutRng.BernoulliMask(x.Device, x.Shape, 1f - dropout, 1f / (1f - dropout));
             x = x.Mul(mask);
         }
+        if (minibatchStd) x = WithBatchSpread(x);
         var features = Lstm.Forward(x);
         var perStep = Decision.Forward(Ops.Reshape(features, steps * n, features.Dim(2))).Sigmoid();
         return (Ops.Reshape(perStep, steps, n).Mean([0]), features);
+    }
+
+    /// <summary>
+    /// [T, N, F] to [T, N, 2F]: each event beside the standard deviation of every feature over the batch at its step
+    /// (biased, sqrt(var + 1e-8); the same for every sequence of the batch). Recorded ops, so G is told how to spread.
+    /// </summary>
+    public static Tensor WithBatchSpread(Tensor x)
+    {
+        int steps = x.Dim(0), n = x.Dim(1), f = x.Dim(2);
+        if (n < 2) throw new TensorShapeException($"CrnnDiscriminator: the minibatch feature needs at least 2 sequences, got {Shapes.Format(x.Shape)}");
+        var spread = x.Sub(x.Mean([1], keepDims: true)).Square().Mean([1], keepDims: true).Add(1e-8f).Sqrt().Expand(x.Shape);
+        return Ops.Reshape(Ops.ChannelConcat(Ops.Reshape(x, steps * n, f), Ops.Reshape(spread, steps * n, f)), steps, n, 2 * f);
     }
 
     /// <summary>The sequences' probabilities of being real [N].</summary>

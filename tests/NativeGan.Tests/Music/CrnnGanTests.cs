@@ -95,9 +95,16 @@ public class CrnnGanTests
         Assert.True(frozenD < 40, "D was always frozen");
     }
 
-    [Fact]
-    public void A_resumed_run_across_the_end_of_pretraining_ends_bit_identical()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_resumed_run_across_the_end_of_pretraining_ends_bit_identical(bool remedies)
     {
+        // The paper's options alone, or the remedies (the defaults) with every other option on as well.
+        Dictionary<string, string> settings = remedies
+            ? new(Tiny) { ["adversarial_weight"] = "0.5", ["label_smoothing"] = "0.1", ["instance_noise"] = "0.1", ["noise_scale"] = "2" }
+            : new(Tiny) { ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0" };
+        CrnnGanJob NewJob() => CrnnGanTests.NewJob(settings);
         using var dir = new TempDir();
         var data = Tunes(10);
         TrainerOptions Options(string name, long steps, bool resume = false) => new()
@@ -124,6 +131,99 @@ public class CrnnGanTests
         var midi = MidiFiles.Read(Path.Combine(dir.Path, "straight", Trainer.SamplesFolder, "step_000004.mid"));
         Assert.Equal(4, midi.Tracks.Count);
         Assert.All(midi.Tracks, t => Assert.Equal(7, t.Notes.Count));
+    }
+
+    [Fact]
+    public void The_batch_spread_feature_matches_a_float64_computation()
+    {
+        int t = 3, n = 5, f = 4;
+        var rng = new Random(7);
+        var values = Enumerable.Range(0, t * n * f).Select(_ => (float)(rng.NextDouble() * 4 - 2)).ToArray();
+        using var x = Tensor.FromArray(values, [t, n, f], Device.Cpu);
+        using var scope = new TensorScope();
+        var y = CrnnDiscriminator.WithBatchSpread(x);
+        Assert.Equal([t, n, 2 * f], y.Shape);
+        var got = y.ToArray();
+        for (int s = 0; s < t; s++)
+            for (int k = 0; k < f; k++)
+            {
+                double mean = Enumerable.Range(0, n).Average(b => (double)values[(s * n + b) * f + k]);
+                double std = Math.Sqrt(Enumerable.Range(0, n).Average(b => Math.Pow(values[(s * n + b) * f + k] - mean, 2)) + 1e-8);
+                for (int b = 0; b < n; b++)
+                {
+                    Assert.Equal(values[(s * n + b) * f + k], got[(s * n + b) * 2 * f + k]);
+                    Assert.Equal(std, got[(s * n + b) * 2 * f + f + k], 5);
+                }
+            }
+    }
+
+    [Fact]
+    public void Relu_times_makes_shifts_and_lengths_nonnegative_and_leaves_pitch_and_velocity()
+    {
+        using var plain = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "false" });
+        using var relu = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "true" });
+        using var scope = new TensorScope();
+        var rng = new Rng(3);
+        using var noise = rng.Uniform(Device.Cpu, [9, 6, 4]);
+        using var start = rng.Uniform(Device.Cpu, [6, 4]);
+        // Step 0 has the same input in both: its pitch and velocity agree, its times are the plain ones clipped at 0.
+        var a = plain.Generator.Forward(noise, start).ToArray();
+        var b = relu.Generator.Forward(noise, start).ToArray();
+        for (int i = 0; i < 6; i++)
+        {
+            for (int k = 0; k < 2; k++) Assert.Equal(Math.Max(0, a[i * 4 + k]), b[i * 4 + k]);
+            for (int k = 2; k < 4; k++) Assert.Equal(a[i * 4 + k], b[i * 4 + k]);
+        }
+        Assert.All(Enumerable.Range(0, b.Length / 4), e => Assert.True(b[e * 4] >= 0 && b[e * 4 + 1] >= 0));
+        Assert.Contains(0f, b.Where((_, i) => i % 4 < 2)); // a fresh G hits the clip often: chords are reachable
+    }
+
+    /// <summary>Nine songs of 40 notes cycling through a C-major tune (quarters and eighths), each from its own note.</summary>
+    static List<Song> TuneSongs()
+    {
+        int[] pitches = [60, 64, 67, 72, 67, 64, 62, 65, 69];
+        const int quarter = 480;
+        var songs = new List<Song>();
+        for (int s = 0; s < 9; s++)
+        {
+            var notes = new List<Note>();
+            long onset = 0;
+            for (int i = 0; i < 40; i++)
+            {
+                int duration = i % 3 == 0 ? quarter : quarter / 2;
+                notes.Add(new Note(onset, duration, pitches[(s + i) % pitches.Length], 70 + 5 * (i % 4)));
+                onset += duration;
+            }
+            songs.Add(new Song($"tune {s}", quarter, [new Track("tune", 0, 0, notes)], [new TempoChange(0, Song.DefaultMicrosecondsPerQuarter)], [new TimeSignature(0, 4, 4)]));
+        }
+        return songs;
+    }
+
+    /// <summary>The mean tone span of 20 generated pieces of 7 events after 300 steps (20 of them pretraining) on the tunes.</summary>
+    static double ToneSpanAfterTraining(Dictionary<string, string> extra)
+    {
+        var excerpts = NoteEvents.Excerpts(TuneSongs(), 7, "tunes");
+        var settings = new Dictionary<string, string>(Tiny) { ["pretrain_steps"] = "20", ["lr_g"] = "0.005", ["lr_d"] = "0.0025" };
+        foreach (var (k, v) in extra) settings[k] = v;
+        using var job = NewJob(settings);
+        using var loader = new DataLoader(excerpts, 20, Device.Cpu, 5);
+        long step = 0;
+        for (int epoch = 0; step < 300; epoch++)
+            foreach (var batch in loader.Epoch(epoch))
+                using (batch)
+                    if (step < 300) job.Step(batch, step++);
+        var pieces = Enumerable.Range(1, 20).Select(seed => job.Generate(7, (ulong)seed, 1f)).ToList();
+        return MusicComparison.Of(MusicComparison.Songs(excerpts), pieces).Generated.ToneSpan;
+    }
+
+    [Fact]
+    public void On_a_tiny_corpus_the_defaults_span_the_tune_where_the_papers_options_collapse_to_a_pitch_or_two()
+    {
+        double defaults = ToneSpanAfterTraining([]);
+        double paper = ToneSpanAfterTraining(new() { ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0" });
+        // The tune spans 10-12 semitones an excerpt.
+        Assert.True(defaults >= 6, $"the defaults' pieces span {defaults} semitones");
+        Assert.True(paper <= 3, $"the paper's options' pieces span {paper} semitones");
     }
 
     [Fact]
