@@ -42,15 +42,19 @@ public static class GenerateCommand
             float t = r.GetValue(temperature) ?? music.Temperature;
             if (!(t > 0)) throw new ArgumentException($"generate: --temperature must be positive, got {t}");
             long end = wanted * 4L * NoteEvents.TicksPerQuarter;
-            // Sampling is sequential from one seeded stream, so a longer draw extends a shorter one: draw until the bars are full.
+            // Sampling is sequential from one seeded stream, so a longer draw extends a shorter one: draw until the bars are
+            // full, or until 128 events a bar (a model whose onsets barely move, e.g. one collapsed into chords, never fills
+            // them: say so rather than draw for minutes).
             Song song;
-            int events = wanted * 8;
+            int events = wanted * 8, most = Math.Max(1024, wanted * 128);
             while (true)
             {
                 song = music.Generate(events, r.GetValue(seed), t);
-                if (song.EndTick >= end || events >= 100_000) break;
-                events *= 2;
+                if (song.EndTick >= end || events >= most) break;
+                events = Math.Min(most, events * 2);
             }
+            if (song.EndTick < end)
+                Cli.Warn($"generate: {events} events span only {song.EndTick / (4.0 * song.TicksPerQuarter):0.#} of the {wanted} bars (the model's onsets barely move); writing what they span");
             var notes = song.Tracks[0].Notes.Where(n => n.Onset < end).Select(n => n with { Duration = (int)Math.Min(n.Duration, end - n.Onset) }).ToList();
             song = song with { Name = $"{job.Kind} seed {r.GetValue(seed)}", Tracks = [song.Tracks[0] with { Notes = notes }] };
             var path = r.GetValue(output) ?? "song.mid";

@@ -286,6 +286,12 @@ public sealed class MusicFamily : IModelFamily
             Defaults = (data, _) => new CrnnGanOptions { DataShape = data.SampleShape },
             Create = (options, device) => new CrnnGanJob((CrnnGanOptions)options, device),
             DefaultData = "game-music",
+            // Runs saved before the collapse remedies (twenty-fifth session) had none of them: they load as they trained.
+            AddedLater = new Dictionary<string, string>
+            {
+                ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0", ["label_smoothing"] = "0",
+                ["instance_noise"] = "0", ["noise_scale"] = "1",
+            },
             DefaultEpochs = 20,
             DefaultBatch = 20,
         },
