@@ -69,6 +69,7 @@ public static class ReflectionPad2d
     /// <summary>The adjoint: dy [N, C, H + 2 pad, W + 2 pad] to dx [N, C, H, W] (the input's <paramref name="height"/> and <paramref name="width"/>).</summary>
     public static Tensor Backward(Tensor dy, int pad, int height, int width)
     {
+        Check.Rank("ReflectionPad2d.Backward", "dy", dy, 4);
         var dx = Tensor.Empty(dy.Device, dy.Dim(0), dy.Dim(1), height, width);
         BackwardInto(dy, dx, pad);
         return dx;
