@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -157,11 +158,11 @@ public sealed class GpuDevice : Device
     static TLauncher Counted<TLauncher>(TLauncher launcher, LaunchTally tally) where TLauncher : Delegate
     {
         var invoke = typeof(TLauncher).GetMethod("Invoke")!;
-        var parameters = invoke.GetParameters().Select(p => System.Linq.Expressions.Expression.Parameter(p.ParameterType, p.Name)).ToArray();
-        var body = System.Linq.Expressions.Expression.Block(
-            System.Linq.Expressions.Expression.Call(typeof(LaunchTally).GetMethod(nameof(LaunchTally.Add))!, System.Linq.Expressions.Expression.Constant(tally)),
-            System.Linq.Expressions.Expression.Invoke(System.Linq.Expressions.Expression.Constant(launcher), parameters));
-        return System.Linq.Expressions.Expression.Lambda<TLauncher>(body, parameters).Compile();
+        var parameters = invoke.GetParameters().Select(p => Expression.Parameter(p.ParameterType, p.Name)).ToArray();
+        var body = Expression.Block(
+            Expression.Call(typeof(LaunchTally).GetMethod(nameof(LaunchTally.Add))!, Expression.Constant(tally)),
+            Expression.Invoke(Expression.Constant(launcher), parameters));
+        return Expression.Lambda<TLauncher>(body, parameters).Compile();
     }
 
     public override Storage Allocate(long length) => new GpuStorage(this, Pool, Pool.Rent(length), length);
