@@ -134,7 +134,9 @@ public class MpiTrainingTests(MpiTrainingTests.Runs runs) : IClassFixture<MpiTra
 
         var (code, output) = await job;
         Assert.NotEqual(0, code);
-        Assert.Contains($"PID {pid}", output); // mpiexec names the rank that died
+        // mpiexec names a rank that ended badly: the killed one, or rank 0 when it saw its peer vanish and gave up first
+        // (which of the two it reports is a race inside hydra: asserting the killed pid made this test flaky).
+        Assert.Matches(@"BAD TERMINATION[\s\S]*PID \d+", output);
         Assert.Contains("mpi.sh: the job stopped: a rank ended with an error or was killed", output);
         Assert.Contains("is whole: run again with --resume", output);
         // Whole: it loads (every tensor checked, every value finite), at a step the run had reached.
