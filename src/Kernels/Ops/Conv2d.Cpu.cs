@@ -31,34 +31,39 @@ public static partial class Conv2d
             return;
         }
         // im2col v4 (IsImplicit) gathers the GEMM's B panels straight from x: no column matrix, so the chunk only bounds
-        // the relayout's [O, m*OH*OW].
-        bool implicitB = IsImplicit(g, variant);
+        // the relayout's [O, m*OH*OW]. Where the output plane is whole micro-tiles wide (StoresInPlace), the product is
+        // stored straight into y's [m, O, OH*OW] layout: no relayout, and with v4 no temporary at all.
+        bool implicitB = IsImplicit(g, variant), inPlace = StoresInPlace(g, variant);
         int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane, budget = variant.BudgetFloats(CpuChunkFloats);
-        int nb = implicitB ? (int)Math.Clamp(budget / Math.Max(1L, outSample), 1, Math.Max(1, g.N)) : ChunkSamples(g, budget);
+        int nb = implicitB
+            ? (inPlace ? Math.Max(1, g.N) : (int)Math.Clamp(budget / Math.Max(1L, outSample), 1, Math.Max(1, g.N)))
+            : inPlace ? (int)Math.Clamp(budget / Math.Max(1L, (long)rows * plane), 1, Math.Max(1, g.N)) : ChunkSamples(g, budget);
         var col = implicitB ? null : ArrayPool<float>.Shared.Rent(rows * nb * plane);
-        var tmp = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        var tmp = nb > 1 && !inPlace ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         var geometry = g;
         try
         {
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
                 int m = Math.Min(nb, g.N - n0), cols = m * plane, first = n0;
-                // One sample: the [O, OH*OW] product is y[n0] itself. Several: [O, m, OH*OW], relaid below.
-                var (target, to) = m == 1 ? (ya, yo + n0 * outSample) : (tmp!, 0);
+                // One sample: the [O, OH*OW] product is y[n0] itself. Several: [O, m, OH*OW], relaid below, or stored in
+                // segments of OH*OW columns a sample apart.
+                var (target, to, ldc, segments) = m == 1 ? (ya, yo + n0 * outSample, cols, default)
+                    : inPlace ? (ya, yo + n0 * outSample, plane, new Gemm.Segments(plane, outSample))
+                    : (tmp!, 0, cols, default(Gemm.Segments));
+                Gemm.PanelSource? panels = null;
                 if (implicitB)
-                    unsafe
-                    {
-                        Gemm.CpuFromPanels(cpu, g.O, cols, rows, 1f, wa, wo, rows, false,
-                            (pc, kc, jc, nc, q0, q1, nr, dst) => PackColumnPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst),
-                            0f, target, to, cols, variant.Gemm);
-                    }
+                    unsafe { panels = (pc, kc, jc, nc, q0, q1, nr, dst) => PackColumnPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst); }
                 else
-                {
                     Im2ColCpu(cpu, g, xa, xo, n0, m, col!, variant.Im2Col);
+                if (implicitB || inPlace)
+                    Gemm.CpuPacked(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col ?? [], 0, cols, false, panels, 0f, target, to, ldc, segments, variant.Gemm);
+                else
                     Gemm.Cpu(cpu, g.O, cols, rows, 1f, wa, wo, rows, false, col!, 0, cols, false, 0f, target, to, cols, variant.Gemm);
-                }
-                if (m > 1 || ba is not null)
+                if (m > 1 && !inPlace)
                     SwapLeadingAxesCpu(cpu, g.O, m, plane, target, to, ya, yo + n0 * outSample, ba, bo);
+                else if (ba is not null)
+                    AddChannelBias(cpu, ya, yo + n0 * outSample, m, g.O, plane, ba, bo);
             }
         }
         finally
@@ -66,6 +71,36 @@ public static partial class Conv2d
             if (col is not null) ArrayPool<float>.Shared.Return(col);
             if (tmp is not null) ArrayPool<float>.Shared.Return(tmp);
         }
+    }
+
+    /// <summary>Whether a pass stores its [O, m*OH*OW] product (or reads its [O, m*OH*OW] operand) in the tensor's own [m, O,
+    /// OH*OW] layout, segment by segment (<see cref="Gemm.Segments"/>, <see cref="PackSampleSegments"/>), instead of through a
+    /// relayout copy: the packed GEMM, and an output plane of whole micro-tiles (16 or 32 pixels: DCGAN's 4x4, 8x8, 16x16).
+    /// The same products as the relayout path, bit for bit; im2col v1 and v2, kept to compare against, keep the relayout (a
+    /// test compares the two).</summary>
+    static bool StoresInPlace(in Conv2dGeometry g, Conv2dVariant variant)
+    {
+        int nr = Gemm.CpuPanelWidth(variant.Gemm);
+        return nr > 0 && g.OutPlane % nr == 0 && variant.Im2Col is Im2ColVariant.Default or Im2ColVariant.V3 or Im2ColVariant.V4;
+    }
+
+    /// <summary>
+    /// B panels [q0, q1) of op(B)[pc .. pc + kc, jc .. jc + nc] (<see cref="Gemm.PanelSource"/>) where op(B)(p, j) =
+    /// src[(j / plane) * sampleStride + p * plane + j % plane]: a [k, m*plane] matrix kept in a tensor's [m, k, plane] layout
+    /// (dy's [N, O, OH*OW] read as [O, N*OH*OW]). plane is whole panels, so each panel's columns are contiguous in one
+    /// sample; rows are walked one after another as the plain packing does.
+    /// </summary>
+    static unsafe void PackSampleSegments(float[] src, int offset, int plane, long sampleStride, int pc, int kc, int jc, int q0, int q1, int nr, float* dst)
+    {
+        fixed (float* s0 = src)
+            for (int q = q0; q < q1; q++)
+            {
+                int col = jc + q * nr;
+                float* s = s0 + offset + (long)(col / plane) * sampleStride + (long)pc * plane + col % plane, d = dst + (long)q * kc * nr;
+                for (int p = 0; p < kc; p++, s += plane, d += nr)
+                    for (int j = 0; j < nr; j += Vector256<float>.Count)
+                        Vector256.Store(Vector256.Load(s + j), d + j);
+            }
     }
 
     static void InputGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx, Conv2dVariant variant)
@@ -83,18 +118,32 @@ public static partial class Conv2d
             if (ba is not null) AddChannelBias(cpu, xa, xo, g.N, g.C, g.InPlane, ba, bo);
             return;
         }
-        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        // Where the plane is whole micro-tiles (StoresInPlace), the GEMM packs dy's [m, O, OH*OW] chunk as [O, m*OH*OW] itself:
+        // no relayout copy.
+        bool inPlace = StoresInPlace(g, variant);
+        int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane, budget = variant.BudgetFloats(CpuChunkFloats);
+        int nb = inPlace ? (int)Math.Clamp(budget / Math.Max(1L, (long)rows * plane), 1, Math.Max(1, g.N)) : ChunkSamples(g, budget);
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
-        var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        var dyT = nb > 1 && !inPlace ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         try
         {
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
-                int m = Math.Min(nb, g.N - n0), cols = m * plane;
-                // dy's chunk as [O, m*OH*OW]: sample n0 itself when m = 1, else relaid out.
-                var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
-                if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
-                Gemm.Cpu(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, source, so, cols, false, 0f, col, 0, cols, variant.Gemm);
+                int m = Math.Min(nb, g.N - n0), cols = m * plane, chunk = doff + n0 * outSample;
+                if (m > 1 && inPlace)
+                    unsafe
+                    {
+                        Gemm.CpuPacked(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, [], 0, 0, false,
+                            (pc, kc, jc, nc, q0, q1, nr, dst) => PackSampleSegments(da, chunk, plane, outSample, pc, kc, jc, q0, q1, nr, dst),
+                            0f, col, 0, cols, default, variant.Gemm);
+                    }
+                else
+                {
+                    // dy's chunk as [O, m*OH*OW]: sample n0 itself when m = 1, else relaid out.
+                    var (source, so) = m == 1 ? (da, chunk) : (dyT!, 0);
+                    if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, chunk, dyT!, 0, null, 0);
+                    Gemm.Cpu(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, source, so, cols, false, 0f, col, 0, cols, variant.Gemm);
+                }
                 Col2ImCpu(cpu, g, col, n0, m, xa, xo, ba, bo, variant.Im2Col);
             }
         }
@@ -116,19 +165,30 @@ public static partial class Conv2d
             Gemm.Cpu(cpu, g.O, g.Rows, g.N, 1f, da, doff, g.O, true, xa, xo, g.Rows, false, 0f, wa, wo, g.Rows, variant.Gemm);
             return;
         }
-        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats)), plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        // Where the plane is whole micro-tiles (StoresInPlace), the GEMM packs dy's [m, O, OH*OW] chunk as A = [O, m*OH*OW]
+        // itself (A's columns in segments of a plane): no relayout copy. The chunks stay the relayout's (its budget counted):
+        // chunks are added one to the next, so other chunks would round the sum differently.
+        bool inPlace = StoresInPlace(g, variant);
+        int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
+        int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats));
         var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
-        var dyT = nb > 1 ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        var dyT = nb > 1 && !inPlace ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
         try
         {
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
-                int m = Math.Min(nb, g.N - n0), cols = m * plane;
-                var (source, so) = m == 1 ? (da, doff + n0 * outSample) : (dyT!, 0);
-                if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, doff + n0 * outSample, dyT!, 0, null, 0);
+                int m = Math.Min(nb, g.N - n0), cols = m * plane, chunk = doff + n0 * outSample;
                 Im2ColCpu(cpu, g, xa, xo, n0, m, col, variant.Im2Col);
                 // dw[O, C*KH*KW] (+)= dy[O, cols] @ col[C*KH*KW, cols]^T; the first chunk overwrites.
-                Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, cols, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows, variant.Gemm);
+                if (m > 1 && inPlace)
+                    Gemm.CpuPacked(cpu, g.O, rows, cols, 1f, da, chunk, plane, false, col, 0, cols, true, null, n0 == 0 ? 0f : 1f,
+                        wa, wo, rows, default, variant.Gemm, aSegments: new Gemm.Segments(plane, outSample));
+                else
+                {
+                    var (source, so, lda) = m == 1 ? (da, chunk, cols) : (dyT!, 0, cols);
+                    if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, chunk, dyT!, 0, null, 0);
+                    Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, lda, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows, variant.Gemm);
+                }
             }
         }
         finally

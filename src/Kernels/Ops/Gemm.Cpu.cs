@@ -65,7 +65,7 @@ public static partial class Gemm
     /// 6 x 32 with <see cref="Vector512"/> when <paramref name="wide"/> (v3). <see cref="Cpu"/> picks by its variant argument.</summary>
     internal static unsafe void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc, bool wide, PanelSource? panels = null)
+        float beta, float[] c, int cOffset, int ldc, bool wide, PanelSource? panels = null, Segments segments = default, Segments aSegments = default)
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
@@ -75,6 +75,10 @@ public static partial class Gemm
         }
 
         int nr = wide ? 32 : 16;
+        if (segments.Columns > 0 && (segments.Columns % nr != 0 || n % segments.Columns != 0))
+            throw new ArgumentException($"Gemm: C's column segments of {segments.Columns} must be whole panels of {nr} and divide n = {n}");
+        if (aSegments.Columns > 0 && (transA || k % aSegments.Columns != 0))
+            throw new ArgumentException($"Gemm: A's column segments of {aSegments.Columns} need A untransposed and must divide k = {k}");
         int threads = Math.Max(1, cpu.Threads);
         bool serial = threads == 1 || (long)m * n * k < SerialBelow;
         int workers = serial ? 1 : threads;
@@ -129,7 +133,7 @@ public static partial class Gemm
                                 float* ap = Align64(ap0), bp = (float*)bBase;
                                 int panelsA = (rows + MR - 1) / MR;
                                 for (int r = 0; r < panelsA; r++)
-                                    PackA(a, aOffset, lda, transA, ic + r * MR, Math.Min(MR, rows - r * MR), pc, kc, ap + r * kc * MR);
+                                    PackA(a, aOffset, lda, transA, ic + r * MR, Math.Min(MR, rows - r * MR), pc, kc, ap + r * kc * MR, aSegments);
                                 float* tile = stackalloc float[MR * 32];
                                 for (int q = qFirst; q < qEnd; q++)          // B panel: stays in L1
                                 {
@@ -137,7 +141,7 @@ public static partial class Gemm
                                     for (int r = 0; r < panelsA; r++)        // A panels: streamed from L2
                                     {
                                         int row = ic + r * MR, rowsHere = Math.Min(MR, m - row);
-                                        float* cTile = cp + cOffset + (long)row * ldc + col;
+                                        float* cTile = cp + cOffset + (long)row * ldc + segments.Offset(col);
                                         float* aPanel = ap + r * kc * MR, bPanel = bp + q * kc * nr;
                                         if (rowsHere == MR && cols == width)
                                         {
@@ -183,20 +187,45 @@ public static partial class Gemm
     /// </summary>
     internal unsafe delegate void PanelSource(int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst);
 
+    /// <summary>
+    /// A matrix whose columns are stored in segments: column j lives at (j / Columns) * Stride + j % Columns from its row's
+    /// start (rows ld apart inside a segment). A convolution's [O, m*OH*OW] matrices are kept this way in the tensors' own
+    /// [m, O, OH*OW] layout (Columns = OH*OW, Stride = O*OH*OW, ld = OH*OW), so no relayout pass is needed: C of the
+    /// forward (Columns a multiple of the micro-tile's width, so that no tile straddles two segments) and A of the weight
+    /// gradient (dy, untransposed). Default (Columns 0): an ordinary row-major matrix.
+    /// </summary>
+    internal readonly record struct Segments(int Columns, long Stride)
+    {
+        /// <summary>Where column <paramref name="col"/> starts, from its row's start.</summary>
+        public long Offset(int col) => Columns == 0 ? col : (long)(col / Columns) * Stride + col % Columns;
+    }
+
+    /// <summary>The packed GEMM's micro-tile width for <paramref name="variant"/> (16, or 32 with AVX-512), or 0 for a variant that packs nothing.</summary>
+    internal static int CpuPanelWidth(GemmVariant variant) => variant switch
+    {
+        GemmVariant.V2 => 16,
+        GemmVariant.V3 => 32,
+        GemmVariant.Default => CpuDefaultIsWide ? 32 : 16,
+        _ => 0,
+    };
+
+    /// <summary>The packed GEMM C = alpha op(A) op(B) + beta C, C stored in <paramref name="segments"/> (v2 or v3 by
+    /// <paramref name="variant"/>), op(B)'s panels written by <paramref name="panels"/> or packed from b.</summary>
+    internal static void CpuPacked(CpuDevice cpu, int m, int n, int k, float alpha, float[] a, int aOffset, int lda, bool transA,
+        float[] b, int bOffset, int ldb, bool transB, PanelSource? panels, float beta, float[] c, int cOffset, int ldc, Segments segments,
+        GemmVariant variant, Segments aSegments = default)
+    {
+        int nr = CpuPanelWidth(variant);
+        if (nr == 0)
+            throw new ArgumentOutOfRangeException(nameof(variant), $"Gemm.CpuPacked: packed variants only (2, 3 or 0), got {(int)variant}");
+        CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, nr == 32, panels, segments, aSegments);
+    }
+
     /// <summary>The packed GEMM C = alpha A op(B) + beta C with op(B)'s panels written by <paramref name="panels"/> (v2 or v3
     /// by <paramref name="variant"/>; v1, which packs nothing, is refused).</summary>
     internal static void CpuFromPanels(CpuDevice cpu, int m, int n, int k, float alpha, float[] a, int aOffset, int lda, bool transA,
         PanelSource panels, float beta, float[] c, int cOffset, int ldc, GemmVariant variant)
-    {
-        bool wide = variant switch
-        {
-            GemmVariant.V2 => false,
-            GemmVariant.V3 => true,
-            GemmVariant.Default => CpuDefaultIsWide,
-            _ => throw new ArgumentOutOfRangeException(nameof(variant), $"Gemm.CpuFromPanels: packed variants only (2, 3 or 0), got {(int)variant}"),
-        };
-        CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, [], 0, 0, false, beta, c, cOffset, ldc, wide, panels);
-    }
+        => CpuPacked(cpu, m, n, k, alpha, a, aOffset, lda, transA, [], 0, 0, false, panels, beta, c, cOffset, ldc, default, variant);
 
     /// <summary>How wide panel q of a block of nc columns is packed (a last, partial one may be 16 of 32).</summary>
     internal static int PackedPanelWidth(int q, int nc, int nr) => q < nc / nr ? nr : PanelWidth(nc - nc / nr * nr, nr);
@@ -205,13 +234,26 @@ public static partial class Gemm
     /// Packs rows [row, row + rows) x columns [pc, pc + kc) of op(A) into one MR-row panel: for each p,
     /// the MR values of column p, rows past <paramref name="rows"/> set to zero.
     /// </summary>
-    static unsafe void PackA(float[] a, int aOffset, int lda, bool transA, int row, int rows, int pc, int kc, float* dst)
+    static unsafe void PackA(float[] a, int aOffset, int lda, bool transA, int row, int rows, int pc, int kc, float* dst, Segments segments = default)
     {
         if (rows < MR) new Span<float>(dst, kc * MR).Clear();
         fixed (float* a0 = a)
         {
             float* src = a0 + aOffset;
-            if (!transA && rows == MR)
+            if (segments.Columns > 0)
+                // A's columns in segments (untransposed): the run of columns inside each segment as below, 8 at a time
+                // while 8 more stay inside the run and a column still follows in the panel.
+                for (int p = 0; p < kc;)
+                {
+                    int col = pc + p, run = Math.Min(kc - p, segments.Columns - col % segments.Columns), q = 0;
+                    float* s0 = src + segments.Offset(col) + (long)row * lda;
+                    if (Avx.IsSupported && rows == MR)
+                        for (; q + 8 <= run && p + q + 8 < kc; q += 8) Transpose8x8(s0 + q, lda, dst + (long)(p + q) * MR, MR, rows: MR);
+                    for (; q < run; q++)
+                        for (int i = 0; i < rows; i++) dst[(long)(p + q) * MR + i] = s0[(long)i * lda + q];
+                    p += run;
+                }
+            else if (!transA && rows == MR)
             {
                 // op(A)(i, p) = a[i * lda + p]: read the six rows side by side, write the panel in order.
                 float* s0 = src + (long)row * lda + pc, s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;

@@ -261,6 +261,55 @@ public class Conv2dTests
         }
     }
 
+    [Fact]
+    public void CpuPlanesOfWholeTilesSkipTheRelayoutBitForBit()
+    {
+        // Output planes of whole micro-tiles (16 or 32 pixels) store the forward's product straight into y and pack dy
+        // straight from its [N, O, OH*OW] layout (no relayout pass); im2col v2 keeps the relayout. The two must give the
+        // same floats in every pass, both directions of the transposed convolution included, and float64's values.
+        // Planes 16 (4x4, implicit B panels), 64 (8x8: im2col v3), 32 (4x8) and 256 (16x16); batches of 2 to 7; a chunked run.
+        var rng = new Random(23);
+        foreach (var (c, chunk) in new (ConvCase, int)[] { (new(5, 3, 7, 8, 8, 4, 4, 2, 1), 0), (new(3, 2, 5, 16, 16, 4, 4, 2, 1), 0),
+                                                           (new(4, 3, 6, 8, 8, 3, 3, 1, 1), 0), (new(2, 5, 3, 4, 8, 1, 1, 1, 0), 0),
+                                                           (new(7, 2, 3, 32, 32, 4, 4, 2, 1), 0), (new(7, 3, 5, 8, 8, 4, 4, 2, 1), 3 * 48 * 16) })
+        {
+            var x = Random(rng, Shapes.Numel(c.XShape));
+            var w = Random(rng, Shapes.Numel(c.WShape));
+            var b = Random(rng, c.O);
+            var dy = Random(rng, Shapes.Numel(c.YShape));
+            var bc = Random(rng, c.C);
+            using var xt = Make(x, c.XShape, Device.Cpu);
+            using var wt = Make(w, c.WShape, Device.Cpu);
+            using var bt = Make(b, [c.O], Device.Cpu);
+            using var bct = Make(bc, [c.C], Device.Cpu);
+            using var dyt = Make(dy, c.YShape, Device.Cpu);
+            var results = new float[2][][];
+            foreach (int v in new[] { 1, 0 }) // im2col v2 with the relayout, then the default
+            {
+                using var y = Poisoned(Device.Cpu, c.YShape);
+                using var dx = Poisoned(Device.Cpu, c.XShape);
+                using var dw = Poisoned(Device.Cpu, c.WShape);
+                using var t = Poisoned(Device.Cpu, c.XShape);
+                using var dt = Poisoned(Device.Cpu, c.YShape);
+                var variant = new Conv2dVariant(v == 1 ? Im2ColVariant.V2 : Im2ColVariant.Default, ChunkFloats: chunk);
+                Conv2d.ForwardInto(xt, wt, bt, c.S, c.P, y, variant);
+                Conv2d.InputGradInto(dyt, wt, c.H, c.W, c.S, c.P, dx, variant);
+                Conv2d.WeightGradInto(xt, dyt, c.KH, c.KW, c.S, c.P, dw, variant);
+                ConvTranspose2d.ForwardInto(dyt, wt, bct, c.S, c.P, 0, t, variant);
+                ConvTranspose2d.InputGradInto(xt, wt, c.S, c.P, dt, variant);
+                results[v] = [y.ToArray(), dx.ToArray(), dw.ToArray(), t.ToArray(), dt.ToArray()];
+            }
+            for (int pass = 0; pass < 5; pass++)
+                Assert.True(results[0][pass].SequenceEqual(results[1][pass]),
+                    $"{c}: pass {pass} (forward, input grad, weight grad, transposed forward, transposed input grad) differs from the relayout's");
+            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, ToDouble(b), c.S, c.P), results[0][0], what: $"{c} forward");
+            AssertClose(Conv2d.Reference.InputGrad(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, c.H, c.W, c.S, c.P), results[0][1], what: $"{c} input gradient");
+            AssertClose(Conv2d.Reference.WeightGrad(ToDouble(x), c.XShape, ToDouble(dy), c.YShape, c.KH, c.KW, c.S, c.P), results[0][2], what: $"{c} weight gradient");
+            AssertClose(ConvTranspose2d.Reference.Forward(ToDouble(dy), c.YShape, ToDouble(w), c.WShape, ToDouble(bc), c.S, c.P), results[0][3], what: $"{c} transposed forward");
+            AssertClose(Conv2d.Reference.Forward(ToDouble(x), c.XShape, ToDouble(w), c.WShape, null, c.S, c.P), results[0][4], what: $"{c} transposed input gradient");
+        }
+    }
+
     /// <summary>The device's im2col / col2im variants, by argument: v1 to v3 on the cpu (v4 differs from v3 only inside the
     /// forward: CpuIm2ColV2ToV4GiveV1sFloats), the one GPU kernel (v1) elsewhere.</summary>
     static Im2ColVariant[] Im2ColVariants(Device d) => d is GpuDevice ? [Im2ColVariant.V1] : [Im2ColVariant.V1, Im2ColVariant.V2, Im2ColVariant.V3];
