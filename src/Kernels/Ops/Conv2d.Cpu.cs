@@ -166,34 +166,40 @@ public static partial class Conv2d
             return;
         }
         // Where the plane is whole micro-tiles (StoresInPlace), the GEMM packs dy's [m, O, OH*OW] chunk as A = [O, m*OH*OW]
-        // itself (A's columns in segments of a plane): no relayout copy. The chunks stay the relayout's (its budget counted):
-        // chunks are added one to the next, so other chunks would round the sum differently.
-        bool inPlace = StoresInPlace(g, variant);
+        // itself (A's columns in segments of a plane): no relayout copy. For kernels 4 wide (IsPatchPacked) the B panels,
+        // col^T, are read straight from x: no column matrix. The chunks stay the relayout's (its budget counted): chunks
+        // are added one to the next, so other chunks would round the sum differently.
+        bool inPlace = StoresInPlace(g, variant), patches = IsPatchPacked(g, variant);
         int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane;
         int nb = ChunkSamples(g, variant.BudgetFloats(CpuChunkFloats));
-        var col = ArrayPool<float>.Shared.Rent(rows * nb * plane);
+        var col = patches ? null : ArrayPool<float>.Shared.Rent(rows * nb * plane);
         var dyT = nb > 1 && !inPlace ? ArrayPool<float>.Shared.Rent(outSample * nb) : null;
+        var geometry = g;
         try
         {
             for (int n0 = 0; n0 < g.N; n0 += nb)
             {
-                int m = Math.Min(nb, g.N - n0), cols = m * plane, chunk = doff + n0 * outSample;
-                Im2ColCpu(cpu, g, xa, xo, n0, m, col, variant.Im2Col);
-                // dw[O, C*KH*KW] (+)= dy[O, cols] @ col[C*KH*KW, cols]^T; the first chunk overwrites.
-                if (m > 1 && inPlace)
-                    Gemm.CpuPacked(cpu, g.O, rows, cols, 1f, da, chunk, plane, false, col, 0, cols, true, null, n0 == 0 ? 0f : 1f,
-                        wa, wo, rows, default, variant.Gemm, aSegments: new Gemm.Segments(plane, outSample));
+                int m = Math.Min(nb, g.N - n0), cols = m * plane, chunk = doff + n0 * outSample, first = n0;
+                Gemm.PanelSource? panels = null;
+                if (patches)
+                    unsafe { panels = (pc, kc, jc, nc, q0, q1, nr, dst) => PackPatchPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst); }
                 else
-                {
-                    var (source, so, lda) = m == 1 ? (da, chunk, cols) : (dyT!, 0, cols);
-                    if (m > 1) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, chunk, dyT!, 0, null, 0);
-                    Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, lda, false, col, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows, variant.Gemm);
-                }
+                    Im2ColCpu(cpu, g, xa, xo, n0, m, col!, variant.Im2Col);
+                // dw[O, C*KH*KW] (+)= dy[O, cols] @ col[C*KH*KW, cols]^T; the first chunk overwrites. dy's chunk as A: in
+                // segments of a plane, sample n0 itself (m = 1), or relaid out.
+                var (source, so, lda, segments) = m > 1 && inPlace ? (da, chunk, plane, new Gemm.Segments(plane, outSample))
+                    : m == 1 ? (da, chunk, cols, default) : (dyT!, 0, cols, default(Gemm.Segments));
+                if (m > 1 && !inPlace) SwapLeadingAxesCpu(cpu, m, g.O, plane, da, chunk, dyT!, 0, null, 0);
+                if (patches || segments.Columns > 0)
+                    Gemm.CpuPacked(cpu, g.O, rows, cols, 1f, source, so, lda, false, col ?? [], 0, cols, true, panels, n0 == 0 ? 0f : 1f,
+                        wa, wo, rows, default, variant.Gemm, aSegments: segments);
+                else
+                    Gemm.Cpu(cpu, g.O, rows, cols, 1f, source, so, lda, false, col!, 0, cols, true, n0 == 0 ? 0f : 1f, wa, wo, rows, variant.Gemm);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(col);
+            if (col is not null) ArrayPool<float>.Shared.Return(col);
             if (dyT is not null) ArrayPool<float>.Shared.Return(dyT);
         }
     }
@@ -276,6 +282,68 @@ public static partial class Conv2d
                             d[j] = (uint)y < (uint)g.H && (uint)xx < (uint)g.W ? image[origin[j] + shift] : 0f;
                         }
                     if (++b == g.KW) { b = 0; if (++a == g.KH) { a = 0; c++; } }
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the weight gradient reads its B panels (the column matrix transposed: a panel row is one output
+    /// pixel's taps) straight from x (<see cref="PackPatchPanels"/>): the default variant, the packed GEMM, kernels 4 wide
+    /// whose taps are whole panels' fractions (4x4, every DCGAN layer: one channel a 16-wide panel). The same floats as
+    /// im2col v3 and its packing, bit for bit (a test).</summary>
+    static bool IsPatchPacked(in Conv2dGeometry g, Conv2dVariant variant)
+    {
+        int nr = Gemm.CpuPanelWidth(variant.Gemm);
+        return variant.Im2Col == Im2ColVariant.Default && nr > 0 && g.KW == 4 && nr % (g.KH * g.KW) == 0;
+    }
+
+    /// <summary>
+    /// B panels [q0, q1) of op(B) = col^T for the m samples from <paramref name="n0"/> (<see cref="Gemm.PanelSource"/>): row p
+    /// is output pixel (n, i, j), column t the tap (c, a, b), so panel row p holds, channel after channel, the KH rows of
+    /// 4 pixels of x[n0 + n, c] at (i s - pad + a, j s - pad) .. + 3: one 4-float load and store a kernel row inside the
+    /// image, zeros for a row in the padding, element by element for a row cut by the left or right edge.
+    /// </summary>
+    static unsafe void PackPatchPanels(in Conv2dGeometry g, float[] x, int xOffset, int n0, int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst)
+    {
+        int plane = g.OutPlane, taps = g.KH * g.KW, inPlane = g.InPlane, width0 = g.W;
+        long sample = (long)g.C * inPlane;
+        fixed (float* xp = x)
+        {
+            float* image = xp + xOffset + n0 * sample;
+            for (int q = q0; q < q1; q++)
+            {
+                int width = Gemm.PackedPanelWidth(q, nc, nr), tap0 = jc + q * nr, live = Math.Min(width, jc + nc - tap0);
+                int c0 = tap0 / taps, channels = live / taps; // taps divide the panel and the rows: whole channels
+                float* d = dst + (long)q * kc * nr;
+                int n = pc / plane, r = pc % plane, i = r / g.OW, j = r % g.OW;
+                bool oneChannel4x4 = channels == 1 && width == 16 && g.KH == 4;
+                for (int p = 0; p < kc; p++, d += width)
+                {
+                    int top = i * g.Stride - g.Pad, left = j * g.Stride - g.Pad;
+                    bool across = left >= 0 && left + 4 <= width0;
+                    float* s = image + n * sample + c0 * (long)inPlane + (long)top * width0 + left;
+                    if (++j == g.OW) { j = 0; if (++i == g.OH) { i = 0; n++; } }
+                    if (oneChannel4x4 && across && top >= 0 && top + 4 <= g.H)
+                    {
+                        // The common case (a 16-wide panel is one channel's 4x4 patch, all inside): four loads, four stores.
+                        Vector128.Store(Vector128.Load(s), d);
+                        Vector128.Store(Vector128.Load(s + width0), d + 4);
+                        Vector128.Store(Vector128.Load(s + 2 * width0), d + 8);
+                        Vector128.Store(Vector128.Load(s + 3 * width0), d + 12);
+                        continue;
+                    }
+                    for (int c = 0; c < channels; c++, s += inPlane)
+                        for (int a = 0; a < g.KH; a++)
+                        {
+                            float* o = d + c * taps + a * 4;
+                            int y = top + a;
+                            if ((uint)y >= (uint)g.H) Vector128.Store(Vector128<float>.Zero, o);
+                            else if (across) Vector128.Store(Vector128.Load(s + a * width0), o);
+                            else
+                                for (int b = 0; b < 4; b++)
+                                    o[b] = (uint)(left + b) < (uint)width0 ? s[a * width0 + b] : 0f;
+                        }
+                    for (int t = channels * taps; t < width; t++) d[t] = 0f;
                 }
             }
         }

@@ -268,10 +268,14 @@ public class Conv2dTests
         // straight from its [N, O, OH*OW] layout (no relayout pass); im2col v2 keeps the relayout. The two must give the
         // same floats in every pass, both directions of the transposed convolution included, and float64's values.
         // Planes 16 (4x4, implicit B panels), 64 (8x8: im2col v3), 32 (4x8) and 256 (16x16); batches of 2 to 7; a chunked run.
+        // Kernels 4 wide also read the weight gradient's panels straight from x (no column matrix), planes or not.
         var rng = new Random(23);
         foreach (var (c, chunk) in new (ConvCase, int)[] { (new(5, 3, 7, 8, 8, 4, 4, 2, 1), 0), (new(3, 2, 5, 16, 16, 4, 4, 2, 1), 0),
                                                            (new(4, 3, 6, 8, 8, 3, 3, 1, 1), 0), (new(2, 5, 3, 4, 8, 1, 1, 1, 0), 0),
-                                                           (new(7, 2, 3, 32, 32, 4, 4, 2, 1), 0), (new(7, 3, 5, 8, 8, 4, 4, 2, 1), 3 * 48 * 16) })
+                                                           (new(7, 2, 3, 32, 32, 4, 4, 2, 1), 0), (new(7, 3, 5, 8, 8, 4, 4, 2, 1), 3 * 48 * 16),
+                                                           // kernels 4 wide, whose weight gradient packs patches straight from x, at the image's edges
+                                                           (new(2, 3, 5, 5, 6, 2, 4, 1, 1), 0), (new(3, 1, 4, 5, 6, 1, 4, 2, 2), 0),
+                                                           (new(2, 5, 2, 10, 7, 4, 4, 3, 0), 0), (new(3, 3, 2, 7, 9, 4, 4, 1, 2), 0) })
         {
             var x = Random(rng, Shapes.Numel(c.XShape));
             var w = Random(rng, Shapes.Numel(c.WShape));
