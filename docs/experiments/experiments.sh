@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|music|crnn-gan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -564,6 +564,14 @@ if [[ $what == radialgan-cyclegan ]]; then
   mkdir -p runs/radialgan
   for d in cars penguins weather; do
     run "radialgan-$d-2000-cyclegan" $N eval radialgan --data "$d" --steps 2000 --cycle-gan --device "$device" --json "runs/radialgan/$d-2000-cyclegan.json"
+  done
+fi
+
+if [[ $what == radialgan-small-cyclegan ]]; then
+  # Small targets (about 20 training rows), the reference's per-domain batches, with the pairwise cycle-GAN baseline beside.
+  mkdir -p runs/radialgan
+  for d in cars penguins weather; do
+    run "radialgan-$d-2000-target20-cyclegan" $N eval radialgan --data "$d" --steps 2000 --target-rows 20 --cycle-gan --device "$device" --json "runs/radialgan/$d-2000-target20-cyclegan.json"
   done
 fi
 
