@@ -466,7 +466,14 @@ public static partial class Conv2d
                     for (int b = 0; b < g.KW; b++)
                     {
                         float* dst = sp + a * wp + b, src = cp + (long)((c * g.KH + a) * g.KW + b) * cols + n * plane;
-                        if (g.Stride == 2 && Avx.IsSupported) // DCGAN's stride: row by row, 8 outputs a vector
+                        if (g.Stride == 2 && Avx.IsSupported && b + 1 < g.KW)
+                        {
+                            // DCGAN's stride: taps b and b + 1 fill the even and the odd pixels of one span, so they are
+                            // interleaved and added in one pass (each pixel still gets its taps in the order of (a, b)).
+                            for (int i = 0; i < g.OH; i++) AddInterleaved(dst + 2 * i * wp, src + i * g.OW, src + cols + i * g.OW, g.OW);
+                            b++;
+                        }
+                        else if (g.Stride == 2 && Avx.IsSupported) // an odd kernel's last tap: row by row, 8 outputs a vector
                             for (int i = 0; i < g.OH; i++) AddToEveryOther(dst + 2 * i * wp, src + i * g.OW, g.OW);
                         else
                             for (int p = 0; p < plane; p++) dst[op[p]] += src[p];
@@ -539,6 +546,24 @@ public static partial class Conv2d
             s += 8;
         }
         for (int t = 0; j < count; j++, t += 2) d[j] = s[t];
+    }
+
+    /// <summary>d[2j] += even[j], d[2j + 1] += odd[j] for j &lt; count: 8 of each a step, interleaved in registers (AVX).</summary>
+    static unsafe void AddInterleaved(float* d, float* even, float* odd, int count)
+    {
+        int j = 0;
+        for (; j + 8 <= count; j += 8, d += 16)
+        {
+            Vector256<float> e = Avx.LoadVector256(even + j), o = Avx.LoadVector256(odd + j);
+            Vector256<float> low = Avx.UnpackLow(e, o), high = Avx.UnpackHigh(e, o); // e0 o0 e1 o1 | e4 o4 e5 o5 and e2 o2 e3 o3 | e6 o6 e7 o7
+            Avx.Store(d, Avx.Add(Avx.LoadVector256(d), Avx.Permute2x128(low, high, 0x20)));
+            Avx.Store(d + 8, Avx.Add(Avx.LoadVector256(d + 8), Avx.Permute2x128(low, high, 0x31)));
+        }
+        for (; j < count; j++, d += 2)
+        {
+            d[0] += even[j];
+            d[1] += odd[j];
+        }
     }
 
     /// <summary>
