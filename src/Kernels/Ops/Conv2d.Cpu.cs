@@ -33,7 +33,7 @@ public static partial class Conv2d
         // im2col v4 (IsImplicit) gathers the GEMM's B panels straight from x: no column matrix, so the chunk only bounds
         // the relayout's [O, m*OH*OW]. Where the output plane is whole micro-tiles wide (StoresInPlace), the product is
         // stored straight into y's [m, O, OH*OW] layout: no relayout, and with v4 no temporary at all.
-        bool implicitB = IsImplicit(g, variant), inPlace = StoresInPlace(g, variant);
+        bool implicitB = IsImplicit(g, variant) || IsPlanePacked(g, variant), gathered = IsImplicit(g, variant), inPlace = StoresInPlace(g, variant);
         int plane = g.OutPlane, rows = g.Rows, outSample = g.O * plane, budget = variant.BudgetFloats(CpuChunkFloats);
         int nb = implicitB
             ? (inPlace ? Math.Max(1, g.N) : (int)Math.Clamp(budget / Math.Max(1L, outSample), 1, Math.Max(1, g.N)))
@@ -52,8 +52,10 @@ public static partial class Conv2d
                     : inPlace ? (ya, yo + n0 * outSample, plane, new Gemm.Segments(plane, outSample))
                     : (tmp!, 0, cols, default(Gemm.Segments));
                 Gemm.PanelSource? panels = null;
-                if (implicitB)
+                if (gathered)
                     unsafe { panels = (pc, kc, jc, nc, q0, q1, nr, dst) => PackColumnPanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst); }
+                else if (implicitB)
+                    unsafe { panels = (pc, kc, jc, nc, q0, q1, nr, dst) => PackPlanePanels(geometry, xa, xo, first, pc, kc, jc, nc, q0, q1, nr, dst); }
                 else
                     Im2ColCpu(cpu, g, xa, xo, n0, m, col!, variant.Im2Col);
                 if (implicitB || inPlace)
@@ -285,6 +287,75 @@ public static partial class Conv2d
                 }
             }
         }
+    }
+
+    /// <summary>Whether the forward's B panels (the column matrix's) are copied straight from zero-bordered copies of x's planes
+    /// (<see cref="PackPlanePanels"/>: im2col v3's copies, written where the GEMM reads them, so no column matrix): the
+    /// default variant with the packed GEMM where v4's gathers are not used (output rows of 8 or more pixels), and an output
+    /// plane of whole panels (a panel never spans two samples). The same floats as im2col v3 and its packing, bit for bit
+    /// (a test).</summary>
+    static bool IsPlanePacked(in Conv2dGeometry g, Conv2dVariant variant)
+    {
+        int nr = Gemm.CpuPanelWidth(variant.Gemm);
+        return variant.Im2Col == Im2ColVariant.Default && nr > 0 && g.OutPlane % nr == 0 && !IsImplicit(g, variant);
+    }
+
+    /// <summary>
+    /// B panels [q0, q1) of the forward's column matrix for the m samples from <paramref name="n0"/> (<see cref="Gemm.PanelSource"/>):
+    /// panel row p is tap (c, a, b), its columns nr consecutive output pixels of one sample (one or more output rows, or
+    /// part of one). The k slice's channels of the panel's sample are first copied into zero-bordered planes (kept while
+    /// the next panel is of the same sample), then each output row's run is read from them as im2col v3 reads (stride 2:
+    /// every other float, a vector at a time).
+    /// </summary>
+    static unsafe void PackPlanePanels(in Conv2dGeometry g, float[] x, int xOffset, int n0, int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst)
+    {
+        int plane = g.OutPlane, taps = g.KH * g.KW, wp = g.W + 2 * g.Pad, padded = (g.H + 2 * g.Pad) * wp;
+        int cFirst = pc / taps, cEnd = (pc + kc - 1) / taps + 1;
+        float[] scratch = ArrayPool<float>.Shared.Rent((cEnd - cFirst) * padded + 8);
+        try
+        {
+            Array.Clear(scratch, 0, (cEnd - cFirst) * padded + 8);
+            fixed (float* xp = x, sp = scratch)
+            {
+                int sample = -1;
+                for (int q = q0; q < q1; q++)
+                {
+                    int width = Gemm.PackedPanelWidth(q, nc, nr), col0 = jc + q * nr, live = Math.Min(width, jc + nc - col0);
+                    int n = col0 / plane, r0 = col0 % plane;
+                    if (n != sample)
+                    {
+                        // The interiors of the slice's planes of sample n (the borders stay zero).
+                        sample = n;
+                        for (int c = cFirst; c < cEnd; c++)
+                        {
+                            float* image = xp + xOffset + ((long)(n0 + n) * g.C + c) * g.InPlane, to = sp + (c - cFirst) * padded + g.Pad * wp + g.Pad;
+                            for (int y = 0; y < g.H; y++)
+                                new ReadOnlySpan<float>(image + y * g.W, g.W).CopyTo(new Span<float>(to + y * wp, g.W));
+                        }
+                    }
+                    float* d = dst + (long)q * kc * nr;
+                    int c0 = pc / taps, a0 = pc % taps / g.KW, b0 = pc % g.KW;
+                    for (int p = 0; p < kc; p++, d += width)
+                    {
+                        float* tap = sp + (c0 - cFirst) * padded + a0 * wp + b0;
+                        // The live columns, one output row's run at a time (a panel may start mid-row, and the last of a
+                        // block may end early: the rest is zero).
+                        for (int t = 0; t < live;)
+                        {
+                            int r = r0 + t, i = r / g.OW, j = r % g.OW, run = Math.Min(live - t, g.OW - j);
+                            float* src = tap + (long)i * g.Stride * wp + j * g.Stride;
+                            if (g.Stride == 2 && Avx2.IsSupported) TakeEveryOther(src, d + t, run);
+                            else if (g.Stride == 1) new ReadOnlySpan<float>(src, run).CopyTo(new Span<float>(d + t, run));
+                            else for (int u = 0; u < run; u++) d[t + u] = src[u * g.Stride];
+                            t += run;
+                        }
+                        for (int t = live; t < width; t++) d[t] = 0f;
+                        if (++b0 == g.KW) { b0 = 0; if (++a0 == g.KH) { a0 = 0; c0++; } }
+                    }
+                }
+            }
+        }
+        finally { ArrayPool<float>.Shared.Return(scratch); }
     }
 
     /// <summary>Whether the weight gradient reads its B panels (the column matrix transposed: a panel row is one output
