@@ -197,6 +197,7 @@ public static partial class Gemm
     internal readonly record struct Segments(int Columns, long Stride)
     {
         /// <summary>Where column <paramref name="col"/> starts, from its row's start.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public long Offset(int col) => Columns == 0 ? col : (long)(col / Columns) * Stride + col % Columns;
     }
 
