@@ -9,8 +9,8 @@ namespace NativeGan;
 /// device: a network's gradient norm (<c>torch.nn.utils.clip_grad_norm_</c>'s total norm, the logged
 /// <c>grad_norm_g</c>). Square, sum and add a tensor cost three launches a parameter; on a GPU this is one launch for
 /// each 16 tensors (<see cref="MultiTensor"/>: each group sums the squares of a fixed chunk of their concatenation
-/// into a partial) and one <c>Reduce.Rows</c> launch that adds the partials and takes the square root. The chunks
-/// depend on the sizes only, so the result is deterministic.
+/// into a partial) and one reduction launch (<c>Reduce.Pass</c>) that adds the partials and takes the square root.
+/// The chunks depend on the sizes only, so the result is deterministic.
 /// </summary>
 public static class JointL2Norm
 {
@@ -91,7 +91,8 @@ public static class JointL2Norm
                 partials.View, new SumOfSquaresArgs(total, chunk, offset));
             offset += groups;
         }
-        // The partials' sum and its square root: one Reduce.Rows launch (a row over 4096 partials would take two).
+        // The partials' sum and its square root: one reduction launch (Reduce.Rows, or Reduce.Columns for 32 partials or fewer;
+        // over 4096 partials, two).
         Reduce.Pass(partials, 1, partialCount, 1, Reduce.OpSum, 1f, Reduce.FinishSqrt, 0f, y);
     }
 

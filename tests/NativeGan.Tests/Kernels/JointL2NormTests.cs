@@ -54,7 +54,7 @@ public class JointL2NormTests
     [Fact]
     public void AGradientNormOnAGpuIsTwoLaunches()
     {
-        // GradientClipping.GradNormTensor on a device of its own: 10 gradients, one multi-tensor launch and one Reduce.Rows.
+        // GradientClipping.GradNormTensor on a device of its own: 10 gradients, one multi-tensor launch and one reduction of the partials.
         using var d = GpuDevice.Open(DeviceKind.IlgpuCpu);
         var ps = Enumerable.Range(1, 10).Select(n => Tensor.Zeros(d, n * 100)).ToList();
         try
