@@ -21,7 +21,7 @@ public class NormFusedTests
         ("layer norm affine", NormLayout.PerSample(3, 37).WithAffine(37, true, true, true), 3 * 37),
     ];
 
-    [Fact]
+    [Fact, Trait("Kernel", "Norm.StatisticsNormalize"), Trait("Kernel", "Norm.BackwardFused")]
     public void V3GivesV1sBitsForEveryLayoutInFewerLaunches()
     {
         using var d = GpuDevice.Open(DeviceKind.IlgpuCpu);
