@@ -58,8 +58,7 @@ public static class AdaIN
         var y = Tensor.EmptyLike(content);
         var mean = Tensor.Empty(content.Device, layout.Groups);
         var invStd = Tensor.Empty(content.Device, layout.Groups);
-        Normalization.Statistics(content, layout, mean, invStd, eps);
-        Normalization.Normalize(content, layout, mean, invStd, styleScale, styleBias, y);
+        Normalization.StatisticsAndNormalize(content, layout, mean, invStd, eps, styleScale, styleBias, y);
         return (y, mean, invStd);
     }
 
@@ -70,8 +69,7 @@ public static class AdaIN
         CheckStatistics(layout, mean, invStd);
         Check.SameShape(Op, content, y);
         Check.SameDevice(Op, content, y, mean, invStd);
-        Normalization.Statistics(content, layout, mean, invStd, eps);
-        Normalization.Normalize(content, layout, mean, invStd, styleScale, styleBias, y);
+        Normalization.StatisticsAndNormalize(content, layout, mean, invStd, eps, styleScale, styleBias, y);
     }
 
     /// <summary>Gradients with respect to the content (through its statistics), the scale and the bias ([N, C] each).</summary>

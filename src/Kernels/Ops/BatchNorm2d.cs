@@ -174,8 +174,12 @@ public static class BatchNorm2d
     static void RunForward(Tensor x, NormLayout layout, Tensor? gamma, Tensor? beta, Tensor? runningMean, Tensor? runningVar,
         bool training, Tensor y, Tensor mean, Tensor invStd, float momentum, float eps, NormVariant variant)
     {
-        if (training) Normalization.Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum, variant);
-        else EvalStatistics(runningMean!, runningVar!, mean, invStd, eps);
+        if (training)
+        {
+            Normalization.StatisticsAndNormalize(x, layout, mean, invStd, eps, gamma, beta, y, runningMean, runningVar, momentum, variant);
+            return;
+        }
+        EvalStatistics(runningMean!, runningVar!, mean, invStd, eps);
         Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y, variant);
     }
 

@@ -102,8 +102,7 @@ public static class InstanceNorm2d
         var y = Tensor.EmptyLike(x);
         var mean = Tensor.Empty(x.Device, layout.Groups);
         var invStd = Tensor.Empty(x.Device, layout.Groups);
-        Normalization.Statistics(x, layout, mean, invStd, eps);
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Normalization.StatisticsAndNormalize(x, layout, mean, invStd, eps, gamma, beta, y);
         return (y, mean, invStd);
     }
 
@@ -114,8 +113,7 @@ public static class InstanceNorm2d
         CheckStatistics(layout, mean, invStd);
         Check.SameShape(Op, x, y);
         Check.SameDevice(Op, x, y, mean, invStd);
-        Normalization.Statistics(x, layout, mean, invStd, eps);
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Normalization.StatisticsAndNormalize(x, layout, mean, invStd, eps, gamma, beta, y);
     }
 
     /// <summary>Gradients through the per-plane statistics; dgamma, dbeta [C] come back when gamma is given.</summary>

@@ -74,8 +74,7 @@ public static class LayerNorm
         var y = Tensor.EmptyLike(x);
         var mean = Tensor.Empty(x.Device, x.Dim(0));
         var invStd = Tensor.Empty(x.Device, x.Dim(0));
-        Normalization.Statistics(x, layout, mean, invStd, eps);
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Normalization.StatisticsAndNormalize(x, layout, mean, invStd, eps, gamma, beta, y);
         return (y, mean, invStd);
     }
 
@@ -86,8 +85,7 @@ public static class LayerNorm
         CheckStatistics(x, mean, invStd);
         Check.SameShape(Op, x, y);
         Check.SameDevice(Op, x, y, mean, invStd);
-        Normalization.Statistics(x, layout, mean, invStd, eps);
-        Normalization.Normalize(x, layout, mean, invStd, gamma, beta, y);
+        Normalization.StatisticsAndNormalize(x, layout, mean, invStd, eps, gamma, beta, y);
     }
 
     /// <summary>Gradients through the per-sample statistics; dgamma, dbeta (shape x.shape[1:]) come back when gamma is given.</summary>

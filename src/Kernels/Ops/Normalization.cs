@@ -80,17 +80,24 @@ public readonly struct NormLayout
 
 /// <summary>
 /// Which normalisation kernels run (<see cref="Normalization"/>): numbered as written, v1 the general kernels over a
-/// group's runs, v2 the cpu's column kernels for [N, C] batch norm.
+/// group's runs, v2 the cpu's column kernels for [N, C] batch norm, v3 the GPU's fused kernels (one launch a direction).
 /// </summary>
 public enum NormVariant
 {
     /// <summary>The measured best: v2 for [N, C] batch norm on the cpu (19x v1 forward + backward at 100 x 400,
-    /// benchmarks/NOTES.md, column kernels), v1 for every other layout and on a GPU.</summary>
+    /// benchmarks/NOTES.md, column kernels), v1 for every other layout on the cpu; on a GPU v3 (fewer launches, the
+    /// same bits as v1; not yet timed on a GPU).</summary>
     Default = 0,
-    /// <summary>v1: each group's runs in turn (cpu), one thread group a normalisation group (GPU); every layout.</summary>
+    /// <summary>v1: each group's runs in turn (cpu), one thread group a normalisation group (GPU); every layout. On a GPU
+    /// two launches forward (statistics, normalise) and three backward (sums, parameter gradients, input gradient).</summary>
     V1 = 1,
     /// <summary>v2 (cpu, [N, C] or [N, C, 1, 1] batch norm only): the rows swept, vectorised across the columns.</summary>
     V2 = 2,
+    /// <summary>v3 (GPU, every layout): v1's kernels fused, one thread group a normalisation group that computes its
+    /// statistics and then normalises its own elements (forward), or its two sums and then its input gradient and, where a
+    /// group is a parameter (batch norm), its parameter gradients (backward): one launch each way (one more backward for
+    /// the parameter gradients of instance and layer norm). Each thread's arithmetic is v1's, so the bits are v1's.</summary>
+    V3 = 3,
 }
 
 /// <summary>
@@ -132,6 +139,25 @@ internal static class Normalization
         }
     }
 
+    /// <summary>
+    /// <see cref="Statistics"/> then <see cref="Normalize(Tensor, NormLayout, Tensor, Tensor, Tensor?, Tensor?, Tensor, NormVariant)"/>
+    /// (y may be x): on a GPU with v3 (the default there) one fused launch.
+    /// </summary>
+    public static void StatisticsAndNormalize(Tensor x, NormLayout layout, Tensor mean, Tensor invStd, float eps, Tensor? gamma, Tensor? beta,
+        Tensor y, Tensor? runningMean = null, Tensor? runningVar = null, float momentum = 0f, NormVariant variant = NormVariant.Default)
+    {
+        if (x.Device is GpuDevice gpu && FusedGpu("Norm.StatisticsAndNormalize", gpu, variant))
+        {
+            gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormLayout, NormScalars>>(StatisticsNormalizeSpec)
+                (gpu.Stream, Groups(gpu, layout), x.View, y.View, mean.View, invStd.View, (gamma ?? x).View, (beta ?? x).View,
+                 (runningMean ?? mean).View, (runningVar ?? invStd).View, layout, new NormScalars(eps, momentum, runningMean is null ? 0 : 1));
+            return;
+        }
+        Statistics(x, layout, mean, invStd, eps, runningMean, runningVar, momentum, variant);
+        Normalize(x, layout, mean, invStd, gamma, beta, y, variant);
+    }
+
     /// <summary>y = (x - mean[g]) * invStd[g] * gamma[p] + beta[p]; y may be x.</summary>
     public static void Normalize(Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma, Tensor? beta, Tensor y,
         NormVariant variant = NormVariant.Default)
@@ -157,7 +183,10 @@ internal static class Normalization
         switch (x.Device)
         {
             case CpuDevice cpu: BackwardCpu(cpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta, Columns("Norm.Backward", x.Device, layout, variant)); break;
-            case GpuDevice gpu: BackwardGpu(gpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta); break;
+            case GpuDevice gpu:
+                if (FusedGpu("Norm.Backward", gpu, variant)) BackwardFusedGpu(gpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
+                else BackwardGpu(gpu, dy, x, layout, mean, invStd, gamma, dx, dgamma, dbeta);
+                break;
         }
     }
 
@@ -174,12 +203,23 @@ internal static class Normalization
             case NormVariant.Default: return layout.IsColumns && !gpu;
             case NormVariant.V1: return false;
             case NormVariant.V2 when gpu:
-                throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant 2 on {device.Name}; the variants are 1 (one set of GPU kernels) and 0 (Default)");
+                throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant 2 on {device.Name}; the GPU's variants are 1 (separate kernels), 3 (fused) and 0 (Default)");
             case NormVariant.V2 when !layout.IsColumns:
                 throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: variant 2 (the column kernels) takes [N, C] or [N, C, 1, 1] batch norm only; this layout has variant 1 and 0 (Default)");
             case NormVariant.V2: return true;
-            default: throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant {(int)variant}; the variants are 1, 2 (cpu, [N, C] batch norm) and 0 (Default)");
+            case NormVariant.V3 when !gpu:
+                throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant 3 (the GPU's fused kernels) on {device.Name}; the cpu's variants are 1, 2 ([N, C] batch norm) and 0 (Default)");
+            case NormVariant.V3: return false;
+            default: throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant {(int)variant}; the variants are 1, 2 (cpu, [N, C] batch norm), 3 (GPU) and 0 (Default)");
         }
+    }
+
+    /// <summary>Whether a GPU runs the v3 fused kernels (the default there) for this variant (after checking it).</summary>
+    static bool FusedGpu(string op, GpuDevice gpu, NormVariant variant)
+    {
+        if (variant is not (NormVariant.Default or NormVariant.V1 or NormVariant.V3))
+            throw new ArgumentOutOfRangeException(nameof(variant), $"{op}: no variant {(int)variant} on {gpu.Name}; the GPU's variants are 1 (separate kernels), 3 (fused) and 0 (Default)");
+        return variant != NormVariant.V1;
     }
 
     // ================================================================ cpu kernels
@@ -676,6 +716,8 @@ internal static class Normalization
     internal static readonly KernelSpec InputGradSpec = KernelSpec.Implicit("Norm.InputGrad", typeof(Normalization), nameof(InputGradKernel), hot: true);
     internal static readonly KernelSpec ParamGradGroupsSpec = KernelSpec.Implicit("Norm.ParamGradGroups", typeof(Normalization), nameof(ParamGradGroupsKernel), hot: true);
     internal static readonly KernelSpec ParamGradElementsSpec = KernelSpec.Implicit("Norm.ParamGradElements", typeof(Normalization), nameof(ParamGradElementsKernel), hot: true);
+    internal static readonly KernelSpec StatisticsNormalizeSpec = KernelSpec.Explicit("Norm.StatisticsNormalize", typeof(Normalization), nameof(StatisticsNormalizeKernel), GroupSize, hot: true);
+    internal static readonly KernelSpec BackwardFusedSpec = KernelSpec.Explicit("Norm.BackwardFused", typeof(Normalization), nameof(BackwardFusedKernel), GroupSize, hot: true);
 
     /// <summary>The sum of <paramref name="value"/> over the warp, in every lane (butterfly of xor shuffles).</summary>
     static float WarpSum(float value)
@@ -730,6 +772,47 @@ internal static class Normalization
         }
     }
 
+    /// <summary>
+    /// v3's forward: <see cref="StatisticsKernel"/>'s work, then the group normalises its own elements as
+    /// <see cref="NormalizeKernel"/> does (every thread holds the group's mean and variance, the same bits thread 0
+    /// stores). y may be x: each element is read and written by one thread, after the statistics' last read.
+    /// </summary>
+    static void StatisticsNormalizeKernel(ArrayView<float> x, ArrayView<float> y, ArrayView<float> mean, ArrayView<float> invStd,
+        ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> runningMean, ArrayView<float> runningVar, NormLayout layout, NormScalars s)
+    {
+        var scratch = SharedMemory.Allocate<float>(MaxWarps);
+        int g = Grid.IdxX;
+        float sum = 0f;
+        for (int j = Group.IdxX; j < layout.Count; j += Group.DimX) sum += x[layout.Index(g, j)];
+        float mu = GroupSum(sum, scratch) / layout.Count;
+        float squares = 0f;
+        for (int j = Group.IdxX; j < layout.Count; j += Group.DimX)
+        {
+            float d = x[layout.Index(g, j)] - mu;
+            squares += d * d;
+        }
+        float variance = GroupSum(squares, scratch) / layout.Count;
+        float inv = 1f / MathF.Sqrt(variance + s.Eps);
+        if (Group.IsFirstThread)
+        {
+            mean[g] = mu;
+            invStd[g] = inv;
+            if (s.UpdateRunning != 0)
+            {
+                runningMean[g] = (1f - s.Momentum) * runningMean[g] + s.Momentum * mu;
+                runningVar[g] = (1f - s.Momentum) * runningVar[g] + s.Momentum * variance * layout.Count / (layout.Count - 1);
+            }
+        }
+        for (int j = Group.IdxX; j < layout.Count; j += Group.DimX)
+        {
+            int i = layout.Index(g, j), p = layout.ParamOf(i, g);
+            float v = (x[i] - mu) * inv;
+            if (layout.HasGamma != 0) v *= gamma[p];
+            if (layout.HasBeta != 0) v += beta[p];
+            y[i] = v;
+        }
+    }
+
     static void NormalizeKernel(Index1D i, ArrayView<float> x, ArrayView<float> y, ArrayView<float> mean, ArrayView<float> invStd,
         ArrayView<float> gamma, ArrayView<float> beta, NormLayout layout)
     {
@@ -762,6 +845,52 @@ internal static class Normalization
         {
             sums[g] = a;
             sums[layout.Groups + g] = b;
+        }
+    }
+
+    /// <summary>
+    /// v3's backward: <see cref="BackwardSumsKernel"/>'s work (the sums also stored, for a parameter-gradient launch
+    /// where a parameter spans several groups), the parameter gradients where group g is parameter g (batch norm:
+    /// <see cref="ParamGradGroupsKernel"/> would add one term), then the group's input gradient as
+    /// <see cref="InputGradKernel"/>. dx may be dy: every element's dy is read by the sums before the barrier of the
+    /// second group sum and then once more by the thread that writes its dx.
+    /// </summary>
+    static void BackwardFusedKernel(ArrayView<float> dy, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invStd,
+        ArrayView<float> gamma, ArrayView<float> sums, ArrayView<float> dx, ArrayView<float> dgamma, ArrayView<float> dbeta,
+        NormLayout layout, int wantGamma, int wantBeta)
+    {
+        var scratch = SharedMemory.Allocate<float>(MaxWarps);
+        int g = Grid.IdxX;
+        float mu = mean[g], a = 0f, b = 0f;
+        bool weighted = layout.PerElement != 0 && layout.HasGamma != 0;
+        for (int j = Group.IdxX; j < layout.Count; j += Group.DimX)
+        {
+            int i = layout.Index(g, j);
+            float d = dy[i];
+            if (weighted) d *= gamma[layout.ParamOf(i, g)];
+            a += d;
+            b += d * (x[i] - mu);
+        }
+        a = GroupSum(a, scratch);
+        b = GroupSum(b, scratch) * invStd[g];
+        if (Group.IsFirstThread)
+        {
+            sums[g] = a;
+            sums[layout.Groups + g] = b;
+            if (layout.Groups == layout.ParamLength && layout.PerElement == 0)
+            {
+                if (wantGamma != 0) dgamma[g] = 0f + b;
+                if (wantBeta != 0) dbeta[g] = 0f + a;
+            }
+        }
+        float s = invStd[g];
+        for (int j = Group.IdxX; j < layout.Count; j += Group.DimX)
+        {
+            int i = layout.Index(g, j);
+            float w = layout.HasGamma != 0 ? gamma[layout.ParamOf(i, g)] : 1f;
+            float groupGamma = layout.PerElement != 0 ? 1f : w;
+            float xhat = (x[i] - mu) * s;
+            dx[i] = s * (w * dy[i] - groupGamma * (a + xhat * b) / layout.Count);
         }
     }
 
@@ -832,6 +961,34 @@ internal static class Normalization
             (gpu.Stream, x.Length, dy.View, x.View, mean.View, invStd.View, g, sums.View, dx.View, layout);
     }
 
+    /// <summary>
+    /// v3's backward: layer norm's parameter gradients first (they read dy, which dx may overwrite), then one fused
+    /// launch (sums, batch norm's parameter gradients, input gradient), then instance norm's parameter gradients from the
+    /// stored sums (a parameter spans the N groups of its channel).
+    /// </summary>
+    static void BackwardFusedGpu(GpuDevice gpu, Tensor dy, Tensor x, NormLayout layout, Tensor mean, Tensor invStd, Tensor? gamma,
+        Tensor dx, Tensor? dgamma, Tensor? dbeta)
+    {
+        using var sums = Tensor.Empty(gpu, 2 * layout.Groups);
+        var g = (gamma ?? x).View;
+        bool want = dgamma is not null || dbeta is not null;
+        var dg = (dgamma ?? dbeta ?? x).View;
+        var db = (dbeta ?? dgamma ?? x).View;
+        int wantGamma = dgamma is null ? 0 : 1, wantBeta = dbeta is null ? 0 : 1;
+        if (want && layout.PerElement != 0)
+            gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                    ArrayView<float>, ArrayView<float>, NormLayout, int, int>>(ParamGradElementsSpec)
+                (gpu.Stream, layout.ParamLength, dy.View, x.View, mean.View, invStd.View, dg, db, layout, wantGamma, wantBeta);
+        bool inKernel = layout.Groups == layout.ParamLength && layout.PerElement == 0;
+        gpu.Kernel<Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+                ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormLayout, int, int>>(BackwardFusedSpec)
+            (gpu.Stream, Groups(gpu, layout), dy.View, x.View, mean.View, invStd.View, g, sums.View, dx.View, dg, db, layout,
+             inKernel ? wantGamma : 0, inKernel ? wantBeta : 0);
+        if (want && layout.PerElement == 0 && !inKernel)
+            gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, NormLayout, int, int>>(ParamGradGroupsSpec)
+                (gpu.Stream, layout.ParamLength, sums.View, dg, db, layout, wantGamma, wantBeta);
+    }
+
     // ================================================================ argument checks shared by the ops
 
     /// <summary>Checks an optional per-channel (or other) parameter's shape.</summary>
@@ -843,4 +1000,11 @@ internal static class Normalization
     /// <summary>Every tensor that is not null on one device.</summary>
     public static void SameDevice(string op, params Tensor?[] tensors)
         => Check.SameDevice(op, tensors.Where(t => t is not null).Select(t => t!).ToArray());
+}
+
+/// <summary>The scalars of v3's fused forward (one kernel parameter): eps, the running statistics' momentum, and 1 to update them.</summary>
+public readonly struct NormScalars(float eps, float momentum, int updateRunning)
+{
+    public readonly float Eps = eps, Momentum = momentum;
+    public readonly int UpdateRunning = updateRunning;
 }

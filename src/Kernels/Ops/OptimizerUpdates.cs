@@ -299,6 +299,41 @@ public static class OptimizerUpdates
         }
     }
 
+    /// <summary>
+    /// One Adam (or AdamW) update of each of <paramref name="parameters"/> in place, all with the same
+    /// <paramref name="args"/> (the same step number): the same arithmetic as <see cref="Adam"/> on each, element for
+    /// element, so the results are bit for bit the same; on a GPU one launch covers up to <see cref="ViewTable.Slots"/>
+    /// tensors (<see cref="MultiTensor"/>) instead of one launch a tensor. The lists are parallel: the gradient and
+    /// the two moments of parameter i are <paramref name="grads"/>[i], <paramref name="expAvgs"/>[i] and
+    /// <paramref name="expAvgSqs"/>[i].
+    /// </summary>
+    public static void AdamMany(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> expAvgs,
+        IReadOnlyList<Tensor> expAvgSqs, in AdamArgs args)
+    {
+        const string op = "OptimizerUpdates.AdamMany";
+        if (grads.Count != parameters.Count || expAvgs.Count != parameters.Count || expAvgSqs.Count != parameters.Count)
+            throw new ArgumentException($"{op}: {parameters.Count} parameters but {grads.Count} gradients, {expAvgs.Count} first and {expAvgSqs.Count} second moments");
+        if (parameters.Count == 0) return;
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            CheckState($"{op} (tensor {i})", parameters[i], grads[i], expAvgs[i], expAvgSqs[i]);
+            Check.SameDevice(op, parameters[0], parameters[i]);
+        }
+        if (parameters[0].Device is not GpuDevice gpu)
+        {
+            for (int i = 0; i < parameters.Count; i++) Adam(parameters[i], grads[i], expAvgs[i], expAvgSqs[i], args);
+            return;
+        }
+        var launch = gpu.Kernel<Action<AcceleratorStream, Index1D, ViewTable, ViewTable, ViewTable, ViewTable, SlotEnds, AdamArgs>>(AdamManySpec);
+        foreach (var (first, count, total) in MultiTensor.Chunks(parameters))
+        {
+            if (total == 0) continue;
+            launch(gpu.Stream, total, MultiTensor.Views(parameters, first, count), MultiTensor.Views(grads, first, count),
+                MultiTensor.Views(expAvgs, first, count), MultiTensor.Views(expAvgSqs, first, count),
+                MultiTensor.Ends(parameters, first, count), args);
+        }
+    }
+
     static Tensor Required(string op, string what, Tensor? t)
         => t ?? throw new ArgumentNullException(what, $"{op}: {what} is required with these settings");
 
@@ -438,6 +473,7 @@ public static class OptimizerUpdates
     internal static readonly KernelSpec SgdSpec = KernelSpec.Implicit("OptimizerUpdates.Sgd", typeof(OptimizerUpdates), nameof(SgdKernel), hot: true);
     internal static readonly KernelSpec RmsPropSpec = KernelSpec.Implicit("OptimizerUpdates.RmsProp", typeof(OptimizerUpdates), nameof(RmsPropKernel), hot: true);
     internal static readonly KernelSpec AdamSpec = KernelSpec.Implicit("OptimizerUpdates.Adam", typeof(OptimizerUpdates), nameof(AdamKernel), hot: true);
+    internal static readonly KernelSpec AdamManySpec = KernelSpec.Implicit("OptimizerUpdates.AdamMany", typeof(OptimizerUpdates), nameof(AdamManyKernel), hot: true);
 
     // One thread an element. The settings (momentum on or off, centered, clipping) are uniform across
     // the launch, so their branches cost no divergence. A state tensor a setting does not use is passed
@@ -469,5 +505,22 @@ public static class OptimizerUpdates
         p[i] = w;
         m[i] = mi;
         v[i] = vi;
+    }
+
+    /// <summary>
+    /// <see cref="AdamKernel"/> over the concatenation of up to 16 tensors: thread i finds its tensor k (the slot of
+    /// i) and its element j in it, then does exactly AdamKernel's work on element j of tensor k.
+    /// </summary>
+    static void AdamManyKernel(Index1D i, ViewTable p, ViewTable g, ViewTable m, ViewTable v, SlotEnds ends, AdamArgs a)
+    {
+        int k = ends.SlotOf(i), j = i - ends.End(k - 1);
+        var pk = p.Get(k);
+        var mk = m.Get(k);
+        var vk = v.Get(k);
+        float w = pk[j], mi = mk[j], vi = vk[j];
+        AdamElement(ref w, g.Get(k)[j], ref mi, ref vi, a);
+        pk[j] = w;
+        mk[j] = mi;
+        vk[j] = vi;
     }
 }

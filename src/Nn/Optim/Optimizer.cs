@@ -25,6 +25,9 @@ public sealed class ParameterState
     }
 }
 
+/// <summary>One parameter's update in an optimizer step: the parameter, its gradient and its state.</summary>
+public readonly record struct ParameterUpdate(Tensor Parameter, Tensor Grad, ParameterState State);
+
 /// <summary>
 /// An optimizer's state for a checkpoint: its tensors by name (<c>state.{i}.{buffer}</c>, i the
 /// parameter's index) and its scalars as strings (<c>kind</c>, <c>step_count</c>, <c>state.{i}.step</c> and
@@ -64,7 +67,8 @@ public sealed class OptimizerStateDict
 /// The base of every optimizer, following <c>torch.optim.Optimizer</c>: a list of parameters (tensors
 /// with <c>RequiresGrad</c>), <see cref="Step"/> updates each one whose <c>Grad</c> is set (a parameter
 /// with a null gradient is skipped, as in PyTorch), <see cref="ZeroGrad"/> clears the gradients.
-/// Each update is one fused kernel (<see cref="OptimizerUpdates"/>): one launch per parameter per step,
+/// Each update is one fused kernel (<see cref="OptimizerUpdates"/>): one launch per parameter per step (Adam on a GPU:
+/// one launch for each 16 parameters, <see cref="UpdateAll"/>),
 /// with the original WGAN's weight clipping (<see cref="ClipAfterStep"/>) fused into it.
 /// </summary>
 public abstract class Optimizer
@@ -145,6 +149,7 @@ public abstract class Optimizer
             if (!Shapes.Equal(g.Shape, p.Shape))
                 throw new TensorShapeException($"{Kind}.Step: parameter {i} has shape {Shapes.Format(p.Shape)} but its gradient has shape {Shapes.Format(g.Shape)}");
         }
+        var updates = new List<ParameterUpdate>(parameters.Length);
         for (int i = 0; i < parameters.Length; i++)
         {
             var p = parameters[i];
@@ -155,8 +160,9 @@ public abstract class Optimizer
             }
             var state = states[i] ??= new ParameterState();
             state.Step++;
-            Update(p, g, state);
+            updates.Add(new ParameterUpdate(p, g, state));
         }
+        UpdateAll(updates);
         StepCount++;
     }
 
@@ -181,6 +187,16 @@ public abstract class Optimizer
 
     /// <summary>One fused update of <paramref name="parameter"/>; <paramref name="state"/>.Step is already this update's number.</summary>
     protected abstract void Update(Tensor parameter, Tensor grad, ParameterState state);
+
+    /// <summary>
+    /// The updates of one <see cref="Step"/>, in parameter order (each state's Step already this update's number). By
+    /// default one <see cref="Update"/> each; an optimizer with a multi-tensor kernel (<see cref="Adam"/>) overrides it
+    /// to update many parameters a launch.
+    /// </summary>
+    protected virtual void UpdateAll(IReadOnlyList<ParameterUpdate> updates)
+    {
+        foreach (var u in updates) Update(u.Parameter, u.Grad, u.State);
+    }
 
     /// <summary>The state tensors a parameter has with the current settings (what a loaded state must hold).</summary>
     protected abstract IReadOnlyList<string> BufferNames { get; }

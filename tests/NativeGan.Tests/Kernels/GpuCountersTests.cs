@@ -53,12 +53,28 @@ public class GpuCountersTests
             using var x = Tensor.FromArray(data.Data, [4, 1, 8, 8], d);
             using var batch = new Batch(x.Share(), null, 0, step);
             var before = d.Counters;
+            var byKernel = d.LaunchesByKernel;
             var log = job.Step(batch, step);
             var used = d.Counters - before;
             Assert.Equal(["loss_d", "d_real", "d_fake", "grad_norm_g", "loss_g"], log.Keys);
             Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
             Assert.Equal(1, used.HostSyncs);
-            if (step == 2) Assert.Equal((0L, 0L, 0L), (used.Uploads, used.KernelLoads, used.DriverAllocations));
+            if (step < 2) continue;
+            Assert.Equal((0L, 0L, 0L), (used.Uploads, used.KernelLoads, used.DriverAllocations));
+            // Issue 40 item 4, fewer launches: each network's Adam in one launch, the gradient norm in two, batch norm one
+            // launch each way. The whole step's count is held exactly, so a change that adds launches must say so here.
+            var after = d.LaunchesByKernel;
+            long Launches(string kernel) => after.GetValueOrDefault(kernel) - byKernel.GetValueOrDefault(kernel);
+            Assert.Equal(2, Launches("OptimizerUpdates.AdamMany"));
+            Assert.Equal(1, Launches("JointL2Norm.SumOfSquares"));
+            Assert.Equal(0, Launches("OptimizerUpdates.Adam") + Launches("Norm.Statistics") + Launches("Norm.Normalize") + Launches("Norm.InputGrad"));
+            Assert.True(used.Launches == TinyDcganStepLaunches,
+                $"a tiny DCGAN step made {used.Launches} launches, expected {TinyDcganStepLaunches}: " +
+                string.Join(", ", after.Select(kv => (kv.Key, N: kv.Value - byKernel.GetValueOrDefault(kv.Key))).Where(k => k.N > 0).OrderByDescending(k => k.N).Select(k => $"{k.Key} {k.N}")));
         }
     }
+
+    /// <summary>The launches of the tiny DCGAN step above (8x8 images, widths 2) on 2026-12-07 after issue 40's multi-tensor
+    /// Adam, fused gradient norm and fused batch norm (DCGAN-32's figures: benchmarks/RESULTS.md).</summary>
+    const long TinyDcganStepLaunches = 126;
 }

@@ -48,7 +48,7 @@ public class NormBatchNorm2dTests
         }
     }
 
-    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize")]
+    [Theory, MemberData(nameof(Devices)), Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.Normalize"), Trait("Kernel", "Norm.StatisticsNormalize")]
     public void TrainingForwardMatchesFloat64AndUpdatesRunningStatistics(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
@@ -97,7 +97,8 @@ public class NormBatchNorm2dTests
     }
 
     [Theory, MemberData(nameof(Devices)),
-     Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.BackwardSums"), Trait("Kernel", "Norm.ParamGradGroups"), Trait("Kernel", "Norm.InputGrad")]
+     Trait("Kernel", "Norm.Statistics"), Trait("Kernel", "Norm.BackwardSums"), Trait("Kernel", "Norm.ParamGradGroups"), Trait("Kernel", "Norm.InputGrad"),
+     Trait("Kernel", "Norm.BackwardFused")]
     public void BackwardMatchesFloat64(string deviceName)
     {
         var d = TestDevices.Get(deviceName);
