@@ -76,33 +76,13 @@ public static partial class Conv2d
     }
 
     /// <summary>Whether a pass stores its [O, m*OH*OW] product (or reads its [O, m*OH*OW] operand) in the tensor's own [m, O,
-    /// OH*OW] layout, segment by segment (<see cref="Gemm.Segments"/>, <see cref="PackSampleSegments"/>), instead of through a
-    /// relayout copy: the packed GEMM, and an output plane of whole micro-tiles (16 or 32 pixels: DCGAN's 4x4, 8x8, 16x16).
+    /// OH*OW] layout, segment by segment (<see cref="Gemm.Segments"/>), instead of through a relayout copy: the packed GEMM, and an output plane of whole micro-tiles (16 or 32 pixels: DCGAN's 4x4, 8x8, 16x16).
     /// The same products as the relayout path, bit for bit; im2col v1 and v2, kept to compare against, keep the relayout (a
     /// test compares the two).</summary>
     static bool StoresInPlace(in Conv2dGeometry g, Conv2dVariant variant)
     {
         int nr = Gemm.CpuPanelWidth(variant.Gemm);
         return nr > 0 && g.OutPlane % nr == 0 && variant.Im2Col is Im2ColVariant.Default or Im2ColVariant.V3 or Im2ColVariant.V4;
-    }
-
-    /// <summary>
-    /// B panels [q0, q1) of op(B)[pc .. pc + kc, jc .. jc + nc] (<see cref="Gemm.PanelSource"/>) where op(B)(p, j) =
-    /// src[(j / plane) * sampleStride + p * plane + j % plane]: a [k, m*plane] matrix kept in a tensor's [m, k, plane] layout
-    /// (dy's [N, O, OH*OW] read as [O, N*OH*OW]). plane is whole panels, so each panel's columns are contiguous in one
-    /// sample; rows are walked one after another as the plain packing does.
-    /// </summary>
-    static unsafe void PackSampleSegments(float[] src, int offset, int plane, long sampleStride, int pc, int kc, int jc, int q0, int q1, int nr, float* dst)
-    {
-        fixed (float* s0 = src)
-            for (int q = q0; q < q1; q++)
-            {
-                int col = jc + q * nr;
-                float* s = s0 + offset + (long)(col / plane) * sampleStride + (long)pc * plane + col % plane, d = dst + (long)q * kc * nr;
-                for (int p = 0; p < kc; p++, s += plane, d += nr)
-                    for (int j = 0; j < nr; j += Vector256<float>.Count)
-                        Vector256.Store(Vector256.Load(s + j), d + j);
-            }
     }
 
     static void InputGradCpu(CpuDevice cpu, in Conv2dGeometry g, Tensor dy, Tensor w, Tensor? bias, Tensor dx, Conv2dVariant variant)
@@ -133,12 +113,8 @@ public static partial class Conv2d
             {
                 int m = Math.Min(nb, g.N - n0), cols = m * plane, chunk = doff + n0 * outSample;
                 if (m > 1 && inPlace)
-                    unsafe
-                    {
-                        Gemm.CpuPacked(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, [], 0, 0, false,
-                            (pc, kc, jc, nc, q0, q1, nr, dst) => PackSampleSegments(da, chunk, plane, outSample, pc, kc, jc, q0, q1, nr, dst),
-                            0f, col, 0, cols, default, variant.Gemm);
-                    }
+                    Gemm.CpuPacked(cpu, rows, cols, g.O, 1f, wa, wo, rows, true, da, chunk, plane, false, null, 0f, col, 0, cols, default,
+                        variant.Gemm, bSegments: new Gemm.Segments(plane, outSample));
                 else
                 {
                     // dy's chunk as [O, m*OH*OW]: sample n0 itself when m = 1, else relaid out.

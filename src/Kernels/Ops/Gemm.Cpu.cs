@@ -65,7 +65,8 @@ public static partial class Gemm
     /// 6 x 32 with <see cref="Vector512"/> when <paramref name="wide"/> (v3). <see cref="Cpu"/> picks by its variant argument.</summary>
     internal static unsafe void CpuV2Packed(CpuDevice cpu, int m, int n, int k, float alpha,
         float[] a, int aOffset, int lda, bool transA, float[] b, int bOffset, int ldb, bool transB,
-        float beta, float[] c, int cOffset, int ldc, bool wide, PanelSource? panels = null, Segments segments = default, Segments aSegments = default)
+        float beta, float[] c, int cOffset, int ldc, bool wide, PanelSource? panels = null, Segments segments = default, Segments aSegments = default,
+        Segments bSegments = default)
     {
         if (m <= 0 || n <= 0) return;
         if (k <= 0)
@@ -79,6 +80,8 @@ public static partial class Gemm
             throw new ArgumentException($"Gemm: C's column segments of {segments.Columns} must be whole panels of {nr} and divide n = {n}");
         if (aSegments.Columns > 0 && (transA || k % aSegments.Columns != 0))
             throw new ArgumentException($"Gemm: A's column segments of {aSegments.Columns} need A untransposed and must divide k = {k}");
+        if (bSegments.Columns > 0 && (transB || bSegments.Columns % nr != 0 || n % bSegments.Columns != 0))
+            throw new ArgumentException($"Gemm: B's column segments of {bSegments.Columns} need B untransposed, whole panels of {nr}, and must divide n = {n}");
         int threads = Math.Max(1, cpu.Threads);
         bool serial = threads == 1 || (long)m * n * k < SerialBelow;
         int workers = serial ? 1 : threads;
@@ -116,7 +119,7 @@ public static partial class Gemm
                     {
                         var (first, end) = Share(panelsN, Math.Min(workers, panelsN), part);
                         if (panels is not null) panels(pc, kc, jc, nc, first, end, nr, (float*)bBase);
-                        else PackB(b, bOffset, ldb, transB, pc, kc, jc, nc, first, end, nr, (float*)bBase);
+                        else PackB(b, bOffset, ldb, transB, pc, kc, jc, nc, first, end, nr, (float*)bBase, bSegments);
                     });
 
                     // 2. Each task packs one row block of op(A) and sweeps its share of the B panels.
@@ -191,8 +194,8 @@ public static partial class Gemm
     /// A matrix whose columns are stored in segments: column j lives at (j / Columns) * Stride + j % Columns from its row's
     /// start (rows ld apart inside a segment). A convolution's [O, m*OH*OW] matrices are kept this way in the tensors' own
     /// [m, O, OH*OW] layout (Columns = OH*OW, Stride = O*OH*OW, ld = OH*OW), so no relayout pass is needed: C of the
-    /// forward (Columns a multiple of the micro-tile's width, so that no tile straddles two segments) and A of the weight
-    /// gradient (dy, untransposed). Default (Columns 0): an ordinary row-major matrix.
+    /// forward (Columns a multiple of the micro-tile's width, so that no tile straddles two segments), B of the input
+    /// gradient and A of the weight gradient (dy, untransposed). Default (Columns 0): an ordinary row-major matrix.
     /// </summary>
     internal readonly record struct Segments(int Columns, long Stride)
     {
@@ -214,12 +217,12 @@ public static partial class Gemm
     /// <paramref name="variant"/>), op(B)'s panels written by <paramref name="panels"/> or packed from b.</summary>
     internal static void CpuPacked(CpuDevice cpu, int m, int n, int k, float alpha, float[] a, int aOffset, int lda, bool transA,
         float[] b, int bOffset, int ldb, bool transB, PanelSource? panels, float beta, float[] c, int cOffset, int ldc, Segments segments,
-        GemmVariant variant, Segments aSegments = default)
+        GemmVariant variant, Segments aSegments = default, Segments bSegments = default)
     {
         int nr = CpuPanelWidth(variant);
         if (nr == 0)
             throw new ArgumentOutOfRangeException(nameof(variant), $"Gemm.CpuPacked: packed variants only (2, 3 or 0), got {(int)variant}");
-        CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, nr == 32, panels, segments, aSegments);
+        CpuV2Packed(cpu, m, n, k, alpha, a, aOffset, lda, transA, b, bOffset, ldb, transB, beta, c, cOffset, ldc, nr == 32, panels, segments, aSegments, bSegments);
     }
 
     /// <summary>The packed GEMM C = alpha A op(B) + beta C with op(B)'s panels written by <paramref name="panels"/> (v2 or v3
@@ -290,9 +293,11 @@ public static partial class Gemm
     /// <summary>
     /// Packs panels [q0, q1) of the block op(B)[pc .. pc + kc, jc .. jc + nc] into <paramref name="dst"/>
     /// (the block's base): panel q holds, for each p, the <paramref name="nr"/> values of row p in columns
-    /// jc + q nr ..; a last, partial panel is zero-padded.
+    /// jc + q nr ..; a last, partial panel is zero-padded. With <paramref name="segments"/> (untransposed B, whole panels) each
+    /// panel's columns are read from their segment.
     /// </summary>
-    static unsafe void PackB(float[] b, int bOffset, int ldb, bool transB, int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst)
+    static unsafe void PackB(float[] b, int bOffset, int ldb, bool transB, int pc, int kc, int jc, int nc, int q0, int q1, int nr, float* dst,
+        Segments segments = default)
     {
         int full = nc / nr, fullEnd = Math.Min(q1, full);
         fixed (float* b0 = b)
@@ -304,10 +309,10 @@ public static partial class Gemm
                 // floats), and deal each row's floats out to the panels, a vector at a time.
                 for (int p = 0; p < kc; p++)
                 {
-                    float* s = src + (long)(pc + p) * ldb + jc;
+                    float* s = src + (long)(pc + p) * ldb;
                     for (int q = q0; q < fullEnd; q++)
                     {
-                        float* sq = s + q * nr, d = dst + ((long)q * kc + p) * nr;
+                        float* sq = s + segments.Offset(jc + q * nr), d = dst + ((long)q * kc + p) * nr;
                         for (int j = 0; j < nr; j += Vector256<float>.Count)
                             Vector256.Store(Vector256.Load(sq + j), d + j);
                     }
