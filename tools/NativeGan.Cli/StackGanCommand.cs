@@ -19,7 +19,7 @@ public static class StackGanCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the noise and of R-precision's distractor captions.", DefaultValueFactory = _ => 1 };
         var candidates = new Option<int>("--candidates") { Description = "Captions each R-precision ranking chooses among (AttnGAN: 100); chance is 1 / candidates.", DefaultValueFactory = _ => 100 };
         var device = Cli.DeviceOption();
-        var command = new Command("stackgan", "StackGAN on emoji: Inception score and Fréchet distance in the project's emoji-category judge's features, and R-precision with the checkpoint's own encoders, for stage I, stage II and real pictures on held-out captions (emoji-test); writes the pictures (held-out captions, one caption with eight noises, an interpolation).")
+        var command = new Command("stackgan", "StackGAN on emoji: Inception score and Fréchet distance in the project's emoji-category judge's features, and R-precision (with the checkpoint's own encoders and with an independent text-image matcher trained once and cached), for stage I, stage II and real pictures on held-out captions (emoji-test); writes the pictures (held-out captions, one caption with eight noises, an interpolation).")
         {
             checkpoint, output, seed, candidates, device,
         };
@@ -32,7 +32,8 @@ public static class StackGanCommand
             var test = DataSource.Load("emoji-test", options);
             string folder = r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(r.GetValue(checkpoint)!))!, "eval");
             using var judge = StackGanEvaluation.Judge(train, DataPaths.DefaultCache(), d, Cli.Log);
-            var scores = StackGanEvaluation.Evaluate(stack, judge, train, test, r.GetValue(seed), r.GetValue(candidates), Cli.Log);
+            using var matcher = TextImageMatcher.ForData(train, DataPaths.DefaultCache(), d, Cli.Log);
+            var scores = StackGanEvaluation.Evaluate(stack, judge, train, test, r.GetValue(seed), r.GetValue(candidates), Cli.Log, matcher);
             AnsiConsole.WriteLine(scores.ToString());
             foreach (var path in StackGanEvaluation.WritePictures(stack, test, folder, r.GetValue(seed)))
                 AnsiConsole.MarkupLine($"picture: {Markup.Escape(path)}");

@@ -10,11 +10,14 @@ namespace NativeGan.Gan.StackGan;
 /// <param name="Count">Images scored.</param>
 /// <param name="InceptionScore">exp(E KL(p(y|x) || p(y))) over the judge's 10 emoji categories (1 to 10).</param>
 /// <param name="FrechetDistance">d² between Gaussians fitted to the judge's 128 features of these images and of the reference (the held-out real pictures); null for the reference itself.</param>
-/// <param name="RPrecision">The share of images whose own caption is the most similar of its <see cref="StackGanScores.Candidates"/> candidates (null where not measured).</param>
-public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double? FrechetDistance, double? RPrecision)
+/// <param name="RPrecision">The share of images whose own caption is the most similar of its <see cref="StackGanScores.Candidates"/> candidates, by the run's own encoders (null where not measured).</param>
+/// <param name="RPrecisionIndependent">The same by the independent <see cref="TextImageMatcher"/> (null where not measured).</param>
+public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double? FrechetDistance, double? RPrecision, double? RPrecisionIndependent = null)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Name,-22} n {Count,5}  IS {InceptionScore,6:F3}  FD {(FrechetDistance is { } f ? f.ToString("F2", CultureInfo.InvariantCulture) : "-"),8}  R-precision {(RPrecision is { } r ? $"{r:P1}" : "-")}");
+        $"{Name,-26} n {Count,5}  IS {InceptionScore,6:F3}  FD {(FrechetDistance is { } f ? f.ToString("F2", CultureInfo.InvariantCulture) : "-"),8}  R-precision own encoders {Percent(RPrecision)}, independent matcher {Percent(RPrecisionIndependent)}");
+
+    static string Percent(double? r) => r is { } v ? v.ToString("P1", CultureInfo.InvariantCulture) : "-";
 }
 
 /// <summary>The measurements of a StackGAN checkpoint on held-out captions.</summary>
@@ -41,8 +44,10 @@ public sealed record StackGanScores(int HeldOutPictures, int HeldOutCaptions, do
 /// <item><b>Fréchet distance</b> against the held-out real pictures (what the captions describe); real vs real: the training
 /// pictures against them.</item>
 /// <item><b>R-precision</b> (AttnGAN's, Xu et al. 2018, with R = 1): each image's own caption among itself and
-/// <c>candidates - 1</c> captions of other held-out pictures drawn at random, ranked by cosine similarity of the job's own
-/// image and text encoders' embeddings; a hit when the own caption ranks first (ties count as misses). Chance: 1 / candidates.</item>
+/// <c>candidates - 1</c> captions of other held-out pictures drawn at random, ranked by cosine similarity of image and
+/// text embeddings; a hit when the own caption ranks first (ties count as misses). Chance: 1 / candidates. Twice: with the
+/// job's own encoders (AttnGAN's way; flattering when G trained against them, <c>match_weight</c>) and with an
+/// independent <see cref="TextImageMatcher"/> that never saw generated images (the figure to compare runs by).</item>
 /// </list>
 /// </summary>
 public static class StackGanEvaluation
@@ -95,8 +100,10 @@ public static class StackGanEvaluation
     /// Scores <paramref name="job"/> on <paramref name="heldOut"/>'s captions (see the class summary), with noise from
     /// <paramref name="seed"/>, against <paramref name="train"/> for real vs real. <paramref name="log"/> hears progress.
     /// </summary>
-    public static StackGanScores Evaluate(StackGanJob job, MnistClassifier judge, Dataset train, Dataset heldOut, ulong seed = 1, int candidates = 100, Action<string>? log = null)
+    public static StackGanScores Evaluate(StackGanJob job, MnistClassifier judge, Dataset train, Dataset heldOut, ulong seed = 1, int candidates = 100, Action<string>? log = null, TextImageMatcher? matcher = null)
     {
+        if (matcher is not null && matcher.Side != job.Options.Side)
+            throw new ArgumentException($"StackGanEvaluation: the matcher sees {matcher.Side}x{matcher.Side} images, the job draws {job.Options.Side}x{job.Options.Side}");
         if (heldOut.Captions is null || heldOut.Labels is null) throw new ArgumentException($"StackGanEvaluation: {heldOut.Name} needs captions and category labels");
         int side = job.Options.Side, size = 3 * side * side;
         var pairs = Enumerable.Range(0, heldOut.Count).SelectMany(i => heldOut.Captions[i].Select(c => (Image: i, Caption: c))).ToList();
@@ -110,14 +117,17 @@ public static class StackGanEvaluation
         var distractors = pairs.Select(p => Distractors(pairs, p.Image, p.Caption, candidates - 1, rng)).ToList();
         using var textEmbeddings = job.Embed(captions);
         var text = textEmbeddings.ToArray();
+        var matcherText = matcher?.EmbedTexts(captions);
 
         ImageSetScores Score(string name, float[] images, int count, IReadOnlyList<int>? captionOf, bool reference = false)
         {
             var pooled = Pool(images, count, side);
             var (probs, features) = judge.Evaluate(pooled, count);
             double? r = captionOf is null ? null : RPrecision(ImageEmbeddings(job, images, count), text, job.Options.Embedding, captionOf, distractors);
+            double? independent = captionOf is null || matcher is null ? null
+                : RPrecision(matcher.EmbedImages(images, count), matcherText!, TextImageMatcher.Dim, captionOf, distractors);
             double? fd = reference ? null : FrechetDistance.Compute(features, realFeatures, MnistClassifier.FeatureSize);
-            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), fd, r);
+            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), fd, r, independent);
         }
         var all = Enumerable.Range(0, pairs.Count).ToList();
         log?.Invoke("scoring stage I");

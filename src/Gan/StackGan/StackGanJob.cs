@@ -66,6 +66,15 @@ public sealed record StackGanOptions : ModelOptions
     [Setting("kl_weight", "Weight of conditioning augmentation's KL term in G's loss (the paper's 2.0).", Min = 0, ResumeMayChange = true)]
     public float KlWeight { get; init; } = ConditioningAugmentation.PaperKlWeight;
 
+    [Setting("uncond_logit", "Stage II's D also judges realism without the text (the reference's stage-II unconditional logit; its loss terms as the reference weighs them).")]
+    public bool UnconditionalLogit { get; init; } = true;
+
+    [Setting("stage2_tie", "Weight of an L1 term tying stage II's image, average-pooled to low_side, to the stage-I image it redraws (0: off, the paper's): stage II starts from stage I's layout instead of from scratch.", Min = 0, ResumeMayChange = true)]
+    public float Stage2Tie { get; init; } = 1f;
+
+    [Setting("match_weight", "Weight of a text-image matching term in G's loss: the contrastive loss of the frozen pretrained encoders between the generated images and their captions (AttnGAN's DAMSM role; 0: off, StackGAN's).", Min = 0, ResumeMayChange = true)]
+    public float MatchWeight { get; init; } = 1f;
+
     /// <summary>The full side (data_shape's).</summary>
     public int Side => DataShape[1];
 
@@ -134,7 +143,7 @@ public sealed class StackGanJob : ITrainingJob
         Stage1G = new Stage1Generator(o.Embedding, o.Latent, o.Condition, o.Stage1Width, o.LowSide, device, init);
         Stage1D = new StageDiscriminator(o.LowSide, o.Condition, o.CriticWidth, device, init);
         Stage2G = new Stage2Generator(o.Embedding, o.Condition, o.Stage2Width, o.Stage2Blocks, o.LowSide, o.Side, device, init);
-        Stage2D = new StageDiscriminator(o.Side, o.Condition, o.CriticWidth, device, init);
+        Stage2D = new StageDiscriminator(o.Side, o.Condition, o.CriticWidth, device, init, unconditional: o.UnconditionalLogit);
         Rng = new Rng(o.Seed, TrainStream);
         Encoders = new Adam([.. TextEncoder.Parameters(), .. ImageEncoder.Parameters()], o.LearningRateEncoders);
         OptimizerG1 = new Adam(Stage1G.Parameters(), o.LearningRateG, o.Beta1, 0.999f);
@@ -261,6 +270,7 @@ public sealed class StackGanJob : ITrainingJob
         using var eps = Rng.Normal(Device, [n, Options.Condition]);
         var c = ConditioningAugmentation.Sample(mu, logVar, eps);
         Tensor fake;
+        Tensor? stageOneImage = null;
         if (stage == 1)
         {
             using var z = Rng.Normal(Device, [n, Options.Latent]);
@@ -268,15 +278,21 @@ public sealed class StackGanJob : ITrainingJob
         }
         else
         {
-            var low = StageOne(text, n);
-            fake = Stage2G.Forward(low, c);
+            stageOneImage = StageOne(text, n);
+            fake = Stage2G.Forward(stageOneImage, c);
         }
         var muD = mu.Detach();
         Tensor wrongMu;
         using (Autograd.NoGrad()) wrongMu = ca.Mu.Forward(wrongText);
 
-        // D: real with its text, fake with the text, real with another sample's text.
-        var lossD = MatchingAwareLoss.Discriminator(d.Forward(target, muD), d.Forward(fake.Detach(), muD), d.Forward(target, wrongMu));
+        // D: real with its text, fake with the text, real with another sample's text (and, with the text-blind head,
+        // real and fake alone).
+        var (realLogits, realUnconditional) = d.Logits(target, muD);
+        var (fakeLogits, fakeUnconditional) = d.Logits(fake.Detach(), muD);
+        var wrongLogits = d.Forward(target, wrongMu);
+        var lossD = realUnconditional is not null
+            ? MatchingAwareLoss.Discriminator(realLogits, fakeLogits, wrongLogits, realUnconditional, fakeUnconditional!)
+            : MatchingAwareLoss.Discriminator(realLogits, fakeLogits, wrongLogits);
         optD.ZeroGrad();
         lossD.Backward();
         optD.Step();
@@ -287,9 +303,24 @@ public sealed class StackGanJob : ITrainingJob
         foreach (var p in d.Parameters()) p.RequiresGrad = false;
         try
         {
-            var adversarial = MatchingAwareLoss.Generator(d.Forward(fake, muD));
+            var (gLogits, gUnconditional) = d.Logits(fake, muD);
+            var adversarial = gUnconditional is not null ? MatchingAwareLoss.Generator(gLogits, gUnconditional) : MatchingAwareLoss.Generator(gLogits);
             var kl = ConditioningAugmentation.Kl(mu, logVar);
             var lossG = adversarial.Add(kl.Mul(Options.KlWeight));
+            if (stage == 2 && Options.Stage2Tie > 0)
+            {
+                // Stage II's image seen at stage I's side should still be stage I's picture.
+                var tie = Losses.L1(Downsample(fake, Options.LowSide), stageOneImage!);
+                lossG = lossG.Add(tie.Mul(Options.Stage2Tie));
+                log["tie"] = tie.Item();
+            }
+            if (Options.MatchWeight > 0)
+            {
+                var match = MatchLoss(fake, text, out float matched);
+                lossG = lossG.Add(match.Mul(Options.MatchWeight));
+                log["match_g"] = match.Item();
+                log["match_g_top1"] = matched;
+            }
             optG.ZeroGrad();
             lossG.Backward();
             optG.Step();
@@ -302,6 +333,22 @@ public sealed class StackGanJob : ITrainingJob
             foreach (var p in d.Parameters()) p.RequiresGrad = true;
         }
         return log;
+    }
+
+    /// <summary>
+    /// The contrastive loss (<see cref="Contrastive.Loss"/>, the pretraining's temperature) between generated images
+    /// [n, 3, s, s] (enlarged by nearest neighbours to the full side when s is smaller) and their captions' embeddings,
+    /// through the frozen image encoder: the gradient reaches G only. <paramref name="matched"/>: the share of images
+    /// whose own caption is the batch's most similar.
+    /// </summary>
+    Tensor MatchLoss(Tensor images, Tensor text, out float matched)
+    {
+        // The encoders are frozen after pretraining: the term moves G's images, not the judge of matching.
+        foreach (var p in ImageEncoder.Parameters()) p.RequiresGrad = false;
+        ImageEncoder.Eval();
+        var full = images;
+        while (full.Dim(2) < Options.Side) full = full.UpsampleNearest2x();
+        return Contrastive.Loss(text, ImageEncoder.Forward(full), Options.Temperature, out matched);
     }
 
     /// <summary>Stage I's images for embeddings <paramref name="text"/> with fresh noise from the job's stream, frozen (eval mode, no graph).</summary>
@@ -410,6 +457,8 @@ public sealed class StackGanFamily : IModelFamily
             Name = StackGanJob.KindName,
             Description = "StackGAN (Zhang et al. 2017): text to image in two stages on captioned images (emoji with their names). A text encoder of hashed words and character trigrams is first trained contrastively against an image encoder (pretrain_steps); then stage I draws 16x16 images from noise and conditioning augmentation's condition (stage1_steps), then stage II redraws them at 64x64 through residual blocks with stage I frozen. Matching-aware discriminators (real + (fake + mismatched) / 2), KL weight 2.0, Adam 2e-4 (0.5, 0.999).",
             Defaults = (data, _) => new StackGanOptions { DataShape = data.SampleShape },
+            // Checkpoints from before these settings trained without them.
+            AddedLater = new Dictionary<string, string> { ["uncond_logit"] = "false", ["stage2_tie"] = "0", ["match_weight"] = "0" },
             Create = (options, device) => new StackGanJob((StackGanOptions)options, device),
             DefaultData = "emoji",
             DefaultEpochs = 40,

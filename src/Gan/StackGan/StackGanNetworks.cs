@@ -190,10 +190,13 @@ public sealed class Stage2Generator : Module
 /// convolutions down to 4x4 (width, 2 width, 4 width, 8 width features; batch norm after the first), the condition
 /// (mu of the generator's augmentation, detached, as in the reference) joined as constant 4x4 maps, a 3x3 convolution
 /// (batch norm, LeakyReLU) and a 4x4 convolution to one logit: whether the image is real <i>and</i> matches the text.
+/// With <c>unconditional</c>, a second 4x4 convolution reads the image's 4x4 features alone (the reference's stage-II
+/// <c>get_uncond_logits</c>): whether the image is real, whatever the text, so G is also told about realism apart from
+/// matching.
 /// </summary>
 public sealed class StageDiscriminator : Module
 {
-    public StageDiscriminator(int side, int condition, int width, Device device, Rng rng)
+    public StageDiscriminator(int side, int condition, int width, Device device, Rng rng, bool unconditional = false)
     {
         if (side < 8 || (side & (side - 1)) != 0) throw new ArgumentException($"StageDiscriminator: the side must be a power of 2 of at least 8, got {side}");
         var downs = new List<Module>();
@@ -208,17 +211,27 @@ public sealed class StageDiscriminator : Module
         Head = RegisterModule("head", new Sequential(
             new Conv2d(c + condition, c, 3, 1, 1, bias: false, device: device, rng: rng), new BatchNorm2d(c, device: device), new LeakyReLU(0.2f),
             new Conv2d(c, 1, 4, 4, 0, device: device, rng: rng)));
+        if (unconditional) UnconditionalHead = RegisterModule("uncond_head", new Conv2d(c, 1, 4, 4, 0, device: device, rng: rng));
     }
 
     public Sequential Features { get; }
     public Sequential Head { get; }
 
+    /// <summary>The text-blind head (null unless built with <c>unconditional</c>).</summary>
+    public Conv2d? UnconditionalHead { get; }
+
     /// <summary>Logits [n, 1] of images [n, 3, side, side] with conditions [n, condition].</summary>
-    public Tensor Forward(Tensor images, Tensor condition)
+    public Tensor Forward(Tensor images, Tensor condition) => Logits(images, condition).Conditional;
+
+    /// <summary>
+    /// The conditional logits [n, 1] and, with an unconditional head, the text-blind ones [n, 1] (else null), from one
+    /// pass through the features.
+    /// </summary>
+    public (Tensor Conditional, Tensor? Unconditional) Logits(Tensor images, Tensor condition)
     {
         var f = Features.Forward(images);
-        var logits = Head.Forward(Ops.ChannelConcat(f, Blocks.Maps(condition, f.Dim(2), f.Dim(3))));
-        return Ops.Reshape(logits, images.Dim(0), 1);
+        var logits = Ops.Reshape(Head.Forward(Ops.ChannelConcat(f, Blocks.Maps(condition, f.Dim(2), f.Dim(3)))), images.Dim(0), 1);
+        return (logits, UnconditionalHead is { } u ? Ops.Reshape(u.Forward(f), images.Dim(0), 1) : null);
     }
 
     /// <summary>Not available: call <see cref="Forward(Tensor, Tensor)"/>.</summary>
@@ -238,6 +251,22 @@ public static class MatchingAwareLoss
         return Losses.BceWithLogits(realLogits, 1f).Add(fakeAndWrong);
     }
 
+    /// <summary>
+    /// D's loss with the text-blind logits too (the reference's stage II): (BCE(real, 1) + BCE(real uncond, 1)) / 2 +
+    /// (BCE(fake, 0) + BCE(wrong, 0) + BCE(fake uncond, 0)) / 3. (A real image with a mismatched text is still real,
+    /// so the text-blind head never sees the mismatched pairs.)
+    /// </summary>
+    public static Tensor Discriminator(Tensor realLogits, Tensor fakeLogits, Tensor wrongLogits, Tensor realUnconditional, Tensor fakeUnconditional)
+    {
+        var real = Losses.BceWithLogits(realLogits, 1f).Add(Losses.BceWithLogits(realUnconditional, 1f)).Mul(0.5f);
+        var fake = Losses.BceWithLogits(fakeLogits, 0f).Add(Losses.BceWithLogits(wrongLogits, 0f)).Add(Losses.BceWithLogits(fakeUnconditional, 0f)).Mul(1f / 3f);
+        return real.Add(fake);
+    }
+
     /// <summary>G's adversarial loss: BCE(D(fake, text), 1) (non-saturating); the KL term is added by the job.</summary>
     public static Tensor Generator(Tensor fakeLogits) => Losses.BceWithLogits(fakeLogits, 1f);
+
+    /// <summary>G's adversarial loss with the text-blind logits too: BCE(fake, 1) + BCE(fake uncond, 1) (the reference's).</summary>
+    public static Tensor Generator(Tensor fakeLogits, Tensor fakeUnconditional) =>
+        Losses.BceWithLogits(fakeLogits, 1f).Add(Losses.BceWithLogits(fakeUnconditional, 1f));
 }

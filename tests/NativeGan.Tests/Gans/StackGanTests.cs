@@ -230,6 +230,21 @@ public class StackGanLossTests
         Assert.Equal(expected, loss.Item(), 5);
         Assert.Equal((Bce(0.3f, 1) + Bce(-1.0f, 1)) / 2, MatchingAwareLoss.Generator(Tensor.FromArray(fake, [2, 1])).Item(), 5);
     }
+
+    [Fact]
+    public void With_the_text_blind_logits_the_losses_weigh_terms_as_the_reference()
+    {
+        using var scope = new TensorScope();
+        float[] real = [2.0f, -0.5f, 0.7f], fake = [0.3f, -1.0f, 2.2f], wrong = [1.2f, 0.1f, -0.4f], realU = [-0.6f, 1.5f, 0.2f], fakeU = [0.9f, -2.0f, 0.05f];
+        static double Bce(float x, double y) => -(y * Math.Log(1 / (1 + Math.Exp(-x))) + (1 - y) * Math.Log(1 - 1 / (1 + Math.Exp(-x))));
+        static double Mean(float[] xs, double y) => xs.Average(x => Bce(x, y));
+        // StackGAN-Pytorch's compute_discriminator_loss with get_uncond_logits: (real + uncond real) / 2 + (fake + wrong + uncond fake) / 3.
+        double expectedD = (Mean(real, 1) + Mean(realU, 1)) / 2 + (Mean(fake, 0) + Mean(wrong, 0) + Mean(fakeU, 0)) / 3;
+        static Tensor T(float[] v) => Tensor.FromArray(v, [v.Length, 1]);
+        Assert.Equal(expectedD, MatchingAwareLoss.Discriminator(T(real), T(fake), T(wrong), T(realU), T(fakeU)).Item(), 5);
+        // compute_generator_loss: fake + uncond fake, both against "real".
+        Assert.Equal(Mean(fake, 1) + Mean(fakeU, 1), MatchingAwareLoss.Generator(T(fake), T(fakeU)).Item(), 5);
+    }
 }
 
 public class StackGanMetricTests
@@ -320,6 +335,7 @@ public class StackGanJobTests
         using var loader = new DataLoader(data, 4, Device.Cpu, seed: 1);
         var before = job.Stage1G.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
         var textBefore = job.TextEncoder.Table.ToArray();
+        var imageBefore = job.ImageEncoder.StateDict().ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
         foreach (var batch in loader.Epoch(0))
             using (batch)
             {
@@ -329,10 +345,69 @@ public class StackGanJobTests
             }
         foreach (var (name, t) in job.Stage1G.StateDict()) Assert.Equal(before[name], t.ToArray());
         Assert.Equal(textBefore, job.TextEncoder.Table.ToArray());
+        foreach (var (name, t) in job.ImageEncoder.StateDict()) Assert.Equal(imageBefore[name], t.ToArray());
+
+        foreach (var p in job.ImageEncoder.Parameters()) Assert.False(p.RequiresGrad, "the match term must not train the image encoder");
 
         using var noCaptions = new DataLoader(data with { Captions = null }, 4, Device.Cpu, seed: 1);
         foreach (var batch in noCaptions.Epoch(0))
             using (batch)
                 Assert.Contains("no captions", Assert.Throws<DataException>(() => job.Step(batch, 0)).Message);
+    }
+
+    [Fact]
+    public void The_tie_and_match_terms_add_their_weighted_values_to_g_and_old_runs_load_without_them()
+    {
+        // One stage-II step from the same state with the terms off and on: D's step is the same, and G's loss differs by
+        // exactly the weighted terms the step logs (the terms are computed before any update, from the same draws).
+        var settings = new Dictionary<string, string>(Tiny) { ["pretrain_steps"] = "0", ["stage1_steps"] = "0", ["uncond_logit"] = "true" };
+        var data = Captioned(4);
+        IReadOnlyDictionary<string, float> StepWith(string tie, string match)
+        {
+            using var job = (StackGanJob)ModelKinds.Create(StackGanJob.KindName, new Dictionary<string, string>(settings) { ["stage2_tie"] = tie, ["match_weight"] = match }, Device.Cpu);
+            Assert.NotNull(job.Stage2D.UnconditionalHead);
+            Assert.Null(job.Stage1D.UnconditionalHead);
+            using var loader = new DataLoader(data, 4, Device.Cpu, seed: 1);
+            foreach (var batch in loader.Epoch(0))
+                using (batch) return job.Step(batch, 0);
+            throw new InvalidOperationException("no batch");
+        }
+        var off = StepWith("0", "0");
+        var on = StepWith("2.5", "0.75");
+        Assert.False(off.ContainsKey("tie") || off.ContainsKey("match_g"));
+        Assert.Equal(off["loss_d"], on["loss_d"]);
+        Assert.True(on["tie"] > 0 && on["match_g"] > 0);
+        Assert.Equal(off["loss_g"] + 2.5 * on["tie"] + 0.75 * on["match_g"], on["loss_g"], 4);
+        // The contrastive loss of n pairs lies near ln n for encoders that match nothing; here the encoders are untrained.
+        Assert.InRange(on["match_g"], 0.5 * Math.Log(4), 2 * Math.Log(4));
+
+        // A checkpoint's settings from before the three existed: the text-blind head, the tie and the match term are off.
+        var kind = ModelKinds.Find(StackGanJob.KindName);
+        using var current = ModelKinds.Create(StackGanJob.KindName, Tiny, Device.Cpu);
+        var old = current.Settings().Where(kv => kv.Key is not ("uncond_logit" or "stage2_tie" or "match_weight")).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var loaded = (StackGanOptions)kind.FromSaved(old);
+        Assert.False(loaded.UnconditionalLogit);
+        Assert.Equal(0f, loaded.Stage2Tie);
+        Assert.Equal(0f, loaded.MatchWeight);
+        var defaults = (StackGanOptions)current.Options;
+        Assert.True(defaults.UnconditionalLogit && defaults.Stage2Tie > 0 && defaults.MatchWeight > 0);
+    }
+
+    [Fact]
+    public void The_independent_matcher_learns_its_pairs_and_loads_from_its_cache_as_saved()
+    {
+        using var dir = new TempDir();
+        var data = Captioned(40);
+        using var trained = TextImageMatcher.ForData(data, dir.Path, Device.Cpu, steps: 500);
+        Assert.Single(Directory.GetFiles(dir.Path, "emoji-matcher-*.safetensors"));
+        using var loaded = TextImageMatcher.ForData(data, dir.Path, Device.Cpu, steps: 500);
+        string[] captions = [.. data.Captions!.Select(c => c[0])];
+        Assert.Equal(trained.EmbedTexts(captions), loaded.EmbedTexts(captions));
+        Assert.Equal(trained.EmbedImages(data.Data, data.Count), loaded.EmbedImages(data.Data, data.Count));
+        // The 40 noise pictures are memorised: each picks its own caption among the 5 other kinds' far more often than 1 in 6.
+        var captionOf = Enumerable.Range(0, 40).ToArray();
+        var distractors = Enumerable.Range(0, 40).Select(i => Enumerable.Range(0, 6).Where(k => k != i % 6).ToArray()).ToArray();
+        double r = StackGanEvaluation.RPrecision(trained.EmbedImages(data.Data, data.Count), trained.EmbedTexts(captions), TextImageMatcher.Dim, captionOf, distractors);
+        Assert.True(r > 0.5, $"R-precision of the matcher on its own training pairs: {r}");
     }
 }
