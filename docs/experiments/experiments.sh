@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stacked-modes|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|musegan|musegan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stacked-modes|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -629,6 +629,22 @@ if [[ $what == crnn-gan-diagnosis ]]; then
   diag defaults-adversarial3 400 --set pretrain_steps=100 --set adversarial_weight=3
 fi
 
+if [[ $what == musegan ]]; then
+  # MuseGAN's three models on the game music at 16 steps a bar, the defaults (lr 1e-3, batch 16 a critic update, 5
+  # critic updates a step), seed 1 (docs/RESULTS.md "MuseGAN: game music"). The runs were cut by --minutes (hybrid in
+  # two legs: 30 minutes, then --resume for 40; resumes are bit-identical on the cpu); these step counts repeat them.
+  for m in hybrid:1223 composer:743 jamming:500; do
+    run "musegan-${m%%:*}" $N train musegan --data game-music --set steps_per_bar=16 --set model=${m%%:*} --steps ${m##*:} --sample-every 100 --device "$device" --out "runs/musegan/${m%%:*}" --overwrite
+    run "musegan-${m%%:*}-eval" $N eval musegan --checkpoint "runs/musegan/${m%%:*}/checkpoint.safetensors" --count 500 --device "$device"
+  done
+  run musegan-hybrid-song $N generate --checkpoint runs/musegan/hybrid/checkpoint.safetensors --bars 8 --seed 1 --out docs/music/musegan-hybrid-seed1.mid --device "$device"
+fi
+if [[ $what == musegan-diagnosis ]]; then
+  # The hybrid at lr 2e-4 (a fifth of the default) beside the default run: how fast G leaves its half-on start
+  # (on_drums ... on_real in losses.jsonl), stopped at 369 steps.
+  run musegan-lr2e-4 $N train musegan --data game-music --set steps_per_bar=16 --set lr=2e-4 --steps 369 --sample-every 100 --device "$device" --out runs/musegan/hybrid-lr2e-4 --overwrite
+  run musegan-lr2e-4-eval $N eval musegan --checkpoint runs/musegan/hybrid-lr2e-4/checkpoint.safetensors --count 500 --device "$device"
+fi
 if [[ $what == progan-fashion ]]; then
   # ProGAN's first run: phases of 10,000 images so that 25 minutes reach 32x32 (docs/RESULTS.md "ProGAN on Fashion-MNIST").
   run progan-fashion $N train progan --set phase_images=10000 --minutes 25 --sample-every 200 --device "$device" --out runs/progan-fashion --overwrite

@@ -117,22 +117,59 @@ public static class Transpose
         Check.SameDevice(op, x, y);
         Check.Shape(op, "y", y, perm.Select(p => x.Dim(p)).ToArray());
         if (x.Length == 0) return;
-        var ix = PermuteIndex.Create(x.Shape, perm);
         switch (x.Device)
         {
             case CpuDevice cpu:
-                var (xa, xo) = x.CpuBuffer;
-                var (ya, yo) = y.CpuBuffer;
-                CpuParallel.For(cpu, y.Length, (start, count) =>
-                {
-                    for (int o = start; o < start + count; o++) ya[yo + o] = xa[xo + ix.Source(o)];
-                });
+                PermuteCpu(cpu, x, perm, y);
                 break;
             case GpuDevice gpu:
                 gpu.Kernel<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, PermuteIndex>>(PermuteSpec)
-                    (gpu.Stream, y.Length, x.View, y.View, ix);
+                    (gpu.Stream, y.Length, x.View, y.View, PermuteIndex.Create(x.Shape, perm));
                 break;
         }
+    }
+
+    /// <summary>
+    /// The cpu permute by runs: axes of size 1 dropped and output neighbours that are input neighbours merged, the flat
+    /// source index is found (by division) once per block of the last two output axes, and the last axis is copied as
+    /// one run where it is contiguous in x too. Finding the index of every element by five divisions, as the GPU kernel
+    /// does, cost more than the copy itself (MuseGAN's patch layers spent 70% of a step there).
+    /// </summary>
+    static void PermuteCpu(CpuDevice cpu, Tensor x, int[] perm, Tensor y)
+    {
+        var (xa, xo) = x.CpuBuffer;
+        var (ya, yo) = y.CpuBuffer;
+        Span<int> inStrides = stackalloc int[x.Rank];
+        for (int r = x.Rank - 1, st = 1; r >= 0; r--) { inStrides[r] = st; st *= x.Dim(r); }
+        // Output axes (outermost first), each with the input stride of the axis it came from.
+        var dims = new List<int>(x.Rank);
+        var strides = new List<int>(x.Rank);
+        foreach (int p in perm)
+        {
+            int d = x.Dim(p), s = inStrides[p];
+            if (d == 1) continue;
+            if (dims.Count > 0 && strides[^1] == s * d) { dims[^1] *= d; strides[^1] = s; }
+            else { dims.Add(d); strides.Add(s); }
+        }
+        while (dims.Count < 2) { dims.Insert(0, 1); strides.Insert(0, 0); }
+        int inner = dims[^1], innerStride = strides[^1], mid = dims[^2], midStride = strides[^2], block = inner * mid;
+        int outerRank = dims.Count - 2;
+        int[] outerDims = [.. dims.Take(outerRank)], outerStrides = [.. strides.Take(outerRank)];
+        CpuParallel.For(cpu, y.Length / block, (start, count) =>
+        {
+            for (int b = start; b < start + count; b++)
+            {
+                int source = xo, rest = b;
+                for (int k = outerRank - 1; k >= 0; k--) { source += rest % outerDims[k] * outerStrides[k]; rest /= outerDims[k]; }
+                int o = yo + b * block;
+                for (int m = 0; m < mid; m++, o += inner)
+                {
+                    int from = source + m * midStride;
+                    if (innerStride == 1) Array.Copy(xa, from, ya, o, inner);
+                    else for (int i = 0; i < inner; i++) ya[o + i] = xa[from + i * innerStride];
+                }
+            }
+        }, grain: Math.Max(1, 32768 / block));
     }
 
     static void CheckPermutation(Tensor x, int[] perm)

@@ -89,13 +89,38 @@ public class MuseGanTests
         var g = Weights(job.Generator);
         var d = Weights(job.Critic);
         var log = job.Step(batch, 0);
-        Assert.Equal(["gp", "grad_norm_g", "loss_d", "loss_g", "wasserstein"], log.Keys.Order());
+        Assert.Equal(["gp", "grad_norm_g", "loss_d", "loss_g", "on_bass", "on_drums", "on_guitar", "on_piano", "on_real", "on_strings", "wasserstein"], log.Keys.Order());
         Assert.All(log.Values, v => Assert.True(float.IsFinite(v)));
         Assert.True(log["gp"] > 0);
+        // on_real: the on fraction of the last critic update's real phrases (the batch's second half), counted here.
+        int size = data.Data.Length / 8;
+        Assert.Equal(data.Data[(4 * size)..].Count(v => v > 0) / (double)(4 * size), log["on_real"], 6);
+        foreach (var track in new[] { "drums", "piano", "guitar", "bass", "strings" }) Assert.InRange(log["on_" + track], 0, 1);
         Assert.NotEqual(g, Weights(job.Generator));
         Assert.NotEqual(d, Weights(job.Critic));
         Assert.Equal(2, job.OptimizerD.StepCount);   // n_critic updates of the critic, one of G
         Assert.Equal(1, job.OptimizerG.StepCount);
+    }
+
+    /// <summary>Why a barely trained hybrid scores EB 0 and UPC 12: at the default widths a fresh G's pre-activations
+    /// spread around 0 (each track's output bias shifting them a little), so tanh turns a quarter to a half of every
+    /// track's steps·pitches on, against the data's one or two percent.</summary>
+    [Fact]
+    public void A_fresh_generator_at_the_default_widths_turns_a_large_part_of_every_track_on()
+    {
+        var settings = Tiny();
+        foreach (var key in new[] { "latent", "g_width", "d_width" }) settings.Remove(key);
+        (settings["steps_per_bar"], settings["data_shape"]) = ("16", "5,64,84");   // the runs' resolution
+        using var job = (MuseGanJob)ModelKinds.Create(MuseGanJob.KindName, settings, Device.Cpu);
+        using var z = new Rng(9).Normal(Device.Cpu, [8, job.Generator.LatentSize]);
+        using var x = job.Generator.Forward(z);
+        var values = x.ToArray();
+        int track = values.Length / 8 / MultiTrack.Tracks;
+        for (int t = 0; t < MultiTrack.Tracks; t++)
+        {
+            int on = Enumerable.Range(0, 8).Sum(i => values.AsSpan((i * MultiTrack.Tracks + t) * track, track).ToArray().Count(v => v > 0));
+            Assert.True(on / (8.0 * track) is > 0.15 and < 0.85, $"track {t}: {on / (8.0 * track):F3} on");
+        }
     }
 
     [Fact]
