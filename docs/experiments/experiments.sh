@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|musegan|musegan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stacked-modes|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|musegan|musegan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stackgan-emoji-long|stacked-modes|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -671,4 +671,13 @@ if [[ $what == stackgan-emoji ]]; then
   # StackGAN's first run on emoji (docs/RESULTS.md "StackGAN: emoji"): 1,500 pretraining steps, 1,500 of stage I, stage II for the rest of 48 minutes.
   run stackgan-emoji $N train stackgan --data emoji --minutes 48 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=1500 --set lr_g=4e-4 --set lr_d=4e-4 --sample-every 200 --device "$device" --out runs/stackgan-emoji --overwrite
   run stackgan-emoji-eval $N eval stackgan --checkpoint runs/stackgan-emoji/checkpoint.safetensors --device "$device"
+fi
+if [[ $what == stackgan-emoji-long ]]; then
+  # StackGAN on emoji, the second round (docs/RESULTS.md "StackGAN: emoji"): the first run's recipe (the paper's losses,
+  # no text-blind logit, no tie, no match term) for 40 minutes, against the new defaults (stage II's text-blind logit,
+  # stage2_tie 1, match_weight 1) with a longer stage I for 50 minutes. Both scored with the independent matcher and FID-R18.
+  run stackgan-emoji-paper $N train stackgan --data emoji --minutes 40 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=1500 --set lr_g=4e-4 --set lr_d=4e-4 --set uncond_logit=false --set stage2_tie=0 --set match_weight=0 --sample-every 500 --device "$device" --out runs/stackgan-emoji-paper --overwrite
+  run stackgan-emoji-paper-eval $N eval stackgan --checkpoint runs/stackgan-emoji-paper/checkpoint.safetensors --fid-r18 --device "$device"
+  run stackgan-emoji-new $N train stackgan --data emoji --minutes 50 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=6000 --set lr_g=4e-4 --set lr_d=4e-4 --sample-every 500 --device "$device" --out runs/stackgan-emoji-new --overwrite
+  run stackgan-emoji-new-eval $N eval stackgan --checkpoint runs/stackgan-emoji-new/checkpoint.safetensors --fid-r18 --device "$device"
 fi
