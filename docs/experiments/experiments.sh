@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stacked-modes|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|crnn-gan-time|progan-fashion|stylegan-stacked|stackgan-emoji|stacked-modes|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -627,6 +627,30 @@ if [[ $what == crnn-gan-diagnosis ]]; then
   diag defaults-adversarial 400 --set pretrain_steps=100 --set feature_matching=false
   diag defaults-smooth 400 --set pretrain_steps=100 --set label_smoothing=0.1
   diag defaults-adversarial3 400 --set pretrain_steps=100 --set adversarial_weight=3
+fi
+
+if [[ $what == crnn-gan-time ]]; then
+  # The time axis (docs/RESULTS.md "C-RNN-GAN: the time axis"): the diagnosis size, the pitch remedies on, and the
+  # ways of flooring G's times at 0 (time_floor, the default softplus since this round), a moment term on the times
+  # (time_moments) and D seeing onsets (d_onsets); seed 1, and seed 2 for the two floors that matter.
+  diag() { # NAME STEPS [--set ...]
+    local name=$1 steps=$2; shift 2
+    run "crnn-$name" $N train crnn-gan --set hidden_g=32 --set hidden_d=32 --length 32 --steps "$steps" --threads 1 --device "$device" --out "runs/crnn-diag/$name" --overwrite --set pretrain_steps=100 "$@"
+    run "crnn-$name-eval" $N eval music --checkpoint "runs/crnn-diag/$name/checkpoint.safetensors" --count 100 --device "$device"
+  }
+  relu="--set time_floor=relu --set time_snap=0"
+  soft="--set time_floor=softplus --set time_snap=0.0625"
+  diag relu 400 $relu
+  diag relu-seed2 400 $relu --seed 2
+  diag straight-through 400 --set time_floor=straight-through --set time_snap=0
+  diag straight-through-moments 400 --set time_floor=straight-through --set time_snap=0 --set time_moments=10
+  diag straight-through-onsets 400 --set time_floor=straight-through --set time_snap=0 --set d_onsets=true
+  diag softplus 400 $soft
+  diag softplus-seed2 400 $soft --seed 2
+  diag softplus-moments 400 $soft --set time_moments=10
+  diag softplus-onsets 400 $soft --set d_onsets=true
+  diag softplus-moments-onsets 400 $soft --set time_moments=10 --set d_onsets=true
+  diag softplus-800 800 $soft
 fi
 
 if [[ $what == progan-fashion ]]; then

@@ -51,14 +51,16 @@ public sealed record CrnnGanOptions : ModelOptions
     [Setting("freeze_ratio", "See freeze.", Min = 0, MinExclusive = true, Max = 1, ResumeMayChange = true)]
     public float FreezeRatio { get; init; } = 0.7f;
 
-    [Setting("relu_times", "G's time since the previous onset and length pass a ReLU (the reference's output ReLU): chords (shift 0) become reachable, and D never sees a negative time. time_floor says how the floor passes gradients.")]
+    [Setting("relu_times", "G's time since the previous onset and length are floored at 0 (the reference's output ReLU; time_floor says how): chords (shift 0) become reachable, and D never sees a negative time.")]
     public bool ReluTimes { get; init; } = true;
 
+    // softplus with time_snap is the default since the twenty-seventh session: with relu the time since the previous onset
+    // collapsed to 0 (95% of the gaps at the diagnosis size, pieces of a few giant chords); docs/RESULTS.md has the runs.
     [Setting("time_floor", "With relu_times, how G's times are floored at 0: relu (no gradient below 0: a time stuck below stays there, a dead ReLU), straight-through (the ReLU's exact zeros forward, the gradient passed as if there were no floor) or softplus (smooth; exact zeros only through time_snap).")]
-    public TimeFloor TimeFloor { get; init; } = TimeFloor.Relu;
+    public TimeFloor TimeFloor { get; init; } = TimeFloor.Softplus;
 
-    [Setting("time_snap", "Generated times since the previous onset shorter than this (quarter notes) become 0 (a chord) when music is written; training sees them as they are.", Min = 0)]
-    public float TimeSnap { get; init; } = 0f;
+    [Setting("time_snap", "Generated times since the previous onset shorter than this (quarter notes; 0.0625: a 64th note) become 0 (a chord) when music is written; training sees them as they are.", Min = 0)]
+    public float TimeSnap { get; init; } = 0.0625f;
 
     [Setting("time_moments", "G's loss also has this weight times the squared differences between real and generated batch means and standard deviations of the time since the previous onset and of the length, and of the share of (softly) zero times (0: none).", Min = 0, ResumeMayChange = true)]
     public float TimeMoments { get; init; } = 0f;

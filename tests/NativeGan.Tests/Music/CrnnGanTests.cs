@@ -165,7 +165,7 @@ public class CrnnGanTests
     public void Relu_times_makes_shifts_and_lengths_nonnegative_and_leaves_pitch_and_velocity()
     {
         using var plain = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "false" });
-        using var relu = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "true" });
+        using var relu = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "true", ["time_floor"] = "relu" });
         using var scope = new TensorScope();
         var rng = new Rng(3);
         using var noise = rng.Uniform(Device.Cpu, [9, 6, 4]);
@@ -266,7 +266,7 @@ public class CrnnGanTests
     [Fact]
     public void Time_snap_turns_short_generated_times_into_chords()
     {
-        using var plain = NewJob();
+        using var plain = NewJob(new Dictionary<string, string>(Tiny) { ["time_snap"] = "0" });
         using var snapped = NewJob(new Dictionary<string, string>(Tiny) { ["time_snap"] = "1000" });
         var a = plain.Generate(12, 3, 1f).Tracks[0].Notes;
         var b = snapped.Generate(12, 3, 1f).Tracks[0].Notes;
@@ -280,6 +280,7 @@ public class CrnnGanTests
     {
         var kind = ModelKinds.Find(CrnnGanJob.KindName);
         var defaults = (CrnnGanOptions)kind.FromSettings(Tiny);
+        Assert.Equal((TimeFloor.Softplus, 0.0625f), (defaults.TimeFloor, defaults.TimeSnap));  // today's defaults differ from the old behaviour
         string[] added = ["time_floor", "time_snap", "time_moments", "d_onsets"];
         var saved = OptionsBinder.ToStrings(defaults).Where(kv => !added.Contains(kv.Key)).ToDictionary();
         var old = (CrnnGanOptions)kind.FromSaved(saved);
@@ -330,12 +331,16 @@ public class CrnnGanTests
     }
 
     [Fact]
-    public void On_a_tiny_corpus_the_defaults_span_the_tune_where_the_papers_options_collapse_to_a_pitch_or_two()
+    public void On_a_tiny_corpus_the_pitch_remedies_span_the_tune_where_the_papers_options_collapse_to_a_pitch_or_two()
     {
+        // The pitch remedies with the ReLU floor they were measured with, and with today's softplus floor.
+        double remedies = ToneSpanAfterTraining(new() { ["time_floor"] = "relu", ["time_snap"] = "0" });
         double defaults = ToneSpanAfterTraining([]);
         double paper = ToneSpanAfterTraining(new() { ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0" });
-        // The tune spans 10-12 semitones an excerpt.
-        Assert.True(defaults >= 6, $"the defaults' pieces span {defaults} semitones");
+        // The tune spans 10-12 semitones an excerpt. The softplus floor spans a little less on it (5 semitones when this
+        // test was written, against 6 or more with the ReLU), still clear of the collapse.
+        Assert.True(remedies >= 6, $"the remedies' pieces span {remedies} semitones");
+        Assert.True(defaults >= 4, $"the defaults' pieces span {defaults} semitones");
         Assert.True(paper <= 3, $"the paper's options' pieces span {paper} semitones");
     }
 
