@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind docs/RESULTS.md and the dated record in docs/journal/, in the order they were made, each logged to
 # runs/experiments/NAME.log (git-ignored). It changes to the repository root first, so it runs from any directory.
-#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|musegan|musegan-diagnosis|progan-fashion|stylegan-stacked|stackgan-emoji|stackgan-emoji-long|stacked-modes|all] [DEVICE]
+#   bash docs/experiments/experiments.sh [main|ae|modes|long|longer|wgan-gp-long|wgan-gp-longer|cool|smoothing|grid-seeds|grid-longer|bridges|cool-batch|pacgan|grid-b256|grid-fast|grid-rates|grid-recipe|grid-r1|grid-r1-levers|grid-nobn|wgan-gp-mnist|wgan-gp-mnist-long|classifier10|truncation|radialgan|radialgan-variants|radialgan-small|radialgan-long|radialgan-sweep|radialgan-sweep-long|radialgan-cyclegan|radialgan-small-cyclegan|music|crnn-gan-diagnosis|musegan|musegan-diagnosis|crnn-gan-time|progan-fashion|stylegan-stacked|stackgan-emoji|stackgan-emoji-long|stacked-modes|all] [DEVICE]
 # Every command is the `nativegan` program's own: what the table reports, anyone can rerun.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -590,11 +590,15 @@ if [[ $what == music ]]; then
   # statistics of 200 pieces each against the training excerpts, and two 16-bar pieces of each.
   run lstm-melody $N train lstm-melody --device "$device" --out runs/music/lstm-melody --overwrite
   run lstm-melody-eval $N eval music --checkpoint runs/music/lstm-melody/checkpoint.safetensors --count 200 --device "$device"
-  # crnn-gan (issue 36, second round): the remedies' defaults (minibatch_std, adversarial_weight 1, relu_times) at 64
-  # units, 100 pretraining steps, one thread, under a 35-minute budget (the first round: 100 units, the paper's
-  # options, 70 minutes: collapsed).
-  run crnn-gan $N train crnn-gan --set hidden_g=64 --set hidden_d=64 --set pretrain_steps=100 --minutes 35 --epochs 100 --threads 1 --device "$device" --out runs/music/crnn-gan --overwrite
+  # crnn-gan (issue 36, third round): today's defaults (the pitch remedies, time_floor softplus with time_snap) at 64
+  # units, 100 pretraining steps, 1,000 steps, one thread, seed 2 (the table's row); seed 1 (it diverged: at 551
+  # steps under --minutes 30) and the ReLU floor (the second round's settings) beside it.
+  run crnn-gan $N train crnn-gan --set hidden_g=64 --set hidden_d=64 --set pretrain_steps=100 --steps 1000 --epochs 1000 --seed 2 --threads 1 --device "$device" --out runs/music/crnn-gan --overwrite
   run crnn-gan-eval $N eval music --checkpoint runs/music/crnn-gan/checkpoint.safetensors --count 200 --device "$device"
+  run crnn-gan-seed1 $N train crnn-gan --set hidden_g=64 --set hidden_d=64 --set pretrain_steps=100 --steps 551 --epochs 1000 --threads 1 --device "$device" --out runs/music/crnn-gan-seed1 --overwrite
+  run crnn-gan-seed1-eval $N eval music --checkpoint runs/music/crnn-gan-seed1/checkpoint.safetensors --count 200 --device "$device"
+  run crnn-gan-relu $N train crnn-gan --set hidden_g=64 --set hidden_d=64 --set pretrain_steps=100 --set time_floor=relu --set time_snap=0 --steps 1000 --epochs 1000 --threads 1 --device "$device" --out runs/music/crnn-gan-relu --overwrite
+  run crnn-gan-relu-eval $N eval music --checkpoint runs/music/crnn-gan-relu/checkpoint.safetensors --count 200 --device "$device"
   for s in 1 2; do
     run "lstm-melody-song$s" $N generate --checkpoint runs/music/lstm-melody/checkpoint.safetensors --bars 16 --seed $s --out docs/music/lstm-melody-seed$s.mid --device "$device"
     run "crnn-gan-song$s" $N generate --checkpoint runs/music/crnn-gan/checkpoint.safetensors --bars 16 --seed $s --out docs/music/crnn-gan-seed$s.mid --device "$device"
@@ -645,6 +649,30 @@ if [[ $what == musegan-diagnosis ]]; then
   run musegan-lr2e-4 $N train musegan --data game-music --set steps_per_bar=16 --set lr=2e-4 --steps 369 --sample-every 100 --device "$device" --out runs/musegan/hybrid-lr2e-4 --overwrite
   run musegan-lr2e-4-eval $N eval musegan --checkpoint runs/musegan/hybrid-lr2e-4/checkpoint.safetensors --count 500 --device "$device"
 fi
+if [[ $what == crnn-gan-time ]]; then
+  # The time axis (docs/RESULTS.md "C-RNN-GAN: the time axis"): the diagnosis size, the pitch remedies on, and the
+  # ways of flooring G's times at 0 (time_floor, the default softplus since this round), a moment term on the times
+  # (time_moments) and D seeing onsets (d_onsets); seed 1, and seed 2 for the two floors that matter.
+  diag() { # NAME STEPS [--set ...]
+    local name=$1 steps=$2; shift 2
+    run "crnn-$name" $N train crnn-gan --set hidden_g=32 --set hidden_d=32 --length 32 --steps "$steps" --threads 1 --device "$device" --out "runs/crnn-diag/$name" --overwrite --set pretrain_steps=100 "$@"
+    run "crnn-$name-eval" $N eval music --checkpoint "runs/crnn-diag/$name/checkpoint.safetensors" --count 100 --device "$device"
+  }
+  relu="--set time_floor=relu --set time_snap=0"
+  soft="--set time_floor=softplus --set time_snap=0.0625"
+  diag relu 400 $relu
+  diag relu-seed2 400 $relu --seed 2
+  diag straight-through 400 --set time_floor=straight-through --set time_snap=0
+  diag straight-through-moments 400 --set time_floor=straight-through --set time_snap=0 --set time_moments=10
+  diag straight-through-onsets 400 --set time_floor=straight-through --set time_snap=0 --set d_onsets=true
+  diag softplus 400 $soft
+  diag softplus-seed2 400 $soft --seed 2
+  diag softplus-moments 400 $soft --set time_moments=10
+  diag softplus-onsets 400 $soft --set d_onsets=true
+  diag softplus-moments-onsets 400 $soft --set time_moments=10 --set d_onsets=true
+  diag softplus-800 800 $soft
+fi
+
 if [[ $what == progan-fashion ]]; then
   # ProGAN's first run: phases of 10,000 images so that 25 minutes reach 32x32 (docs/RESULTS.md "ProGAN on Fashion-MNIST").
   run progan-fashion $N train progan --set phase_images=10000 --minutes 25 --sample-every 200 --device "$device" --out runs/progan-fashion --overwrite

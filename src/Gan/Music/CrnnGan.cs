@@ -51,8 +51,22 @@ public sealed record CrnnGanOptions : ModelOptions
     [Setting("freeze_ratio", "See freeze.", Min = 0, MinExclusive = true, Max = 1, ResumeMayChange = true)]
     public float FreezeRatio { get; init; } = 0.7f;
 
-    [Setting("relu_times", "G's time since the previous onset and length pass a ReLU (the reference's output ReLU): chords (shift 0) become reachable, and D never sees a negative time.")]
+    [Setting("relu_times", "G's time since the previous onset and length are floored at 0 (the reference's output ReLU; time_floor says how): chords (shift 0) become reachable, and D never sees a negative time.")]
     public bool ReluTimes { get; init; } = true;
+
+    // softplus with time_snap is the default since the twenty-seventh session: with relu the time since the previous onset
+    // collapsed to 0 (95% of the gaps at the diagnosis size, pieces of a few giant chords); docs/RESULTS.md has the runs.
+    [Setting("time_floor", "With relu_times, how G's times are floored at 0: relu (no gradient below 0: a time stuck below stays there, a dead ReLU), straight-through (the ReLU's exact zeros forward, the gradient passed as if there were no floor) or softplus (smooth; exact zeros only through time_snap).")]
+    public TimeFloor TimeFloor { get; init; } = TimeFloor.Softplus;
+
+    [Setting("time_snap", "Generated times since the previous onset shorter than this (quarter notes; 0.0625: a 64th note) become 0 (a chord) when music is written; training sees them as they are.", Min = 0)]
+    public float TimeSnap { get; init; } = 0.0625f;
+
+    [Setting("time_moments", "G's loss also has this weight times the squared differences between real and generated batch means and standard deviations of the time since the previous onset and of the length, and of the share of (softly) zero times (0: none).", Min = 0, ResumeMayChange = true)]
+    public float TimeMoments { get; init; } = 0f;
+
+    [Setting("d_onsets", "D also sees each event's onset since the excerpt's start (the running sum of the times, divided by the excerpt's length): a sequence of chords stands still where music moves on.")]
+    public bool DOnsets { get; init; } = false;
 
     [Setting("minibatch_std", "D sees, beside each step's event, the standard deviation of every feature over the batch at that step (ProGAN's minibatch feature, per step): a G that plays the same for every noise is told apart at once.")]
     public bool MinibatchStd { get; init; } = true;
@@ -73,6 +87,17 @@ public sealed record CrnnGanOptions : ModelOptions
     public int Length => DataShape[0];
 
     public override void Validate(string kind) => NoteEvents.CheckDataShape(kind, DataShape);
+}
+
+/// <summary>How <see cref="CrnnGanOptions.ReluTimes"/> floors G's times at 0 (<c>time_floor</c>).</summary>
+public enum TimeFloor
+{
+    /// <summary>max(x, 0): exact zeros, no gradient below 0.</summary>
+    Relu,
+    /// <summary>max(x, 0) forward, the identity's gradient backward: exact zeros, and a time below 0 is still pushed.</summary>
+    StraightThrough,
+    /// <summary>log(1 + e^x): smooth, never exactly 0.</summary>
+    Softplus,
 }
 
 /// <summary>
@@ -227,6 +252,12 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
                     if (Options.AdversarialWeight > 0) lossG = lossG.Add(SafeLog(pFake).Mean().Neg().Mul(Options.AdversarialWeight));
                 }
                 else lossG = SafeLog(pFake).Mean().Neg();
+                if (Options.TimeMoments > 0)
+                {
+                    var moments = TimeMomentLoss(real, fake);
+                    scalars["loss_time"] = moments.Item();
+                    lossG = lossG.Add(moments.Mul(Options.TimeMoments));
+                }
                 lossG.Backward();
                 scalars["grad_norm_g"] = GradientClipping.ClipGradNorm(Generator.Parameters(), Options.MaxGradNorm);
                 OptimizerG.Step();
@@ -258,6 +289,33 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
         return (float)(sum / t);
     }
 
+    /// <summary>Network units (2 quarters) of the soft zero test exp(-|x| / width) in <see cref="TimeMomentLoss"/>: a 64th note.</summary>
+    public const float SoftZeroWidth = 1f / 32;
+
+    /// <summary>
+    /// The squared differences between <paramref name="real"/> (a constant) and <paramref name="fake"/> [T, N, 4]: of the
+    /// means and the standard deviations (over the batch and the steps) of the time since the previous onset and of the
+    /// length, and of the mean soft zero share of the time, exp(-|x| / <see cref="SoftZeroWidth"/>); summed.
+    /// </summary>
+    public static Tensor TimeMomentLoss(Tensor real, Tensor fake)
+    {
+        Tensor? sum = null;
+        void Add(Tensor a, Tensor b) { var d = a.Sub(b.Detach()).Square(); sum = sum is null ? d : sum.Add(d); }
+        static Tensor Flat(Tensor x, int feature) => Ops.Reshape(CrnnDiscriminator.Feature(x, feature), x.Dim(0) * x.Dim(1));
+        foreach (int f in new[] { NoteEvents.TimeShift, NoteEvents.Duration })
+        {
+            var (r, g) = (Flat(real, f), Flat(fake, f));
+            Add(g.Mean(), r.Mean());
+            Add(Std(g), Std(r));
+        }
+        Tensor SoftZero(Tensor x) => Flat(x, NoteEvents.TimeShift).Abs().Mul(-1f / SoftZeroWidth).Exp().Mean();
+        Add(SoftZero(fake), SoftZero(real));
+        return sum!;
+    }
+
+    /// <summary>The biased standard deviation of a vector, sqrt(var + 1e-8).</summary>
+    static Tensor Std(Tensor x) => x.Sub(x.Mean()).Square().Mean().Add(1e-8f).Sqrt();
+
     /// <summary>log p kept finite at p = 0 and 1: log(p (1 - 2e-7) + 1e-7) (the reference clips p instead).</summary>
     static Tensor SafeLog(Tensor p) => p.Mul(1f - 2e-7f).Add(1e-7f).Log();
 
@@ -280,7 +338,10 @@ public sealed class CrnnGanJob : ITrainingJob, IMusicJob
             using var start = rng.Uniform(Device, [1, NoteEvents.Features]);
             using var noise = rng.Uniform(Device, [events, 1, NoteEvents.Features], 0f, Options.NoiseScale);
             var x = Generator.Forward(noise, start).ToArray();
-            return NoteEvents.ToSong(FromNetwork(x, 1, events), $"{Kind} seed {seed}");
+            var e = FromNetwork(x, 1, events);
+            for (int i = 0; i < events; i++)
+                if (e[i * NoteEvents.Features + NoteEvents.TimeShift] < Options.TimeSnap) e[i * NoteEvents.Features + NoteEvents.TimeShift] = 0;
+            return NoteEvents.ToSong(e, $"{Kind} seed {seed}");
         }
         finally
         {
@@ -309,9 +370,21 @@ public sealed class CrnnGenerator : Module
         Lstm = RegisterModule("lstm", new Lstm(options.HiddenG, options.HiddenG, options.LayersG, dropout: options.LayersG > 1 ? options.Dropout : 0, device: device, rng: rng, dropoutRng: dropoutRng));
         Output = RegisterModule("output", new Linear(options.HiddenG, NoteEvents.Features, device: device, rng: rng));
         reluTimes = options.ReluTimes;
+        timeFloor = options.TimeFloor;
     }
 
     readonly bool reluTimes;
+    readonly TimeFloor timeFloor;
+
+    /// <summary>Times (features 0 and 1, network scale) floored at 0 as <paramref name="floor"/> says.</summary>
+    public static Tensor Floor(Tensor times, TimeFloor floor) => floor switch
+    {
+        TimeFloor.Relu => times.Relu(),
+        // x + (relu(x) - x) with the bracket a constant: relu's values, the identity's gradient.
+        TimeFloor.StraightThrough => times.Add(times.Relu().Sub(times).Detach()),
+        TimeFloor.Softplus => times.Softplus(),
+        _ => throw new ArgumentOutOfRangeException(nameof(floor), floor, "CrnnGenerator.Floor"),
+    };
 
     public Linear Input { get; }
     public Lstm Lstm { get; }
@@ -336,7 +409,7 @@ public sealed class CrnnGenerator : Module
             (h, c) = state;
             var value = Output.Forward(Ops.Reshape(output, n, output.Dim(2)));
             // Time since the previous onset and length (features 0 and 1) are never negative; a ReLU gives exact zeros (chords).
-            outputs[t] = reluTimes ? Ops.ChannelConcat(value.ChannelSlice(0, 2).Relu(), value.ChannelSlice(2, NoteEvents.Features - 2)) : value;
+            outputs[t] = reluTimes ? Ops.ChannelConcat(Floor(value.ChannelSlice(0, 2), timeFloor), value.ChannelSlice(2, NoteEvents.Features - 2)) : value;
             previous = teacherSteps is null ? outputs[t] : teacherSteps[t];
         }
         return Ops.Stack(outputs);
@@ -355,6 +428,7 @@ public sealed class CrnnDiscriminator : Module
     readonly float dropout;
     readonly Rng dropoutRng;
     readonly bool minibatchStd;
+    readonly bool onsets;
 
     /// <summary>D of <paramref name="options"/>, weights from <paramref name="rng"/>, dropout masks from <paramref name="dropoutRng"/>.</summary>
     public CrnnDiscriminator(CrnnGanOptions options, Device device, Rng rng, Rng dropoutRng)
@@ -362,7 +436,9 @@ public sealed class CrnnDiscriminator : Module
         dropout = options.Dropout;
         this.dropoutRng = dropoutRng;
         minibatchStd = options.MinibatchStd;
-        Lstm = RegisterModule("lstm", new Lstm(minibatchStd ? 2 * NoteEvents.Features : NoteEvents.Features, options.HiddenD, options.LayersD, dropout: options.LayersD > 1 ? options.Dropout : 0,
+        onsets = options.DOnsets;
+        int inputs = (minibatchStd ? 2 * NoteEvents.Features : NoteEvents.Features) + (onsets ? 1 : 0);
+        Lstm = RegisterModule("lstm", new Lstm(inputs, options.HiddenD, options.LayersD, dropout: options.LayersD > 1 ? options.Dropout : 0,
             bidirectional: true, device: device, rng: rng, dropoutRng: dropoutRng));
         Decision = RegisterModule("decision", new Linear(2 * options.HiddenD, 1, device: device, rng: rng));
     }
@@ -381,7 +457,10 @@ public sealed class CrnnDiscriminator : Module
             using var mask = dropoutRng.BernoulliMask(x.Device, x.Shape, 1f - dropout, 1f / (1f - dropout));
             x = x.Mul(mask);
         }
+        // The onsets are summed from the events as D sees them (after dropout), so they carry nothing the events hide.
+        var seen = x;
         if (minibatchStd) x = WithBatchSpread(x);
+        if (onsets) x = WithOnsets(x, seen);
         var features = Lstm.Forward(x);
         var perStep = Decision.Forward(Ops.Reshape(features, steps * n, features.Dim(2))).Sigmoid();
         return (Ops.Reshape(perStep, steps, n).Mean([0]), features);
@@ -397,6 +476,27 @@ public sealed class CrnnDiscriminator : Module
         if (n < 2) throw new TensorShapeException($"CrnnDiscriminator: the minibatch feature needs at least 2 sequences, got {Shapes.Format(x.Shape)}");
         var spread = x.Sub(x.Mean([1], keepDims: true)).Square().Mean([1], keepDims: true).Add(1e-8f).Sqrt().Expand(x.Shape);
         return Ops.Reshape(Ops.ChannelConcat(Ops.Reshape(x, steps * n, f), Ops.Reshape(spread, steps * n, f)), steps, n, 2 * f);
+    }
+
+    /// <summary>
+    /// [T, N, F'] to [T, N, F' + 1]: each step beside its onset since the sequence's start, the running sum of
+    /// <paramref name="events"/>' times since the previous onset [T, N, 4] up to that step, divided by T (recorded).
+    /// </summary>
+    public static Tensor WithOnsets(Tensor x, Tensor events)
+    {
+        int steps = x.Dim(0), n = x.Dim(1), f = x.Dim(2);
+        var shifts = Feature(events, NoteEvents.TimeShift).Mul(1f / steps).Unbind();
+        var running = new Tensor[steps];
+        for (int s = 0; s < steps; s++) running[s] = s == 0 ? shifts[0] : running[s - 1].Add(shifts[s]);
+        var onset = Ops.Stack(running);
+        return Ops.Reshape(Ops.ChannelConcat(Ops.Reshape(x, steps * n, f), Ops.Reshape(onset, steps * n, 1)), steps, n, f + 1);
+    }
+
+    /// <summary>Feature <paramref name="feature"/> of events [T, N, F] as [T, N, 1] (recorded).</summary>
+    public static Tensor Feature(Tensor events, int feature)
+    {
+        int steps = events.Dim(0), n = events.Dim(1);
+        return Ops.Reshape(Ops.Reshape(events, steps * n, events.Dim(2)).ChannelSlice(feature, 1), steps, n, 1);
     }
 
     /// <summary>The sequences' probabilities of being real [N].</summary>

@@ -291,6 +291,8 @@ public sealed class MusicFamily : IModelFamily
             {
                 ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0", ["label_smoothing"] = "0",
                 ["instance_noise"] = "0", ["noise_scale"] = "1",
+                // The time-axis remedies (twenty-seventh session): a plain ReLU, no snapping, no moment term, D without onsets.
+                ["time_floor"] = "relu", ["time_snap"] = "0", ["time_moments"] = "0", ["d_onsets"] = "false",
             },
             DefaultEpochs = 20,
             DefaultBatch = 20,

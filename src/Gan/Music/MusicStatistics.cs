@@ -50,6 +50,24 @@ public sealed record MusicStatistics(double Polyphony, double ScaleConsistency, 
         return perOnset.Length == 0 ? 0 : perOnset.Count(c => c >= 2) / (double)perOnset.Length;
     }
 
+    /// <summary>
+    /// The onset gaps of <paramref name="notes"/> (sorted by onset): each note's onset minus the previous note's, in ticks
+    /// (count - 1 of them; 0 inside a chord). The paper's four statistics do not see timing: a piece of two onsets, one a
+    /// 99-note chord, has polyphony 0.5; these gaps do.
+    /// </summary>
+    public static long[] OnsetGaps(IReadOnlyList<Note> notes)
+    {
+        var onsets = notes.Select(n => n.Onset).Order().ToArray();
+        return [.. Enumerable.Range(1, Math.Max(0, onsets.Length - 1)).Select(i => onsets[i] - onsets[i - 1])];
+    }
+
+    /// <summary>The fraction of onset gaps that are 0 (a note starting with the previous one); 0 for fewer than two notes.</summary>
+    public static double ZeroGapShareOf(IReadOnlyList<Note> notes)
+    {
+        var gaps = OnsetGaps(notes);
+        return gaps.Length == 0 ? 0 : gaps.Count(g => g == 0) / (double)gaps.Length;
+    }
+
     /// <summary>The scale (root pitch class 0-11, C = 0, and name) holding the most of <paramref name="pitches"/>, and that fraction.</summary>
     public static (int Root, string Scale, double Fraction) ScaleConsistencyOf(IReadOnlyList<int> pitches)
     {

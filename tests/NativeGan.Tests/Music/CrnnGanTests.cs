@@ -102,7 +102,11 @@ public class CrnnGanTests
     {
         // The paper's options alone, or the remedies (the defaults) with every other option on as well.
         Dictionary<string, string> settings = remedies
-            ? new(Tiny) { ["adversarial_weight"] = "0.5", ["label_smoothing"] = "0.1", ["instance_noise"] = "0.1", ["noise_scale"] = "2" }
+            ? new(Tiny)
+            {
+                ["adversarial_weight"] = "0.5", ["label_smoothing"] = "0.1", ["instance_noise"] = "0.1", ["noise_scale"] = "2",
+                ["time_floor"] = "straight-through", ["time_moments"] = "1", ["d_onsets"] = "true", ["time_snap"] = "0.1",
+            }
             : new(Tiny) { ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0" };
         CrnnGanJob NewJob() => CrnnGanTests.NewJob(settings);
         using var dir = new TempDir();
@@ -161,7 +165,7 @@ public class CrnnGanTests
     public void Relu_times_makes_shifts_and_lengths_nonnegative_and_leaves_pitch_and_velocity()
     {
         using var plain = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "false" });
-        using var relu = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "true" });
+        using var relu = NewJob(new Dictionary<string, string>(Tiny) { ["dropout"] = "0", ["relu_times"] = "true", ["time_floor"] = "relu" });
         using var scope = new TensorScope();
         var rng = new Rng(3);
         using var noise = rng.Uniform(Device.Cpu, [9, 6, 4]);
@@ -176,6 +180,116 @@ public class CrnnGanTests
         }
         Assert.All(Enumerable.Range(0, b.Length / 4), e => Assert.True(b[e * 4] >= 0 && b[e * 4 + 1] >= 0));
         Assert.Contains(0f, b.Where((_, i) => i % 4 < 2)); // a fresh G hits the clip often: chords are reachable
+    }
+
+    [Fact]
+    public void Time_floors_give_relu_values_or_softplus_and_pass_the_gradients_they_name()
+    {
+        float[] x = [-2f, -0.5f, 0f, 0.3f, 1.5f, -7f];
+        foreach (var floor in Enum.GetValues<TimeFloor>())
+        {
+            using var input = Tensor.FromArray(x, [3, 2], Device.Cpu);
+            input.RequiresGrad = true;
+            float[] values, grads;
+            using (new TensorScope())
+            {
+                var y = CrnnGenerator.Floor(input, floor);
+                values = y.ToArray();
+                // d/dx of sum(y * w) with w = 1..6: w times the floor's derivative.
+                y.Mul(Tensor.FromArray([1f, 2, 3, 4, 5, 6], [3, 2], Device.Cpu)).Sum().Backward();
+                grads = input.Grad!.ToArray();
+            }
+            for (int i = 0; i < x.Length; i++)
+            {
+                double w = i + 1, relu = Math.Max(0, x[i]);
+                var (value, grad) = floor switch
+                {
+                    TimeFloor.Relu => (relu, x[i] > 0 ? w : 0),                 // below 0: no gradient (the dead ReLU)
+                    TimeFloor.StraightThrough => (relu, w),                     // the ReLU's values, the identity's gradient
+                    _ => (Math.Log(1 + Math.Exp(x[i])), w / (1 + Math.Exp(-x[i]))),
+                };
+                Assert.Equal(value, values[i], 5);
+                Assert.Equal(grad, grads[i], 5);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_time_moment_loss_matches_a_float64_computation()
+    {
+        int t = 3, n = 4;
+        var rng = new Random(11);
+        // Some times exactly 0 (chords), as the data has.
+        float[] Events() => [.. Enumerable.Range(0, t * n * 4).Select(i => i % 4 < 2 && rng.Next(3) == 0 ? 0f : (float)(rng.NextDouble() * 2 - 0.5))];
+        float[] real = Events(), fake = Events();
+        using var r = Tensor.FromArray(real, [t, n, 4], Device.Cpu);
+        using var f = Tensor.FromArray(fake, [t, n, 4], Device.Cpu);
+        using var scope = new TensorScope();
+        double expected = 0;
+        double[] Of(float[] e, int k) => [.. Enumerable.Range(0, t * n).Select(i => (double)e[i * 4 + k])];
+        static double Std(double[] v) => Math.Sqrt(v.Average(a => Math.Pow(a - v.Average(), 2)) + 1e-8);
+        foreach (int k in new[] { 0, 1 })
+        {
+            expected += Math.Pow(Of(fake, k).Average() - Of(real, k).Average(), 2);
+            expected += Math.Pow(Std(Of(fake, k)) - Std(Of(real, k)), 2);
+        }
+        double SoftZero(float[] e) => Of(e, 0).Average(v => Math.Exp(-Math.Abs(v) / CrnnGanJob.SoftZeroWidth));
+        expected += Math.Pow(SoftZero(fake) - SoftZero(real), 2);
+        Assert.Equal(expected, CrnnGanJob.TimeMomentLoss(r, f).Item(), 5);
+        Assert.Equal(0, CrnnGanJob.TimeMomentLoss(r, r).Item(), 6);
+    }
+
+    [Fact]
+    public void D_sees_the_running_onset_of_the_events_it_is_given()
+    {
+        int t = 4, n = 2;
+        // Sequence 0 moves on by 1, 0, 2, 0.5 (network scale); sequence 1 is all chords.
+        float[] shifts = [1, 0, 0, 0, 2, 0, 0.5f, 0];
+        var events = new float[t * n * 4];
+        for (int i = 0; i < t * n; i++) { events[i * 4] = shifts[i]; events[i * 4 + 2] = i; }
+        using var e = Tensor.FromArray(events, [t, n, 4], Device.Cpu);
+        using var scope = new TensorScope();
+        var y = CrnnDiscriminator.WithOnsets(e, e).ToArray();
+        float[] onset0 = [1 / 4f, 1 / 4f, 3 / 4f, 3.5f / 4], onset1 = [0, 0, 0, 0];
+        for (int s = 0; s < t; s++)
+        {
+            Assert.Equal(events.AsSpan((s * n) * 4, 4).ToArray(), y.AsSpan((s * n) * 5, 4).ToArray());
+            Assert.Equal(onset0[s], y[(s * n) * 5 + 4], 6);
+            Assert.Equal(onset1[s], y[(s * n + 1) * 5 + 4], 6);
+        }
+        // D built with it takes the extra input and decides.
+        using var job = NewJob(new Dictionary<string, string>(Tiny) { ["d_onsets"] = "true" });
+        var p = job.Discriminator.Decide(Tensor.FromArray(new float[7 * 3 * 4], [7, 3, 4], Device.Cpu)).Probability.ToArray();
+        Assert.Equal(3, p.Length);
+    }
+
+    [Fact]
+    public void Time_snap_turns_short_generated_times_into_chords()
+    {
+        using var plain = NewJob(new Dictionary<string, string>(Tiny) { ["time_snap"] = "0" });
+        using var snapped = NewJob(new Dictionary<string, string>(Tiny) { ["time_snap"] = "1000" });
+        var a = plain.Generate(12, 3, 1f).Tracks[0].Notes;
+        var b = snapped.Generate(12, 3, 1f).Tracks[0].Notes;
+        Assert.Contains(a, note => note.Onset > 0);
+        Assert.All(b, note => Assert.Equal(0, note.Onset));  // every time below 1,000 quarters: one chord
+        Assert.Equal(a.Select(x => (x.Pitch, x.Duration)).Order(), b.Select(x => (x.Pitch, x.Duration)).Order());
+    }
+
+    [Fact]
+    public void Runs_saved_before_the_time_settings_load_with_the_old_behaviour()
+    {
+        var kind = ModelKinds.Find(CrnnGanJob.KindName);
+        var defaults = (CrnnGanOptions)kind.FromSettings(Tiny);
+        Assert.Equal((TimeFloor.Softplus, 0.0625f), (defaults.TimeFloor, defaults.TimeSnap));  // today's defaults differ from the old behaviour
+        string[] added = ["time_floor", "time_snap", "time_moments", "d_onsets"];
+        var saved = OptionsBinder.ToStrings(defaults).Where(kv => !added.Contains(kv.Key)).ToDictionary();
+        var old = (CrnnGanOptions)kind.FromSaved(saved);
+        Assert.Equal((TimeFloor.Relu, 0f, 0f, false), (old.TimeFloor, old.TimeSnap, old.TimeMoments, old.DOnsets));
+        // The same weights, the same music as a job of today's defaults with the old values spelled out.
+        using var job = new CrnnGanJob(old, Device.Cpu);
+        using var spelled = NewJob(new Dictionary<string, string>(Tiny) { ["time_floor"] = "relu", ["time_snap"] = "0", ["time_moments"] = "0", ["d_onsets"] = "false" });
+        Assert.Equal(Weights(spelled.Discriminator), Weights(job.Discriminator));
+        Assert.Equal(spelled.Generate(9, 2, 1f).Tracks[0].Notes, job.Generate(9, 2, 1f).Tracks[0].Notes);
     }
 
     /// <summary>Nine songs of 40 notes cycling through a C-major tune (quarters and eighths), each from its own note.</summary>
@@ -217,12 +331,16 @@ public class CrnnGanTests
     }
 
     [Fact]
-    public void On_a_tiny_corpus_the_defaults_span_the_tune_where_the_papers_options_collapse_to_a_pitch_or_two()
+    public void On_a_tiny_corpus_the_pitch_remedies_span_the_tune_where_the_papers_options_collapse_to_a_pitch_or_two()
     {
+        // The pitch remedies with the ReLU floor they were measured with, and with today's softplus floor.
+        double remedies = ToneSpanAfterTraining(new() { ["time_floor"] = "relu", ["time_snap"] = "0" });
         double defaults = ToneSpanAfterTraining([]);
         double paper = ToneSpanAfterTraining(new() { ["relu_times"] = "false", ["minibatch_std"] = "false", ["adversarial_weight"] = "0" });
-        // The tune spans 10-12 semitones an excerpt.
-        Assert.True(defaults >= 6, $"the defaults' pieces span {defaults} semitones");
+        // The tune spans 10-12 semitones an excerpt. The softplus floor spans a little less on it (5 semitones when this
+        // test was written, against 6 or more with the ReLU), still clear of the collapse.
+        Assert.True(remedies >= 6, $"the remedies' pieces span {remedies} semitones");
+        Assert.True(defaults >= 4, $"the defaults' pieces span {defaults} semitones");
         Assert.True(paper <= 3, $"the paper's options' pieces span {paper} semitones");
     }
 

@@ -21,6 +21,34 @@ public class MusicStatisticsTests
     }
 
     [Fact]
+    public void Onset_gaps_and_the_zero_gap_share_of_a_hand_made_note_list()
+    {
+        // Onsets 0 0 0 | 10 | 20 20 | 30 (given out of order): gaps 0 0 10 10 0 10, three of six zero.
+        Note[] notes = [N(20, 69), N(0, 60), N(30, 61), N(0, 64), N(10, 62), N(0, 67), N(20, 65)];
+        Assert.Equal([0L, 0, 10, 10, 0, 10], MusicStatistics.OnsetGaps(notes));
+        Assert.Equal(0.5, MusicStatistics.ZeroGapShareOf(notes), 12);
+        // One giant chord: every gap zero, though polyphony (one onset, a chord) says nothing odd about it.
+        Note[] chord = [N(0, 60), N(0, 62), N(0, 64), N(0, 65)];
+        Assert.Equal(1.0, MusicStatistics.ZeroGapShareOf(chord));
+        Assert.Equal(0.0, MusicStatistics.ZeroGapShareOf([N(5, 60)]));
+        Assert.Empty(MusicStatistics.OnsetGaps([N(5, 60)]));
+    }
+
+    [Fact]
+    public void The_comparison_reports_timing_the_four_statistics_miss()
+    {
+        // Real: a melody of eighths (gaps 240 ticks at 480 a quarter = 2 sixteenths); generated: the same pitches as one chord.
+        static Song Of(long step) => new("s", 480, [new Track("t", 0, 0, [.. Enumerable.Range(0, 5).Select(i => new Note(i * step, 240, 60 + 2 * i, 90))])], [], []);
+        var c = MusicComparison.Of([Of(240), Of(240)], [Of(0), Of(240)]);
+        Assert.Equal(0.0, c.RealZeroGaps);
+        Assert.Equal(0.5, c.GeneratedZeroGaps, 12);          // pieces 1 and 0
+        Assert.Equal(0.5, c.RealMeanGap, 12);                // quarters
+        Assert.Equal(0.25, c.GeneratedMeanGap, 12);          // four gaps of 0 and four of 0.5
+        Assert.Equal(0.5, c.GapDistance, 12);                // real all in bin 2; generated half in bin 0, half in bin 2
+        Assert.Equal(c.Real.ToneSpan, c.Generated.ToneSpan); // the span sees nothing
+    }
+
+    [Fact]
     public void Scale_consistency_finds_the_key()
     {
         // A harmonic minor: A B C D E F G#; G# rules out C major and A natural minor.
