@@ -53,6 +53,23 @@ public class MiscBenchmarks
     [Benchmark(Description = "Sum columns of 4096x4096 (64 MiB read)")]
     public void SumColumns() { Reduce.Into(ReduceOp.Sum, matrix, [0], columns); device.Synchronize(); }
 
+    // MuseGAN's patch layer along W ([N, C, A, k, W] -> [N, A, W, C, k]) at 2^24 floats: runs of 4 contiguous in neither.
+    static readonly int[] PatchShape = [64, 32, 16, 4, 128], PatchPerm = [0, 2, 4, 1, 3];
+
+    [Benchmark(Description = "Permute v1 [64,32,16,4,128] by [0,2,4,1,3] (128 MiB moved)")]
+    public void PermuteV1() => PermutePatch(PermuteVariant.V1);
+
+    [Benchmark(Description = "Permute v2 [64,32,16,4,128] by [0,2,4,1,3] (128 MiB moved)")]
+    public void PermuteV2() => PermutePatch(PermuteVariant.V2);
+
+    void PermutePatch(PermuteVariant variant)
+    {
+        using var source = x.Reshape(PatchShape);
+        using var target = draws.Reshape([.. PatchPerm.Select(p => PatchShape[p])]);
+        Transpose.PermuteInto(source, PatchPerm, target, variant);
+        device.Synchronize();
+    }
+
     [Benchmark(Description = "FillUniform 2^24 (64 MiB written)")]
     public void Uniform() { RandomOps.FillUniform(draws, 2); device.Synchronize(); }
 

@@ -110,7 +110,8 @@ public static class Transpose
         return y;
     }
 
-    public static void PermuteInto(Tensor x, int[] perm, Tensor y)
+    /// <summary><paramref name="y"/> = x permuted (see <see cref="Permute"/>); on the cpu by <paramref name="variant"/>.</summary>
+    public static void PermuteInto(Tensor x, int[] perm, Tensor y, PermuteVariant variant = PermuteVariant.Default)
     {
         const string op = "Transpose.Permute";
         CheckPermutation(x, perm);
@@ -119,6 +120,9 @@ public static class Transpose
         if (x.Length == 0) return;
         switch (x.Device)
         {
+            case CpuDevice cpu when variant == PermuteVariant.V1:
+                PermuteCpuPerElement(cpu, x, perm, y);
+                break;
             case CpuDevice cpu:
                 PermuteCpu(cpu, x, perm, y);
                 break;
@@ -129,8 +133,21 @@ public static class Transpose
         }
     }
 
+    /// <summary>v1 on the cpu: each output element's source found by <see cref="PermuteIndex"/> (a division per axis), as
+    /// the GPU kernel does.</summary>
+    static void PermuteCpuPerElement(CpuDevice cpu, Tensor x, int[] perm, Tensor y)
+    {
+        var ix = PermuteIndex.Create(x.Shape, perm);
+        var (xa, xo) = x.CpuBuffer;
+        var (ya, yo) = y.CpuBuffer;
+        CpuParallel.For(cpu, y.Length, (start, count) =>
+        {
+            for (int o = start; o < start + count; o++) ya[yo + o] = xa[xo + ix.Source(o)];
+        });
+    }
+
     /// <summary>
-    /// The cpu permute by runs: axes of size 1 dropped and output neighbours that are input neighbours merged, the flat
+    /// v2 (the default), the cpu permute by runs: axes of size 1 dropped and output neighbours that are input neighbours merged, the flat
     /// source index is found (by division) once per block of the last two output axes, and the last axis is copied as
     /// one run where it is contiguous in x too. Finding the index of every element by five divisions, as the GPU kernel
     /// does, cost more than the copy itself (MuseGAN's patch layers spent 70% of a step there).
@@ -251,4 +268,15 @@ public readonly struct PermuteIndex
         c = flat % d1; flat /= d1; i += c * s1;
         return i + flat * s0;
     }
+}
+
+/// <summary>How <see cref="Transpose.PermuteInto"/> copies on the cpu (the GPU has one kernel).</summary>
+public enum PermuteVariant
+{
+    /// <summary>v2: the measured best (benchmarks/RESULTS.md, "Reductions, random numbers, transpose").</summary>
+    Default = 0,
+    /// <summary>v1: a source index per element (a division per axis).</summary>
+    V1 = 1,
+    /// <summary>v2: axes merged, a source index per block of the last two axes, contiguous runs copied whole.</summary>
+    V2 = 2,
 }

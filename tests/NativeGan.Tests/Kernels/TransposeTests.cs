@@ -41,7 +41,7 @@ public class TransposeTests
         }
     }
 
-    /// <summary>The cpu copies by runs (merged axes, a division per block): every rank, size-1 axes anywhere, runs
+    /// <summary>Both cpu variants, v1 per element and v2 by runs (merged axes, a division per block): every rank, size-1 axes anywhere, runs
     /// contiguous in x or strided, the patch layers' own permutations, checked exactly against the float64 reference.</summary>
     [Fact, Trait("Kernel", "Transpose.Permute")]
     public void CpuPermuteByRunsMatchesFloat64OnRandomShapes()
@@ -66,9 +66,12 @@ public class TransposeTests
         {
             var x = Random(rng, Shapes.Numel(shape));
             using var xt = Tensor.FromArray(x, shape, Device.Cpu);
-            using var y = Poisoned(Device.Cpu, perm.Select(p => shape[p]).ToArray());
-            Transpose.PermuteInto(xt, perm, y);
-            AssertClose(Transpose.Reference.Permute(ToDouble(x), shape, perm), y.ToArray(), rtol: 0, atol: 0, what: $"{Shapes.Format(shape)} by [{string.Join(", ", perm)}]");
+            foreach (var variant in new[] { PermuteVariant.V1, PermuteVariant.V2 })
+            {
+                using var y = Poisoned(Device.Cpu, perm.Select(p => shape[p]).ToArray());
+                Transpose.PermuteInto(xt, perm, y, variant);
+                AssertClose(Transpose.Reference.Permute(ToDouble(x), shape, perm), y.ToArray(), rtol: 0, atol: 0, what: $"{variant}: {Shapes.Format(shape)} by [{string.Join(", ", perm)}]");
+            }
         }
         // Large enough to be split among the threads.
         int[] big = [7, 33, 5, 61], order = [2, 0, 3, 1];
