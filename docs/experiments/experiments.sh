@@ -701,11 +701,18 @@ if [[ $what == stackgan-emoji ]]; then
   run stackgan-emoji-eval $N eval stackgan --checkpoint runs/stackgan-emoji/checkpoint.safetensors --device "$device"
 fi
 if [[ $what == stackgan-emoji-long ]]; then
-  # StackGAN on emoji, the second round (docs/RESULTS.md "StackGAN: emoji"): the first run's recipe (the paper's losses,
-  # no text-blind logit, no tie, no match term) for 40 minutes, against the new defaults (stage II's text-blind logit,
-  # stage2_tie 1, match_weight 1) with a longer stage I for 50 minutes. Both scored with the independent matcher and FID-R18.
-  run stackgan-emoji-paper $N train stackgan --data emoji --minutes 40 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=1500 --set lr_g=4e-4 --set lr_d=4e-4 --set uncond_logit=false --set stage2_tie=0 --set match_weight=0 --sample-every 500 --device "$device" --out runs/stackgan-emoji-paper --overwrite
+  # StackGAN on emoji, the second round (docs/RESULTS.md "StackGAN: emoji"). The runs were cut by --minutes (40; the
+  # second in two legs, 7,500 steps then --resume for 50 minutes); these step counts repeat them (cpu runs are
+  # deterministic per seed and machine). First the paper's losses (the first run's recipe), then the new defaults (stage
+  # II's text-blind logit, stage2_tie 1, match_weight 1) with a longer stage I and D at the paper's rate; then the two
+  # continuations from 12,253 steps that collapsed. Each scored with the independent matcher (and FID-R18).
+  run stackgan-emoji-paper $N train stackgan --data emoji --steps 6732 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=1500 --set lr_g=4e-4 --set lr_d=4e-4 --set uncond_logit=false --set stage2_tie=0 --set match_weight=0 --sample-every 500 --device "$device" --out runs/stackgan-emoji-paper --overwrite
   run stackgan-emoji-paper-eval $N eval stackgan --checkpoint runs/stackgan-emoji-paper/checkpoint.safetensors --fid-r18 --device "$device"
-  run stackgan-emoji-new $N train stackgan --data emoji --minutes 50 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=6000 --set lr_g=4e-4 --set lr_d=4e-4 --sample-every 500 --device "$device" --out runs/stackgan-emoji-new --overwrite
+  run stackgan-emoji-new $N train stackgan --data emoji --steps 12253 --epochs 1000 --set pretrain_steps=1500 --set stage1_steps=6000 --set lr_g=4e-4 --set lr_d=2e-4 --sample-every 500 --device "$device" --out runs/stackgan-emoji-new --overwrite
   run stackgan-emoji-new-eval $N eval stackgan --checkpoint runs/stackgan-emoji-new/checkpoint.safetensors --fid-r18 --device "$device"
+  mkdir -p runs/stackgan-emoji-tie && cp runs/stackgan-emoji-new/checkpoint.safetensors runs/stackgan-emoji-new/losses.jsonl runs/stackgan-emoji-tie/
+  run stackgan-emoji-on $N train stackgan --resume --out runs/stackgan-emoji-new --steps 14393 --epochs 1000 --sample-every 500 --device "$device"
+  run stackgan-emoji-on-eval $N eval stackgan --checkpoint runs/stackgan-emoji-new/checkpoint.safetensors --out runs/stackgan-emoji-new/eval-14393 --device "$device"
+  run stackgan-emoji-tie $N train stackgan --resume --out runs/stackgan-emoji-tie --steps 13697 --epochs 1000 --set stage2_tie=5 --set match_weight=3 --sample-every 500 --device "$device"
+  run stackgan-emoji-tie-eval $N eval stackgan --checkpoint runs/stackgan-emoji-tie/checkpoint.safetensors --device "$device"
 fi
