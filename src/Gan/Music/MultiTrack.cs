@@ -143,6 +143,14 @@ public static class MultiTrack
 public sealed record MuseGanMetrics(double[] EmptyBars, double[] UsedPitchClasses, double[] QualifiedNotes, double DrumPattern,
     IReadOnlyDictionary<(Instrument, Instrument), double> TonalDistance)
 {
+    /// <summary>Whether QN can tell notes apart at <paramref name="stepsPerBar"/>: a 32nd note must be longer than one
+    /// step, else every note qualifies (QN is 1 for any roll).</summary>
+    public static bool QualifiedNotesMeasurable(int stepsPerBar) => stepsPerBar / 32.0 > 1;
+
+    /// <summary>Whether DP can tell onsets apart at <paramref name="stepsPerBar"/>: the sixteenth grid must skip steps,
+    /// else every onset is on it (DP is 1 for any roll).</summary>
+    public static bool DrumPatternMeasurable(int stepsPerBar) => stepsPerBar / 16 > 1;
+
     /// <summary>The metrics of every phrase of <paramref name="phrases"/> (samples [5, bars·stepsPerBar, 84]).</summary>
     public static MuseGanMetrics Of(Dataset phrases, int stepsPerBar = MultiTrack.DefaultStepsPerBar)
     {

@@ -100,6 +100,13 @@ public class MultiTrackTests
         var f = MuseGanMetrics.Of(new Dataset("fine", fine, [5, 48, 84], null, 0), 48);
         Assert.Equal(2 / 3.0, f.QualifiedNotes[(int)Instrument.Guitar], 12);
         Assert.Equal(3 / 4.0, f.DrumPattern, 12);
+        // What eval musegan counts: QN and DP only where they can tell rolls apart (as the two grids above show).
+        Assert.False(MuseGanMetrics.QualifiedNotesMeasurable(16));
+        Assert.False(MuseGanMetrics.DrumPatternMeasurable(16));
+        Assert.True(MuseGanMetrics.QualifiedNotesMeasurable(48));
+        Assert.True(MuseGanMetrics.DrumPatternMeasurable(48));
+        Assert.False(MuseGanMetrics.QualifiedNotesMeasurable(32));
+        Assert.True(MuseGanMetrics.DrumPatternMeasurable(32));
     }
 
     [Fact]
