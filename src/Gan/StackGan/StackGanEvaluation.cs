@@ -143,7 +143,7 @@ public static class StackGanEvaluation
         {
             var pooled = Pool(images, count, side);
             var (probs, features) = judge.Evaluate(pooled, count);
-            double? r = captionOf is null ? null : RPrecision(ImageEmbeddings(job, images, count), text, job.Options.Embedding, captionOf, distractors);
+            double? r = captionOf is null ? null : RPrecision(job.ImageEncoder.EmbedAll(images, count), text, job.Options.Embedding, captionOf, distractors);
             double? independent = captionOf is null || matcher is null ? null
                 : RPrecision(matcher.EmbedImages(images, count), matcherText!, TextImageMatcher.Dim, captionOf, distractors);
             double? fd = reference ? null : FrechetDistance.Compute(features, realFeatures, MnistClassifier.FeatureSize);
@@ -180,27 +180,6 @@ public static class StackGanEvaluation
         if (pool.Length < count) throw new ArgumentException($"StackGanEvaluation: R-precision needs {count} other captions, the held-out set has {pool.Length}");
         rng.Shuffle(pool);
         return pool[..count];
-    }
-
-    /// <summary>Embeddings [count, d] of <paramref name="images"/> by the job's image encoder (eval mode, no graph).</summary>
-    static float[] ImageEmbeddings(StackGanJob job, float[] images, int count)
-    {
-        int d = job.Options.Embedding, side = job.Options.Side, size = 3 * side * side;
-        var embeddings = new float[count * d];
-        job.ImageEncoder.Eval();
-        try
-        {
-            using var noGrad = Autograd.NoGrad();
-            for (int start = 0; start < count; start += 256)
-            {
-                int n = Math.Min(256, count - start);
-                using var scope = new TensorScope();
-                using var x = Tensor.FromArray(images[(start * size)..((start + n) * size)], [n, 3, side, side], job.Device);
-                Array.Copy(job.ImageEncoder.Forward(x).ToArray(), 0, embeddings, start * d, n * d);
-            }
-        }
-        finally { job.ImageEncoder.Train(); }
-        return embeddings;
     }
 
     /// <summary>

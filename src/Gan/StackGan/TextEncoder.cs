@@ -142,11 +142,14 @@ public sealed class TextEncoder : Module
 public sealed class ImageEncoder : Module
 {
     readonly Sequential layers;
+    readonly int channels, side, dim;
+    readonly Device device;
 
     /// <summary>An encoder of [channels, side, side] images (side divisible by 16) to <paramref name="dim"/> features.</summary>
     public ImageEncoder(int channels, int side, int dim, Device device, Rng rng)
     {
         if (side % 16 != 0) throw new ArgumentException($"ImageEncoder: the side must be divisible by 16, got {side}");
+        (this.channels, this.side, this.dim, this.device) = (channels, side, dim, device);
         layers = RegisterModule("layers", new Sequential(
             new AvgPool2d(2),
             new Conv2d(channels, 32, 4, 2, 1, device: device, rng: rng), new LeakyReLU(0.2f),
@@ -157,6 +160,30 @@ public sealed class ImageEncoder : Module
     }
 
     public override Tensor Forward(Tensor images) => layers.Forward(images);
+
+    /// <summary>Embeddings [count, dim] of <paramref name="count"/> images [channels, side, side] held in an array,
+    /// 256 at a time, in eval mode without a graph.</summary>
+    public float[] EmbedAll(float[] images, int count)
+    {
+        int size = channels * side * side;
+        if (images.Length < (long)count * size) throw new ArgumentException($"ImageEncoder.EmbedAll: {images.Length} floats hold fewer than {count} images of [{channels}, {side}, {side}]");
+        var embeddings = new float[count * dim];
+        bool was = Training;
+        Eval();
+        try
+        {
+            using var noGrad = Autograd.NoGrad();
+            for (int start = 0; start < count; start += 256)
+            {
+                int n = Math.Min(256, count - start);
+                using var scope = new TensorScope();
+                using var x = Tensor.FromArray(images[(start * size)..((start + n) * size)], [n, channels, side, side], device);
+                Array.Copy(Forward(x).ToArray(), 0, embeddings, start * dim, n * dim);
+            }
+        }
+        finally { Train(was); }
+        return embeddings;
+    }
 }
 
 /// <summary>CLIP's objective (Radford et al. 2021) for text-image pairs.</summary>

@@ -100,20 +100,7 @@ public sealed class TextImageMatcher : IDisposable
     }
 
     /// <summary>Embeddings [count, Dim] of images [count, 3, Side, Side] (no graph).</summary>
-    public float[] EmbedImages(float[] images, int count)
-    {
-        int size = 3 * Side * Side;
-        var result = new float[count * Dim];
-        using var noGrad = Autograd.NoGrad();
-        for (int start = 0; start < count; start += 256)
-        {
-            int n = Math.Min(256, count - start);
-            using var scope = new TensorScope();
-            using var x = Tensor.FromArray(images[(start * size)..((start + n) * size)], [n, 3, Side, Side], Device);
-            Array.Copy(Image.Forward(x).ToArray(), 0, result, start * Dim, n * Dim);
-        }
-        return result;
-    }
+    public float[] EmbedImages(float[] images, int count) => Image.EmbedAll(images, count);
 
     void Save(string path)
     {
